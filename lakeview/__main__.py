@@ -1,0 +1,3 @@
+from lakeview.cli.main import main
+
+raise SystemExit(main())

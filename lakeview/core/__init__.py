@@ -1,0 +1,1 @@
+"""The headless engine: photos, datasets, models, training, inference. Never imports Qt."""
