@@ -1,0 +1,106 @@
+"""A labelled set of photos split into train / valid / optional test, as the fast.ai lesson-1 forms build it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass(frozen=True)
+class Photo:
+    path: Path
+    label: str | None
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """An input that was left out of the dataset; `where` is a path or a CSV row."""
+
+    where: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
+
+
+class DatasetError(ValueError):
+    """The input as a whole cannot make a dataset (no classes, multi-label CSV, unreadable CSV...)."""
+
+
+@dataclass
+class LabelledPhotos:
+    classes: list[str]
+    train: list[Photo]
+    valid: list[Photo]
+    test: list[Photo] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    root: Path | None = None
+
+    def split(self, name: str) -> list[Photo]:
+        if name not in SPLITS:
+            raise ValueError(f"unknown split {name!r}; expected one of {', '.join(SPLITS)}")
+        return getattr(self, name)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Photos per class for each split; unlabelled test photos count under '(unlabelled)'."""
+        result: dict[str, dict[str, int]] = {}
+        for name in SPLITS:
+            counter = Counter(p.label if p.label is not None else "(unlabelled)" for p in self.split(name))
+            result[name] = {c: counter.get(c, 0) for c in self.classes}
+            result[name].update({k: v for k, v in counter.items() if k not in self.classes})
+        return result
+
+    def summary(self) -> str:
+        counts = self.counts()
+        names = list(self.classes) + sorted({k for c in counts.values() for k in c} - set(self.classes))
+        width = max([len(n) for n in names] + [5])
+        header = f"{'class':<{width}}  {'train':>6}  {'valid':>6}  {'test':>6}"
+        lines = [header, "-" * len(header)]
+        for name in names:
+            row = [counts[s].get(name, 0) for s in SPLITS]
+            lines.append(f"{name:<{width}}  {row[0]:>6}  {row[1]:>6}  {row[2]:>6}")
+        totals = [len(self.split(s)) for s in SPLITS]
+        lines.append(f"{'total':<{width}}  {totals[0]:>6}  {totals[1]:>6}  {totals[2]:>6}")
+        if self.skipped:
+            lines.append(f"{len(self.skipped)} file(s) skipped (see the list)")
+        return "\n".join(lines)
+
+    # The fast.ai lesson-1 import forms; the work happens in lakeview.core.importers.
+    @classmethod
+    def from_folder(cls, path: Path | str, **kwargs) -> "LabelledPhotos":
+        from lakeview.core import importers
+
+        return importers.from_folder(Path(path), **kwargs)
+
+    @classmethod
+    def from_csv(cls, path: Path | str, csv_labels: Path | str = "labels.csv", **kwargs) -> "LabelledPhotos":
+        from lakeview.core import importers
+
+        return importers.from_csv(Path(path), csv_labels, **kwargs)
+
+    @classmethod
+    def from_name_re(cls, files: Path | str | Iterable[Path | str], pattern: str, **kwargs) -> "LabelledPhotos":
+        from lakeview.core import importers
+
+        return importers.from_name_re(files, pattern, **kwargs)
+
+    @classmethod
+    def from_name_func(
+        cls, files: Path | str | Iterable[Path | str], label_func: Callable[[Path], str], **kwargs
+    ) -> "LabelledPhotos":
+        from lakeview.core import importers
+
+        return importers.from_name_func(files, label_func, **kwargs)
+
+    @classmethod
+    def from_lists(
+        cls, paths: Sequence[Path | str], labels: Sequence[str], **kwargs
+    ) -> "LabelledPhotos":
+        from lakeview.core import importers
+
+        return importers.from_lists(paths, labels, **kwargs)

@@ -1,0 +1,415 @@
+"""Building LabelledPhotos from folders, CSV files, file-name patterns, functions and plain lists."""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
+from lakeview.core.files import has_image_suffix, is_hidden, iter_image_files, subfolders
+from lakeview.core.images import ImageLoadError, read_size
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
+
+DEFAULT_VALID_PCT = 0.2
+DEFAULT_SEED = 42
+VALID_NAMES = ("valid", "val")
+TRUE_WORDS = {"1", "true", "yes", "y", "t", "valid"}
+FALSE_WORDS = {"0", "false", "no", "n", "f", "", "train"}
+FILE_COLUMNS = ("name", "file", "filename", "fname", "path", "image", "image_id", "id")
+LABEL_COLUMNS = ("label", "labels", "class", "category", "tag", "tags")
+MULTI_LABEL_SEPARATORS = (";", "|")
+
+Pairs = list[tuple[Path, str | None]]
+
+
+def from_folder(
+    path: Path,
+    train: str = "train",
+    valid: str | None = None,
+    test: str = "test",
+    valid_pct: float = DEFAULT_VALID_PCT,
+    seed: int | None = DEFAULT_SEED,
+    check_images: bool = True,
+    progress: ProgressFn = no_progress,
+    should_stop: ShouldStopFn = never_stop,
+) -> LabelledPhotos:
+    """`path/train/<class>/`, `path/valid|val/<class>/`, optional `path/test/[<class>/]`; or `path/<class>/` only.
+
+    Without a valid folder the train photos are split by `valid_pct` (stratified per class, seeded).
+    """
+    path = _existing_folder(path)
+    skipped: list[SkippedFile] = []
+    train_dir = path / train
+    if train_dir.is_dir():
+        train_pairs = _class_folder_pairs(train_dir, skipped)
+        valid_dir = _first_folder(path, (valid,) if valid else VALID_NAMES)
+        if valid_dir is not None:
+            valid_pairs = _class_folder_pairs(valid_dir, skipped)
+        else:
+            train_pairs, valid_pairs = split_by_pct(train_pairs, valid_pct, seed)
+        test_dir = path / test
+        test_pairs = _test_folder_pairs(test_dir, skipped) if test_dir.is_dir() else []
+    else:
+        reserved = {train, test, *VALID_NAMES}
+        pairs = _class_folder_pairs(path, skipped, exclude=reserved)
+        train_pairs, valid_pairs = split_by_pct(pairs, valid_pct, seed)
+        test_pairs = []
+    return assemble(path, train_pairs, valid_pairs, test_pairs, skipped, [], check_images, progress, should_stop)
+
+
+def from_csv(
+    path: Path,
+    csv_labels: Path | str = "labels.csv",
+    folder: str = "",
+    suffix: str = "",
+    header: bool | None = None,
+    delimiter: str = ",",
+    valid_pct: float = DEFAULT_VALID_PCT,
+    seed: int | None = DEFAULT_SEED,
+    check_images: bool = True,
+    progress: ProgressFn = no_progress,
+    should_stop: ShouldStopFn = never_stop,
+) -> LabelledPhotos:
+    """A CSV of `name,label[,is_valid]` (header optional); names are relative to `path/folder` plus `suffix`.
+
+    Rows naming files outside `path` are refused. Multi-label and numeric (regression) labels raise
+    DatasetError with an explanation.
+    """
+    path = _existing_folder(path)
+    csv_path = Path(csv_labels)
+    if not csv_path.is_absolute():
+        csv_path = path / csv_path
+    rows = _read_csv_rows(csv_path, delimiter)
+    if not rows:
+        raise DatasetError(f"{csv_path} holds no rows")
+    header_row = rows[0] if (header if header is not None else _looks_like_header(rows[0], path / folder, suffix)) else None
+    file_col, label_col, valid_col = _csv_columns(header_row, csv_path)
+    body = rows[1:] if header_row is not None else rows
+    first_line = 2 if header_row is not None else 1
+    root = path.resolve()
+    base = path / folder
+    skipped: list[SkippedFile] = []
+    entries: list[tuple[Path, str, bool | None]] = []
+    seen: set[Path] = set()
+    for offset, row in enumerate(body):
+        where = f"{csv_path.name} line {first_line + offset}"
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        needed = max(file_col, label_col) + 1
+        if len(row) < needed:
+            skipped.append(SkippedFile(where, f"expected at least {needed} columns (name,label), found {len(row)}"))
+            continue
+        name, label = row[file_col].strip(), row[label_col].strip()
+        if not name:
+            skipped.append(SkippedFile(where, "empty file name"))
+            continue
+        if not label:
+            skipped.append(SkippedFile(where, f"'{name}' has an empty label"))
+            continue
+        file_path = base / (name + suffix)
+        resolved = file_path.resolve()
+        if not resolved.is_relative_to(root):
+            skipped.append(SkippedFile(where, f"'{name}' points outside the dataset folder {path}; refused"))
+            continue
+        if resolved in seen:
+            skipped.append(SkippedFile(where, f"'{name}' is listed twice; the first row is kept"))
+            continue
+        seen.add(resolved)
+        is_valid = None
+        if valid_col is not None:
+            cell = row[valid_col].strip().lower() if valid_col < len(row) else ""
+            if cell not in TRUE_WORDS | FALSE_WORDS:
+                skipped.append(SkippedFile(where, f"is_valid value '{row[valid_col]}' is not true/false"))
+                continue
+            is_valid = cell in TRUE_WORDS
+        entries.append((file_path, label, is_valid))
+    notes = _check_labels([label for _, label, _ in entries], csv_path)
+    if valid_col is not None:
+        train_pairs = [(p, lab) for p, lab, v in entries if not v]
+        valid_pairs = [(p, lab) for p, lab, v in entries if v]
+    else:
+        train_pairs, valid_pairs = split_by_pct([(p, lab) for p, lab, _ in entries], valid_pct, seed)
+    return assemble(path, train_pairs, valid_pairs, [], skipped, notes, check_images, progress, should_stop)
+
+
+def from_name_re(
+    files: Path | str | Iterable[Path | str],
+    pattern: str | re.Pattern,
+    valid_pct: float = DEFAULT_VALID_PCT,
+    seed: int | None = DEFAULT_SEED,
+    check_images: bool = True,
+    progress: ProgressFn = no_progress,
+    should_stop: ShouldStopFn = never_stop,
+) -> LabelledPhotos:
+    """Label each file by the first group of `pattern`, searched in its full path (as fast.ai does)."""
+    regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+    if regex.groups < 1:
+        raise DatasetError(f"the pattern {regex.pattern!r} needs a group, e.g. r'/([^/]+)_\\d+\\.jpg$'")
+
+    def label_of(path: Path) -> str:
+        match = regex.search(path.as_posix())
+        if match is None or not match.group(1):
+            raise ValueError(f"does not match the pattern {regex.pattern!r}")
+        return match.group(1)
+
+    return from_name_func(files, label_of, valid_pct, seed, check_images, progress, should_stop)
+
+
+def from_name_func(
+    files: Path | str | Iterable[Path | str],
+    label_func: Callable[[Path], str],
+    valid_pct: float = DEFAULT_VALID_PCT,
+    seed: int | None = DEFAULT_SEED,
+    check_images: bool = True,
+    progress: ProgressFn = no_progress,
+    should_stop: ShouldStopFn = never_stop,
+) -> LabelledPhotos:
+    """Label each file with `label_func(path)`; a file whose label cannot be made is skipped with the reason."""
+    root, paths, skipped = _gather_files(files)
+    pairs: Pairs = []
+    for path in paths:
+        try:
+            label = label_func(path)
+        except Exception as exc:  # a user's function may fail in any way; report it per file
+            skipped.append(SkippedFile(str(path), f"no label: {exc}"))
+            continue
+        if label is None or str(label).strip() == "":
+            skipped.append(SkippedFile(str(path), "no label: the function returned nothing"))
+            continue
+        pairs.append((path, str(label)))
+    notes = _check_labels([lab for _, lab in pairs], "the labels")
+    train_pairs, valid_pairs = split_by_pct(pairs, valid_pct, seed)
+    return assemble(root, train_pairs, valid_pairs, [], skipped, notes, check_images, progress, should_stop)
+
+
+def from_lists(
+    paths: Sequence[Path | str],
+    labels: Sequence[str],
+    valid_pct: float = DEFAULT_VALID_PCT,
+    seed: int | None = DEFAULT_SEED,
+    root: Path | str | None = None,
+    check_images: bool = True,
+    progress: ProgressFn = no_progress,
+    should_stop: ShouldStopFn = never_stop,
+) -> LabelledPhotos:
+    """Plain lists of paths (absolute, or relative to `root`) and their labels."""
+    if len(paths) != len(labels):
+        raise DatasetError(f"{len(paths)} paths but {len(labels)} labels; the lists must match one to one")
+    base = Path(root) if root is not None else None
+    pairs: Pairs = []
+    for p, label in zip(paths, labels):
+        path = Path(p)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        pairs.append((path, str(label)))
+    notes = _check_labels([lab for _, lab in pairs], "the labels")
+    train_pairs, valid_pairs = split_by_pct(pairs, valid_pct, seed)
+    return assemble(base, train_pairs, valid_pairs, [], [], notes, check_images, progress, should_stop)
+
+
+def split_by_pct(pairs: Pairs, valid_pct: float, seed: int | None) -> tuple[Pairs, Pairs]:
+    """Stratified random split: each class keeps `valid_pct` of its photos (at least one if it has two)."""
+    if not 0 <= valid_pct < 1:
+        raise DatasetError(f"valid_pct must be at least 0 and below 1, got {valid_pct}")
+    rng = random.Random(seed)
+    by_label: dict[str | None, list[tuple[Path, str | None]]] = defaultdict(list)
+    for pair in pairs:
+        by_label[pair[1]].append(pair)
+    train: Pairs = []
+    valid: Pairs = []
+    for label in sorted(by_label, key=str):
+        group = sorted(by_label[label], key=lambda pr: str(pr[0]))
+        rng.shuffle(group)
+        n_valid = round(len(group) * valid_pct)
+        if valid_pct > 0 and n_valid == 0 and len(group) >= 2:
+            n_valid = 1
+        valid.extend(group[:n_valid])
+        train.extend(group[n_valid:])
+    return train, valid
+
+
+def assemble(
+    root: Path | None,
+    train: Pairs,
+    valid: Pairs,
+    test: Pairs,
+    skipped: list[SkippedFile],
+    notes: list[str],
+    check_images: bool,
+    progress: ProgressFn,
+    should_stop: ShouldStopFn,
+) -> LabelledPhotos:
+    """Drop unusable files (with reasons), derive the classes and make the dataset."""
+    total = len(train) + len(valid) + len(test)
+    done = 0
+    kept: list[list[Photo]] = []
+    for pairs in (train, valid, test):
+        photos = []
+        for path, label in pairs:
+            if should_stop():
+                raise Stopped()
+            reason = _unusable_reason(path, check_images)
+            if reason:
+                skipped.append(SkippedFile(str(path), reason))
+            else:
+                photos.append(Photo(path, label))
+            done += 1
+            if done % 32 == 0 or done == total:
+                progress(done, total)
+        kept.append(photos)
+    train_photos, valid_photos, test_photos = kept
+    classes = sorted({p.label for p in train_photos if p.label is not None})
+    if not classes:
+        raise DatasetError("no labelled training photos were found" + _skipped_hint(skipped))
+    unknown = sorted({p.label for p in valid_photos if p.label not in classes})
+    if unknown:
+        notes.append(f"validation classes with no training photos: {', '.join(unknown)}")
+    if len(classes) < 2:
+        notes.append(f"only one class ({classes[0]}); a classifier needs at least two")
+    return LabelledPhotos(classes, train_photos, valid_photos, test_photos, skipped, notes, root)
+
+
+def _unusable_reason(path: Path, check_images: bool) -> str | None:
+    if not check_images:
+        return None if path.is_file() else "file not found"
+    try:
+        read_size(path)
+    except ImageLoadError as exc:
+        return exc.reason
+    return None
+
+
+def _existing_folder(path: Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"folder not found: {path}")
+    if not path.is_dir():
+        raise DatasetError(f"not a folder: {path}")
+    return path
+
+
+def _first_folder(path: Path, names: Iterable[str]) -> Path | None:
+    for name in names:
+        if (path / name).is_dir():
+            return path / name
+    return None
+
+
+def _class_folder_pairs(folder: Path, skipped: list[SkippedFile], exclude: set[str] = frozenset()) -> Pairs:
+    pairs: Pairs = []
+    for entry in sorted(folder.iterdir()):
+        if is_hidden(entry.name) or entry.name in exclude:
+            continue
+        if entry.is_file():
+            skipped.append(SkippedFile(str(entry), "not inside a class folder"))
+    for class_dir in subfolders(folder):
+        if class_dir.name in exclude:
+            continue
+        errors: list[tuple[Path, str]] = []
+        for image in iter_image_files(class_dir, recursive=True, errors=errors):
+            pairs.append((image, class_dir.name))
+        skipped.extend(SkippedFile(str(p), reason) for p, reason in errors)
+        skipped.extend(_non_image_files(class_dir))
+    return pairs
+
+
+def _test_folder_pairs(folder: Path, skipped: list[SkippedFile]) -> Pairs:
+    loose: Pairs = [(p, None) for p in iter_image_files(folder, recursive=False)]
+    return loose + _class_folder_pairs(folder, skipped)
+
+
+def _non_image_files(folder: Path) -> list[SkippedFile]:
+    result = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not has_image_suffix(path) and not any(is_hidden(part) for part in path.relative_to(folder).parts):
+            result.append(SkippedFile(str(path), f"not an image file (extension '{path.suffix or 'none'}')"))
+    return result
+
+
+def _gather_files(files: Path | str | Iterable[Path | str]) -> tuple[Path | None, list[Path], list[SkippedFile]]:
+    skipped: list[SkippedFile] = []
+    if isinstance(files, (str, Path)):
+        root = _existing_folder(Path(files))
+        errors: list[tuple[Path, str]] = []
+        paths = list(iter_image_files(root, recursive=True, errors=errors))
+        skipped.extend(SkippedFile(str(p), reason) for p, reason in errors)
+        return root, paths, skipped
+    return None, [Path(f) for f in files], skipped
+
+
+def _read_csv_rows(csv_path: Path, delimiter: str) -> list[list[str]]:
+    try:
+        with open(csv_path, newline="", encoding="utf-8-sig") as handle:
+            return list(csv.reader(handle, delimiter=delimiter))
+    except FileNotFoundError:
+        raise DatasetError(f"CSV file not found: {csv_path}") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{csv_path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
+    except csv.Error as exc:
+        raise DatasetError(f"{csv_path} is not a readable CSV: {exc}") from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read {csv_path}: {exc.strerror or exc}") from None
+
+
+def _looks_like_header(row: list[str], base: Path, suffix: str) -> bool:
+    cells = [cell.strip().lower() for cell in row]
+    if not cells or (base / (row[0].strip() + suffix)).is_file():
+        return False
+    return any(cell in FILE_COLUMNS + LABEL_COLUMNS + ("is_valid",) for cell in cells)
+
+
+def _csv_columns(header: list[str] | None, csv_path: Path) -> tuple[int, int, int | None]:
+    if header is None:
+        return 0, 1, None
+    cells = [cell.strip().lower() for cell in header]
+    file_col = next((i for i, c in enumerate(cells) if c in FILE_COLUMNS), 0)
+    label_col = next((i for i, c in enumerate(cells) if c in LABEL_COLUMNS), 1 if file_col != 1 else 0)
+    valid_col = next((i for i, c in enumerate(cells) if c in ("is_valid", "valid")), None)
+    if file_col == label_col:
+        raise DatasetError(f"{csv_path}: cannot tell the file column from the label column in {header}")
+    return file_col, label_col, valid_col
+
+
+def _check_labels(labels: list[str], source: object) -> list[str]:
+    """Refuse multi-label and regression targets, which a single-label classifier cannot learn."""
+    distinct = sorted(set(labels))
+    multi = [lab for lab in distinct if any(sep in lab for sep in MULTI_LABEL_SEPARATORS)]
+    known = set(distinct)
+    multi += [lab for lab in distinct if " " in lab and len(lab.split()) > 1 and all(part in known for part in lab.split())]
+    if multi:
+        raise DatasetError(
+            f"{source} look multi-label (e.g. {', '.join(repr(m) for m in multi[:3])}); "
+            "LakeView learns one label per photo. Give each photo a single class."
+        )
+    numbers = [lab for lab in distinct if _is_number(lab)]
+    if distinct and len(numbers) == len(distinct):
+        if any(not _is_int(lab) for lab in numbers) or (len(distinct) > 20 and len(distinct) > len(labels) // 2):
+            raise DatasetError(
+                f"{source} are numbers (e.g. {', '.join(numbers[:3])}), which looks like a regression target; "
+                "LakeView learns named classes. Use class names (or whole-number class ids) as labels."
+            )
+        return [f"labels are whole numbers; treating them as class names ({', '.join(distinct[:5])}...)"]
+    return []
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_int(text: str) -> bool:
+    return re.fullmatch(r"[+-]?\d+", text.strip()) is not None
+
+
+def _skipped_hint(skipped: list[SkippedFile]) -> str:
+    if not skipped:
+        return ""
+    examples = "; ".join(str(s) for s in skipped[:3])
+    return f" ({len(skipped)} skipped, e.g. {examples})"
