@@ -1,0 +1,155 @@
+"""Pretrained weights: torchvision's ImageNet files (downloaded once, checksum verified) or a local .pth."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import torch
+
+from lakeview.core.architectures import Architecture
+from lakeview.core.atomic import atomic_writer
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
+from lakeview.core.paths import cache_dir
+
+TORCHVISION_BASE = "https://download.pytorch.org/models/"
+MIRROR_ENV = "LAKEVIEW_WEIGHTS_MIRROR"
+CHUNK = 1 << 16
+
+
+class WeightsUnavailable(RuntimeError):
+    """The weights could not be had; the message says why and what to do instead."""
+
+
+def imagenet_file_info(arch: Architecture) -> tuple[str, str, float | None]:
+    """(url, file name, size in MB) of torchvision's ImageNet weights for `arch`.
+
+    `$LAKEVIEW_WEIGHTS_MIRROR` replaces download.pytorch.org (a LAN mirror, or a test server).
+    """
+    if arch.imagenet_weights is None:
+        raise WeightsUnavailable(f"{arch.name} has no ImageNet weights; use a weights file or none")
+    from torchvision.models import get_weight
+
+    weights = get_weight(arch.imagenet_weights)
+    url = weights.url
+    mirror = os.environ.get(MIRROR_ENV)
+    if mirror and url.startswith(TORCHVISION_BASE):
+        url = mirror.rstrip("/") + "/" + url[len(TORCHVISION_BASE):]
+    return url, url.rsplit("/", 1)[-1], weights.meta.get("_file_size")
+
+
+def imagenet_state_dict(
+    arch: Architecture, progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop
+) -> dict[str, torch.Tensor]:
+    """The ImageNet state_dict for `arch`, from the cache or downloaded into it."""
+    url, name, size_mb = imagenet_file_info(arch)
+    target = cache_dir() / "weights" / name
+    if not target.exists():
+        download(url, target, progress, should_stop, what=f"the ImageNet weights for {arch.name}", size_mb=size_mb)
+    return load_state_dict_file(target)
+
+
+def download(
+    url: str,
+    target: Path,
+    progress: ProgressFn = no_progress,
+    should_stop: ShouldStopFn = never_stop,
+    what: str = "the file",
+    size_mb: float | None = None,
+    timeout: float = 30.0,
+) -> Path:
+    """Stream `url` to `target` atomically; verify the sha256 prefix torchvision puts in its file names."""
+    expected = _hash_prefix(target.name)
+    size_text = f" ({size_mb:.0f} MB)" if size_mb else ""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, atomic_writer(target) as out:
+            total = int(response.headers.get("Content-Length") or 0)
+            digest = hashlib.sha256()
+            done = 0
+            progress(0, total)
+            while chunk := response.read(CHUNK):
+                if should_stop():
+                    raise Stopped()
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                progress(done, total)
+            if expected and not digest.hexdigest().startswith(expected):
+                raise WeightsUnavailable(
+                    f"The download of {what} from {url} is damaged (sha256 {digest.hexdigest()[:12]}..., expected "
+                    f"{expected}...). Nothing was kept; try again.{_alternatives(target.name)}"
+                )
+    except urllib.error.HTTPError as exc:
+        raise WeightsUnavailable(
+            f"Could not download {what}{size_text}: the server answered {exc.code} {exc.reason} for {url}."
+            f"{_alternatives(target.name)}"
+        ) from None
+    except (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise WeightsUnavailable(
+            f"Could not download {what}{size_text} from {url}: {reason}. "
+            f"Are you offline?{_alternatives(target.name)}"
+        ) from None
+    except OSError as exc:
+        raise WeightsUnavailable(f"Could not save {what} to {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def load_state_dict_file(path: Path | str) -> dict[str, torch.Tensor]:
+    """A state_dict from a .pth file, loaded without executing code. Accepts {'state_dict': ...} wrappers."""
+    import pickle
+
+    path = Path(path)
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise WeightsUnavailable(f"weights file not found: {path}") from None
+    except pickle.UnpicklingError as exc:
+        raise WeightsUnavailable(
+            f"refused to load {path}: it holds code or objects, not just weights ({str(exc).splitlines()[0]})"
+        ) from None
+    except (RuntimeError, OSError, EOFError, ValueError) as exc:
+        raise WeightsUnavailable(f"{path} is not a readable PyTorch weights file ({exc})") from None
+    if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
+        loaded = loaded["state_dict"]
+    if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
+        raise WeightsUnavailable(f"{path} does not hold a state_dict (a mapping of names to tensors)")
+    return loaded
+
+
+def load_into(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str, arch_name: str) -> None:
+    """Load strictly, turning a mismatch into a message a person can act on."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict]
+    unexpected = [k for k in state_dict if k not in own]
+    wrong_shape = [k for k in own if k in state_dict and state_dict[k].shape != own[k].shape]
+    if missing or unexpected or wrong_shape:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing (e.g. {missing[0]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+        if wrong_shape:
+            k = wrong_shape[0]
+            parts.append(f"{len(wrong_shape)} of another shape (e.g. {k}: {tuple(state_dict[k].shape)} "
+                         f"vs {tuple(own[k].shape)})")
+        raise WeightsUnavailable(
+            f"{source} does not fit torchvision's {arch_name}: {'; '.join(parts)}. "
+            "Is it a state_dict of a different architecture? Pick the matching --arch."
+        )
+    model.load_state_dict(state_dict, strict=True)
+
+
+def _hash_prefix(name: str) -> str | None:
+    match = re.search(r"-([a-f0-9]{6,64})\.", name)
+    return match.group(1) if match else None
+
+
+def _alternatives(name: str) -> str:
+    return (f" Instead, use a copy of {name} with --weights FILE, or --weights none to start from random weights "
+            "(much less accurate).")
