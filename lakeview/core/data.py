@@ -1,0 +1,86 @@
+"""Photos to tensors for training and evaluation: a torch Dataset that reports bad files instead of failing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from lakeview.core.dataset import Photo
+from lakeview.core.images import ImageLoadError, open_image
+
+
+@dataclass
+class Batch:
+    images: torch.Tensor
+    targets: torch.Tensor
+    indices: torch.Tensor
+    failures: list[tuple[int, str]]
+    """(index, reason) of the photos in this batch that could not be loaded."""
+
+    def __len__(self) -> int:
+        return int(self.targets.shape[0])
+
+
+class PhotoTensors(Dataset):
+    """Item i -> (tensor, class index, i, error). Unlabelled photos get class index -1."""
+
+    def __init__(self, photos: Sequence[Photo], classes: Sequence[str], transform: Callable, decode_side: int) -> None:
+        self.paths = [str(p.path) for p in photos]
+        lookup = {name: i for i, name in enumerate(classes)}
+        self.targets = [lookup.get(p.label, -1) if p.label is not None else -1 for p in photos]
+        self.transform = transform
+        self.decode_side = decode_side
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int):
+        try:
+            image = open_image(self.paths[index], min_side=self.decode_side)
+            return self.transform(image), self.targets[index], index, None
+        except ImageLoadError as exc:
+            return None, self.targets[index], index, exc.reason
+
+
+def collate(items: list) -> Batch:
+    good = [item for item in items if item[0] is not None]
+    failures = [(index, reason) for tensor, _, index, reason in items if tensor is None]
+    if good:
+        images = torch.stack([item[0] for item in good])
+    else:
+        images = torch.empty(0)
+    targets = torch.tensor([item[1] for item in good], dtype=torch.long)
+    indices = torch.tensor([item[2] for item in good], dtype=torch.long)
+    return Batch(images, targets, indices, failures)
+
+
+def make_loader(
+    data: PhotoTensors,
+    batch_size: int,
+    shuffle: bool,
+    workers: int = 0,
+    seed: int | None = None,
+    pin_memory: bool = False,
+    drop_last: bool = False,
+) -> DataLoader:
+    """A DataLoader whose workers (if any) are spawned, so it behaves the same on Linux, macOS and Windows."""
+    generator = torch.Generator()
+    if seed is not None:
+        generator.manual_seed(seed)
+    options = {}
+    if workers > 0:
+        options = dict(multiprocessing_context="spawn", persistent_workers=True, prefetch_factor=2)
+    return DataLoader(
+        data,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        num_workers=workers,
+        collate_fn=collate,
+        generator=generator,
+        pin_memory=pin_memory,
+        drop_last=drop_last,
+        **options,
+    )

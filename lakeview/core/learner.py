@@ -1,0 +1,439 @@
+"""Transfer learning: freeze / unfreeze, one-cycle training with discriminative learning rates, cached features."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.optim.lr_scheduler import OneCycleLR
+
+from lakeview.core.architectures import get_architecture
+from lakeview.core.data import Batch, PhotoTensors, make_loader
+from lakeview.core.dataset import LabelledPhotos, Photo
+from lakeview.core.device import autocast_dtype, pick_device
+from lakeview.core.head import DEFAULT_HEAD, DEFAULT_HIDDEN, pooled_width
+from lakeview.core.lr_finder import LRFinderResult, LRSweep
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+from lakeview.core.model_file import ModelMeta, SavedModel, save_model
+from lakeview.core.network import IMAGENET, build_network
+from lakeview.core.transforms import Augmentation, decode_side, train_transform, valid_transform
+
+LearningRate = float | slice
+EpochCallback = Callable[["EpochStats"], None]
+
+
+@dataclass
+class EpochStats:
+    epoch: int
+    phase: str
+    train_loss: float
+    valid_loss: float | None
+    error_rate: float | None
+    seconds: float
+    lr_max: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FitResult:
+    epochs: list[EpochStats] = field(default_factory=list)
+    stopped: bool = False
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Predictions:
+    photos: list[Photo]
+    probs: torch.Tensor
+    targets: torch.Tensor
+    failures: dict[str, str]
+
+
+class Learner:
+    """A network, the photos it learns from, and how it trains (fast.ai's Learner, for single-label photos)."""
+
+    def __init__(
+        self,
+        data: LabelledPhotos,
+        arch: str = "resnet34",
+        weights: str | Path = IMAGENET,
+        size: int = 224,
+        batch_size: int = 16,
+        augmentation: Augmentation = Augmentation(),
+        device: str | torch.device | None = None,
+        seed: int | None = 42,
+        workers: int = 0,
+        weight_decay: float = 1e-2,
+        head: str = DEFAULT_HEAD,
+        hidden: int = DEFAULT_HIDDEN,
+        dropout: float | None = None,
+        train_bn_stats: bool = False,
+        weights_progress: ProgressFn = no_progress,
+        should_stop: ShouldStopFn = never_stop,
+    ) -> None:
+        if seed is not None:
+            torch.manual_seed(seed)
+        self.data = data
+        self.arch = get_architecture(arch)
+        self.size = size
+        self.batch_size = batch_size
+        self.augmentation = augmentation
+        self.device = device if isinstance(device, torch.device) else pick_device(device)
+        self.seed = seed
+        self.workers = workers
+        self.weight_decay = weight_decay
+        self.head, self.hidden, self.dropout = head, hidden, dropout
+        self.network = build_network(self.arch, len(data.classes), weights, head, hidden, dropout, weights_progress,
+                                     should_stop)
+        self.network.to(self.device, memory_format=torch.channels_last)
+        self.history: list[EpochStats] = []
+        self.failures: dict[str, str] = {}
+        self._amp_dtype = autocast_dtype(self.device)
+        self._scaler = torch.amp.GradScaler("cuda") if self._amp_dtype == torch.float16 else None
+        self._feature_cache: dict[str, tuple[torch.Tensor, torch.Tensor, list[int]]] = {}
+        self._body_version = 0
+        self._feature_versions: dict[str, int] = {}
+        self._fits = 0
+        self.train_bn_stats = train_bn_stats
+        self.frozen = True
+        self.train_bn = False
+        self.freeze()
+
+    # --- freezing -----------------------------------------------------------------------------------------
+    def freeze(self, train_bn: bool = False) -> None:
+        """Train the head only (and the body's BatchNorm weights too, with `train_bn`)."""
+        self.frozen, self.train_bn = True, train_bn
+        for module in self.network.body.modules():
+            is_bn = isinstance(module, nn.modules.batchnorm._BatchNorm)
+            for param in module.parameters(recurse=False):
+                param.requires_grad_(is_bn and train_bn)
+        for param in self.network.head.parameters():
+            param.requires_grad_(True)
+
+    def unfreeze(self) -> None:
+        self.frozen = False
+        for param in self.network.parameters():
+            param.requires_grad_(True)
+
+    @property
+    def uses_feature_cache(self) -> bool:
+        """With the body fully frozen and no augmentation, its outputs never change: compute them once."""
+        return self.frozen and not self.train_bn and not self.augmentation.enabled
+
+    # --- training -----------------------------------------------------------------------------------------
+    def fit_one_cycle(
+        self,
+        epochs: int,
+        lr_max: LearningRate = 1e-3,
+        progress: ProgressFn = no_progress,
+        should_stop: ShouldStopFn = never_stop,
+        on_epoch: EpochCallback | None = None,
+    ) -> FitResult:
+        """One-cycle schedule (torch's OneCycleLR) over `epochs`; `should_stop` is checked before every batch."""
+        result = FitResult()
+        cached = self.uses_feature_cache
+        if cached:
+            self._ensure_features(("train", "valid"), progress, should_stop)
+            if should_stop():
+                result.stopped = True
+                return result
+        groups = self._param_groups(lr_max)
+        peak_lr = max(g["lr"] for g in groups)
+        optimizer = torch.optim.AdamW(groups, betas=(0.9, 0.99), weight_decay=self.weight_decay)
+        steps_per_epoch = self._steps_per_epoch(cached)
+        total = epochs * steps_per_epoch
+        # OneCycleLR needs a few steps in each phase; a tiny set simply ends its cycle early.
+        schedule_steps = max(total, 8)
+        scheduler = OneCycleLR(
+            optimizer,
+            max_lr=[g["lr"] for g in groups],
+            total_steps=schedule_steps,
+            pct_start=max(0.25, 2 / schedule_steps),
+            div_factor=25.0,
+            final_div_factor=1e5,
+        )
+        phase = "head (cached features)" if cached else ("frozen" if self.frozen else "unfrozen")
+        done = 0
+        self._fits += 1
+        for epoch in range(epochs):
+            started = time.perf_counter()
+            losses: list[float] = []
+            self._set_train_mode(cached)
+            for inputs, targets in self._train_batches(cached, epoch):
+                if should_stop():
+                    result.stopped = True
+                    break
+                losses.append(self._step(inputs, targets, optimizer, cached))
+                scheduler.step()
+                done += 1
+                progress(done, total)
+            if not cached and (not self.frozen or self.train_bn or self.train_bn_stats):
+                self._body_version += 1
+            if result.stopped:
+                break
+            valid_loss, error_rate = self._validate()
+            stats = EpochStats(
+                epoch=len(self.history) + 1,
+                phase=phase,
+                train_loss=float(sum(losses) / max(len(losses), 1)),
+                valid_loss=valid_loss,
+                error_rate=error_rate,
+                seconds=time.perf_counter() - started,
+                lr_max=peak_lr,
+            )
+            self.history.append(stats)
+            result.epochs.append(stats)
+            if on_epoch is not None:
+                on_epoch(stats)
+        result.failures = dict(self.failures)
+        return result
+
+    def lr_find(
+        self,
+        start_lr: float = 1e-7,
+        end_lr: float = 10.0,
+        num_it: int = 100,
+        progress: ProgressFn = no_progress,
+        should_stop: ShouldStopFn = never_stop,
+    ) -> LRFinderResult:
+        """Train with an exponentially growing rate until the loss diverges; the network is restored after."""
+        saved_state = copy.deepcopy(self.network.state_dict())
+        cached = self.uses_feature_cache
+        if cached:
+            self._ensure_features(("train",), no_progress, should_stop)
+        sweep = LRSweep(start_lr, end_lr, num_it)
+        optimizer = torch.optim.AdamW(self._param_groups(start_lr), betas=(0.9, 0.99), weight_decay=self.weight_decay)
+        stopped = diverged = False
+        self._fits += 1
+        try:
+            self._set_train_mode(cached)
+            epoch = 0
+            while len(sweep.lrs) < num_it and not (stopped or diverged):
+                before = len(sweep.lrs)
+                for inputs, targets in self._train_batches(cached, epoch):
+                    if should_stop():
+                        stopped = True
+                        break
+                    lr = sweep.lr_at(len(sweep.lrs))
+                    for group in optimizer.param_groups:
+                        group["lr"] = lr
+                    diverged = sweep.record(lr, self._step(inputs, targets, optimizer, cached))
+                    progress(len(sweep.lrs), num_it)
+                    if diverged or len(sweep.lrs) >= num_it:
+                        break
+                if len(sweep.lrs) == before:
+                    break
+                epoch += 1
+        finally:
+            self.network.load_state_dict(saved_state)
+        return sweep.result(stopped)
+
+    def _param_groups(self, lr_max: LearningRate) -> list[dict]:
+        """Three layer groups (early body, late body, head) with learning rates spread geometrically."""
+        children = list(self.network.body.children())
+        split = self.arch.split_at if len(children) > self.arch.split_at else len(children) // 2
+        early = [p for m in children[:split] for p in m.parameters() if p.requires_grad]
+        late = [p for m in children[split:] for p in m.parameters() if p.requires_grad]
+        head = [p for p in self.network.head.parameters() if p.requires_grad]
+        rates = spread_learning_rates(lr_max, 3)
+        return [{"params": ps, "lr": lr} for ps, lr in zip((early, late, head), rates) if ps]
+
+    def _steps_per_epoch(self, cached: bool) -> int:
+        n = len(self._feature_cache["train"][1]) if cached else len(self.data.train)
+        if n == 0:
+            raise ValueError("there are no training photos")
+        return n // self.batch_size if self._drop_last(n) else math.ceil(n / self.batch_size)
+
+    def _drop_last(self, n: int) -> bool:
+        """Drop a ragged last batch when there are enough photos: BatchNorm learns badly from tiny batches."""
+        return n >= 2 * self.batch_size
+
+    def _train_batches(self, cached: bool, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        seed = None if self.seed is None else self.seed * 1000 + self._fits * 100 + epoch
+        if cached:
+            features, targets, _ = self._feature_cache["train"]
+            generator = torch.Generator()
+            if seed is not None:
+                generator.manual_seed(seed)
+            order = torch.randperm(len(targets), generator=generator)
+            usable = len(order) - (len(order) % self.batch_size if self._drop_last(len(order)) else 0)
+            for start in range(0, usable, self.batch_size):
+                index = order[start:start + self.batch_size]
+                if len(index) >= 2:
+                    yield features[index].to(self.device, non_blocking=True), targets[index].to(self.device, non_blocking=True)
+            return
+        dataset = PhotoTensors(self.data.train, self.data.classes,
+                               train_transform(self.size, self.augmentation), decode_side(self.size))
+        loader = make_loader(dataset, self.batch_size, shuffle=True, workers=self.workers, seed=seed,
+                             pin_memory=self.device.type == "cuda", drop_last=self._drop_last(len(dataset)))
+        for batch in loader:
+            self._record_failures(dataset, batch)
+            if len(batch) >= 2:
+                yield self._to_device(batch.images), batch.targets.to(self.device, non_blocking=True)
+
+    def _step(self, inputs: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer, cached: bool) -> float:
+        with self._autocast():
+            logits = self.network.head(inputs) if cached else self.network(inputs)
+            loss = F.cross_entropy(logits.float(), targets)
+        optimizer.zero_grad(set_to_none=True)
+        if self._scaler is not None:
+            self._scaler.scale(loss).backward()
+            self._scaler.step(optimizer)
+            self._scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
+        return float(loss.detach())
+
+    def _set_train_mode(self, cached: bool) -> None:
+        """Dropout on; the body's BatchNorm statistics stay as learnt on ImageNet unless `train_bn_stats`.
+
+        Re-estimating them from batches of 16 of a few hundred photos cost 6 to 10 points of validation
+        error on hymenoptera (benchmarks/head_choice.py), so they stay frozen by default.
+        """
+        self.network.train()
+        if cached or (self.frozen and not self.train_bn):
+            self.network.body.eval()
+        elif not self.train_bn_stats:
+            for module in self.network.body.modules():
+                if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                    module.eval()
+
+    def _validate(self) -> tuple[float | None, float | None]:
+        if not self.data.valid:
+            return None, None
+        preds = self.predict("valid")
+        if len(preds.targets) == 0:
+            return None, None
+        known = preds.targets >= 0
+        if not known.any():
+            return None, None
+        probs, targets = preds.probs[known], preds.targets[known]
+        loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), targets).item()
+        error = (probs.argmax(1) != targets).float().mean().item()
+        return loss, error
+
+    # --- prediction ---------------------------------------------------------------------------------------
+    def predict(self, split: str = "valid", progress: ProgressFn = no_progress,
+                should_stop: ShouldStopFn = never_stop) -> Predictions:
+        """Probabilities for a split with the deterministic (validation) transform."""
+        photos = self.data.split(split)
+        self.network.eval()
+        if self.uses_feature_cache or split in self._feature_cache and self._feature_cache_fresh(split):
+            self._ensure_features((split,), progress, should_stop)
+            features, targets, kept = self._feature_cache[split]
+            with torch.inference_mode(), self._autocast():
+                probs = torch.cat([self.network.head(features[i:i + 256].to(self.device)).float().softmax(1).cpu()
+                                   for i in range(0, len(targets), 256)]) if len(targets) else torch.empty(0, len(self.data.classes))
+            return Predictions([photos[i] for i in kept], probs, targets, self._failures_of(photos))
+        outputs, targets, kept = self._run_body(photos, head=True, progress=progress, should_stop=should_stop)
+        return Predictions([photos[i] for i in kept], outputs.softmax(1), targets, self._failures_of(photos))
+
+    def _feature_cache_fresh(self, split: str) -> bool:
+        return self._feature_versions.get(split) == self._body_version
+
+    def _ensure_features(self, splits: Sequence[str], progress: ProgressFn, should_stop: ShouldStopFn) -> None:
+        for split in splits:
+            if split in self._feature_cache and self._feature_cache_fresh(split):
+                continue
+            self.network.eval()
+            features, targets, kept = self._run_body(self.data.split(split), head=False, progress=progress,
+                                                     should_stop=should_stop)
+            if should_stop():
+                return
+            self._feature_cache[split] = (features, targets, kept)
+            self._feature_versions[split] = self._body_version
+
+    def _run_body(self, photos: list[Photo], head: bool, progress: ProgressFn,
+                  should_stop: ShouldStopFn) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+        """Pooled body features (or logits, with `head`) for photos, in order, leaving out unreadable ones."""
+        dataset = PhotoTensors(photos, self.data.classes, valid_transform(self.size), decode_side(self.size))
+        loader = make_loader(dataset, self.batch_size * 2, shuffle=False, workers=self.workers,
+                             pin_memory=self.device.type == "cuda")
+        outputs, targets, kept = [], [], []
+        done = 0
+        with torch.inference_mode(), self._autocast():
+            for batch in loader:
+                if should_stop():
+                    break
+                self._record_failures(dataset, batch)
+                done += len(batch) + len(batch.failures)
+                progress(done, len(dataset))
+                if len(batch) == 0:
+                    continue
+                x = self.network.pool(self.network.body(self._to_device(batch.images)))
+                if head:
+                    x = self.network.head(x)
+                outputs.append(x.float().cpu())
+                targets.append(batch.targets)
+                kept.extend(batch.indices.tolist())
+        width = len(self.data.classes) if head else pooled_width(self.head, self.arch.features)
+        if not outputs:
+            return torch.empty(0, width), torch.empty(0, dtype=torch.long), []
+        return torch.cat(outputs), torch.cat(targets), kept
+
+    # --- helpers ------------------------------------------------------------------------------------------
+    def _to_device(self, images: torch.Tensor) -> torch.Tensor:
+        return images.to(self.device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+
+    def _autocast(self):
+        if self._amp_dtype is None:
+            return nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self._amp_dtype)
+
+    def _record_failures(self, dataset: PhotoTensors, batch: Batch) -> None:
+        for index, reason in batch.failures:
+            self.failures[dataset.paths[index]] = reason
+
+    def _failures_of(self, photos: list[Photo]) -> dict[str, str]:
+        paths = {str(p.path) for p in photos}
+        return {p: r for p, r in self.failures.items() if p in paths}
+
+    # --- saving -------------------------------------------------------------------------------------------
+    def meta(self, parent: str | None = None, notes: str = "") -> ModelMeta:
+        metrics = {}
+        if self.history and self.history[-1].error_rate is not None:
+            metrics = {"error_rate": self.history[-1].error_rate, "valid_loss": self.history[-1].valid_loss}
+        return ModelMeta(
+            arch=self.arch.name,
+            classes=list(self.data.classes),
+            size=self.size,
+            head=self.head,
+            hidden=self.hidden,
+            dropout=self.dropout,
+            flip=self.augmentation.flip,
+            history=[h.to_dict() for h in self.history],
+            metrics=metrics,
+            parent=parent,
+            notes=notes,
+        )
+
+    def export(self, path: Path | str, parent: str | None = None, notes: str = "") -> SavedModel:
+        meta = self.meta(parent, notes)
+        save_model(path, self.network, meta)
+        return SavedModel(self.network, meta)
+
+
+def spread_learning_rates(lr: LearningRate, groups: int) -> list[float]:
+    """fast.ai's convention: a float gives every group that rate; slice(lo, hi) spreads lo..hi geometrically;
+    slice(hi) gives the last group hi and the others hi/10."""
+    if isinstance(lr, slice):
+        hi = float(lr.stop)
+        if lr.start is None:
+            return [hi / 10] * (groups - 1) + [hi]
+        lo = float(lr.start)
+        if groups == 1:
+            return [hi]
+        ratio = (hi / lo) ** (1 / (groups - 1))
+        return [lo * ratio ** i for i in range(groups)]
+    return [float(lr)] * groups
