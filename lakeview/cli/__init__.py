@@ -1,0 +1,1 @@
+"""The headless command line: `lakeview train | lr-find | evaluate | classify | undo`."""

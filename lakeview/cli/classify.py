@@ -1,0 +1,163 @@
+"""`lakeview classify` (to CSV, or copied / moved into class folders) and `lakeview undo`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
+                                  list_skipped, say)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("classify", help="classify a folder of photos",
+                                 description="Predict a class for every photo in FOLDER. Writes a CSV (file, "
+                                             "label, confidence, top_k, error) to --csv or standard output, "
+                                             "and/or copies or moves the photos into class folders.")
+    parser.add_argument("folder", type=Path, help="folder of photos")
+    parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
+    parser.add_argument("--recursive", "-r", action="store_true", help="include subfolders")
+    parser.add_argument("--csv", type=Path, help="write the predictions here (default: standard output, "
+                                                 "unless copying or moving)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--copy-into", type=Path, metavar="DIR", help="copy each photo into DIR/<class>/")
+    target.add_argument("--move-into", type=Path, metavar="DIR", help="move each photo into DIR/<class>/")
+    parser.add_argument("--dry-run", action="store_true", help="show where photos would go; change nothing")
+    parser.add_argument("--min-confidence", type=float, default=0.0,
+                        help="photos below this confidence go to DIR/_unsure instead (default 0: none)")
+    parser.add_argument("--journal", type=Path, help="undo journal (default: DIR/.lakeview-journal-<time>.jsonl)")
+    parser.add_argument("--top-k", type=int, default=3, help="how many classes to list per photo (default 3)")
+    parser.add_argument("--tta", action="store_true", help="test-time augmentation (slower, a little more accurate)")
+    parser.add_argument("--bs", type=int, default=32, help="batch size (default 32)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(run=run_classify)
+
+    undo = commands.add_parser("undo", help="reverse a copy or move made by 'classify'",
+                               description="Delete the copies (if unchanged) or move the photos back.")
+    undo.add_argument("journal", type=Path, help="the journal file that 'classify' printed")
+    undo.set_defaults(run=run_undo)
+
+
+def run_classify(args: argparse.Namespace) -> int:
+    from lakeview.core.files import RAW_SUFFIXES, iter_image_files
+    from lakeview.core.model_file import ModelFileError, load_model
+
+    if not args.folder.is_dir():
+        raise UserError(f"not a folder: {args.folder}")
+    destination = args.copy_into or args.move_into
+    if destination is not None and destination.resolve().is_relative_to(args.folder.resolve()) and args.recursive:
+        raise UserError("--recursive with a destination inside FOLDER would classify the sorted photos again")
+    try:
+        model = load_model(args.model)
+    except ModelFileError as exc:
+        raise UserError(str(exc)) from None
+    listing_errors: list[tuple[Path, str]] = []
+    paths = list(iter_image_files(args.folder, args.recursive, listing_errors))
+    skipped = [(str(p), r) for p, r in listing_errors]
+    raw = [p for p in (args.folder.rglob("*") if args.recursive else args.folder.iterdir()) if p.suffix.lower() in RAW_SUFFIXES]
+    if raw:
+        say(f"note: {len(raw)} RAW file(s) ignored (LakeView reads JPEG, PNG, TIFF, WebP, HEIC...; "
+            "classify their JPEG exports)")
+    if not paths:
+        raise UserError(f"no photos found in {args.folder}" + ("" if args.recursive else " (try --recursive)"))
+    say(f"{len(paths)} photo(s); classes: {', '.join(model.classes)}", quiet=args.quiet)
+
+    from lakeview.core.atomic import atomic_writer
+
+    try:
+        with ctrl_c_stops() as stop:
+            if args.csv is not None:
+                with atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
+                    rows = _classify_into(csv.writer(handle), model, paths, args, stop)
+            else:
+                sink = None if destination is not None else csv.writer(sys.stdout)
+                rows = _classify_into(sink, model, paths, args, stop)
+    except _Interrupted:
+        say("stopped; no CSV written" if args.csv else "stopped")
+        return EXIT_INTERRUPTED
+    failures = [r for r in rows if not hasattr(r, "label")]
+    skipped += [(str(f.path), f.reason) for f in failures]
+    code = EXIT_OK
+    if destination is not None:
+        code = _place(args, [r for r in rows if hasattr(r, "label")], destination)
+    list_skipped(skipped)
+    if code != EXIT_OK:
+        return code
+    return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _classify_into(sink, model, paths: list[Path], args: argparse.Namespace, stop) -> list:
+    """Run the model over `paths`, writing CSV rows to `sink` as results stream in; raise _Interrupted on stop."""
+    from lakeview.core.inference import classify_files
+
+    rows = []
+    with Bar("classifying", args.quiet, "photo") as bar:
+        if sink is not None:
+            sink.writerow(["file", "label", "confidence", "top_k", "error"])
+        for result in classify_files(model, paths, batch_size=args.bs, top_k=args.top_k, tta=args.tta,
+                                     device=args.device, total=len(paths), progress=bar, should_stop=stop):
+            rows.append(result)
+            if sink is not None:
+                sink.writerow(_csv_row(result, args.folder))
+    if stop():
+        raise _Interrupted()
+    return rows
+
+
+def _csv_row(result, folder: Path) -> list[str]:
+    try:
+        name = str(result.path.relative_to(folder))
+    except ValueError:
+        name = str(result.path)
+    if not hasattr(result, "label"):
+        return [name, "", "", "", result.reason]
+    top = ";".join(f"{label}:{prob:.4f}" for label, prob in result.top)
+    return [name, result.label, f"{result.confidence:.4f}", top, ""]
+
+
+def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
+    from lakeview.core.placement import apply_placement, plan_placement
+
+    mode = "copy" if args.copy_into else "move"
+    assignments = [(p.path, p.label if p.confidence >= args.min_confidence else "_unsure") for p in predictions]
+    plan = plan_placement(assignments, destination)
+    counts: dict[str, int] = {}
+    for item in plan:
+        counts[item.destination.parent.name] = counts.get(item.destination.parent.name, 0) + 1
+    say(f"{mode} {len(plan)} photo(s) into {destination}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if args.dry_run:
+        for item in plan:
+            print(f"{item.source} -> {item.destination}")
+        say("dry run: nothing changed")
+        return EXIT_OK
+    journal = args.journal or destination / f".lakeview-journal-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
+    with ctrl_c_stops() as stop, Bar(f"{mode}ing", args.quiet, "photo") as bar:
+        report = apply_placement(plan, mode, journal, bar, stop)
+    say(f"{mode}: {len(report.done)} done" + (f", {len(report.failed)} failed" if report.failed else ""))
+    say(f"undo with: lakeview undo {journal}")
+    for item, reason in report.failed:
+        say(f"  {item.source}: {reason}")
+    if report.stopped:
+        return EXIT_INTERRUPTED
+    return EXIT_SKIPPED if report.failed else EXIT_OK
+
+
+def run_undo(args: argparse.Namespace) -> int:
+    from lakeview.core.placement import JournalError, undo_journal
+
+    try:
+        report = undo_journal(args.journal)
+    except JournalError as exc:
+        raise UserError(str(exc)) from None
+    say(f"undone: {len(report.restored)} photo(s)")
+    for path, problem in report.problems:
+        say(f"  {path}: {problem}")
+    return EXIT_SKIPPED if report.problems else EXIT_OK

@@ -1,0 +1,65 @@
+"""The dataset options every command that reads labelled photos shares, and turning them into LabelledPhotos."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import Callable
+
+from lakeview.cli.console import UserError
+from lakeview.core.dataset import LabelledPhotos
+from lakeview.core.jobs import ProgressFn, ShouldStopFn
+
+LAYOUTS = ("folder", "csv", "regex", "func")
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data", type=Path, help="the dataset folder")
+    group = parser.add_argument_group("dataset layout (fast.ai lesson-1 forms)")
+    group.add_argument("--layout", choices=LAYOUTS, default="folder",
+                       help="folder: train/ valid|val/ [test/] with class subfolders, or class subfolders only; "
+                            "csv: a CSV of name,label[,is_valid]; regex: label = first group of --pattern in "
+                            "each path; func: label = --label-func(path)")
+    group.add_argument("--csv", default="labels.csv", help="CSV file, relative to DATA (default: labels.csv)")
+    group.add_argument("--folder", default="", help="subfolder of DATA that the CSV names are relative to")
+    group.add_argument("--suffix", default="", help="appended to each CSV name, e.g. .jpg")
+    group.add_argument("--pattern", help=r"regex whose first group is the label, e.g. '/([^/]+)_\d+\.jpg$'")
+    group.add_argument("--label-func", help="MODULE:FUNCTION or FILE.py:FUNCTION taking a pathlib.Path")
+    group.add_argument("--valid-pct", type=float, default=0.2,
+                       help="share of photos held out for validation when the layout does not say (default 0.2)")
+    group.add_argument("--seed", type=int, default=42, help="seed for the split and training (default 42)")
+
+
+def load_dataset(args: argparse.Namespace, progress: ProgressFn, should_stop: ShouldStopFn) -> LabelledPhotos:
+    common = dict(valid_pct=args.valid_pct, seed=args.seed, progress=progress, should_stop=should_stop)
+    if args.layout == "folder":
+        return LabelledPhotos.from_folder(args.data, **common)
+    if args.layout == "csv":
+        return LabelledPhotos.from_csv(args.data, args.csv, folder=args.folder, suffix=args.suffix, **common)
+    if args.layout == "regex":
+        if not args.pattern:
+            raise UserError("--layout regex needs --pattern")
+        return LabelledPhotos.from_name_re(args.data, args.pattern, **common)
+    if not args.label_func:
+        raise UserError("--layout func needs --label-func MODULE:FUNCTION")
+    return LabelledPhotos.from_name_func(args.data, import_function(args.label_func), **common)
+
+
+def import_function(spec: str) -> Callable:
+    target, _, name = spec.rpartition(":")
+    if not target or not name:
+        raise UserError(f"--label-func must look like MODULE:FUNCTION or FILE.py:FUNCTION, not {spec!r}")
+    try:
+        if target.endswith(".py"):
+            module_spec = importlib.util.spec_from_file_location(Path(target).stem, target)
+            if module_spec is None or module_spec.loader is None:
+                raise UserError(f"cannot load {target}")
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(target)
+        return getattr(module, name)
+    except (ImportError, AttributeError, OSError) as exc:
+        raise UserError(f"cannot use --label-func {spec}: {exc}") from None

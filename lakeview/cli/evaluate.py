@@ -1,0 +1,103 @@
+"""`lakeview evaluate`: error rate, confusion matrix and top losses of a model on labelled photos."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
+                                  list_skipped, say)
+from lakeview.cli.data_options import add_data_options, load_dataset
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("evaluate", help="measure a model on labelled photos",
+                                 description="Error rate, accuracy per class, confusion matrix, most confused "
+                                             "pairs and top losses.")
+    add_data_options(parser)
+    parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
+    parser.add_argument("--split", choices=("valid", "test", "train"), default="valid",
+                        help="which photos to evaluate on (default valid)")
+    parser.add_argument("--top", type=int, default=9, help="how many top losses to list (default 9)")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--tta", action="store_true", help="test-time augmentation")
+    parser.add_argument("--bs", type=int, default=32, help="batch size (default 32)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(run=run_evaluate)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    import torch
+
+    from lakeview.core.atomic import write_atomically
+    from lakeview.core.dataset import DatasetError
+    from lakeview.core.inference import Failure, classify_files
+    from lakeview.core.interpret import Interpretation
+    from lakeview.core.jobs import Stopped
+    from lakeview.core.model_file import ModelFileError, load_model
+
+    try:
+        model = load_model(args.model)
+    except ModelFileError as exc:
+        raise UserError(str(exc)) from None
+    with ctrl_c_stops() as stop:
+        try:
+            with Bar("checking photos", args.quiet, "photo") as bar:
+                data = load_dataset(args, bar, stop)
+        except DatasetError as exc:
+            raise UserError(str(exc)) from None
+        except Stopped:
+            return EXIT_INTERRUPTED
+        skipped = [(s.where, s.reason) for s in data.skipped]
+        lookup = {name: i for i, name in enumerate(model.classes)}
+        photos = []
+        for photo in data.split(args.split):
+            if photo.label is None:
+                continue
+            if photo.label not in lookup:
+                skipped.append((str(photo.path), f"class '{photo.label}' is not one the model knows"))
+            else:
+                photos.append(photo)
+        if not photos:
+            raise UserError(f"no labelled photos in the {args.split} split to evaluate on")
+        probs, targets, paths = [], [], []
+        with Bar("evaluating", args.quiet, "photo") as bar:
+            results = classify_files(model, [p.path for p in photos], batch_size=args.bs, top_k=len(model.classes),
+                                     tta=args.tta, device=args.device, total=len(photos), progress=bar,
+                                     should_stop=stop)
+            for photo, result in zip(photos, results):
+                if isinstance(result, Failure):
+                    skipped.append((str(result.path), result.reason))
+                    continue
+                row = torch.zeros(len(model.classes))
+                for label, prob in result.top:
+                    row[lookup[label]] = prob
+                probs.append(row)
+                targets.append(lookup[photo.label])
+                paths.append(photo.path)
+        if stop():
+            say("stopped; nothing written")
+            return EXIT_INTERRUPTED
+    interpretation = Interpretation.from_predictions(model.classes, paths, torch.stack(probs), torch.tensor(targets))
+    print(interpretation.report(args.top))
+    if args.json:
+        figures = {
+            "model": str(args.model),
+            "split": args.split,
+            "photos": len(paths),
+            "error_rate": interpretation.error_rate,
+            "classes": model.classes,
+            "confusion_matrix": interpretation.confusion_matrix(),
+            "accuracy_per_class": interpretation.accuracy_per_class(),
+            "most_confused": interpretation.most_confused(),
+            "top_losses": [
+                {"file": str(t.path), "predicted": t.predicted, "actual": t.actual, "loss": t.loss,
+                 "probability_actual": t.prob_actual}
+                for t in interpretation.top_losses(args.top)
+            ],
+        }
+        write_atomically(args.json, json.dumps(figures, indent=2).encode())
+    list_skipped(skipped)
+    return EXIT_SKIPPED if skipped else EXIT_OK

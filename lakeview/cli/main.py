@@ -1,0 +1,63 @@
+"""`lakeview`: the command-line entry point. With no command it opens the desktop app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+from lakeview import __version__
+from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from lakeview.cli import classify, evaluate, train
+
+    parser = argparse.ArgumentParser(
+        prog="lakeview",
+        description="Teach a computer to recognise the places in your own photos. "
+                    "Run without a command to open the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"LakeView {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    train.register(commands)
+    evaluate.register(commands)
+    classify.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return open_app(parser)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.showwarning = _show_warning
+            return int(args.run(args))
+    except UserError as exc:
+        print(f"lakeview: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("lakeview: aborted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"lakeview: warning: {message}", file=sys.stderr)
+
+
+def open_app(parser: argparse.ArgumentParser) -> int:
+    try:
+        from lakeview.gui.app import run_app
+    except ImportError:
+        parser.print_help()
+        print("\nThe desktop app is not part of this build yet; the commands above do the same jobs.",
+              file=sys.stderr)
+        return 0
+    return run_app(sys.argv)
+
+
+def main_gui() -> int:
+    return main([])

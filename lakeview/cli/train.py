@@ -1,0 +1,182 @@
+"""`lakeview train` and `lakeview lr-find`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
+                                  list_skipped, say)
+from lakeview.cli.data_options import add_data_options, load_dataset
+from lakeview.core.architectures import ARCHITECTURES
+from lakeview.core.head import DEFAULT_HEAD, HEADS
+
+DEFAULT_LR = 3e-3
+DEFAULT_UNFREEZE_LR = 1e-4
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser("train", help="train a classifier on labelled photos",
+                                description="Transfer learning: the head on a frozen ImageNet body, then the "
+                                            "whole network with discriminative learning rates.")
+    add_data_options(train)
+    add_model_options(train)
+    train.add_argument("--epochs", type=int, default=4, help="epochs with the body frozen (default 4)")
+    train.add_argument("--unfreeze-epochs", type=int, default=4, help="epochs with the whole network (default 4)")
+    train.add_argument("--lr", type=float, default=DEFAULT_LR, help=f"peak learning rate, frozen (default {DEFAULT_LR})")
+    train.add_argument("--unfreeze-lr", type=float, default=DEFAULT_UNFREEZE_LR,
+                       help=f"peak learning rate of the head when unfrozen; the first layers get a tenth, spread "
+                            f"geometrically (default {DEFAULT_UNFREEZE_LR})")
+    train.add_argument("--out", type=Path, required=True, help="model file to write (.lvmodel)")
+    train.set_defaults(run=run_train)
+
+    finder = commands.add_parser("lr-find", help="sweep the learning rate and suggest one",
+                                 description="Train briefly with an exponentially growing learning rate; the "
+                                             "network is left as it was.")
+    add_data_options(finder)
+    add_model_options(finder)
+    finder.add_argument("--unfrozen", action="store_true", help="sweep with the whole network trainable")
+    finder.add_argument("--iterations", type=int, default=100, help="steps in the sweep (default 100)")
+    finder.add_argument("--plot", type=Path, help="write the curve to this file: .png (needs matplotlib) or .csv")
+    finder.set_defaults(run=run_lr_find)
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model")
+    group.add_argument("--arch", choices=sorted(ARCHITECTURES), default="resnet34", help="backbone (default resnet34)")
+    group.add_argument("--weights", default="imagenet",
+                       help="imagenet (torchvision's, downloaded once), a .pth state_dict FILE of the torchvision "
+                            "model, or none")
+    group.add_argument("--head", choices=HEADS, default=DEFAULT_HEAD, help=f"classifier head (default {DEFAULT_HEAD})")
+    group.add_argument("--size", type=int, default=224, help="image size in pixels (default 224)")
+    group.add_argument("--bs", type=int, default=16, help="batch size (default 16)")
+    group.add_argument("--no-flip", action="store_true", help="no mirror images in augmentation (scenes, text)")
+    group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
+    group.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    group.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0: in-process)")
+    group.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def make_learner(args: argparse.Namespace, stop):
+    from lakeview.core.dataset import DatasetError
+    from lakeview.core.jobs import Stopped
+    from lakeview.core.learner import Learner
+    from lakeview.core.transforms import Augmentation
+    from lakeview.core.weights import WeightsUnavailable
+
+    try:
+        with Bar("checking photos", args.quiet, "photo") as bar:
+            data = load_dataset(args, bar, stop)
+    except DatasetError as exc:
+        raise UserError(str(exc)) from None
+    except Stopped:
+        return None
+    say(data.summary(), quiet=args.quiet)
+    for note in data.notes:
+        say(f"note: {note}")
+    list_skipped([(s.where, s.reason) for s in data.skipped])
+    augmentation = Augmentation(flip=not args.no_flip, enabled=not args.no_augment)
+    try:
+        with Bar("downloading weights", args.quiet, "B") as bar:
+            learner = Learner(data, arch=args.arch, weights=args.weights, head=args.head, size=args.size,
+                              batch_size=args.bs, augmentation=augmentation, device=args.device, seed=args.seed,
+                              workers=args.workers, weights_progress=bar, should_stop=stop)
+    except (WeightsUnavailable, ValueError) as exc:
+        raise UserError(str(exc)) from None
+    except Stopped:
+        return None
+    from lakeview.core.device import describe
+
+    say(f"{args.arch} on {describe(learner.device)}", quiet=args.quiet)
+    return learner
+
+
+def print_epoch(stats) -> None:
+    valid = "-" if stats.valid_loss is None else f"{stats.valid_loss:.4f}"
+    error = "-" if stats.error_rate is None else f"{stats.error_rate:.2%}"
+    print(f"{stats.epoch:>5}  {stats.phase:<24} {stats.train_loss:>10.4f} {valid:>10} {error:>8} {stats.seconds:>7.1f}s",
+          flush=True)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    if args.epochs < 0 or args.unfreeze_epochs < 0 or args.epochs + args.unfreeze_epochs == 0:
+        raise UserError("nothing to train: give --epochs and/or --unfreeze-epochs a positive number")
+    if args.out.exists() and args.out.is_dir():
+        raise UserError(f"--out {args.out} is a folder; give a file name such as lakes.lvmodel")
+    started = time.perf_counter()
+    with ctrl_c_stops() as stop:
+        learner = make_learner(args, stop)
+        if learner is None:
+            say("stopped; nothing written")
+            return EXIT_INTERRUPTED
+        print(f"{'epoch':>5}  {'phase':<24} {'train_loss':>10} {'valid_loss':>10} {'error':>8} {'time':>8}")
+        phases = [(args.epochs, args.lr, False), (args.unfreeze_epochs, slice(args.unfreeze_lr / 10, args.unfreeze_lr), True)]
+        for epochs, lr, unfreeze in phases:
+            if epochs == 0:
+                continue
+            if unfreeze:
+                learner.unfreeze()
+            with Bar("training", args.quiet, "batch") as bar:
+                result = learner.fit_one_cycle(epochs, lr, progress=bar, should_stop=stop, on_epoch=print_epoch)
+            if result.stopped:
+                say("stopped; nothing written")
+                return EXIT_INTERRUPTED
+    learner.export(args.out, notes=f"trained by 'lakeview train' on {args.data}")
+    say(f"wrote {args.out} ({time.perf_counter() - started:.0f} s)")
+    failed = [(p, r) for p, r in learner.failures.items()]
+    list_skipped(failed)
+    return EXIT_SKIPPED if (failed or learner.data.skipped) else EXIT_OK
+
+
+def run_lr_find(args: argparse.Namespace) -> int:
+    with ctrl_c_stops() as stop:
+        learner = make_learner(args, stop)
+        if learner is None:
+            return EXIT_INTERRUPTED
+        if args.unfrozen:
+            learner.unfreeze()
+        with Bar("lr sweep", args.quiet, "step") as bar:
+            result = learner.lr_find(num_it=args.iterations, progress=bar, should_stop=stop)
+    if result.stopped:
+        say("stopped; nothing written")
+        return EXIT_INTERRUPTED
+    if result.suggestion is None:
+        raise UserError("the sweep was too short to suggest a rate; use more photos or --iterations")
+    print(f"suggested learning rate: {result.suggestion:.2e}")
+    if args.plot:
+        write_curve(result, args.plot)
+        say(f"wrote {args.plot}")
+    return EXIT_OK
+
+
+def write_curve(result, path: Path) -> None:
+    from lakeview.core.atomic import write_atomically
+
+    if path.suffix.lower() == ".csv":
+        write_atomically(path, result.to_csv().encode())
+        return
+    if path.suffix.lower() != ".png":
+        raise UserError(f"--plot must end in .png or .csv, not {path.suffix or 'nothing'}")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise UserError("a PNG plot needs matplotlib (pip install matplotlib); or use --plot curve.csv") from None
+    import io
+
+    figure, axes = plt.subplots(figsize=(6, 4), dpi=120)
+    axes.plot(result.lrs, result.losses, label="loss (smoothed)")
+    axes.axvline(result.suggestion, color="tab:red", linestyle="--", label=f"suggestion {result.suggestion:.1e}")
+    axes.set_xscale("log")
+    axes.set_xlabel("learning rate")
+    axes.set_ylabel("loss")
+    axes.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    write_atomically(path, buffer.getvalue())
