@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -15,6 +14,7 @@ import torch.nn as nn
 from lakeview import __version__
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.network import bare_network
+from lakeview.core.safe_load import UnreadableFile, UnsafeFile, load_tensors_only
 from lakeview.core.transforms import IMAGENET_MEAN, IMAGENET_STD
 
 FORMAT = "lakeview-model"
@@ -82,14 +82,16 @@ def read_model_payload(path: Path | str) -> dict[str, Any]:
     if not path.is_file():
         raise ModelFileError(f"model file not found: {path}")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
+        payload = load_tensors_only(path)
+    except UnsafeFile as exc:
         raise ModelFileError(
-            f"refused to load {path}: it holds code or objects, not just weights and metadata "
-            f"({str(exc).splitlines()[0]}). Only open model files you trust."
+            f"refused to load {path}: besides weights and metadata it asks to run code ({exc}). "
+            "It was not opened; only use model files you trust."
         ) from None
-    except (RuntimeError, OSError, EOFError, ValueError) as exc:
+    except UnreadableFile as exc:
         raise ModelFileError(f"{path} is damaged or not a model file ({exc})") from None
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a LakeView model file")
     if payload.get("format_version", 0) > FORMAT_VERSION:

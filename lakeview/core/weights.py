@@ -16,6 +16,7 @@ from lakeview.core.architectures import Architecture
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.paths import cache_dir
+from lakeview.core.safe_load import UnreadableFile, UnsafeFile, load_tensors_only
 
 TORCHVISION_BASE = "https://download.pytorch.org/models/"
 MIRROR_ENV = "LAKEVIEW_WEIGHTS_MIRROR"
@@ -102,19 +103,17 @@ def download(
 
 def load_state_dict_file(path: Path | str) -> dict[str, torch.Tensor]:
     """A state_dict from a .pth file, loaded without executing code. Accepts {'state_dict': ...} wrappers."""
-    import pickle
-
     path = Path(path)
+    if not path.is_file():
+        raise WeightsUnavailable(f"weights file not found: {path}")
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise WeightsUnavailable(f"weights file not found: {path}") from None
-    except pickle.UnpicklingError as exc:
-        raise WeightsUnavailable(
-            f"refused to load {path}: it holds code or objects, not just weights ({str(exc).splitlines()[0]})"
-        ) from None
-    except (RuntimeError, OSError, EOFError, ValueError) as exc:
+        loaded = load_tensors_only(path)
+    except UnsafeFile as exc:
+        raise WeightsUnavailable(f"refused to load {path}: besides weights it asks to run code ({exc})") from None
+    except UnreadableFile as exc:
         raise WeightsUnavailable(f"{path} is not a readable PyTorch weights file ({exc})") from None
+    except OSError as exc:
+        raise WeightsUnavailable(f"cannot read {path}: {exc.strerror or exc}") from None
     if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
         loaded = loaded["state_dict"]
     if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
