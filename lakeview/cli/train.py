@@ -10,8 +10,7 @@ from pathlib import Path
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
 from lakeview.cli.data_options import add_data_options, load_dataset
-from lakeview.core.architectures import ARCHITECTURES
-from lakeview.core.head import DEFAULT_HEAD, HEADS
+from lakeview.core.architectures import ARCHITECTURES, DEFAULT_HEAD, HEADS
 
 DEFAULT_LR = 3e-3
 DEFAULT_UNFREEZE_LR = 1e-4

@@ -1,11 +1,18 @@
-"""The backbones LakeView can train, each with its body/head split and its ImageNet weights."""
+"""The backbones LakeView can train, each with its body/head split and its ImageNet weights.
+
+Importing this module does not import torch, so that listing the choices (`lakeview --help`) stays fast.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import torch.nn as nn
+if TYPE_CHECKING:
+    import torch.nn as nn
+
+HEADS = ("linear", "fastai")
+DEFAULT_HEAD = "linear"
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,8 @@ class Architecture:
 
 
 def _resnet_body(model: nn.Module) -> nn.Module:
+    import torch.nn as nn
+
     return nn.Sequential(*list(model.children())[:-2])
 
 

@@ -13,8 +13,8 @@ from collections import OrderedDict
 import torch
 import torch.nn as nn
 
-HEADS = ("linear", "fastai")
-DEFAULT_HEAD = "linear"
+from lakeview.core.architectures import DEFAULT_HEAD, HEADS
+
 DEFAULT_HIDDEN = 512
 DEFAULT_DROPOUT = {"linear": 0.2, "fastai": 0.5}
 
