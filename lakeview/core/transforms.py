@@ -44,7 +44,9 @@ def train_transform(
 ) -> v2.Compose:
     if not augmentation.enabled:
         return valid_transform(size, mean, std)
-    steps: list = [v2.Resize(decode_side(size), antialias=True), v2.ToImage()]
+    # Every augmentation runs on the PIL image: PIL's kernels took under 3 ms where the same v2 transforms on a
+    # uint8 tensor took 100 ms on this 2-core CPU.
+    steps: list = [v2.Resize(decode_side(size), antialias=True)]
     if augmentation.flip:
         steps.append(v2.RandomHorizontalFlip())
     if augmentation.max_rotate or augmentation.max_zoom > 1:
@@ -56,7 +58,7 @@ def train_transform(
     if augmentation.max_lighting:
         light = v2.ColorJitter(brightness=augmentation.max_lighting, contrast=augmentation.max_lighting)
         steps.append(v2.RandomApply([light], p=augmentation.p_lighting))
-    steps += [v2.RandomCrop(size), v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]
+    steps += [v2.RandomCrop(size), v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize(mean, std)]
     return v2.Compose(steps)
 
 
