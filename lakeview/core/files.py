@@ -24,11 +24,22 @@ def is_hidden(name: str) -> bool:
 def iter_image_files(folder: Path, recursive: bool = False, errors: list[tuple[Path, str]] | None = None) -> Iterator[Path]:
     """Yield image files under `folder` in a stable (sorted) order, streaming folder by folder.
 
-    Folders that cannot be read are reported through `errors` and skipped.
+    Folders that cannot be read are reported through `errors` and skipped, and so are folders reached
+    a second time through a link (or links to a folder above the start), which would repeat photos.
     """
-    stack = [Path(folder)]
+    root = Path(folder)
+    root_real = Path(os.path.realpath(root))
+    walked: dict[Path, Path] = {}  # real path -> the path it was walked as
+    stack = [root]
     while stack:
         current = stack.pop()
+        real = Path(os.path.realpath(current))
+        if real in walked or (current != root and root_real.is_relative_to(real)):
+            if errors is not None:
+                first = walked.get(real, root)
+                errors.append((current, f"a link to a folder already included (as {first})"))
+            continue
+        walked[real] = current
         try:
             with os.scandir(current) as it:
                 entries = sorted(it, key=lambda e: e.name)

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 # LakeView checks the pixel count itself (see `MAX_PIXELS`) so that an oversized file becomes a per-file
 # error instead of PIL's global warning/exception pair.
@@ -17,6 +17,12 @@ Image.MAX_IMAGE_PIXELS = None
 
 MAX_PIXELS = 250_000_000
 HEIF_SUFFIXES = frozenset({".heic", ".heif"})
+# ISO base media "ftyp" brands of HEIC/HEIF stills and sequences, as phones write them.
+HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
+HEIF_MISSING = "HEIC/HEIF photos need the pillow-heif package (pip install pillow-heif)"
+SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+# What PIL raises for damaged files, besides UnidentifiedImageError.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
 
 _heif_lock = threading.Lock()
 _heif_state: bool | None = None
@@ -54,19 +60,12 @@ def open_image(path: Path | str, min_side: int | None = None, max_pixels: int = 
     Raises ImageLoadError for anything that is not a usable image.
     """
     path = Path(path)
-    _check_file(path)
-    if path.suffix.lower() in HEIF_SUFFIXES and not heif_supported():
-        raise ImageLoadError(path, "HEIC/HEIF photos need the pillow-heif package (pip install pillow-heif)")
+    _check_readable(path)
     try:
         with Image.open(path) as im:
-            width, height = im.size
-            if width * height > max_pixels:
-                raise ImageLoadError(
-                    path,
-                    f"image too large: {width}x{height} px ({width * height / 1e6:.0f} MP); "
-                    f"the limit is {max_pixels / 1e6:.0f} MP",
-                )
-            if min_side and im.format == "JPEG":
+            check_pixel_count(path, im.size, max_pixels)
+            # MPO, the multi-picture JPEG many phones write, is a JpegImageFile too.
+            if min_side and isinstance(im, JpegImagePlugin.JpegImageFile):
                 im.draft("RGB", (min_side, min_side))
             im.load()
             upright = ImageOps.exif_transpose(im)
@@ -77,7 +76,7 @@ def open_image(path: Path | str, min_side: int | None = None, max_pixels: int = 
         raise ImageLoadError(path, _unidentified_reason(path)) from None
     except Image.DecompressionBombError as exc:
         raise ImageLoadError(path, f"image too large: {exc}") from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error) as exc:
+    except _DECODE_ERRORS as exc:
         raise ImageLoadError(path, f"corrupt or truncated image ({_describe(exc)})") from None
     except MemoryError:
         raise ImageLoadError(path, "not enough memory to decode this image") from None
@@ -86,16 +85,25 @@ def open_image(path: Path | str, min_side: int | None = None, max_pixels: int = 
 def read_size(path: Path | str) -> tuple[int, int]:
     """The pixel size from the header alone; raises ImageLoadError when the file is not a readable image."""
     path = Path(path)
-    _check_file(path)
-    if path.suffix.lower() in HEIF_SUFFIXES and not heif_supported():
-        raise ImageLoadError(path, "HEIC/HEIF photos need the pillow-heif package (pip install pillow-heif)")
+    _check_readable(path)
     try:
         with Image.open(path) as im:
             return im.size
     except UnidentifiedImageError:
         raise ImageLoadError(path, _unidentified_reason(path)) from None
-    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+    except _DECODE_ERRORS as exc:
         raise ImageLoadError(path, f"corrupt image header ({_describe(exc)})") from None
+
+
+def check_pixel_count(path: Path | str, size: tuple[int, int], max_pixels: int = MAX_PIXELS) -> None:
+    """Refuse a decompression bomb (or just an enormous scan) before any pixels are decoded."""
+    width, height = size
+    if width * height > max_pixels:
+        raise ImageLoadError(
+            path,
+            f"image too large: {width}x{height} px ({width * height / 1e6:.0f} MP); "
+            f"the limit is {max_pixels / 1e6:.0f} MP",
+        )
 
 
 def to_rgb(im: Image.Image) -> Image.Image:
@@ -106,12 +114,17 @@ def to_rgb(im: Image.Image) -> Image.Image:
     if mode == "P":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
         mode = im.mode
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+    if mode == "La":  # PIL converts premultiplied La only to LA
+        im, mode = im.convert("LA"), "LA"
+    if mode in ("RGBA", "LA", "PA", "RGBa"):
         rgba = im.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        return Image.fromarray(_to_uint8(np.asarray(im))).convert("RGB")
+    if mode in SIXTEEN_BIT_MODES:
+        # The whole 16-bit range maps onto 8 bits, so a dark photo stays dark.
+        return _grey_to_rgb(np.asarray(im, dtype=np.float64) / 257.0)
+    if mode in ("I", "F"):
+        return _grey_to_rgb(_stretch(np.asarray(im, dtype=np.float64)))
     if mode == "CMYK" and im.info.get("icc_profile"):
         converted = _icc_to_srgb(im)
         if converted is not None:
@@ -119,17 +132,20 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def _to_uint8(values: np.ndarray) -> np.ndarray:
-    values = values.astype(np.float64)
+def _grey_to_rgb(values: np.ndarray) -> Image.Image:
+    grey = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    return Image.fromarray(grey).convert("RGB")
+
+
+def _stretch(values: np.ndarray) -> np.ndarray:
+    """32-bit integer or float pixels have no fixed range: keep 8- or 16-bit-looking data, else stretch."""
     high = float(values.max()) if values.size else 0.0
     low = float(values.min()) if values.size else 0.0
     if low >= 0 and high <= 255:
-        scaled = values
-    elif low >= 0 and high <= 65535:
-        scaled = values / 257.0
-    else:
-        scaled = (values - low) / max(high - low, 1e-12) * 255.0
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+        return values
+    if low >= 0 and high <= 65535:
+        return values / 257.0
+    return (values - low) / max(high - low, 1e-12) * 255.0
 
 
 def _icc_to_srgb(im: Image.Image) -> Image.Image | None:
@@ -138,6 +154,13 @@ def _icc_to_srgb(im: Image.Image) -> Image.Image | None:
         return ImageCms.profileToProfile(im, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
     except (ImageCms.PyCMSError, OSError, ValueError):
         return None
+
+
+def _check_readable(path: Path) -> None:
+    _check_file(path)
+    # Registers pillow-heif's opener, so a HEIC photo opens whatever its name says.
+    if not heif_supported() and path.suffix.lower() in HEIF_SUFFIXES:
+        raise ImageLoadError(path, HEIF_MISSING)
 
 
 def _check_file(path: Path) -> None:
@@ -149,6 +172,8 @@ def _check_file(path: Path) -> None:
         raise ImageLoadError(path, "permission denied") from None
     except OSError as exc:
         raise ImageLoadError(path, f"cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL byte in the name
+        raise ImageLoadError(path, f"not a usable file name ({exc})") from None
     if not os.path.isfile(path):
         raise ImageLoadError(path, "not a regular file")
     if stat.st_size == 0:
@@ -158,7 +183,18 @@ def _check_file(path: Path) -> None:
 
 
 def _unidentified_reason(path: Path) -> str:
+    if not heif_supported() and _looks_like_heif(path):
+        return HEIF_MISSING
     return f"not an image, or a format LakeView cannot read (named '{path.suffix or 'no extension'}')"
+
+
+def _looks_like_heif(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
 
 
 def _describe(exc: BaseException) -> str:

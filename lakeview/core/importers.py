@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import random
 import re
 from collections import defaultdict
@@ -11,7 +12,7 @@ from typing import Callable, Iterable, Sequence
 
 from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
 from lakeview.core.files import has_image_suffix, is_hidden, iter_image_files, subfolders
-from lakeview.core.images import ImageLoadError, read_size
+from lakeview.core.images import ImageLoadError, check_pixel_count, read_size
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 DEFAULT_VALID_PCT = 0.2
@@ -111,7 +112,11 @@ def from_csv(
             skipped.append(SkippedFile(where, f"'{name}' has an empty label"))
             continue
         file_path = base / (name + suffix)
-        resolved = file_path.resolve()
+        try:
+            resolved = file_path.resolve()
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+            skipped.append(SkippedFile(where, f"{name!r} is not a usable file name ({exc})"))
+            continue
         if not resolved.is_relative_to(root):
             skipped.append(SkippedFile(where, f"'{name}' points outside the dataset folder {path}; refused"))
             continue
@@ -181,6 +186,7 @@ def from_name_func(
             skipped.append(SkippedFile(str(path), "no label: the function returned nothing"))
             continue
         pairs.append((path, str(label)))
+    pairs = _drop_repeats(pairs, skipped)
     notes = _check_labels([lab for _, lab in pairs], "the labels")
     train_pairs, valid_pairs = split_by_pct(pairs, valid_pct, seed)
     return assemble(root, train_pairs, valid_pairs, [], skipped, notes, check_images, progress, should_stop)
@@ -200,15 +206,21 @@ def from_lists(
     if len(paths) != len(labels):
         raise DatasetError(f"{len(paths)} paths but {len(labels)} labels; the lists must match one to one")
     base = Path(root) if root is not None else None
+    skipped: list[SkippedFile] = []
     pairs: Pairs = []
     for p, label in zip(paths, labels):
         path = Path(p)
         if base is not None and not path.is_absolute():
             path = base / path
-        pairs.append((path, str(label)))
+        text = "" if label is None else str(label).strip()
+        if not text:
+            skipped.append(SkippedFile(str(path), "empty label"))
+            continue
+        pairs.append((path, text))
+    pairs = _drop_repeats(pairs, skipped)
     notes = _check_labels([lab for _, lab in pairs], "the labels")
     train_pairs, valid_pairs = split_by_pct(pairs, valid_pct, seed)
-    return assemble(base, train_pairs, valid_pairs, [], [], notes, check_images, progress, should_stop)
+    return assemble(base, train_pairs, valid_pairs, [], skipped, notes, check_images, progress, should_stop)
 
 
 def split_by_pct(pairs: Pairs, valid_pct: float, seed: int | None) -> tuple[Pairs, Pairs]:
@@ -277,7 +289,7 @@ def _unusable_reason(path: Path, check_images: bool) -> str | None:
     if not check_images:
         return None if path.is_file() else "file not found"
     try:
-        read_size(path)
+        check_pixel_count(path, read_size(path))
     except ImageLoadError as exc:
         return exc.reason
     return None
@@ -299,13 +311,20 @@ def _first_folder(path: Path, names: Iterable[str]) -> Path | None:
     return None
 
 
-def _class_folder_pairs(folder: Path, skipped: list[SkippedFile], exclude: set[str] = frozenset()) -> Pairs:
+def _class_folder_pairs(
+    folder: Path, skipped: list[SkippedFile], exclude: set[str] = frozenset(), keep_loose: bool = False
+) -> Pairs:
+    """One class per subfolder; loose photos in `folder` itself are unlabelled if `keep_loose`, else skipped."""
     pairs: Pairs = []
     for entry in sorted(folder.iterdir()):
-        if is_hidden(entry.name) or entry.name in exclude:
+        if is_hidden(entry.name) or entry.name in exclude or not entry.is_file():
             continue
-        if entry.is_file():
+        if not keep_loose:
             skipped.append(SkippedFile(str(entry), "not inside a class folder"))
+        elif has_image_suffix(entry):
+            pairs.append((entry, None))
+        else:
+            skipped.append(SkippedFile(str(entry), _not_an_image_reason(entry)))
     for class_dir in subfolders(folder):
         if class_dir.name in exclude:
             continue
@@ -318,16 +337,33 @@ def _class_folder_pairs(folder: Path, skipped: list[SkippedFile], exclude: set[s
 
 
 def _test_folder_pairs(folder: Path, skipped: list[SkippedFile]) -> Pairs:
-    loose: Pairs = [(p, None) for p in iter_image_files(folder, recursive=False)]
-    return loose + _class_folder_pairs(folder, skipped)
+    return _class_folder_pairs(folder, skipped, keep_loose=True)
 
 
 def _non_image_files(folder: Path) -> list[SkippedFile]:
     result = []
     for path in sorted(folder.rglob("*")):
         if path.is_file() and not has_image_suffix(path) and not any(is_hidden(part) for part in path.relative_to(folder).parts):
-            result.append(SkippedFile(str(path), f"not an image file (extension '{path.suffix or 'none'}')"))
+            result.append(SkippedFile(str(path), _not_an_image_reason(path)))
     return result
+
+
+def _not_an_image_reason(path: Path) -> str:
+    return f"not an image file (extension '{path.suffix or 'none'}')"
+
+
+def _drop_repeats(pairs: Pairs, skipped: list[SkippedFile]) -> Pairs:
+    """Keep the first of several entries for one file, which could otherwise land in both train and valid."""
+    seen: set[str] = set()
+    kept: Pairs = []
+    for path, label in pairs:
+        key = os.path.normpath(os.path.abspath(path))
+        if key in seen:
+            skipped.append(SkippedFile(str(path), "listed twice; the first entry is kept"))
+        else:
+            seen.add(key)
+            kept.append((path, label))
+    return kept
 
 
 def _gather_files(files: Path | str | Iterable[Path | str]) -> tuple[Path | None, list[Path], list[SkippedFile]]:
@@ -337,6 +373,7 @@ def _gather_files(files: Path | str | Iterable[Path | str]) -> tuple[Path | None
         errors: list[tuple[Path, str]] = []
         paths = list(iter_image_files(root, recursive=True, errors=errors))
         skipped.extend(SkippedFile(str(p), reason) for p, reason in errors)
+        skipped.extend(_non_image_files(root))
         return root, paths, skipped
     return None, [Path(f) for f in files], skipped
 
