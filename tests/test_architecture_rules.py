@@ -1,0 +1,26 @@
+"""Rules of the code base that a test can hold: the core runs without Qt; help stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_core_imports_with_qt_blocked():
+    script = textwrap.dedent("""
+        import importlib, pkgutil, sys
+        class BlockQt:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "shiboken6"):
+                    raise ImportError(f"Qt is blocked: {name}")
+        sys.meta_path.insert(0, BlockQt())
+        import lakeview.core
+        names = [m.name for m in pkgutil.walk_packages(lakeview.core.__path__, "lakeview.core.")]
+        for name in names:
+            importlib.import_module(name)
+        print(len(names))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) >= 15

@@ -1,0 +1,74 @@
+"""Classifying folders: results in order, bad files reported in place, streaming with bounded look-ahead."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lakeview.core.inference import Failure, Prediction, classify_files
+from lakeview.core.model_file import ModelMeta, SavedModel
+from lakeview.core.network import bare_network
+
+from conftest import make_photo
+
+
+@pytest.fixture
+def model() -> SavedModel:
+    torch.manual_seed(0)
+    return SavedModel(bare_network("tiny", 3).eval(), ModelMeta(arch="tiny", classes=["a", "b", "c"], size=32))
+
+
+@pytest.fixture
+def folder(tmp_path):
+    for i in range(10):
+        make_photo(tmp_path / f"p{i}.jpg", (20 * i, 100, 200 - 15 * i), seed=i)
+    (tmp_path / "p3.jpg").write_bytes(b"")
+    (tmp_path / "p7.jpg").write_text("hello")
+    return tmp_path
+
+
+def test_every_path_gets_a_result_in_order(model, folder):
+    paths = sorted(folder.glob("*.jpg"))
+    done = []
+    results = list(classify_files(model, paths, batch_size=4, top_k=2, total=len(paths),
+                                  progress=lambda d, t: done.append((d, t))))
+    assert [r.path for r in results] == paths
+    assert [type(r) for r in results].count(Failure) == 2
+    assert results[3].reason == "empty file (0 bytes)"
+    predictions = [r for r in results if isinstance(r, Prediction)]
+    for p in predictions:
+        assert len(p.top) == 2 and p.top[0] == (p.label, p.confidence) and p.top[0][1] >= p.top[1][1]
+    assert done[-1] == (10, 10)
+
+
+def test_results_stream_with_bounded_look_ahead(model, folder):
+    paths = sorted(folder.glob("*.jpg")) * 20
+    pulled = 0
+
+    def source():
+        nonlocal pulled
+        for path in paths:
+            pulled += 1
+            yield path
+
+    stream = classify_files(model, source(), batch_size=4)
+    next(stream)
+    assert pulled <= 3 * 4
+    stream.close()
+
+
+def test_stop_ends_the_stream_early(model, folder):
+    paths = sorted(folder.glob("*.jpg")) * 10
+    seen = []
+    for result in classify_files(model, paths, batch_size=4, should_stop=lambda: len(seen) >= 8):
+        seen.append(result)
+    assert 8 <= len(seen) < len(paths)
+
+
+def test_test_time_augmentation_still_gives_probabilities(model, folder):
+    paths = [p for p in sorted(folder.glob("*.jpg")) if p.name not in ("p3.jpg", "p7.jpg")]
+    plain = list(classify_files(model, paths, top_k=3))
+    tta = list(classify_files(model, paths, top_k=3, tta=True))
+    for a, b in zip(plain, tta):
+        assert sum(p for _, p in b.top) == pytest.approx(1.0, abs=1e-4)
+        assert {label for label, _ in a.top} == {label for label, _ in b.top}

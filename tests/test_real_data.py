@@ -1,0 +1,41 @@
+"""Real photos and a real ImageNet backbone (../shared): the default recipe must reach <= 6% error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lakeview.cli.main import main
+from lakeview.core.dataset import LabelledPhotos
+from lakeview.core.model_file import load_model
+
+from conftest import HYMENOPTERA, MOBILENET_WEIGHTS, requires_shared
+
+pytestmark = [requires_shared, pytest.mark.realdata]
+
+
+def test_hymenoptera_imports_with_its_val_folder():
+    data = LabelledPhotos.from_folder(HYMENOPTERA)
+    assert data.classes == ["ants", "bees"]
+    assert (len(data.train), len(data.valid)) == (245, 153)
+    assert data.counts()["valid"] == {"ants": 70, "bees": 83}
+
+
+@pytest.mark.slow
+def test_default_recipe_on_hymenoptera_reaches_six_percent_error(tmp_path, capsys):
+    model_path = tmp_path / "hymenoptera.lvmodel"
+    code = main(["train", str(HYMENOPTERA), "--arch", "mobilenet_v2", "--weights", str(MOBILENET_WEIGHTS),
+                 "--out", str(model_path), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    model = load_model(model_path)
+    history = model.meta.history
+    assert [h["phase"] for h in history] == ["frozen"] * 4 + ["unfrozen"] * 4
+    print("per-epoch error:", [round(h["error_rate"], 4) for h in history])
+    assert model.meta.metrics["error_rate"] <= 0.06
+
+    figures = tmp_path / "figures.json"
+    assert main(["evaluate", str(HYMENOPTERA), "--model", str(model_path), "--json", str(figures), "--quiet"]) == 0
+    evaluated = json.loads(figures.read_text())
+    assert evaluated["photos"] == 153
+    assert evaluated["error_rate"] == pytest.approx(model.meta.metrics["error_rate"], abs=1 / 153 + 1e-9)
