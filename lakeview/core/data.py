@@ -23,6 +23,10 @@ class Batch:
     def __len__(self) -> int:
         return int(self.targets.shape[0])
 
+    def pin_memory(self) -> "Batch":
+        """Called by DataLoader(pin_memory=True) so that copies to the GPU can be asynchronous."""
+        return Batch(self.images.pin_memory(), self.targets.pin_memory(), self.indices, self.failures)
+
 
 class PhotoTensors(Dataset):
     """Item i -> (tensor, class index, i, error). Unlabelled photos get class index -1."""
