@@ -19,7 +19,7 @@ from lakeview.core.architectures import get_architecture
 from lakeview.core.data import Batch, PhotoTensors, make_loader
 from lakeview.core.dataset import LabelledPhotos, Photo
 from lakeview.core.device import autocast_dtype, pick_device
-from lakeview.core.head import DEFAULT_HEAD, DEFAULT_HIDDEN, pooled_width
+from lakeview.core.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier, pooled_width
 from lakeview.core.lr_finder import LRFinderResult, LRSweep
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.model_file import ModelMeta, SavedModel, save_model
@@ -78,6 +78,7 @@ class Learner:
         hidden: int = DEFAULT_HIDDEN,
         dropout: float | None = None,
         train_bn_stats: bool = False,
+        body: nn.Module | None = None,
         weights_progress: ProgressFn = no_progress,
         should_stop: ShouldStopFn = never_stop,
     ) -> None:
@@ -93,8 +94,11 @@ class Learner:
         self.workers = workers
         self.weight_decay = weight_decay
         self.head, self.hidden, self.dropout = head, hidden, dropout
-        self.network = build_network(self.arch, len(data.classes), weights, head, hidden, dropout, weights_progress,
-                                     should_stop)
+        if body is not None:
+            self.network = make_classifier(body, self.arch.features, len(data.classes), head, hidden, dropout)
+        else:
+            self.network = build_network(self.arch, len(data.classes), weights, head, hidden, dropout,
+                                         weights_progress, should_stop)
         self.network.to(self.device, memory_format=torch.channels_last)
         self.history: list[EpochStats] = []
         self.failures: dict[str, str] = {}
@@ -338,6 +342,14 @@ class Learner:
             return Predictions([photos[i] for i in kept], probs, targets, self._failures_of(photos))
         outputs, targets, kept = self._run_body(photos, head=True, progress=progress, should_stop=should_stop)
         return Predictions([photos[i] for i in kept], outputs.softmax(1), targets, self._failures_of(photos))
+
+    def use_cached_features(self, split: str, features: torch.Tensor, keep: list[int]) -> None:
+        """Supply pooled body features computed earlier (e.g. kept on disk) for `split`'s photos at indices `keep`."""
+        photos = self.data.split(split)
+        lookup = {name: i for i, name in enumerate(self.data.classes)}
+        targets = torch.tensor([lookup.get(photos[i].label, -1) for i in keep], dtype=torch.long)
+        self._feature_cache[split] = (features, targets, list(keep))
+        self._feature_versions[split] = self._body_version
 
     def _feature_cache_fresh(self, split: str) -> bool:
         return self._feature_versions.get(split) == self._body_version

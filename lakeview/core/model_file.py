@@ -42,6 +42,8 @@ class ModelMeta:
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     version_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     parent: str | None = None
+    body_id: str = ""
+    """Names the body's weights: versions that share it can share cached body features."""
     notes: str = ""
     lakeview_version: str = __version__
 
