@@ -1,0 +1,201 @@
+"""Classes, labels and the correction history (undo and redo survive a restart: they live in the database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from lakeview.core.catalog.errors import CatalogError
+
+NONE_OF_THESE = "(none of these)"
+SOURCES = ("imported", "user", "accepted")
+# Distinct colours for class badges (Tableau 10), then repeated with other shades by the GUI if needed.
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac")
+
+
+@dataclass(frozen=True)
+class Label:
+    label: str
+    source: str
+    time: str
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    name: str
+    colour: str
+    position: int
+    labelled: int
+
+
+class LabelRecords:
+    # --- classes ------------------------------------------------------------------------------------------
+    def classes(self) -> list[ClassInfo]:
+        rows = self._db.execute(
+            "SELECT c.name, c.colour, c.position, COUNT(l.photo_id) AS n FROM classes c "
+            "LEFT JOIN labels l ON l.class_id = c.id GROUP BY c.id ORDER BY c.position").fetchall()
+        return [ClassInfo(r["name"], r["colour"], r["position"], r["n"]) for r in rows]
+
+    def class_names(self) -> list[str]:
+        return [r[0] for r in self._db.execute("SELECT name FROM classes ORDER BY position")]
+
+    def add_class(self, name: str, colour: str | None = None) -> None:
+        name = self._valid_class_name(name)
+        with self._transaction() as db:
+            self._insert_class(db, name, colour)
+
+    def ensure_classes(self, names: Iterable[str]) -> None:
+        with self._transaction() as db:
+            known = {r[0] for r in db.execute("SELECT name FROM classes")}
+            for name in names:
+                if name not in known and name != NONE_OF_THESE:
+                    self._insert_class(db, self._valid_class_name(name), None)
+                    known.add(name)
+
+    def rename_class(self, old: str, new: str) -> None:
+        new = self._valid_class_name(new)
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM classes WHERE name = ?", (new,)).fetchone():
+                raise self._error(f"there is already a class named '{new}'")
+            if db.execute("UPDATE classes SET name = ? WHERE name = ?", (new, old)).rowcount == 0:
+                raise self._error(f"no class named '{old}'")
+
+    def remove_class(self, name: str) -> None:
+        """Only a class no photo is labelled with can go; its stale predictions go with it."""
+        with self._transaction() as db:
+            row = db.execute("SELECT id FROM classes WHERE name = ?", (name,)).fetchone()
+            if row is None:
+                raise self._error(f"no class named '{name}'")
+            used = db.execute("SELECT COUNT(*) FROM labels WHERE class_id = ?", (row["id"],)).fetchone()[0]
+            if used:
+                raise self._error(f"{used} photo(s) are labelled '{name}'; relabel them before removing the class")
+            db.execute("DELETE FROM predictions WHERE class_id = ?", (row["id"],))
+            db.execute("UPDATE corrections SET old_class_id = NULL WHERE old_class_id = ?", (row["id"],))
+            db.execute("UPDATE corrections SET new_class_id = NULL WHERE new_class_id = ?", (row["id"],))
+            db.execute("DELETE FROM classes WHERE id = ?", (row["id"],))
+
+    def _insert_class(self, db, name: str, colour: str | None) -> None:
+        if db.execute("SELECT 1 FROM classes WHERE name = ?", (name,)).fetchone():
+            raise self._error(f"there is already a class named '{name}'")
+        position = db.execute("SELECT COALESCE(MAX(position) + 1, 0) FROM classes").fetchone()[0]
+        db.execute("INSERT INTO classes (name, colour, position) VALUES (?, ?, ?)",
+                   (name, colour or PALETTE[position % len(PALETTE)], position))
+
+    def _valid_class_name(self, name: str) -> str:
+        name = name.strip()
+        if not name or name == NONE_OF_THESE:
+            raise self._error(f"'{name}' cannot be a class name")
+        return name
+
+    # --- labels -------------------------------------------------------------------------------------------
+    def set_labels(self, paths: Iterable[Path | str], label: str | None, source: str = "user") -> int | None:
+        """Label photos (None removes the label) as one undoable action; returns its id, None if nothing changed.
+
+        The change and its history row are committed together before this returns.
+        """
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {SOURCES}")
+        with self._transaction() as db:
+            class_id = self._class_id(db, label)
+            action = db.execute("SELECT COALESCE(MAX(action) + 1, 1) FROM corrections").fetchone()[0]
+            changed = 0
+            now = self._now()
+            for path in paths:
+                photo = db.execute("SELECT id FROM photos WHERE path = ?", (str(Path(path).absolute()),)).fetchone()
+                if photo is None:
+                    raise self._error(f"{path} is not in the catalog")
+                old = db.execute("SELECT class_id, source FROM labels WHERE photo_id = ?", (photo["id"],)).fetchone()
+                new_source = None if label is None else source
+                if old is not None and old["class_id"] == class_id and old["source"] == new_source:
+                    continue
+                if old is None and label is None:
+                    continue
+                db.execute(
+                    "INSERT INTO corrections (action, photo_id, old_class_id, old_source, new_class_id, new_source, time)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (action, photo["id"], old["class_id"] if old else None, old["source"] if old else None,
+                     class_id, new_source, now))
+                self._write_label(db, photo["id"], class_id, new_source, now)
+                changed += 1
+            if not changed:
+                return None
+            db.execute("UPDATE corrections SET state = 'discarded' WHERE state = 'undone'")
+            return action
+
+    def label_of(self, path: Path | str) -> Label | None:
+        row = self._db.execute(
+            "SELECT c.name, l.source, l.time FROM labels l JOIN photos p ON p.id = l.photo_id "
+            "LEFT JOIN classes c ON c.id = l.class_id WHERE p.path = ?", (str(Path(path).absolute()),)).fetchone()
+        if row is None:
+            return None
+        return Label(row["name"] if row["name"] is not None else NONE_OF_THESE, row["source"], row["time"])
+
+    def labelled_photos(self, include_missing: bool = False) -> list[tuple[Path, str, str, str]]:
+        """(path, label, source, fingerprint) of every labelled photo, by path."""
+        rows = self._db.execute(
+            "SELECT p.path, c.name, l.source, p.fingerprint FROM labels l JOIN photos p ON p.id = l.photo_id "
+            "LEFT JOIN classes c ON c.id = l.class_id " + ("" if include_missing else "WHERE p.missing = 0 ")
+            + "ORDER BY p.path").fetchall()
+        return [(Path(r[0]), r[1] if r[1] is not None else NONE_OF_THESE, r[2], r[3]) for r in rows]
+
+    def label_counts(self) -> dict[tuple[str, str], int]:
+        """Photos per (label, source)."""
+        rows = self._db.execute(
+            "SELECT COALESCE(c.name, ?) AS label, l.source, COUNT(*) FROM labels l "
+            "LEFT JOIN classes c ON c.id = l.class_id GROUP BY label, l.source", (NONE_OF_THESE,)).fetchall()
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    # --- undo / redo --------------------------------------------------------------------------------------
+    def can_undo(self) -> bool:
+        return self._db.execute("SELECT 1 FROM corrections WHERE state = 'done' LIMIT 1").fetchone() is not None
+
+    def can_redo(self) -> bool:
+        return self._db.execute("SELECT 1 FROM corrections WHERE state = 'undone' LIMIT 1").fetchone() is not None
+
+    def undo(self) -> list[Path]:
+        """Reverse the latest action; returns the photos it touched (empty when there is nothing to undo)."""
+        with self._transaction() as db:
+            row = db.execute("SELECT MAX(action) FROM corrections WHERE state = 'done'").fetchone()
+            if row[0] is None:
+                return []
+            return self._replay(db, row[0], backwards=True)
+
+    def redo(self) -> list[Path]:
+        with self._transaction() as db:
+            row = db.execute("SELECT MIN(action) FROM corrections WHERE state = 'undone'").fetchone()
+            if row[0] is None:
+                return []
+            return self._replay(db, row[0], backwards=False)
+
+    def _replay(self, db, action: int, backwards: bool) -> list[Path]:
+        rows = db.execute(
+            "SELECT c.*, p.path FROM corrections c JOIN photos p ON p.id = c.photo_id WHERE action = ? ORDER BY c.id "
+            + ("DESC" if backwards else "ASC"), (action,)).fetchall()
+        now = self._now()
+        for row in rows:
+            prefix = "old" if backwards else "new"
+            self._write_label(db, row["photo_id"], row[f"{prefix}_class_id"], row[f"{prefix}_source"], now)
+        db.execute("UPDATE corrections SET state = ? WHERE action = ?", ("undone" if backwards else "done", action))
+        return [Path(r["path"]) for r in rows]
+
+    # --- helpers ------------------------------------------------------------------------------------------
+    def _write_label(self, db, photo_id: int, class_id: int | None, source: str | None, now: str) -> None:
+        if source is None:
+            db.execute("DELETE FROM labels WHERE photo_id = ?", (photo_id,))
+        else:
+            db.execute("INSERT INTO labels (photo_id, class_id, source, time) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT (photo_id) DO UPDATE SET class_id = excluded.class_id, "
+                       "source = excluded.source, time = excluded.time", (photo_id, class_id, source, now))
+
+    def _class_id(self, db, label: str | None) -> int | None:
+        if label is None or label == NONE_OF_THESE:
+            return None
+        row = db.execute("SELECT id FROM classes WHERE name = ?", (label,)).fetchone()
+        if row is None:
+            raise self._error(f"no class named '{label}'; add it first")
+        return row["id"]
+
+    @staticmethod
+    def _error(message: str) -> Exception:
+        return CatalogError(message)

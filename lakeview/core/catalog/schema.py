@@ -1,0 +1,112 @@
+"""The catalog's schema, one migration per version; a database is brought up to date when it is opened."""
+
+from __future__ import annotations
+
+import sqlite3
+
+# Version 1: photos, classes, labels, corrections, predictions, model versions.
+# Version 2: the missing-on-disk flag for photos, and training runs with their per-epoch metrics.
+MIGRATIONS: dict[int, str] = {
+    1: """
+        CREATE TABLE photos (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            added TEXT NOT NULL
+        );
+        CREATE INDEX photos_fingerprint ON photos (fingerprint);
+        CREATE TABLE classes (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            colour TEXT NOT NULL,
+            position INTEGER NOT NULL
+        );
+        CREATE TABLE labels (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos (id) ON DELETE CASCADE,
+            class_id INTEGER REFERENCES classes (id),
+            source TEXT NOT NULL CHECK (source IN ('imported', 'user', 'accepted')),
+            time TEXT NOT NULL
+        );
+        CREATE INDEX labels_class ON labels (class_id);
+        CREATE TABLE corrections (
+            id INTEGER PRIMARY KEY,
+            action INTEGER NOT NULL,
+            photo_id INTEGER NOT NULL REFERENCES photos (id) ON DELETE CASCADE,
+            old_class_id INTEGER,
+            old_source TEXT,
+            new_class_id INTEGER,
+            new_source TEXT,
+            state TEXT NOT NULL DEFAULT 'done' CHECK (state IN ('done', 'undone', 'discarded')),
+            time TEXT NOT NULL
+        );
+        CREATE INDEX corrections_action ON corrections (action, state);
+        CREATE TABLE predictions (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos (id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            class_id INTEGER REFERENCES classes (id),
+            confidence REAL NOT NULL,
+            top TEXT NOT NULL,
+            time TEXT NOT NULL
+        );
+        CREATE INDEX predictions_class ON predictions (class_id, confidence);
+        CREATE INDEX predictions_confidence ON predictions (confidence);
+        CREATE TABLE models (
+            id TEXT PRIMARY KEY,
+            file TEXT NOT NULL,
+            arch TEXT NOT NULL,
+            classes TEXT NOT NULL,
+            parent TEXT,
+            metrics TEXT NOT NULL,
+            created TEXT NOT NULL,
+            notes TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 0
+        );
+    """,
+    2: """
+        ALTER TABLE photos ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE training_runs (
+            id INTEGER PRIMARY KEY,
+            model_id TEXT,
+            kind TEXT NOT NULL,
+            settings TEXT NOT NULL,
+            epochs TEXT NOT NULL,
+            started TEXT NOT NULL,
+            finished TEXT,
+            outcome TEXT NOT NULL
+        );
+    """,
+}
+LATEST = max(MIGRATIONS)
+
+
+class SchemaError(RuntimeError):
+    pass
+
+
+def version_of(connection: sqlite3.Connection) -> int:
+    return connection.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(connection: sqlite3.Connection, target: int = LATEST) -> int:
+    """Apply the missing migrations, each in its own transaction with the version bump."""
+    current = version_of(connection)
+    if current > LATEST:
+        raise SchemaError(f"this catalog was written by a newer LakeView (schema {current}, this one knows {LATEST})")
+    for version in range(current + 1, target + 1):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(MIGRATIONS[version]):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {version}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+    return version_of(connection)
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]

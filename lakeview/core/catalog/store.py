@@ -1,0 +1,85 @@
+"""Opening a catalog: the connection, its settings and transactions; the record mixins do the rest."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from lakeview.core.catalog.errors import CatalogError
+from lakeview.core.catalog.labels import NONE_OF_THESE, Label, LabelRecords
+from lakeview.core.catalog.models import ModelRecords
+from lakeview.core.catalog.photos import PhotoRecords
+from lakeview.core.catalog.schema import LATEST, SchemaError, migrate, version_of
+from lakeview.core.paths import data_dir
+
+CATALOG_ENV = "LAKEVIEW_CATALOG"
+
+
+def default_catalog_path(library: str = "default") -> Path:
+    """`$LAKEVIEW_CATALOG`, else `<user data folder>/libraries/<library>/catalog.sqlite`."""
+    override = os.environ.get(CATALOG_ENV)
+    if override:
+        return Path(override)
+    return data_dir() / "libraries" / library / "catalog.sqlite"
+
+
+class Catalog(PhotoRecords, LabelRecords, ModelRecords):
+    """One library's catalog. Use from one thread; every change is committed before the method returns."""
+
+    def __init__(self, path: Path | str | None = None, migrate_to: int = LATEST) -> None:
+        self.path = Path(path) if path is not None else default_catalog_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=True)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            migrate(self._db, migrate_to)
+        except SchemaError as exc:
+            raise CatalogError(str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(f"cannot open the catalog {self.path}: {exc}") from None
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    @property
+    def schema_version(self) -> int:
+        return version_of(self._db)
+
+    def integrity_check(self) -> list[str]:
+        """SQLite's own check; ['ok'] when all is well."""
+        return [row[0] for row in self._db.execute("PRAGMA integrity_check")]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: all of the block is on disk when it ends, or none of it."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    @staticmethod
+    def _now() -> str:
+        return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+__all__ = ["Catalog", "CatalogError", "Label", "NONE_OF_THESE", "default_catalog_path"]

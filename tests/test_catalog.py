@@ -1,0 +1,165 @@
+"""The catalog: schema and migrations, labels and their history, undo/redo across restarts, moved photos."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+
+from lakeview.core.catalog import NONE_OF_THESE, Catalog, CatalogError
+from lakeview.core.catalog.schema import LATEST, MIGRATIONS
+
+from conftest import make_photo
+
+
+@pytest.fixture
+def photos(tmp_path):
+    return [make_photo(tmp_path / "photos" / f"IMG_{i:02}.jpg", seed=i) for i in range(6)]
+
+
+@pytest.fixture
+def catalog(tmp_path, photos):
+    with Catalog(tmp_path / "lib" / "catalog.sqlite") as cat:
+        cat.add_photos(photos)
+        cat.ensure_classes(["louise", "moraine"])
+        yield cat
+
+
+def test_a_new_catalog_is_at_the_latest_schema_in_wal_mode(tmp_path):
+    with Catalog(tmp_path / "c.sqlite") as cat:
+        assert cat.schema_version == LATEST == 2
+        assert cat._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert cat.integrity_check() == ["ok"]
+
+
+def test_a_version_1_database_is_migrated_keeping_its_labels(tmp_path, photos):
+    path = tmp_path / "old.sqlite"
+    with Catalog(path, migrate_to=1) as old:
+        assert old.schema_version == 1
+        db = old._db
+        db.execute("INSERT INTO photos (path, size, mtime_ns, fingerprint, added) VALUES (?, 1, 1, 'ab', 'then')",
+                   (str(photos[0]),))
+        db.execute("INSERT INTO classes (name, colour, position) VALUES ('louise', '#fff', 0)")
+        db.execute("INSERT INTO labels (photo_id, class_id, source, time) VALUES (1, 1, 'user', 'then')")
+        assert "missing" not in [r[1] for r in db.execute("PRAGMA table_info(photos)")]
+
+    with Catalog(path) as new:
+        assert new.schema_version == 2
+        assert new.label_of(photos[0]).label == "louise"
+        assert new.training_runs() == []
+        assert len(new.photos_on_disk()) == 1
+
+
+def test_a_catalog_from_a_newer_lakeview_is_refused(tmp_path):
+    path = tmp_path / "future.sqlite"
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {max(MIGRATIONS) + 5}")
+    connection.close()
+    with pytest.raises(CatalogError, match="newer LakeView"):
+        Catalog(path)
+
+
+def test_labels_undo_and_redo_survive_a_restart(tmp_path, photos, catalog):
+    catalog.set_labels(photos[:3], "louise")
+    catalog.set_labels(photos[1:2], "moraine")
+    catalog.set_labels(photos[4:5], NONE_OF_THESE)
+    catalog.close()
+
+    with Catalog(catalog.path) as reopened:
+        assert reopened.label_of(photos[4]).label == NONE_OF_THESE
+        assert reopened.undo() == [photos[4]]
+        assert reopened.label_of(photos[4]) is None
+        assert reopened.undo() == [photos[1]]
+        assert reopened.label_of(photos[1]).label == "louise"
+
+    with Catalog(catalog.path) as again:
+        assert again.can_redo()
+        assert again.redo() == [photos[1]]
+        assert again.label_of(photos[1]).label == "moraine"
+        again.set_labels(photos[5:6], "moraine")
+        assert not again.can_redo(), "a new action discards what was undone"
+        assert [a.label for a in map(again.label_of, photos[:3])] == ["louise", "moraine", "louise"]
+        assert again.undo() == [photos[5]]
+        assert again.undo() == [photos[1]]
+        assert again.undo() == photos[:3][::-1]
+        assert all(again.label_of(p) is None for p in photos)
+        assert again.undo() == []
+
+
+def test_sources_and_counts(photos, catalog):
+    catalog.set_labels(photos[:2], "louise", source="imported")
+    catalog.set_labels(photos[2:3], "moraine", source="accepted")
+    catalog.set_labels(photos[1:2], "moraine")
+    assert catalog.label_counts() == {("louise", "imported"): 1, ("moraine", "accepted"): 1, ("moraine", "user"): 1}
+    assert catalog.label_of(photos[1]).source == "user"
+    assert catalog.set_labels(photos[1:2], "moraine") is None, "no change, no action"
+
+
+def test_classes_add_rename_remove(photos, catalog):
+    catalog.add_class("emerald", "#123456")
+    assert [(c.name, c.position) for c in catalog.classes()] == [("louise", 0), ("moraine", 1), ("emerald", 2)]
+    catalog.set_labels(photos[:1], "emerald")
+    catalog.rename_class("emerald", "Emerald Lake")
+    assert catalog.label_of(photos[0]).label == "Emerald Lake"
+    with pytest.raises(CatalogError, match="relabel them"):
+        catalog.remove_class("Emerald Lake")
+    with pytest.raises(CatalogError, match="already a class"):
+        catalog.add_class("louise")
+    with pytest.raises(CatalogError, match="no class named 'grassi'"):
+        catalog.set_labels(photos[:1], "grassi")
+    catalog.remove_class("moraine")
+    assert catalog.class_names() == ["louise", "Emerald Lake"]
+
+
+def test_missing_photos_are_flagged_not_deleted_and_moved_ones_reattached(tmp_path, photos, catalog):
+    catalog.set_labels(photos[:2], "louise")
+    moved_to = tmp_path / "photos" / "sorted" / "renamed.jpg"
+    moved_to.parent.mkdir()
+    shutil.move(photos[0], moved_to)
+    photos[1].unlink()
+
+    report = catalog.rescan()
+
+    assert report.reattached == [(photos[0], moved_to)]
+    assert report.missing == [photos[1]]
+    assert catalog.label_of(moved_to).label == "louise"
+    assert catalog.label_of(photos[1]).label == "louise", "the label of a missing photo is kept"
+    missing = [r for r in catalog.query() if r.missing]
+    assert [r.path for r in missing] == [photos[1]]
+
+    make_photo(photos[1], seed=1)
+    assert catalog.rescan().found_again == [photos[1]]
+
+
+def test_grid_queries_filter_and_sort(photos, catalog):
+    catalog.set_labels(photos[:2], "louise", source="imported")
+    catalog.set_labels(photos[2:3], "moraine")
+    catalog.store_predictions("v1", [(photos[0], [("louise", 0.9)]), (photos[1], [("moraine", 0.6)]),
+                                     (photos[3], [("moraine", 0.55)]), (photos[4], [("louise", 0.99)])])
+    names = lambda rows: [r.path.name for r in rows]  # noqa: E731
+    assert names(catalog.query(unlabelled=True)) == ["IMG_03.jpg", "IMG_04.jpg", "IMG_05.jpg"]
+    assert names(catalog.query(order="confidence"))[:4] == ["IMG_03.jpg", "IMG_01.jpg", "IMG_00.jpg", "IMG_04.jpg"]
+    assert names(catalog.query(predicted="moraine")) == ["IMG_01.jpg", "IMG_03.jpg"]
+    assert names(catalog.query(assigned="louise")) == ["IMG_00.jpg", "IMG_01.jpg"]
+    assert names(catalog.query(disagreements=True)) == ["IMG_01.jpg"]
+    assert names(catalog.query(corrected=True)) == ["IMG_02.jpg"]
+    assert names(catalog.query(search="IMG_0_")) == []
+    assert names(catalog.query(search="G_05")) == ["IMG_05.jpg"]
+    row = catalog.query(search="IMG_01")[0]
+    assert (row.label, row.label_source, row.predicted, row.confidence) == ("louise", "imported", "moraine", 0.6)
+    assert catalog.prediction_of(photos[1]) == ("v1", [("moraine", 0.6)])
+
+
+def test_model_versions_and_the_active_one(tmp_path, catalog):
+    catalog.add_model("a1", tmp_path / "a.lvmodel", "resnet34", ["x", "y"], None, {"error_rate": 0.2}, "t1", "quick",
+                      active=True)
+    catalog.add_model("b2", tmp_path / "b.lvmodel", "resnet34", ["x", "y"], "a1", {"error_rate": 0.3}, "t2", "quick")
+    assert catalog.active_model().id == "a1"
+    catalog.set_active("b2")
+    assert [(m.id, m.active) for m in catalog.models()] == [("a1", False), ("b2", True)]
+    with pytest.raises(CatalogError):
+        catalog.set_active("zz")
+    run = catalog.start_training_run("quick", {"epochs": 8})
+    catalog.finish_training_run(run, "promoted", [{"epoch": 1, "train_loss": 0.5}], "b2")
+    assert catalog.training_runs()[0]["epochs"] == [{"epoch": 1, "train_loss": 0.5}]
