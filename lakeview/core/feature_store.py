@@ -1,0 +1,63 @@
+"""Body features kept on disk, so that retraining a head after a correction needs no pass through the body."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import torch
+
+
+class FeatureStore:
+    """Pooled body features per (body, image size, photo fingerprint), in their own SQLite file.
+
+    They are a cache: losing the file costs one pass through the body, never a label.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS features (body_id TEXT NOT NULL, size INTEGER NOT NULL, "
+            "fingerprint TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (body_id, size, fingerprint))")
+
+    def get_many(self, body_id: str, size: int, fingerprints: Iterable[str]) -> dict[str, torch.Tensor]:
+        wanted = list(dict.fromkeys(fingerprints))
+        found: dict[str, torch.Tensor] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for fingerprint, blob in self._db.execute(
+                    f"SELECT fingerprint, vector FROM features WHERE body_id = ? AND size = ? AND fingerprint IN ({marks})",
+                    (body_id, size, *chunk)):
+                found[fingerprint] = torch.from_numpy(np.frombuffer(blob, dtype=np.float32).copy())
+        return found
+
+    def put_many(self, body_id: str, size: int, items: Iterable[tuple[str, torch.Tensor]]) -> None:
+        rows = [(body_id, size, fp, v.detach().to(torch.float32).cpu().numpy().tobytes()) for fp, v in items]
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO features VALUES (?, ?, ?, ?)", rows)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
+    def count(self, body_id: str | None = None) -> int:
+        if body_id is None:
+            return self._db.execute("SELECT COUNT(*) FROM features").fetchone()[0]
+        return self._db.execute("SELECT COUNT(*) FROM features WHERE body_id = ?", (body_id,)).fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "FeatureStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
