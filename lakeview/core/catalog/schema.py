@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 # Version 1: photos, classes, labels, corrections, predictions, model versions.
-# Version 2: the missing-on-disk flag for photos, and training runs with their per-epoch metrics.
+# Version 2: the missing-on-disk flag for photos, training runs with their per-epoch metrics, and a
+# prediction index for the grid's 'by predicted class, most confident first' order.
 MIGRATIONS: dict[int, str] = {
     1: """
         CREATE TABLE photos (
@@ -67,6 +68,8 @@ MIGRATIONS: dict[int, str] = {
     """,
     2: """
         ALTER TABLE photos ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;
+        DROP INDEX predictions_class;
+        CREATE INDEX predictions_class ON predictions (class_id, confidence DESC);
         CREATE TABLE training_runs (
             id INTEGER PRIMARY KEY,
             model_id TEXT,

@@ -1,0 +1,99 @@
+"""Catalog at scale: open a 100,000-photo catalog and answer the thumbnail grid's filter and sort queries.
+
+    .venv/bin/python benchmarks/catalog_scale.py [--photos 100000]
+
+Targets (issue 4): open in < 1 s; each grid query in < 50 ms. Rows are synthetic (no files needed).
+The grid fetches a page at a time (Qt's fetchMore), so each query is timed for its first page of 1,000 ids,
+and, for reference, for all of its ids. Each figure is the median of 5 runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from lakeview.core.catalog import Catalog
+
+CLASSES = ["emerald", "louise", "moraine", "minnewanka", "grassi"]
+
+
+def build(path: Path, photos: int) -> None:
+    rng = random.Random(0)
+    with Catalog(path) as catalog:
+        catalog.ensure_classes(CLASSES)
+        db = catalog._db
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO photos (id, path, size, mtime_ns, fingerprint, added) VALUES (?, ?, ?, ?, ?, 'now')",
+                       ((i, f"/photos/{i // 1000:03}/IMG_{i:06}.jpg", 4_000_000, i, f"{rng.getrandbits(128):032x}")
+                        for i in range(1, photos + 1)))
+        db.executemany("INSERT INTO labels (photo_id, class_id, source, time) VALUES (?, ?, ?, 'now')",
+                       ((i, rng.randint(1, 5), rng.choice(("imported", "user", "accepted")))
+                        for i in range(1, photos + 1) if rng.random() < 0.3))
+        db.executemany("INSERT INTO predictions (photo_id, model_id, class_id, confidence, top, time) "
+                       "VALUES (?, 'v1', ?, ?, ?, 'now')",
+                       ((i, c, p, json.dumps([[CLASSES[c - 1], p]])) for i in range(1, photos + 1)
+                        for c, p in [(rng.randint(1, 5), rng.uniform(0.2, 1.0))]))
+        db.execute("COMMIT")
+
+
+def timed(function, repeats: int = 5) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--photos", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "catalog.sqlite"
+        started = time.perf_counter()
+        build(path, args.photos)
+        print(f"built a catalog of {args.photos:,} photos in {time.perf_counter() - started:.1f} s")
+
+        def open_and_count():
+            with Catalog(path) as catalog:
+                return catalog.photo_count()
+
+        seconds, count = timed(open_and_count)
+        print(f"\n{'open (connect, migrate check, count)':<58} {seconds * 1000:8.1f} ms   target < 1000 ms  "
+              f"{'PASS' if seconds < 1 else 'MISS'}")
+        with Catalog(path) as catalog:
+            queries = {
+                "all, by name": dict(order="path"),
+                "least confident first: review queue": dict(order="confidence"),
+                "predicted 'louise'": dict(predicted="louise"),
+                "assigned 'moraine'": dict(assigned="moraine"),
+                "unlabelled only": dict(unlabelled=True),
+                "corrected only": dict(corrected=True),
+                "label and prediction disagree": dict(disagreements=True),
+                "file-name search 'IMG_0421'": dict(search="IMG_0421"),
+                "by predicted class then confidence": dict(order="predicted"),
+            }
+            worst = 0.0
+            print(f"{'grid query':<58} {'first page':>11} {'all ids':>10}")
+            for name, filters in queries.items():
+                seconds, ids = timed(lambda: catalog.query_ids(limit=1000, **filters))
+                everything, all_ids = timed(lambda: catalog.query_ids(**filters))
+                worst = max(worst, seconds)
+                print(f"{name:<58} {seconds * 1000:8.1f} ms {everything * 1000:7.1f} ms  {len(all_ids):>7} rows  "
+                      f"{'PASS' if seconds < 0.05 else 'MISS'}")
+            seconds, rows = timed(lambda: catalog.query(order="confidence", limit=500))
+            worst = max(worst, seconds)
+            print(f"{'first 500 full rows of the review queue':<58} {seconds * 1000:8.1f} ms   {len(rows):>7} rows  "
+                  f"{'PASS' if seconds < 0.05 else 'MISS'}")
+        print(f"\nslowest grid query: {worst * 1000:.1f} ms (target < 50 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
