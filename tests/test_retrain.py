@@ -1,0 +1,193 @@
+"""The correct-then-retrain loop without a GUI: corrections, new versions, promotion, rollback, re-scoring."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import torch
+
+from lakeview.core.catalog import Catalog
+from lakeview.core.feature_store import FeatureStore
+from lakeview.core.retrain import RetrainSettings, in_holdout, rescore, retrain
+from lakeview.core.retrain_scheduler import RetrainScheduler, SchedulerPolicy
+
+from conftest import COLOURS, TINY, make_photo
+
+
+@pytest.fixture
+def tiny_weights(tmp_path):
+    torch.manual_seed(0)
+    path = tmp_path / "tiny.pth"
+    torch.save(TINY.build().state_dict(), path)
+    return path
+
+
+@pytest.fixture
+def settings(tiny_weights) -> RetrainSettings:
+    return RetrainSettings(arch="tiny", weights=str(tiny_weights), size=32, quick_epochs=6, quick_lr=3e-2,
+                           full_frozen_epochs=1, full_unfrozen_epochs=1, batch_size=4, holdout_pct=0.25)
+
+
+@pytest.fixture
+def library(tmp_path):
+    """A catalog of 12 red, 12 blue and 6 unlabelled photos; the coloured ones are labelled."""
+    folder = tmp_path / "photos"
+    paths = {}
+    for name in ("red", "blue"):
+        paths[name] = [make_photo(folder / f"{name}_{i:02}.jpg", COLOURS[name], seed=i + (0 if name == "red" else 50))
+                       for i in range(12)]
+    paths["unlabelled"] = [make_photo(folder / f"new_{i}.jpg", COLOURS["red" if i % 2 else "blue"], seed=90 + i)
+                           for i in range(6)]
+    with Catalog(tmp_path / "lib" / "catalog.sqlite") as catalog:
+        catalog.add_folder(folder)
+        catalog.ensure_classes(["red", "blue"])
+        catalog.set_labels(paths["red"], "red", source="imported")
+        catalog.set_labels(paths["blue"], "blue", source="imported")
+    return tmp_path / "lib" / "catalog.sqlite", paths
+
+
+def test_the_holdout_is_stable():
+    prints = [f"{i * 2654435761 % 2**32:08x}" + "0" * 24 for i in range(1000)]
+    chosen = [in_holdout(p, 0.2) for p in prints]
+    assert chosen == [in_holdout(p, 0.2) for p in prints]
+    assert 150 < sum(chosen) < 250
+
+
+def test_a_quick_run_makes_a_version_and_rescores_every_photo(library, settings):
+    path, paths = library
+    outcome = retrain(path, "quick", settings)
+
+    assert outcome.version_id and outcome.promoted and outcome.previous_error is None
+    assert outcome.rescored == 30
+    with Catalog(path) as catalog:
+        assert catalog.active_model().id == outcome.version_id
+        model_id, top = catalog.prediction_of(paths["unlabelled"][1])
+        assert model_id == outcome.version_id and top[0][0] == "red"
+        assert catalog.prediction_of(paths["unlabelled"][0])[1][0][0] == "blue"
+        assert [r["outcome"] for r in catalog.training_runs()] == ["promoted"]
+    with FeatureStore(path.parent / "features.sqlite") as store:
+        assert store.count() == 30, "every photo's body features are kept for the next run"
+
+
+def test_a_correction_leads_to_a_new_version_from_cached_features(library, settings, monkeypatch):
+    path, paths = library
+    first = retrain(path, "quick", settings)
+    with Catalog(path) as catalog:
+        catalog.set_labels(paths["unlabelled"][0::2], "blue")
+
+    import lakeview.core.retrain as module
+
+    calls = []
+    real = module.extract_features
+    monkeypatch.setattr(module, "extract_features", lambda model, paths, **kw: calls.append(len(paths)) or real(model, paths, **kw))
+    second = retrain(path, "quick", settings)
+
+    assert calls == [], "no photo went through the body again"
+    assert second.version_id != first.version_id
+    with Catalog(path) as catalog:
+        versions = catalog.models()
+        assert [v.parent for v in versions] == [None, first.version_id]
+        assert (path.parent / "models" / f"{second.version_id}.lvmodel").is_file()
+        assert second.promoted and second.error_rate <= second.previous_error
+        assert catalog.prediction_of(paths["red"][0])[0] == second.version_id
+
+
+def test_a_worse_version_is_kept_but_not_promoted(library, settings):
+    path, paths = library
+    good = retrain(path, "quick", settings)
+    assert good.error_rate == 0.0
+    settings.quick_lr, settings.quick_epochs, settings.seed = 1e-9, 1, 3  # an untrained head: about a coin toss
+    worse = retrain(path, "quick", settings)
+
+    assert worse.version_id is not None and not worse.promoted
+    assert worse.error_rate > worse.previous_error == 0.0
+    with Catalog(path) as catalog:
+        assert catalog.active_model().id == good.version_id
+        assert [m.id for m in catalog.models()] == [good.version_id, worse.version_id]
+        assert catalog.prediction_of(paths["red"][0])[0] == good.version_id
+        assert catalog.training_runs()[-1]["outcome"] == "kept"
+
+
+def test_rollback_rescores_with_the_older_version(library, settings):
+    path, paths = library
+    first = retrain(path, "quick", settings)
+    with Catalog(path) as catalog:
+        catalog.set_labels(paths["unlabelled"], "red")
+    second = retrain(path, "quick", settings)
+    with Catalog(path) as catalog:
+        catalog.set_active(first.version_id)
+        assert rescore(catalog) == 30
+        assert {catalog.prediction_of(p)[0] for p in paths["red"]} == {first.version_id}
+        assert second.version_id in [m.id for m in catalog.models()]
+
+
+def test_cancelling_leaves_the_active_model_untouched(library, settings):
+    path, _ = library
+    first = retrain(path, "quick", settings)
+    outcome = retrain(path, "quick", settings, should_stop=lambda: True)
+    assert outcome.stopped and outcome.version_id is None
+    with Catalog(path) as catalog:
+        assert catalog.active_model().id == first.version_id
+        assert len(catalog.models()) == 1
+        assert catalog.training_runs()[-1]["outcome"] == "cancelled"
+    assert len(list((path.parent / "models").iterdir())) == 1
+
+
+def test_a_full_run_fine_tunes_the_body(library, settings):
+    path, _ = library
+    outcome = retrain(path, "full", settings)
+    assert outcome.version_id and [e["phase"] for e in outcome.epochs] == ["frozen", "unfrozen"]
+    with Catalog(path) as catalog:
+        assert catalog.active_model().kind == "full"
+
+
+def test_too_few_classes_is_explained(tmp_path, settings):
+    make_photo(tmp_path / "a.jpg")
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        catalog.add_photos([tmp_path / "a.jpg"])
+        catalog.ensure_classes(["x"])
+        catalog.set_labels([tmp_path / "a.jpg"], "x")
+    outcome = retrain(tmp_path / "c.sqlite", "quick", settings)
+    assert outcome.version_id is None and "two classes" in outcome.message
+
+
+def test_scheduler_runs_after_enough_corrections_and_again_for_late_ones():
+    started, release = [], threading.Event()
+
+    def job(kind, should_stop):
+        started.append(kind)
+        release.wait(5)
+        return kind
+
+    scheduler = RetrainScheduler(job, SchedulerPolicy(after_corrections=3, idle_seconds=3600))
+    scheduler.note_corrections(2)
+    assert not scheduler.running
+    scheduler.note_corrections(1)
+    assert scheduler.running and started == ["quick"]
+    scheduler.note_corrections(1)
+    assert scheduler.pending_corrections == 1, "kept while the run goes on"
+    release.set()
+    assert scheduler.wait(10)
+    assert started == ["quick", "quick"], "the late correction triggered a second run"
+    assert scheduler.pending_corrections == 0
+
+
+def test_scheduler_idle_delay_on_demand_and_cancel():
+    now = [0.0]
+    seen = []
+
+    def job(kind, should_stop):
+        seen.append((kind, should_stop()))
+        return kind
+
+    scheduler = RetrainScheduler(job, SchedulerPolicy(after_corrections=100, idle_seconds=30), clock=lambda: now[0])
+    scheduler.note_corrections(1)
+    assert not scheduler.poll()
+    now[0] = 31.0
+    assert scheduler.poll()
+    scheduler.wait(10)
+    scheduler.request("full")
+    scheduler.wait(10)
+    assert seen == [("quick", False), ("full", False)]
+    assert scheduler.outcomes == ["quick", "full"]
