@@ -11,7 +11,7 @@ from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from lakeview.cli import classify, evaluate, train
+    from lakeview.cli import catalog, classify, evaluate, train
 
     parser = argparse.ArgumentParser(
         prog="lakeview",
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.register(commands)
     evaluate.register(commands)
     classify.register(commands)
+    catalog.register(commands)
     return parser
 
 

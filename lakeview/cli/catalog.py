@@ -1,0 +1,261 @@
+"""`lakeview catalog ...`: the catalog for a headless user (import, export, status, labels, retraining, versions)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+from datetime import datetime
+from pathlib import Path
+
+from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
+                                  list_skipped, say)
+from lakeview.cli.data_options import add_data_options, load_dataset
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("catalog", help="labels, corrections and model versions of a photo library",
+                                 description="The catalog keeps labels, corrections, predictions and model versions "
+                                             "in one SQLite database per library.")
+    parser.add_argument("--catalog", type=Path, help="catalog file (default: $LAKEVIEW_CATALOG, else the "
+                                                     "'default' library in your user data folder)")
+    sub = parser.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
+
+    imp = sub.add_parser("import", help="import a labelled dataset (labels marked 'imported')")
+    add_data_options(imp)
+    imp.set_defaults(run=run_import)
+
+    add = sub.add_parser("add", help="add a folder of photos (unlabelled)")
+    add.add_argument("folder", type=Path)
+    add.add_argument("--no-recursive", action="store_true", help="only the folder itself")
+    add.set_defaults(run=run_add)
+
+    sub.add_parser("status", help="counts per class and source, the active model and its metrics").set_defaults(run=run_status)
+    sub.add_parser("check", help="SQLite integrity check").set_defaults(run=run_check)
+    sub.add_parser("rescan", help="flag photos gone from disk; reattach moved ones").set_defaults(run=run_rescan)
+
+    label = sub.add_parser("label", help="label photos (a correction: undoable)")
+    label.add_argument("photos", type=Path, nargs="+")
+    label.add_argument("--as", dest="label", required=True, help="class name, or 'none' for none of these")
+    label.set_defaults(run=run_label)
+    sub.add_parser("undo", help="undo the latest labelling action").set_defaults(run=run_undo)
+    sub.add_parser("redo", help="redo the latest undone action").set_defaults(run=run_redo)
+
+    export = sub.add_parser("export", help="export labels as a fast.ai CSV or a class-folder tree")
+    target = export.add_mutually_exclusive_group(required=True)
+    target.add_argument("--csv", type=Path, help="write name,label rows (fast.ai's from_csv form)")
+    target.add_argument("--into", type=Path, help="copy (or --move) labelled photos into DIR/<class>/")
+    export.add_argument("--move", action="store_true", help="move instead of copying")
+    export.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
+    export.set_defaults(run=run_export)
+
+    retrain = sub.add_parser("retrain", help="retrain on the labels now (quick: head on cached features)")
+    retrain.add_argument("--full", action="store_true", help="full fine-tune with augmentation (slow)")
+    retrain.add_argument("--arch", default="resnet34", help="backbone when there is no model yet")
+    retrain.add_argument("--weights", default="imagenet", help="its weights: imagenet, a FILE.pth or none")
+    retrain.add_argument("--device", default="auto")
+    retrain.set_defaults(run=run_retrain)
+
+    sub.add_parser("models", help="list model versions").set_defaults(run=run_models)
+    promote = sub.add_parser("promote", help="make a version active (roll back or forward) and re-score")
+    promote.add_argument("version", help="version id (a unique prefix is enough)")
+    promote.set_defaults(run=run_promote)
+
+
+def _open(args: argparse.Namespace):
+    from lakeview.core.catalog import Catalog, CatalogError
+
+    try:
+        return Catalog(args.catalog)
+    except CatalogError as exc:
+        raise UserError(str(exc)) from None
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from lakeview.core.dataset import DatasetError
+    from lakeview.core.jobs import Stopped
+
+    with ctrl_c_stops() as stop, _open(args) as catalog:
+        try:
+            with Bar("checking photos", False, "photo") as bar:
+                data = load_dataset(args, bar, stop)
+        except DatasetError as exc:
+            raise UserError(str(exc)) from None
+        except Stopped:
+            return EXIT_INTERRUPTED
+        photos = [p for split in ("train", "valid", "test") for p in data.split(split)]
+        with Bar("recording", False, "photo") as bar:
+            report = catalog.add_photos([p.path for p in photos], bar, stop, total=len(photos))
+        catalog.ensure_classes(data.classes)
+        by_label: dict[str, list[Path]] = {}
+        for photo in photos:
+            if photo.label is not None:
+                by_label.setdefault(photo.label, []).append(photo.path)
+        for label, paths in by_label.items():
+            catalog.ensure_classes([label])
+            catalog.set_labels(paths, label, source="imported")
+    say(f"imported {sum(map(len, by_label.values()))} labelled photo(s) in {len(by_label)} class(es) into {catalog.path}")
+    skipped = [(s.where, s.reason) for s in data.skipped] + [(str(p), r) for p, r in report.failed]
+    list_skipped(skipped)
+    return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+def run_add(args: argparse.Namespace) -> int:
+    with ctrl_c_stops() as stop, _open(args) as catalog, Bar("adding", False, "photo") as bar:
+        report = catalog.add_folder(args.folder, not args.no_recursive, bar, stop)
+    say(f"added {report.added}, updated {report.updated}, reattached {len(report.reattached)}")
+    list_skipped([(str(p), r) for p, r in report.failed])
+    return EXIT_SKIPPED if report.failed else EXIT_OK
+
+
+def run_status(args: argparse.Namespace) -> int:
+    with _open(args) as catalog:
+        counts = catalog.label_counts()
+        total = catalog.photo_count()
+        missing = len(catalog.query()) - len(catalog.photos_on_disk())
+        print(f"catalog: {catalog.path}")
+        print(f"photos: {total} ({missing} missing on disk), labelled: {sum(counts.values())}")
+        print(f"{'class':<24} {'imported':>9} {'user':>6} {'accepted':>9}")
+        names = catalog.class_names() + sorted({label for label, _ in counts} - set(catalog.class_names()))
+        for name in names:
+            print(f"{name:<24} " + " ".join(f"{counts.get((name, s), 0):>{w}}" for s, w in
+                                           (("imported", 9), ("user", 6), ("accepted", 9))))
+        active = catalog.active_model()
+        if active is None:
+            print("active model: none yet (lakeview catalog retrain)")
+        else:
+            error = active.metrics.get("error_rate")
+            print(f"active model: {active.id[:12]} ({active.kind}, {active.arch}, created {active.created}), "
+                  f"holdout error {'-' if error is None else f'{error:.2%}'}")
+        print(f"model versions: {len(catalog.models())}")
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    with _open(args) as catalog:
+        result = catalog.integrity_check()
+    print("\n".join(result))
+    return EXIT_OK if result == ["ok"] else EXIT_SKIPPED
+
+
+def run_rescan(args: argparse.Namespace) -> int:
+    with ctrl_c_stops() as stop, _open(args) as catalog, Bar("rescanning", False, "photo") as bar:
+        report = catalog.rescan(progress=bar, should_stop=stop)
+    say(f"missing: {len(report.missing)}, reattached: {len(report.reattached)}, found again: "
+        f"{len(report.found_again)}, new: {report.added}")
+    for old, new in report.reattached:
+        say(f"  {old} -> {new}")
+    return EXIT_OK
+
+
+def run_label(args: argparse.Namespace) -> int:
+    from lakeview.core.catalog import NONE_OF_THESE, CatalogError
+
+    label = NONE_OF_THESE if args.label.lower() in ("none", NONE_OF_THESE) else args.label
+    with _open(args) as catalog:
+        try:
+            unknown = [p for p in args.photos if catalog.photo_id(p) is None]
+            if unknown:
+                catalog.add_photos(unknown)
+            action = catalog.set_labels(args.photos, label, source="user")
+        except CatalogError as exc:
+            raise UserError(str(exc)) from None
+    say(f"labelled {len(args.photos)} photo(s) '{label}'" if action else "nothing changed")
+    return EXIT_OK
+
+
+def run_undo(args: argparse.Namespace) -> int:
+    with _open(args) as catalog:
+        changed = catalog.undo()
+    say(f"undid the labels of {len(changed)} photo(s)" if changed else "nothing to undo")
+    return EXIT_OK
+
+
+def run_redo(args: argparse.Namespace) -> int:
+    with _open(args) as catalog:
+        changed = catalog.redo()
+    say(f"redid the labels of {len(changed)} photo(s)" if changed else "nothing to redo")
+    return EXIT_OK
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from lakeview.core.atomic import atomic_writer
+    from lakeview.core.catalog import NONE_OF_THESE
+
+    with _open(args) as catalog:
+        rows = [(p, label) for p, label, _, _ in catalog.labelled_photos() if label != NONE_OF_THESE]
+    if not rows:
+        raise UserError("no labelled photos to export")
+    if args.csv:
+        root = Path(os.path.commonpath([str(p.parent) for p, _ in rows]))
+        with atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["name", "label"])
+            writer.writerows([(p.relative_to(root).as_posix(), label) for p, label in rows])
+        say(f"wrote {len(rows)} rows to {args.csv}; names are relative to {root} "
+            f"(lakeview train {root} --layout csv --csv {args.csv.resolve()})")
+        return EXIT_OK
+    from lakeview.core.placement import apply_placement, plan_placement
+
+    plan = plan_placement(rows, args.into)
+    mode = "move" if args.move else "copy"
+    if args.dry_run:
+        for item in plan:
+            print(f"{item.source} -> {item.destination}")
+        say(f"dry run: would {mode} {len(plan)} photo(s); nothing changed")
+        return EXIT_OK
+    journal = args.into / f".lakeview-journal-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
+    with ctrl_c_stops() as stop, Bar(f"{mode}ing", False, "photo") as bar:
+        report = apply_placement(plan, mode, journal, bar, stop)
+    say(f"{mode}: {len(report.done)} done; undo with: lakeview undo {journal}")
+    if mode == "move" and report.done:
+        with _open(args) as catalog:
+            catalog.add_photos([item.destination for item in report.done])
+    list_skipped([(str(item.source), reason) for item, reason in report.failed])
+    if report.stopped:
+        return EXIT_INTERRUPTED
+    return EXIT_SKIPPED if report.failed else EXIT_OK
+
+
+def run_retrain(args: argparse.Namespace) -> int:
+    from lakeview.core.retrain import RetrainSettings, retrain
+
+    with _open(args) as catalog:
+        path = catalog.path
+    settings = RetrainSettings(arch=args.arch, weights=args.weights, device=args.device)
+    with ctrl_c_stops() as stop, Bar("retraining", False, "step") as bar:
+        outcome = retrain(path, "full" if args.full else "quick", settings, bar, stop)
+    if outcome.stopped:
+        say(outcome.message)
+        return EXIT_INTERRUPTED
+    if outcome.version_id is None:
+        raise UserError(outcome.message)
+    fmt = lambda e: "-" if e is None else f"{e:.2%}"  # noqa: E731
+    say(f"new version {outcome.version_id[:12]}: holdout error {fmt(outcome.error_rate)} "
+        f"(active was {fmt(outcome.previous_error)}); "
+        + (f"now active, {outcome.rescored} photo(s) re-scored" if outcome.promoted else "kept, not promoted"))
+    return EXIT_OK
+
+
+def run_models(args: argparse.Namespace) -> int:
+    with _open(args) as catalog:
+        versions = catalog.models()
+    for v in versions:
+        error = v.metrics.get("error_rate")
+        print(f"{'*' if v.active else ' '} {v.id[:12]}  {v.created}  {v.kind:<6} {v.arch:<13} "
+              f"error {'-' if error is None else f'{error:.2%}':>7}  parent {(v.parent or '-')[:12]}")
+    return EXIT_OK
+
+
+def run_promote(args: argparse.Namespace) -> int:
+    from lakeview.core.retrain import rescore
+
+    with _open(args) as catalog:
+        matches = [v for v in catalog.models() if v.id.startswith(args.version)]
+        if len(matches) != 1:
+            raise UserError(f"{len(matches)} versions match '{args.version}'; give more of the id")
+        catalog.set_active(matches[0].id)
+        with ctrl_c_stops() as stop, Bar("re-scoring", False, "photo") as bar:
+            count = rescore(catalog, progress=bar, should_stop=stop)
+    say(f"{matches[0].id[:12]} is active; {count} photo(s) re-scored")
+    return EXIT_OK
