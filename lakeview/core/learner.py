@@ -24,6 +24,7 @@ from lakeview.core.lr_finder import LRFinderResult, LRSweep
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.model_file import ModelMeta, SavedModel, save_model
 from lakeview.core.network import IMAGENET, build_network
+from lakeview.core.threads import torch_threads
 from lakeview.core.transforms import Augmentation, decode_side, train_transform, valid_transform
 
 LearningRate = float | slice
@@ -169,36 +170,37 @@ class Learner:
         phase = "head (cached features)" if cached else ("frozen" if self.frozen else "unfrozen")
         done = 0
         self._fits += 1
-        for epoch in range(epochs):
-            started = time.perf_counter()
-            losses: list[float] = []
-            self._set_train_mode(cached)
-            for inputs, targets in self._train_batches(cached, epoch):
-                if should_stop():
-                    result.stopped = True
+        with torch_threads(1) if cached else nullcontext():
+            for epoch in range(epochs):
+                started = time.perf_counter()
+                losses: list[float] = []
+                self._set_train_mode(cached)
+                for inputs, targets in self._train_batches(cached, epoch):
+                    if should_stop():
+                        result.stopped = True
+                        break
+                    losses.append(self._step(inputs, targets, optimizer, cached))
+                    scheduler.step()
+                    done += 1
+                    progress(done, total)
+                if not cached and (not self.frozen or self.train_bn or self.train_bn_stats):
+                    self._body_version += 1
+                if result.stopped:
                     break
-                losses.append(self._step(inputs, targets, optimizer, cached))
-                scheduler.step()
-                done += 1
-                progress(done, total)
-            if not cached and (not self.frozen or self.train_bn or self.train_bn_stats):
-                self._body_version += 1
-            if result.stopped:
-                break
-            valid_loss, error_rate = self._validate()
-            stats = EpochStats(
-                epoch=len(self.history) + 1,
-                phase=phase,
-                train_loss=float(sum(losses) / max(len(losses), 1)),
-                valid_loss=valid_loss,
-                error_rate=error_rate,
-                seconds=time.perf_counter() - started,
-                lr_max=peak_lr,
-            )
-            self.history.append(stats)
-            result.epochs.append(stats)
-            if on_epoch is not None:
-                on_epoch(stats)
+                valid_loss, error_rate = self._validate()
+                stats = EpochStats(
+                    epoch=len(self.history) + 1,
+                    phase=phase,
+                    train_loss=float(sum(losses) / max(len(losses), 1)),
+                    valid_loss=valid_loss,
+                    error_rate=error_rate,
+                    seconds=time.perf_counter() - started,
+                    lr_max=peak_lr,
+                )
+                self.history.append(stats)
+                result.epochs.append(stats)
+                if on_epoch is not None:
+                    on_epoch(stats)
         result.failures = dict(self.failures)
         return result
 
@@ -336,7 +338,7 @@ class Learner:
         if self.uses_feature_cache or split in self._feature_cache and self._feature_cache_fresh(split):
             self._ensure_features((split,), progress, should_stop)
             features, targets, kept = self._feature_cache[split]
-            with torch.inference_mode(), self._autocast():
+            with torch.inference_mode(), self._autocast(), torch_threads(1):
                 probs = torch.cat([self.network.head(features[i:i + 256].to(self.device)).float().softmax(1).cpu()
                                    for i in range(0, len(targets), 256)]) if len(targets) else torch.empty(0, len(self.data.classes))
             return Predictions([photos[i] for i in kept], probs, targets, self._failures_of(photos))

@@ -24,6 +24,7 @@ from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.learner import Learner
 from lakeview.core.model_file import ModelMeta, SavedModel, load_model, save_model
 from lakeview.core.network import build_network
+from lakeview.core.threads import torch_threads
 from lakeview.core.transforms import NO_AUGMENTATION, Augmentation
 
 Kind = Literal["quick", "full"]
@@ -160,7 +161,7 @@ class _Run:
             return None
         if body_id and body_id == (parent.meta.body_id or parent.meta.version_id) and "valid" in learner._feature_cache:
             features, _, keep = learner._feature_cache["valid"]
-            with torch.inference_mode():
+            with torch.inference_mode(), torch_threads(1):
                 predicted = parent.network.eval().head(features.to(learner.device)).argmax(1).tolist()
             wrong = sum(parent.classes[i] != valid[k].label for i, k in zip(predicted, keep))
             return wrong / len(keep) if keep else None
@@ -230,7 +231,7 @@ def rescore(catalog: Catalog, model: SavedModel | None = None, progress: Progres
     if not kept or should_stop():
         return 0
     device = next(model.network.parameters()).device
-    with torch.inference_mode():
+    with torch.inference_mode(), torch_threads(1):
         probs = model.network.eval().head(torch.stack([f for _, f in kept]).to(device)).float().softmax(1).cpu()
     values, indices = probs.topk(min(3, len(model.classes)), dim=1)
     results = [(path, [(model.classes[i], float(v)) for v, i in zip(vals, idxs)])
