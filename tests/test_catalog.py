@@ -163,3 +163,13 @@ def test_model_versions_and_the_active_one(tmp_path, catalog):
     run = catalog.start_training_run("quick", {"epochs": 8})
     catalog.finish_training_run(run, "promoted", [{"epoch": 1, "train_loss": 0.5}], "b2")
     assert catalog.training_runs()[0]["epochs"] == [{"epoch": 1, "train_loss": 0.5}]
+
+
+def test_grid_query_by_folder(tmp_path, catalog, photos):
+    inner = make_photo(tmp_path / "photos" / "day2" / "IMG_99.jpg", seed=99)
+    outside = make_photo(tmp_path / "photos-other" / "IMG_00.jpg", seed=98)
+    catalog.add_photos([inner, outside])
+    folder = tmp_path / "photos"
+    assert [r.path for r in catalog.query(folder=folder)] == sorted(photos + [inner])
+    assert [r.path for r in catalog.query(folder=folder, recursive=False)] == photos
+    assert catalog.query_ids(folder=tmp_path / "photos-other") == [catalog.photo_id(outside)]

@@ -168,10 +168,19 @@ class PhotoRecords:
         return [r[0] for r in cursor.execute(sql + " LIMIT ? OFFSET ?", (*args, -1 if limit is None else limit, offset))]
 
     @staticmethod
-    def _grid_sql(select: str, *, predicted: str | None = None, assigned: str | None = None, unlabelled: bool = False,
+    def _grid_sql(select: str, *, folder: Path | str | None = None, recursive: bool = True,
+                  predicted: str | None = None, assigned: str | None = None, unlabelled: bool = False,
                   corrected: bool = False, disagreements: bool = False, search: str | None = None,
                   order: str = "path") -> tuple[str, list]:
         where, args = ["1 = 1"], []
+        if folder is not None:
+            # A range on the path index: everything under `folder/`.
+            prefix = str(Path(folder).absolute()).rstrip(os.sep) + os.sep
+            where.append("p.path >= ? AND p.path < ?")
+            args += [prefix, prefix[:-1] + chr(ord(os.sep) + 1)]
+            if not recursive:
+                where.append("instr(substr(p.path, ?), ?) = 0")
+                args += [len(prefix) + 1, os.sep]
         if predicted is not None:
             where.append("pr.class_id = (SELECT id FROM classes WHERE name = ?)")
             args.append(predicted)
