@@ -19,6 +19,7 @@ def atomic_writer(path: Path | str, mode: str = "wb", **open_kwargs) -> Iterator
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(temp_name, 0o666 & ~_UMASK)  # mkstemp makes it private; the result should be an ordinary file
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
             handle.flush()
@@ -28,6 +29,15 @@ def atomic_writer(path: Path | str, mode: str = "wb", **open_kwargs) -> Iterator
         Path(temp_name).unlink(missing_ok=True)
         raise
     fsync_folder(path.parent)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
 
 
 def write_atomically(path: Path | str, data: bytes) -> None:
