@@ -1,0 +1,101 @@
+"""One thumbnail as a QImage, in a pool thread.
+
+JPEG and PNG, nearly every photo, are decoded by Qt: QImageReader decodes a JPEG at a reduced DCT scale and
+turns it upright from its EXIF orientation, all in C++ with Python's GIL released, so the GUI thread, which needs
+the GIL for every Python call while it paints, is not kept waiting (PIL's Python-level parsing and glue would).
+A big JPEG's embedded EXIF thumbnail is used instead when it is big enough. Anything else, and any file that
+looks damaged, goes through PIL (`decode.make_thumbnail`, built on `lakeview.core.images.open_image`), which also
+gives the reason a file cannot be shown.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColorSpace, QImage, QImageReader, QPainter
+
+from lakeview.core.images import MAX_PIXELS, ImageLoadError
+from lakeview.gui.grid import decode
+
+JPEG_START, PNG_START = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
+TAIL = 4096  # where a complete file's end marker must be (cameras may pad after a JPEG's EOI)
+# Below this many pixels a reduced decode is as quick as reading the embedded thumbnail.
+EXIF_WORTH_PIXELS = 4_000_000
+_SRGB = QColorSpace(QColorSpace.NamedColorSpace.SRgb)
+
+
+def make_qimage(path: str, px: int) -> QImage:
+    """The photo fitted into px x px (never enlarged), upright, opaque, sRGB, as Format_RGB32.
+    Raises ImageLoadError with the reason when the photo cannot be shown."""
+    image = _with_qt(path, px)
+    if image is None:
+        image = to_qimage(decode.make_thumbnail(path, px))
+    return image
+
+
+def _with_qt(path: str, px: int) -> QImage | None:
+    kind = _sniff(path)
+    if kind is None:
+        return None
+    reader = QImageReader(path, kind)
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if not size.isValid() or size.width() * size.height() > MAX_PIXELS:
+        return None  # PIL says why
+    if kind == b"jpeg" and size.width() * size.height() >= EXIF_WORTH_PIXELS:
+        embedded = decode.embedded_thumbnail(path, px)
+        if embedded is not None:
+            return to_qimage(embedded)
+    if max(size.width(), size.height()) > px:
+        reader.setScaledSize(size.scaled(QSize(px, px), Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    if image.isNull():
+        return None
+    return _normalise(image)
+
+
+def _sniff(path: str) -> bytes | None:
+    """b"jpeg" or b"png" for a file that starts and ends like a complete one; None for anything else,
+    including a truncated file, which Qt would decode half grey with only a log warning."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+            size = os.fstat(handle.fileno()).st_size
+            handle.seek(max(0, size - TAIL))
+            tail = handle.read(TAIL)
+    except (OSError, ValueError):
+        return None
+    if head.startswith(JPEG_START) and b"\xff\xd9" in tail:
+        return b"jpeg"
+    if head == PNG_START and tail.endswith(b"IEND\xaeB`\x82"):
+        return b"png"
+    return None
+
+
+def _normalise(image: QImage) -> QImage:
+    space = image.colorSpace()
+    if space.isValid() and space != _SRGB:
+        image.convertToColorSpace(_SRGB)
+    if image.hasAlphaChannel():  # on white, as lakeview.core.images.to_rgb does
+        opaque = QImage(image.size(), QImage.Format.Format_RGB32)
+        opaque.fill(Qt.GlobalColor.white)
+        painter = QPainter(opaque)
+        painter.drawImage(0, 0, image)
+        painter.end()
+        return opaque
+    if image.format() != QImage.Format.Format_RGB32:
+        image = image.convertToFormat(QImage.Format.Format_RGB32)
+    return image
+
+
+def to_qimage(image) -> QImage:
+    """A PIL RGB image as a QImage that owns its pixels, in the format QPixmap takes without converting."""
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    data = image.tobytes()
+    wrapped = QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888)
+    return wrapped.convertToFormat(QImage.Format.Format_RGB32)
+
+
+__all__ = ["ImageLoadError", "make_qimage", "to_qimage"]

@@ -1,0 +1,113 @@
+"""The thumbnail grid widget: a QListView in icon mode over a PhotoGridModel, tiles painted by PhotoDelegate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractItemModel, QEvent, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+
+from lakeview.gui.grid.delegate import PhotoDelegate
+from lakeview.gui.grid.model import DEFAULT_THUMBNAIL_PX, PhotoGridModel, Role
+
+MIN_SIZE, MAX_SIZE = 64, 512
+
+
+class PhotoGrid(QListView):
+    """Icon-mode list of photo tiles; uniform sizes and batched layout keep 10,000 photos responsive.
+
+    The model is asked for thumbnails of `thumbnail_size()` logical pixels times the screen's device pixel
+    ratio, so they are crisp on high-DPI screens.
+    """
+
+    thumbnailSizeChanged = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, thumbnail_size: int = DEFAULT_THUMBNAIL_PX) -> None:
+        super().__init__(parent)
+        self._size = thumbnail_size
+        self._delegate = PhotoDelegate(self, thumbnail_size)
+        self.setItemDelegate(self._delegate)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(True)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(500)
+        self.setSpacing(2)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMouseTracking(True)  # hover highlight
+        self.setSelectionRectVisible(True)
+        self.setDragEnabled(False)
+        self._update_steps()
+
+    # --- thumbnail size ----------------------------------------------------------------------------------
+
+    def thumbnail_size(self) -> int:
+        return self._size
+
+    def set_thumbnail_size(self, size: int) -> None:
+        size = max(MIN_SIZE, min(MAX_SIZE, int(size)))
+        if size == self._size:
+            return
+        self._size = size
+        self._delegate.set_thumbnail_size(size)
+        self._sync_model_px()
+        self._update_steps()
+        # The uniform item size is cached by the view: a fresh layout measures it again.
+        self.setUniformItemSizes(False)
+        self.setUniformItemSizes(True)
+        self.scheduleDelayedItemsLayout()
+        self.thumbnailSizeChanged.emit(size)
+
+    def _update_steps(self) -> None:
+        self.verticalScrollBar().setSingleStep(max(8, self._size // 4))
+
+    def _sync_model_px(self) -> None:
+        model = self.model()
+        if isinstance(model, PhotoGridModel):
+            model.set_thumbnail_px(round(self._size * self.devicePixelRatioF()))
+
+    # --- model -------------------------------------------------------------------------------------------
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        super().setModel(model)
+        self._sync_model_px()
+
+    def photo_model(self) -> PhotoGridModel | None:
+        model = self.model()
+        return model if isinstance(model, PhotoGridModel) else None
+
+    def selected_paths(self) -> list[Path]:
+        rows = sorted(index.row() for index in self.selectionModel().selectedIndexes()) if self.selectionModel() else []
+        return [self.model().index(row, 0).data(Role.PathRole) for row in rows]
+
+    def current_path(self) -> Path | None:
+        index = self.currentIndex()
+        return index.data(Role.PathRole) if index.isValid() else None
+
+    def scroll_to_path(self, path: Path | str) -> None:
+        model = self.photo_model()
+        if model is not None:
+            index = model.index_of(path)
+            if index.isValid():
+                self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    # --- events ------------------------------------------------------------------------------------------
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.DevicePixelRatioChange:  # moved to a screen of another density
+            self._sync_model_px()
+
+    def wheelEvent(self, event) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:  # Ctrl+wheel zooms the thumbnails
+            step = 16 if event.angleDelta().y() > 0 else -16
+            self.set_thumbnail_size(self._size + step)
+            event.accept()
+            return
+        super().wheelEvent(event)

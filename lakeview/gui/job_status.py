@@ -1,0 +1,38 @@
+"""The status-bar corner that shows the running job: its name, a progress bar and a Cancel button."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+
+
+class JobStatus(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.bar = QProgressBar()
+        self.bar.setMaximumWidth(220)
+        self.bar.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running job after its current batch (Esc)")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.cancel_button)
+        self.finish()
+
+    def start(self, name: str) -> None:
+        self.label.setText(name)
+        self.bar.setRange(0, 0)
+        self.cancel_button.setEnabled(True)
+        self.setVisible(True)
+
+    def update_progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.bar.setRange(0, total)
+            self.bar.setValue(min(done, total))
+            self.bar.setFormat(f"{done} / {total}")
+
+    def finish(self) -> None:
+        self.setVisible(False)
+        self.cancel_button.setEnabled(False)

@@ -1,0 +1,292 @@
+"""The main window: library on the left, the photo grid in the middle, classes on the right, jobs below."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QListWidget, QMainWindow,
+                               QMessageBox, QToolBar, QVBoxLayout, QPushButton, QWidget)
+
+from lakeview import __version__
+from lakeview.gui.classes_panel import ClassesPanel
+from lakeview.gui.grid.model import PhotoGridModel
+from lakeview.gui.grid.view import PhotoGrid
+from lakeview.gui.job_status import JobStatus
+from lakeview.gui.session import LibrarySession
+from lakeview.gui.worker import start_worker, wait_for_all
+
+FILTERS = {
+    "All photos": {},
+    "Review queue (least confident first)": {"order": "confidence"},
+    "By predicted class": {"order": "predicted"},
+    "Unlabelled": {"unlabelled": True},
+    "Corrected by me": {"corrected": True},
+    "Label and prediction disagree": {"disagreements": True},
+}
+RECENT_LIMIT = 10
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: LibrarySession, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.settings = settings or QSettings()
+        self.setWindowTitle(f"LakeView {__version__}")
+        self.model = PhotoGridModel(self)
+        self.grid = PhotoGrid(self)
+        self.grid.setModel(self.model)
+        self.setCentralWidget(self.grid)
+        self._build_library_dock()
+        self._build_classes_dock()
+        self._build_status_bar()
+        self._build_toolbar()
+        self._build_menus()
+        self._connect_session()
+        self._refresh_classes()
+        self._refresh_model_label()
+        self._restore_geometry()
+        QTimer.singleShot(0, self._detect_device)
+
+    # --- layout -------------------------------------------------------------------------------------------
+    def _build_library_dock(self) -> None:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        open_button = QPushButton("Open folder…")
+        open_button.clicked.connect(self.choose_folder)
+        self.recent = QListWidget()
+        self.recent.setToolTip("Recent folders: double-click to open")
+        self.recent.itemActivated.connect(lambda item: self.open_folder(Path(item.text())))
+        layout.addWidget(open_button)
+        layout.addWidget(QLabel("Recent folders"))
+        layout.addWidget(self.recent)
+        dock = QDockWidget("Library", self)
+        dock.setObjectName("library")
+        dock.setWidget(panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self._fill_recent()
+
+    def _build_classes_dock(self) -> None:
+        self.classes_panel = ClassesPanel()
+        self.classes_panel.add_requested.connect(self._add_class)
+        self.classes_panel.assign_requested.connect(self.assign_number)
+        dock = QDockWidget("Classes", self)
+        dock.setObjectName("classes")
+        dock.setWidget(self.classes_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+    def _build_status_bar(self) -> None:
+        self.device_label = QLabel("device: …")
+        self.model_label = QLabel()
+        self.job_status = JobStatus()
+        self.job_status.cancel_button.clicked.connect(self.session.cancel_job)
+        bar = self.statusBar()
+        bar.addWidget(self.device_label)
+        bar.addWidget(self.model_label)
+        bar.addPermanentWidget(self.job_status)
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar("Filter")
+        toolbar.setObjectName("filter")
+        self.filter_box = QComboBox()
+        self.filter_box.addItems(list(FILTERS))
+        self.filter_box.currentTextChanged.connect(lambda _: self._apply_filters())
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search file names")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _: self._apply_filters())
+        toolbar.addWidget(QLabel(" Show: "))
+        toolbar.addWidget(self.filter_box)
+        toolbar.addWidget(self.search)
+        self.addToolBar(toolbar)
+
+    def _build_menus(self) -> None:
+        grid_only = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "&Open folder…", self.choose_folder, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Use a &model file…", self.choose_model, "Ctrl+M")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = self._action(edit, "&Undo label", self.undo, QKeySequence.StandardKey.Undo)
+        self.redo_action = self._action(edit, "&Redo label", self.redo, "Ctrl+Shift+Z")
+
+        label = self.menuBar().addMenu("&Label")
+        self.assign_actions = []
+        for number in range(1, 10):
+            action = self._action(label, f"Class {number}", lambda checked=False, n=number: self.assign_number(n), str(number), grid_only)
+            self.assign_actions.append(action)
+        label.addSeparator()
+        self._action(label, "&Accept prediction", self.accept, Qt.Key.Key_Return, grid_only)
+        self._action(label, "&None of these", self.none_of_these, QKeySequence.StandardKey.Delete, grid_only)
+        self._action(label, "&Clear label", lambda: self.session.assign(self.selected_paths(), None), "Backspace", grid_only)
+
+        model = self.menuBar().addMenu("&Model")
+        self._action(model, "&Classify folder", self.session.classify, "Ctrl+R")
+        self._action(model, "&Retrain on my labels", lambda: self.session.retrain("quick"), "Ctrl+T")
+        self._action(model, "&Full retrain (slow)", lambda: self.session.retrain("full"), "Ctrl+Shift+T")
+        self._action(model, "Ca&ncel job", self.session.cancel_job, "Esc")
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About LakeView", self.about)
+
+    def _action(self, menu, text: str, slot, shortcut=None, context=Qt.ShortcutContext.WindowShortcut) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(context)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        if context == Qt.ShortcutContext.WidgetWithChildrenShortcut:
+            self.grid.addAction(action)
+        else:
+            self.addAction(action)
+        return action
+
+    # --- session ------------------------------------------------------------------------------------------
+    def _connect_session(self) -> None:
+        s = self.session
+        s.rows_changed.connect(self._reload_rows)
+        s.labels_changed.connect(self.model.update_labels)
+        s.predictions_changed.connect(self.model.update_predictions)
+        s.classes_changed.connect(self._refresh_classes)
+        s.model_changed.connect(self._refresh_model_label)
+        s.job_started.connect(self.job_status.start)
+        s.job_progress.connect(self.job_status.update_progress)
+        s.job_ended.connect(self._job_ended)
+
+    def _reload_rows(self) -> None:
+        self.model.set_rows(self.session.rows())
+        if self.session.folder is not None:
+            self.setWindowTitle(f"{self.session.folder.name} — LakeView {__version__}")
+
+    def _refresh_classes(self) -> None:
+        classes = self.session.catalog.classes()
+        self.classes_panel.set_classes(classes)
+        self.model.set_class_colours({c.name: c.colour for c in classes})
+        for number, action in enumerate(self.assign_actions, 1):
+            action.setText(f"{number}: {classes[number - 1].name}" if number <= len(classes) else f"Class {number}")
+            action.setEnabled(number <= len(classes))
+
+    def _refresh_model_label(self) -> None:
+        active = self.session.catalog.active_model()
+        if active is None:
+            self.model_label.setText("model: none yet")
+            return
+        error = active.metrics.get("error_rate")
+        self.model_label.setText(f"model: {active.id[:8]} ({active.arch}"
+                                 + (f", {error:.1%} error)" if error is not None else ")"))
+
+    def _job_ended(self, name: str, message: str) -> None:
+        self.job_status.finish()
+        if message:
+            self.statusBar().showMessage(f"{name}: {message}", 10_000)
+        else:
+            self.statusBar().showMessage(f"{name}: done", 5_000)
+
+    def _apply_filters(self) -> None:
+        filters = dict(FILTERS[self.filter_box.currentText()])
+        filters["search"] = self.search.text().strip() or None
+        self.session.set_filters(**filters)
+
+    def _detect_device(self) -> None:
+        def job(progress, should_stop, emit_partial):
+            from lakeview.core.device import describe, pick_device
+
+            return describe(pick_device())
+
+        start_worker(self, job, "device", on_finished=lambda text: self.device_label.setText(f"device: {text}"),
+                     on_failed=lambda message: self.device_label.setText("device: unknown"))
+
+    # --- actions ------------------------------------------------------------------------------------------
+    def selected_paths(self) -> list[Path]:
+        rows = sorted(index.row() for index in self.grid.selectionModel().selectedIndexes())
+        return [self.model.path_at(row) for row in rows]
+
+    def assign_number(self, number: int) -> None:
+        self.session.assign_class_number(self.selected_paths(), number)
+
+    def accept(self) -> None:
+        self.session.accept_predictions(self.selected_paths())
+
+    def none_of_these(self) -> None:
+        self.session.none_of_these(self.selected_paths())
+
+    def undo(self) -> None:
+        if not self.session.undo():
+            self.statusBar().showMessage("Nothing to undo", 3_000)
+
+    def redo(self) -> None:
+        if not self.session.redo():
+            self.statusBar().showMessage("Nothing to redo", 3_000)
+
+    def _add_class(self, name: str) -> None:
+        try:
+            self.session.add_class(name)
+        except Exception as exc:  # CatalogError: a duplicate or empty name
+            QMessageBox.warning(self, "Add class", str(exc))
+
+    @classmethod
+    def ask_folder(cls, parent: QWidget) -> Path | None:
+        """The folder dialog (tests replace this)."""
+        folder = QFileDialog.getExistingDirectory(parent, "Open a folder of photos")
+        return Path(folder) if folder else None
+
+    @classmethod
+    def ask_model_file(cls, parent: QWidget) -> Path | None:
+        name, _ = QFileDialog.getOpenFileName(parent, "Use a trained model", "", "LakeView models (*.lvmodel)")
+        return Path(name) if name else None
+
+    def choose_folder(self) -> None:
+        folder = self.ask_folder(self)
+        if folder is not None:
+            self.open_folder(folder)
+
+    def open_folder(self, folder: Path) -> None:
+        self.session.open_folder(folder)
+        self._remember_folder(folder)
+
+    def choose_model(self) -> None:
+        path = self.ask_model_file(self)
+        if path is None:
+            return
+        try:
+            self.session.use_model_file(path)
+        except Exception as exc:  # ModelFileError and friends: shown, not fatal
+            QMessageBox.warning(self, "Use a model file", str(exc))
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About LakeView",
+                          f"LakeView {__version__}\nTeach a computer to recognise the places in your own photos.\n\n"
+                          f"{self.device_label.text()}\nCatalog: {self.session.catalog.path}")
+
+    # --- persistence --------------------------------------------------------------------------------------
+    def _fill_recent(self) -> None:
+        self.recent.clear()
+        self.recent.addItems([f for f in self.settings.value("recent_folders", [], list) if Path(f).is_dir()])
+
+    def _remember_folder(self, folder: Path) -> None:
+        folders = [str(Path(folder).absolute())] + [f for f in self.settings.value("recent_folders", [], list)
+                                                     if f != str(Path(folder).absolute())]
+        self.settings.setValue("recent_folders", folders[:RECENT_LIMIT])
+        self._fill_recent()
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.value("geometry")
+        state = self.settings.value("window_state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+    def closeEvent(self, event) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        self.session.close()
+        wait_for_all()
+        self.model.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,226 @@
+"""What the window shows and changes: one library's catalog, the folder on screen, the active model, the jobs.
+
+Labels are written on the GUI thread (one small committed transaction per keystroke); long work (adding a
+folder, classifying, retraining) runs in workers that open their own catalog connection.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from lakeview.core.catalog import NONE_OF_THESE, Catalog
+from lakeview.core.catalog.photos import PhotoRow
+from lakeview.gui.worker import Worker, start_worker
+
+PREDICTION_BATCH = 32
+
+
+class LibrarySession(QObject):
+    rows_changed = Signal()
+    labels_changed = Signal(object)
+    """{path: (label, source)} for the photos whose label changed."""
+    predictions_changed = Signal(object)
+    """{path: (predicted, confidence)}."""
+    classes_changed = Signal()
+    model_changed = Signal()
+    job_started = Signal(str)
+    job_progress = Signal(int, int)
+    job_ended = Signal(str, str)
+    """(job name, message): the message is empty on success."""
+
+    def __init__(self, catalog_path: Path | str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.catalog = Catalog(catalog_path)
+        self.folder: Path | None = None
+        self.filters: dict = {}
+        self._job: tuple[QThread, Worker] | None = None
+        self._job_name = ""
+
+    # --- what is on screen --------------------------------------------------------------------------------
+    def rows(self) -> list[PhotoRow]:
+        if self.folder is None:
+            return []
+        return self.catalog.query(folder=self.folder, **self.filters)
+
+    def set_filters(self, **filters) -> None:
+        self.filters = {k: v for k, v in filters.items() if v not in (None, False, "")}
+        self.rows_changed.emit()
+
+    def class_names(self) -> list[str]:
+        return self.catalog.class_names()
+
+    def class_colours(self) -> dict[str, str]:
+        return {c.name: c.colour for c in self.catalog.classes()}
+
+    # --- labels -------------------------------------------------------------------------------------------
+    def assign(self, paths: list[Path], label: str | None, source: str = "user") -> bool:
+        if not paths or self.catalog.set_labels(paths, label, source) is None:
+            return False
+        self._announce_labels(paths)
+        return True
+
+    def assign_class_number(self, paths: list[Path], number: int) -> bool:
+        names = self.class_names()
+        if not 1 <= number <= len(names):
+            return False
+        return self.assign(paths, names[number - 1])
+
+    def accept_predictions(self, paths: list[Path]) -> bool:
+        """Enter: each photo's predicted class becomes its label (source 'accepted')."""
+        by_label: dict[str, list[Path]] = {}
+        for path in paths:
+            prediction = self.catalog.prediction_of(path)
+            if prediction:
+                by_label.setdefault(prediction[1][0][0], []).append(path)
+        changed = False
+        for label, group in by_label.items():
+            if label in self.class_names():
+                changed |= self.assign(group, label, source="accepted")
+        return changed
+
+    def none_of_these(self, paths: list[Path]) -> bool:
+        return self.assign(paths, NONE_OF_THESE)
+
+    def undo(self) -> bool:
+        return self._announce_labels(self.catalog.undo())
+
+    def redo(self) -> bool:
+        return self._announce_labels(self.catalog.redo())
+
+    def _announce_labels(self, paths: list[Path]) -> bool:
+        if not paths:
+            return False
+        changes = {}
+        for path in paths:
+            label = self.catalog.label_of(path)
+            changes[path] = (label.label, label.source) if label else (None, None)
+        self.labels_changed.emit(changes)
+        self.classes_changed.emit()
+        return True
+
+    def add_class(self, name: str) -> None:
+        self.catalog.add_class(name)
+        self.classes_changed.emit()
+
+    # --- jobs ---------------------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def cancel_job(self) -> None:
+        if self._job is not None:
+            self._job[1].cancel()
+
+    def wait_for_job(self, milliseconds: int = 30_000) -> bool:
+        return self._job is None or self._job[0].wait(milliseconds)
+
+    def open_folder(self, folder: Path) -> None:
+        """Record the folder's photos in the catalog (a worker), then show them."""
+        folder = Path(folder).absolute()
+        catalog_path = self.catalog.path
+
+        def job(progress, should_stop, emit_partial):
+            with Catalog(catalog_path) as catalog:
+                return catalog.add_folder(folder, recursive=True, progress=progress, should_stop=should_stop)
+
+        def shown(report) -> None:
+            self.folder = folder
+            self.rows_changed.emit()
+            failures = len(report.failed) if report is not None else 0
+            self._end(f"{failures} file(s) could not be read" if failures else "")
+
+        self._start("Opening folder", job, shown)
+
+    def classify(self, paths: list[Path] | None = None) -> None:
+        """Predict the photos on screen with the active model; predictions stream into the grid."""
+        active = self.catalog.active_model()
+        if active is None:
+            self.job_ended.emit("Classify", "no model yet: open a model file or train one first")
+            return
+        targets = [p for p in (paths or [r.path for r in self.rows()]) if p.exists()]
+        catalog_path, model_file = self.catalog.path, active.file
+
+        def job(progress, should_stop, emit_partial):
+            from lakeview.core.inference import Prediction, classify_files
+            from lakeview.core.model_file import load_model
+
+            model = load_model(model_file)
+            batch, failures = [], 0
+            with Catalog(catalog_path) as catalog:
+                for result in classify_files(model, targets, total=len(targets), progress=progress,
+                                             should_stop=should_stop):
+                    if isinstance(result, Prediction):
+                        batch.append((result.path, result.top))
+                    else:
+                        failures += 1
+                    if len(batch) >= PREDICTION_BATCH:
+                        catalog.store_predictions(model.meta.version_id, batch)
+                        emit_partial(batch)
+                        batch = []
+                if batch:
+                    catalog.store_predictions(model.meta.version_id, batch)
+                    emit_partial(batch)
+            return failures
+
+        def arrived(batch) -> None:
+            self.predictions_changed.emit({path: (top[0][0], top[0][1]) for path, top in batch})
+
+        self._start("Classify", job, lambda failures: self._end(f"{failures} photo(s) unreadable" if failures else ""),
+                    arrived)
+
+    def use_model_file(self, path: Path) -> None:
+        """Make a trained .lvmodel the active model of this library (its classes join the catalog's)."""
+        from lakeview.core.model_file import read_meta
+
+        meta = read_meta(path)
+        known = {m.id for m in self.catalog.models()}
+        self.catalog.ensure_classes(meta.classes)
+        if meta.version_id not in known:
+            self.catalog.add_model(meta.version_id, Path(path).absolute(), meta.arch, meta.classes, meta.parent,
+                                   meta.metrics, meta.created, "imported", meta.notes, active=True)
+        else:
+            self.catalog.set_active(meta.version_id)
+        self.classes_changed.emit()
+        self.model_changed.emit()
+
+    def retrain(self, kind: str = "quick") -> None:
+        catalog_path = self.catalog.path
+
+        def job(progress, should_stop, emit_partial):
+            from lakeview.core.retrain import retrain
+
+            return retrain(catalog_path, kind, progress=progress, should_stop=should_stop)
+
+        def done(outcome) -> None:
+            self.model_changed.emit()
+            self.rows_changed.emit()
+            self._end(outcome.message if outcome.version_id is None else "")
+
+        self._start("Retrain" if kind == "quick" else "Full retrain", job, done)
+
+    def _start(self, name: str, job, on_finished: Callable, on_partial: Callable | None = None) -> None:
+        if self._job is not None:
+            self.job_ended.emit(name, f"wait for '{self._job_name}' to finish, or cancel it")
+            return
+        self._job_name = name
+        self._job = start_worker(self, job, name, on_progress=self.job_progress.emit, on_partial=on_partial,
+                                 on_finished=lambda result: (self._forget(), on_finished(result)),
+                                 on_failed=lambda message: (self._forget(), self._end(message)),
+                                 on_cancelled=lambda: (self._forget(), self._end("cancelled")))
+        self.job_started.emit(name)
+
+    def _forget(self) -> None:
+        if self._job is not None:
+            self._job[0].wait()
+        self._job = None
+
+    def _end(self, message: str) -> None:
+        self.job_ended.emit(self._job_name, message)
+
+    def close(self) -> None:
+        self.cancel_job()
+        self.wait_for_job()
+        self.catalog.close()

@@ -1,0 +1,123 @@
+"""The one way the app runs long work: a worker object on its own QThread, speaking only through signals.
+
+A job is a plain function `job(progress, should_stop, emit_partial) -> result` (core functions already take
+`progress` and `should_stop`). The worker turns its calls into signals, so the GUI thread never waits.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+RUNNING_THREADS: dict[QThread, "Worker"] = {}
+"""Jobs not yet finished, thread to worker. Holding them here keeps both alive whoever started them;
+tests check it is empty when they end."""
+
+Job = Callable[[Callable[[int, int], None], Callable[[], bool], Callable[[Any], None]], Any]
+
+
+class Worker(QObject):
+    progress = Signal(int, int)
+    partial = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, job: Job, name: str = "job") -> None:
+        super().__init__()
+        self.job = job
+        self.name = name
+        self._stop = threading.Event()
+
+    def cancel(self) -> None:
+        """Thread-safe: the job sees it at its next `should_stop()` check (within one batch)."""
+        self._stop.set()
+
+    @property
+    def cancelling(self) -> bool:
+        return self._stop.is_set()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self.job(self.progress.emit, self._stop.is_set, self.partial.emit)
+        except Exception as exc:  # every failure of a job reaches the GUI as a message, never a silent thread death
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            self.failed.emit(f"{self.name} failed: {detail}")
+            return
+        if self._stop.is_set():
+            self.cancelled.emit()
+        else:
+            self.finished.emit(result)
+
+
+class _Relay(QObject):
+    """Lives in the owner's (GUI) thread, so the worker's signals reach the callbacks queued, on that thread;
+    a plain Python callable connected directly would run on the worker's thread."""
+
+    def __init__(self, owner: QObject, callbacks: dict[str, Callable | None]) -> None:
+        super().__init__(owner)
+        self._callbacks = callbacks
+
+    def _call(self, name: str, *args) -> None:
+        callback = self._callbacks.get(name)
+        if callback is not None:
+            callback(*args)
+
+    @Slot(int, int)
+    def progress(self, done: int, total: int) -> None:
+        self._call("progress", done, total)
+
+    @Slot(object)
+    def partial(self, value: object) -> None:
+        self._call("partial", value)
+
+    @Slot(object)
+    def finished(self, value: object) -> None:
+        self._call("finished", value)
+        self.deleteLater()
+
+    @Slot(str)
+    def failed(self, message: str) -> None:
+        self._call("failed", message)
+        self.deleteLater()
+
+    @Slot()
+    def cancelled(self) -> None:
+        self._call("cancelled")
+        self.deleteLater()
+
+
+def wait_for_all(milliseconds: int = 30_000) -> bool:
+    """Block until every job thread has finished (at shutdown, after cancelling them)."""
+    return all(thread.wait(milliseconds) for thread in list(RUNNING_THREADS))
+
+
+def start_worker(owner: QObject, job: Job, name: str = "job", *, on_progress=None, on_partial=None, on_finished=None,
+                 on_failed=None, on_cancelled=None) -> tuple[QThread, Worker]:
+    """Run `job` in a Worker on a new QThread. The callbacks run on the owner's thread, connected before the
+    thread starts. The thread and worker delete themselves when the job ends."""
+    thread = QThread()  # no parent: RUNNING_THREADS keeps it alive until it has finished, whatever owns the job
+    thread.setObjectName(f"lakeview-{name}")
+    worker = Worker(job, name)
+    worker.moveToThread(thread)
+    relay = _Relay(owner, {"progress": on_progress, "partial": on_partial, "finished": on_finished,
+                           "failed": on_failed, "cancelled": on_cancelled})
+    worker.progress.connect(relay.progress)
+    worker.partial.connect(relay.partial)
+    worker.finished.connect(relay.finished)
+    worker.failed.connect(relay.failed)
+    worker.cancelled.connect(relay.cancelled)
+    thread.started.connect(worker.run)
+    for signal in (worker.finished, worker.failed, worker.cancelled):
+        # Direct: QThread.quit is thread-safe, and a queued quit would wait for the owner's event loop.
+        signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    thread.finished.connect(worker.deleteLater)
+    thread.finished.connect(lambda: RUNNING_THREADS.pop(thread, None))
+    thread.finished.connect(thread.deleteLater)
+    RUNNING_THREADS[thread] = worker
+    thread.start()
+    return thread, worker

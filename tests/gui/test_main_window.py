@@ -1,0 +1,141 @@
+"""The desktop app driven as a user would: open a folder, classify, label with the keyboard, undo, retrain."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from PySide6.QtCore import QSettings, Qt
+
+from lakeview.core.catalog import NONE_OF_THESE
+from lakeview.core.model_file import ModelMeta, save_model
+from lakeview.core.network import bare_network
+from lakeview.gui.grid.model import Role
+from lakeview.gui.main_window import MainWindow
+from lakeview.gui.session import LibrarySession
+from lakeview.gui.worker import RUNNING_THREADS
+
+from conftest import COLOURS, make_photo
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running(qtbot):
+    yield
+    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
+
+
+@pytest.fixture
+def photos(tmp_path):
+    folder = tmp_path / "banff"
+    for i in range(6):
+        make_photo(folder / f"red_{i}.jpg", COLOURS["red"], seed=i)
+        make_photo(folder / f"blue_{i}.jpg", COLOURS["blue"], seed=20 + i)
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8 broken")
+    return folder
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
+    main = MainWindow(session, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(main)
+    main.show()
+    main.activateWindow()
+    qtbot.waitUntil(main.isActiveWindow)
+    yield main
+    main.close()
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    torch.manual_seed(0)
+    return save_model(tmp_path / "tiny.lvmodel", bare_network("tiny", 2),
+                      ModelMeta(arch="tiny", classes=["blue", "red"], size=32))
+
+
+def open_folder(qtbot, window, folder):
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000) as ended:
+        window.open_folder(folder)
+    assert ended.args[1] == "1 file(s) could not be read" or ended.args[1] == ""
+    return window.model
+
+
+def test_opening_a_folder_lists_its_photos_and_thumbnails_arrive(qtbot, window, photos):
+    model = open_folder(qtbot, window, photos)
+    assert model.rowCount() == 13
+    names = [model.path_at(r).name for r in range(model.rowCount())]
+    assert names == sorted(p.name for p in photos.iterdir())
+    for row in range(model.rowCount()):
+        model.data(model.index(row), Role.ThumbnailRole)
+    qtbot.waitUntil(lambda: all(model.data(model.index(r), Role.ErrorRole) or
+                                model.data(model.index(r), Role.ThumbnailRole) is not None
+                                for r in range(model.rowCount())), timeout=10_000)
+    broken = model.row_of(photos / "broken.jpg")
+    qtbot.waitUntil(lambda: bool(model.data(model.index(broken), Role.ErrorRole)), timeout=10_000)
+
+
+def test_classify_streams_predictions_into_the_grid(qtbot, window, photos, tiny_model):
+    model = open_folder(qtbot, window, photos)
+    window.session.use_model_file(tiny_model)
+    assert "model:" in window.model_label.text()
+    progress = []
+    window.session.job_progress.connect(lambda done, total: progress.append((done, total)))
+    with qtbot.waitSignal(window.session.job_ended, timeout=30_000) as ended:
+        window.session.classify()
+    assert ended.args == ["Classify", "1 photo(s) unreadable"]
+    assert progress[-1] == (13, 13)
+    predicted = [model.data(model.index(r), Role.PredictedRole) for r in range(model.rowCount())]
+    assert sum(p in ("red", "blue") for p in predicted) == 12
+
+
+def test_digits_label_the_selection_and_undo_restores(qtbot, window, photos, tiny_model):
+    model = open_folder(qtbot, window, photos)
+    window.session.use_model_file(tiny_model)
+    first = model.row_of(photos / "blue_0.jpg")
+    second = model.row_of(photos / "blue_1.jpg")
+    selection = window.grid.selectionModel()
+    selection.select(model.index(first), selection.SelectionFlag.Select)
+    selection.select(model.index(second), selection.SelectionFlag.Select)
+    window.grid.setFocus()
+
+    qtbot.keyClick(window.grid, Qt.Key.Key_1)
+
+    catalog = window.session.catalog
+    assert catalog.label_of(photos / "blue_0.jpg").label == "blue"
+    assert catalog.label_of(photos / "blue_1.jpg").source == "user"
+    assert model.data(model.index(first), Role.LabelRole) == "blue"
+
+    qtbot.keyClick(window.grid, Qt.Key.Key_Delete)
+    assert catalog.label_of(photos / "blue_0.jpg").label == NONE_OF_THESE
+
+    qtbot.keyClick(window.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert catalog.label_of(photos / "blue_0.jpg").label == "blue"
+    qtbot.keyClick(window.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert catalog.label_of(photos / "blue_0.jpg") is None
+    assert model.data(model.index(first), Role.LabelRole) is None
+    qtbot.keyClick(window.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert catalog.label_of(photos / "blue_1.jpg").label == "blue"
+
+
+def test_cancel_stops_classification(qtbot, window, photos, tiny_model):
+    open_folder(qtbot, window, photos)
+    window.session.use_model_file(tiny_model)
+    with qtbot.waitSignal(window.session.job_ended, timeout=30_000) as ended:
+        window.session.classify()
+        window.job_status.cancel_button.click()
+    assert ended.args == ["Classify", "cancelled"]
+    assert not window.job_status.isVisible()
+
+
+def test_retrain_from_corrections_makes_a_new_active_version(qtbot, window, photos, tiny_model):
+    open_folder(qtbot, window, photos)
+    session = window.session
+    session.use_model_file(tiny_model)
+    session.assign([photos / f"red_{i}.jpg" for i in range(6)], "red")
+    session.assign([photos / f"blue_{i}.jpg" for i in range(6)], "blue")
+    before = session.catalog.active_model().id
+    with qtbot.waitSignal(session.model_changed, timeout=60_000):
+        with qtbot.waitSignal(session.job_ended, timeout=60_000) as ended:
+            session.retrain("quick")
+    assert ended.args == ["Retrain", ""]
+    versions = session.catalog.models()
+    assert len(versions) == 2 and versions[1].parent == before
