@@ -52,11 +52,11 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 def open_app(parser: argparse.ArgumentParser) -> int:
     try:
         from lakeview.gui.app import run_app
-    except ImportError:
+    except ImportError as exc:
         parser.print_help()
-        print("\nThe desktop app is not part of this build yet; the commands above do the same jobs.",
-              file=sys.stderr)
-        return 0
+        print(f"\nlakeview: the desktop app cannot start: Qt (PySide6) did not load ({exc}).\n"
+              "The commands above do the same jobs without it.", file=sys.stderr)
+        return EXIT_ERROR
     return run_app(sys.argv)
 
 

@@ -65,9 +65,8 @@ def test_opening_a_folder_lists_its_photos_and_thumbnails_arrive(qtbot, window, 
     names = [model.path_at(r).name for r in range(model.rowCount())]
     assert names == sorted(p.name for p in photos.iterdir())
     for row in range(model.rowCount()):
-        model.data(model.index(row), Role.ThumbnailRole)
-    qtbot.waitUntil(lambda: all(model.data(model.index(r), Role.ErrorRole) or
-                                model.data(model.index(r), Role.ThumbnailRole) is not None
+        model.thumbnail(row)
+    qtbot.waitUntil(lambda: all(model.data(model.index(r), Role.ErrorRole) or model.thumbnail(r) is not None
                                 for r in range(model.rowCount())), timeout=10_000)
     broken = model.row_of(photos / "broken.jpg")
     qtbot.waitUntil(lambda: bool(model.data(model.index(broken), Role.ErrorRole)), timeout=10_000)
