@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import torch
@@ -191,3 +192,29 @@ def test_scheduler_idle_delay_on_demand_and_cancel():
     scheduler.wait(10)
     assert seen == [("quick", False), ("full", False)]
     assert scheduler.outcomes == ["quick", "full"]
+
+
+def test_scheduler_cancel_stops_the_run_without_a_follow_up():
+    started = threading.Event()
+
+    def job(kind, should_stop):
+        started.set()
+        while not should_stop():
+            time.sleep(0.01)
+        return "cancelled"
+
+    scheduler = RetrainScheduler(job, SchedulerPolicy(after_corrections=1, idle_seconds=3600))
+    scheduler.note_corrections(1)
+    assert started.wait(5)
+    scheduler.note_corrections(1)
+    scheduler.cancel()
+    assert scheduler.wait(5)
+    assert scheduler.outcomes == ["cancelled"] and not scheduler.running and scheduler.pending_corrections == 0
+
+
+def test_scheduler_waits_when_the_launcher_is_busy():
+    launches = []
+    scheduler = RetrainScheduler(lambda kind, stop: kind, SchedulerPolicy(after_corrections=1),
+                                 launcher=lambda kind, work, done: launches.append(kind) or None)
+    scheduler.note_corrections(1)
+    assert launches == ["quick"] and not scheduler.running and scheduler.pending_corrections == 1

@@ -1,4 +1,8 @@
-"""When to retrain: after enough corrections, after a quiet spell, or on demand; one run at a time."""
+"""When to retrain: after enough corrections, after a quiet spell, or on demand; one run at a time.
+
+The scheduler decides; a launcher runs the work. The default launcher uses a plain thread (the CLI, tests);
+the desktop app passes one that runs it in its usual Qt worker.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,10 @@ from lakeview.core.jobs import ShouldStopFn
 
 RunJob = Callable[[str, ShouldStopFn], object]
 """Runs one retraining of the given kind ('quick' or 'full'), checking the stop callable; returns its outcome."""
+Work = Callable[[ShouldStopFn], object]
+Launcher = Callable[[str, Work, Callable[[object], None]], "Callable[[], None] | None"]
+"""launcher(kind, work, done): start `work(should_stop)` somewhere, call `done(outcome)` when it ends, and return
+a function that cancels it; None when it cannot start now (the scheduler tries again at the next poll)."""
 
 
 @dataclass
@@ -19,30 +27,45 @@ class SchedulerPolicy:
     idle_seconds: float = 30.0
 
 
-class RetrainScheduler:
-    """Decides when retraining runs and runs it on a background thread, never two at once.
+def thread_launcher(kind: str, work: Work, done: Callable[[object], None]) -> Callable[[], None]:
+    stop = threading.Event()
 
-    Corrections that arrive during a run are kept and start another run when it ends. `cancel()` stops the
-    current run; the job is expected to leave the active model as it was.
-    """
+    def run() -> None:
+        try:
+            outcome = work(stop.is_set)
+        except Exception as exc:  # reported to the owner; the scheduler must survive a failed run
+            outcome = exc
+        done(outcome)
+
+    threading.Thread(target=run, name=f"lakeview-retrain-{kind}", daemon=True).start()
+    return stop.set
+
+
+class RetrainScheduler:
+    """Corrections that arrive during a run are kept and start another run when it ends. `cancel()` stops the
+    current run; the job is expected to leave the active model as it was."""
 
     def __init__(self, run_job: RunJob, policy: SchedulerPolicy | None = None,
-                 on_finished: Callable[[object], None] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 on_finished: Callable[[object], None] | None = None, clock: Callable[[], float] = time.monotonic,
+                 launcher: Launcher = thread_launcher) -> None:
         self._run_job = run_job
         self.policy = policy or SchedulerPolicy()
         self._on_finished = on_finished
         self._clock = clock
-        self._lock = threading.Lock()
+        self._launcher = launcher
+        self._lock = threading.RLock()
         self._pending = 0
         self._last_correction = 0.0
         self._requested: str | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._cancel: Callable[[], None] | None = None
+        self._cancelled = False
+        self._idle = threading.Event()
+        self._idle.set()
         self.outcomes: list[object] = []
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return not self._idle.is_set()
 
     @property
     def pending_corrections(self) -> int:
@@ -65,30 +88,34 @@ class RetrainScheduler:
         with self._lock:
             if self.running:
                 return False
-            kind = self._due()
-            if kind is None:
+            self._idle.clear()
+            if not self._start_due_run():
+                self._idle.set()
                 return False
-            self._pending = 0
-            self._requested = None
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, args=(kind,), name="lakeview-retrain", daemon=True)
-            self._thread.start()
             return True
 
+    def _start_due_run(self) -> bool:
+        kind = self._due()
+        if kind is None:
+            return False
+        cancel = self._launcher(kind, lambda stop: self._run_job(kind, stop), self._finished)
+        if cancel is None:
+            return False
+        self._cancel = cancel
+        self._pending = 0
+        self._requested = None
+        return True
+
     def cancel(self) -> None:
-        self._stop.set()
+        """Stop the current run; corrections so far wait for the next one, or for `request()`."""
+        with self._lock:
+            if self._cancel is not None:
+                self._cancel()
+                self._cancelled = True
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no run is going (for the CLI and tests); False on timeout."""
-        deadline = None if timeout is None else self._clock() + timeout
-        while True:
-            thread = self._thread
-            if thread is None or not thread.is_alive():
-                return True
-            remaining = None if deadline is None else max(0.0, deadline - self._clock())
-            thread.join(remaining)
-            if thread.is_alive() and deadline is not None and self._clock() >= deadline:
-                return False
+        return self._idle.wait(timeout)
 
     def _due(self) -> str | None:
         if self._requested:
@@ -99,18 +126,15 @@ class RetrainScheduler:
             return "quick"
         return None
 
-    def _run(self, kind: str) -> None:
-        try:
-            outcome = self._run_job(kind, self._stop.is_set)
-        except Exception as exc:  # reported to the owner; the scheduler itself must survive a failed run
-            outcome = exc
+    def _finished(self, outcome: object) -> None:
         self.outcomes.append(outcome)
         if self._on_finished is not None:
             self._on_finished(outcome)
         with self._lock:
-            follow_up = self._pending > 0 and not self._stop.is_set()
-            if follow_up:
-                self._requested = self._requested or "quick"
-            self._thread = None
-        if follow_up:
-            self.poll()
+            self._cancel = None
+            if self._cancelled:
+                self._cancelled, self._pending, self._requested = False, 0, None
+            elif self._pending and not self._requested:
+                self._requested = "quick"
+            if not self._start_due_run():
+                self._idle.set()
