@@ -9,13 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.catalog.photos import PhotoRow
+from lakeview.core.retrain_scheduler import RetrainScheduler, SchedulerPolicy
 from lakeview.gui.worker import Worker, start_worker
 
 PREDICTION_BATCH = 32
+POLL_MS = 5_000
 
 
 class LibrarySession(QObject):
@@ -31,13 +33,18 @@ class LibrarySession(QObject):
     job_ended = Signal(str, str)
     """(job name, message): the message is empty on success."""
 
-    def __init__(self, catalog_path: Path | str | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, catalog_path: Path | str | None = None, parent: QObject | None = None,
+                 policy: SchedulerPolicy | None = None) -> None:
         super().__init__(parent)
         self.catalog = Catalog(catalog_path)
         self.folder: Path | None = None
         self.filters: dict = {}
         self._job: tuple[QThread, Worker] | None = None
         self._job_name = ""
+        self.scheduler = RetrainScheduler(self._retrain_job, policy, launcher=self._launch_retrain)
+        self._poll = QTimer(self)
+        self._poll.timeout.connect(self.scheduler.poll)
+        self._poll.start(POLL_MS)
 
     # --- what is on screen --------------------------------------------------------------------------------
     def rows(self) -> list[PhotoRow]:
@@ -61,6 +68,11 @@ class LibrarySession(QObject):
             return False
         self._announce_labels(paths)
         return True
+
+    def _note_corrections(self, count: int) -> None:
+        """Corrections lead to a background retrain (after enough of them, or a quiet spell) once a model exists."""
+        if count and self.catalog.active_model() is not None:
+            self.scheduler.note_corrections(count)
 
     def assign_class_number(self, paths: list[Path], number: int) -> bool:
         names = self.class_names()
@@ -99,6 +111,7 @@ class LibrarySession(QObject):
             changes[path] = (label.label, label.source) if label else (None, None)
         self.labels_changed.emit(changes)
         self.classes_changed.emit()
+        self._note_corrections(len(paths))
         return True
 
     def add_class(self, name: str) -> None:
@@ -187,29 +200,51 @@ class LibrarySession(QObject):
         self.model_changed.emit()
 
     def retrain(self, kind: str = "quick") -> None:
-        catalog_path = self.catalog.path
+        """On demand: now, or as soon as the running job ends."""
+        self.scheduler.request(kind)
 
-        def job(progress, should_stop, emit_partial):
-            from lakeview.core.retrain import retrain
+    def _retrain_job(self, kind: str, should_stop) -> object:
+        from lakeview.core.retrain import retrain
 
-            return retrain(catalog_path, kind, progress=progress, should_stop=should_stop)
+        return retrain(self.catalog.path, kind, should_stop=should_stop)
 
-        def done(outcome) -> None:
+    def _launch_retrain(self, kind: str, work, done):
+        """The scheduler's launcher: one of this session's workers, or None while another job runs."""
+        if self._job is not None:
+            return None
+
+        def finished(outcome) -> None:
             self.model_changed.emit()
             self.rows_changed.emit()
-            self._end(outcome.message if outcome.version_id is None else "")
+            self._end(outcome.message if getattr(outcome, "version_id", None) is None else "")
+            done(outcome)
 
-        self._start("Retrain" if kind == "quick" else "Full retrain", job, done)
+        self._start("Retrain" if kind == "quick" else "Full retrain", lambda progress, stop, partial: work(stop),
+                    finished, on_failed=lambda message: done(RuntimeError(message)), on_cancelled=lambda: done(None))
+        return self.cancel_job
 
-    def _start(self, name: str, job, on_finished: Callable, on_partial: Callable | None = None) -> None:
+    def _start(self, name: str, job, on_finished: Callable, on_partial: Callable | None = None,
+               on_failed: Callable | None = None, on_cancelled: Callable | None = None) -> None:
         if self._job is not None:
             self.job_ended.emit(name, f"wait for '{self._job_name}' to finish, or cancel it")
             return
+
+        def failed(message: str) -> None:
+            self._forget()
+            self._end(message)
+            if on_failed is not None:
+                on_failed(message)
+
+        def cancelled() -> None:
+            self._forget()
+            self._end("cancelled")
+            if on_cancelled is not None:
+                on_cancelled()
+
         self._job_name = name
         self._job = start_worker(self, job, name, on_progress=self.job_progress.emit, on_partial=on_partial,
                                  on_finished=lambda result: (self._forget(), on_finished(result)),
-                                 on_failed=lambda message: (self._forget(), self._end(message)),
-                                 on_cancelled=lambda: (self._forget(), self._end("cancelled")))
+                                 on_failed=failed, on_cancelled=cancelled)
         self.job_started.emit(name)
 
     def _forget(self) -> None:
@@ -221,6 +256,7 @@ class LibrarySession(QObject):
         self.job_ended.emit(self._job_name, message)
 
     def close(self) -> None:
+        self._poll.stop()
         self.cancel_job()
         self.wait_for_job()
         self.catalog.close()

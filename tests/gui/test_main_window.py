@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings, Qt
 
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.core.model_file import ModelMeta, save_model
+from lakeview.core.retrain_scheduler import SchedulerPolicy
 from lakeview.core.network import bare_network
 from lakeview.gui.grid.model import Role
 from lakeview.gui.main_window import MainWindow
@@ -138,3 +139,19 @@ def test_retrain_from_corrections_makes_a_new_active_version(qtbot, window, phot
     assert ended.args == ["Retrain", ""]
     versions = session.catalog.models()
     assert len(versions) == 2 and versions[1].parent == before
+
+
+def test_enough_corrections_retrain_in_the_background(qtbot, tmp_path, photos, tiny_model):
+    session = LibrarySession(tmp_path / "auto" / "catalog.sqlite", policy=SchedulerPolicy(after_corrections=4))
+    try:
+        with qtbot.waitSignal(session.job_ended, timeout=20_000):
+            session.open_folder(photos)
+        session.use_model_file(tiny_model)
+        session.assign([photos / f"red_{i}.jpg" for i in range(3)], "red")
+        assert not session.busy
+        with qtbot.waitSignal(session.model_changed, timeout=60_000):
+            session.assign([photos / f"blue_{i}.jpg" for i in range(3)], "blue")
+            assert session.busy, "the fourth correction started a retrain"
+        assert len(session.catalog.models()) == 2
+    finally:
+        session.close()
