@@ -64,12 +64,12 @@ def run_classify(args: argparse.Namespace) -> int:
             "classify their JPEG exports)")
     if not paths:
         raise UserError(f"no photos found in {args.folder}" + ("" if args.recursive else " (try --recursive)"))
-    say(f"{len(paths)} photo(s); classes: {', '.join(model.classes)}", quiet=args.quiet)
 
     from lakeview.core.atomic import atomic_writer
 
     try:
         with ctrl_c_stops() as stop:
+            say(f"{len(paths)} photo(s); classes: {', '.join(model.classes)}", quiet=args.quiet)
             if args.csv is not None:
                 with atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
                     rows = _classify_into(csv.writer(handle), model, paths, args, stop)
