@@ -72,16 +72,9 @@ def _open(args: argparse.Namespace):
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from lakeview.core.dataset import DatasetError
-    from lakeview.core.jobs import Stopped
-
     with ctrl_c_stops() as stop, _open(args) as catalog:
-        try:
-            with Bar("checking photos", False, "photo") as bar:
-                data = load_dataset(args, bar, stop)
-        except DatasetError as exc:
-            raise UserError(str(exc)) from None
-        except Stopped:
+        data = load_dataset(args, stop)
+        if data is None:
             return EXIT_INTERRUPTED
         photos = [p for split in ("train", "valid", "test") for p in data.split(split)]
         with Bar("recording", False, "photo") as bar:

@@ -32,7 +32,23 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--seed", type=int, default=42, help="seed for the split and training (default 42)")
 
 
-def load_dataset(args: argparse.Namespace, progress: ProgressFn, should_stop: ShouldStopFn) -> LabelledPhotos:
+def load_dataset(args: argparse.Namespace, should_stop: ShouldStopFn, quiet: bool = False) -> LabelledPhotos | None:
+    """The dataset the options describe, checked photo by photo under a progress bar; None if stopped.
+    A dataset that cannot be made is a UserError."""
+    from lakeview.cli.console import Bar
+    from lakeview.core.dataset import DatasetError
+    from lakeview.core.jobs import Stopped
+
+    try:
+        with Bar("checking photos", quiet, "photo") as bar:
+            return _import(args, bar, should_stop)
+    except DatasetError as exc:
+        raise UserError(str(exc)) from None
+    except Stopped:
+        return None
+
+
+def _import(args: argparse.Namespace, progress: ProgressFn, should_stop: ShouldStopFn) -> LabelledPhotos:
     common = dict(valid_pct=args.valid_pct, seed=args.seed, progress=progress, should_stop=should_stop)
     if args.layout == "folder":
         return LabelledPhotos.from_folder(args.data, **common)

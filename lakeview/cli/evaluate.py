@@ -32,10 +32,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     import torch
 
     from lakeview.core.atomic import write_atomically
-    from lakeview.core.dataset import DatasetError
     from lakeview.core.inference import Failure, classify_files
     from lakeview.core.interpret import Interpretation
-    from lakeview.core.jobs import Stopped
     from lakeview.core.model_file import ModelFileError, load_model
 
     try:
@@ -43,12 +41,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
     with ctrl_c_stops() as stop:
-        try:
-            with Bar("checking photos", args.quiet, "photo") as bar:
-                data = load_dataset(args, bar, stop)
-        except DatasetError as exc:
-            raise UserError(str(exc)) from None
-        except Stopped:
+        data = load_dataset(args, stop, args.quiet)
+        if data is None:
             return EXIT_INTERRUPTED
         skipped = [(s.where, s.reason) for s in data.skipped]
         lookup = {name: i for i, name in enumerate(model.classes)}

@@ -59,18 +59,13 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def make_learner(args: argparse.Namespace, stop):
-    from lakeview.core.dataset import DatasetError
     from lakeview.core.jobs import Stopped
     from lakeview.core.learner import Learner
     from lakeview.core.transforms import Augmentation
     from lakeview.core.weights import WeightsUnavailable
 
-    try:
-        with Bar("checking photos", args.quiet, "photo") as bar:
-            data = load_dataset(args, bar, stop)
-    except DatasetError as exc:
-        raise UserError(str(exc)) from None
-    except Stopped:
+    data = load_dataset(args, stop, args.quiet)
+    if data is None:
         return None
     say(data.summary(), quiet=args.quiet)
     for note in data.notes:
