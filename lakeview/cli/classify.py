@@ -95,7 +95,10 @@ class _Interrupted(Exception):
 
 
 def _classify_into(sink, model, paths: list[Path], args: argparse.Namespace, stop) -> list:
-    """Run the model over `paths`, writing CSV rows to `sink` as results stream in; raise _Interrupted on stop."""
+    keep_predictions = bool(args.copy_into or args.move_into)
+    """Run the model over `paths`, writing CSV rows to `sink` as results stream in; raise _Interrupted on stop.
+
+    Returns the failures, and the predictions too when photos are to be placed (memory stays flat otherwise)."""
     from lakeview.core.inference import classify_files
 
     rows = []
@@ -104,7 +107,8 @@ def _classify_into(sink, model, paths: list[Path], args: argparse.Namespace, sto
             sink.writerow(["file", "label", "confidence", "top_k", "error"])
         for result in classify_files(model, paths, batch_size=args.bs, top_k=args.top_k, tta=args.tta,
                                      device=args.device, total=len(paths), progress=bar, should_stop=stop):
-            rows.append(result)
+            if keep_predictions or not hasattr(result, "label"):
+                rows.append(result)
             if sink is not None:
                 sink.writerow(_csv_row(result, args.folder))
     if stop():
