@@ -89,6 +89,8 @@ def test_cached_predictions_match_a_full_forward_pass(colour_folders):
     learner = _learner(colour_folders, augmentation=NO_AUGMENTATION)
     learner.fit_one_cycle(2, 1e-2)
     cached = learner.predict("valid")
+    features, keep = learner.cached_features("valid")
+    assert features.shape == (len(keep), 16) and keep == list(range(len(learner.data.valid)))
     learner._feature_cache.clear()
     learner.augmentation = learner.augmentation.__class__()
     full = learner.predict("valid")

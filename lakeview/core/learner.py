@@ -353,6 +353,13 @@ class Learner:
         self._feature_cache[split] = (features, targets, list(keep))
         self._feature_versions[split] = self._body_version
 
+    def cached_features(self, split: str) -> tuple[torch.Tensor, list[int]] | None:
+        """(features, photo indices) cached for `split` with the current body, if any."""
+        if split not in self._feature_cache or not self._feature_cache_fresh(split):
+            return None
+        features, _, keep = self._feature_cache[split]
+        return features, keep
+
     def _feature_cache_fresh(self, split: str) -> bool:
         return self._feature_versions.get(split) == self._body_version
 

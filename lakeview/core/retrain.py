@@ -159,8 +159,9 @@ class _Run:
         """The active version's error on today's held-out photos (through the cached features if it shares the body)."""
         if parent is None or not valid:
             return None
-        if body_id and body_id == (parent.meta.body_id or parent.meta.version_id) and "valid" in learner._feature_cache:
-            features, _, keep = learner._feature_cache["valid"]
+        cached = learner.cached_features("valid")
+        if body_id and body_id == (parent.meta.body_id or parent.meta.version_id) and cached is not None:
+            features, keep = cached
             with torch.inference_mode(), torch_threads(1):
                 predicted = parent.network.eval().head(features.to(learner.device)).argmax(1).tolist()
             wrong = sum(parent.classes[i] != valid[k].label for i, k in zip(predicted, keep))
