@@ -143,9 +143,9 @@ class LibrarySession(QObject):
             self.folder = folder
             self.rows_changed.emit()
             failures = len(report.failed) if report is not None else 0
-            self._end(f"{failures} file(s) could not be read" if failures else "")
+            return f"{failures} file(s) could not be read" if failures else ""
 
-        self._start("Opening folder", job, shown)
+        self.start_job("Opening folder", job, shown)
 
     def classify(self, paths: list[Path] | None = None) -> None:
         """Predict the photos on screen with the active model; predictions stream into the grid."""
@@ -181,8 +181,8 @@ class LibrarySession(QObject):
         def arrived(batch) -> None:
             self.predictions_changed.emit({path: (top[0][0], top[0][1]) for path, top in batch})
 
-        self._start("Classify", job, lambda failures: self._end(f"{failures} photo(s) unreadable" if failures else ""),
-                    arrived)
+        self.start_job("Classify", job, lambda failures: f"{failures} photo(s) unreadable" if failures else "",
+                       arrived)
 
     def use_model_file(self, path: Path) -> None:
         """Make a trained .lvmodel the active model of this library (its classes join the catalog's)."""
@@ -216,18 +216,22 @@ class LibrarySession(QObject):
         def finished(outcome) -> None:
             self.model_changed.emit()
             self.rows_changed.emit()
-            self._end(outcome.message if getattr(outcome, "version_id", None) is None else "")
             done(outcome)
+            return outcome.message if getattr(outcome, "version_id", None) is None else ""
 
-        self._start("Retrain" if kind == "quick" else "Full retrain", lambda progress, stop, partial: work(stop),
-                    finished, on_failed=lambda message: done(RuntimeError(message)), on_cancelled=lambda: done(None))
+        self.start_job("Retrain" if kind == "quick" else "Full retrain", lambda progress, stop, partial: work(stop),
+                       finished, on_failed=lambda message: done(RuntimeError(message)), on_cancelled=lambda: done(None))
         return self.cancel_job
 
-    def _start(self, name: str, job, on_finished: Callable, on_partial: Callable | None = None,
-               on_failed: Callable | None = None, on_cancelled: Callable | None = None) -> None:
+    def start_job(self, name: str, job, on_finished: Callable[[object], str | None],
+                  on_partial: Callable | None = None, on_failed: Callable | None = None,
+                  on_cancelled: Callable | None = None) -> bool:
+        """Run `job(progress, should_stop, emit_partial)` as this library's one job (its progress and Cancel are
+        in the status bar). `on_finished(result)` may return a message for the status bar. False when another
+        job is running (the user is told)."""
         if self._job is not None:
             self.job_ended.emit(name, f"wait for '{self._job_name}' to finish, or cancel it")
-            return
+            return False
 
         def failed(message: str) -> None:
             self._forget()
@@ -241,11 +245,15 @@ class LibrarySession(QObject):
             if on_cancelled is not None:
                 on_cancelled()
 
+        def finished(result) -> None:
+            self._forget()
+            self.job_ended.emit(name, on_finished(result) or "")
+
         self._job_name = name
         self._job = start_worker(self, job, name, on_progress=self.job_progress.emit, on_partial=on_partial,
-                                 on_finished=lambda result: (self._forget(), on_finished(result)),
-                                 on_failed=failed, on_cancelled=cancelled)
+                                 on_finished=finished, on_failed=failed, on_cancelled=cancelled)
         self.job_started.emit(name)
+        return True
 
     def _forget(self) -> None:
         if self._job is not None:
