@@ -10,7 +10,8 @@ import torch
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.feature_store import FeatureStore
-from lakeview.core.retrain import RetrainSettings, in_holdout, rescore, retrain
+from lakeview.core.library_data import in_holdout
+from lakeview.core.retrain import RetrainSettings, rescore, retrain
 from lakeview.core.retrain_scheduler import RetrainScheduler, SchedulerPolicy
 
 from conftest import COLOURS, TINY, make_photo

@@ -72,22 +72,17 @@ def _open(args: argparse.Namespace):
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from lakeview.core.library_data import import_labelled
+
     with ctrl_c_stops() as stop, _open(args) as catalog:
         data = load_dataset(args, stop)
         if data is None:
             return EXIT_INTERRUPTED
-        photos = [p for split in ("train", "valid", "test") for p in data.split(split)]
+        total = sum(len(data.split(split)) for split in ("train", "valid", "test"))
         with Bar("recording", False, "photo") as bar:
-            report = catalog.add_photos([p.path for p in photos], bar, stop, total=len(photos))
-        catalog.ensure_classes(data.classes)
-        by_label: dict[str, list[Path]] = {}
-        for photo in photos:
-            if photo.label is not None:
-                by_label.setdefault(photo.label, []).append(photo.path)
-        for label, paths in by_label.items():
-            catalog.ensure_classes([label])
-            catalog.set_labels(paths, label, source="imported")
-    say(f"imported {sum(map(len, by_label.values()))} labelled photo(s) in {len(by_label)} class(es) into {catalog.path}")
+            report, written = import_labelled(catalog, data, bar, stop, overwrite_user_labels=True)
+    say(f"imported {written} labelled photo(s) in {len(data.classes)} class(es) into {catalog.path}"
+        + (f" ({total - written} without a label)" if total > written else ""))
     skipped = [(s.where, s.reason) for s in data.skipped] + [(str(p), r) for p, r in report.failed]
     list_skipped(skipped)
     return EXIT_SKIPPED if skipped else EXIT_OK

@@ -7,14 +7,13 @@ error on that share is no worse than the active version's; then every photo is r
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import torch
 
-from lakeview.core.catalog import NONE_OF_THESE, Catalog
+from lakeview.core.catalog import Catalog
 from lakeview.core.dataset import LabelledPhotos, Photo
 from lakeview.core.feature_store import FeatureStore
 from lakeview.core.fingerprint import fingerprint
@@ -22,7 +21,8 @@ from lakeview.core.features import extract_features
 from lakeview.core.inference import classify_files
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.learner import Learner
-from lakeview.core.model_file import ModelMeta, SavedModel, load_model, save_model
+from lakeview.core.library_data import library_dataset, save_version
+from lakeview.core.model_file import ModelMeta, SavedModel, load_model
 from lakeview.core.network import build_network
 from lakeview.core.threads import torch_threads
 from lakeview.core.transforms import NO_AUGMENTATION, Augmentation
@@ -61,11 +61,6 @@ class RetrainOutcome:
     epochs: list[dict] = field(default_factory=list)
 
 
-def in_holdout(photo_fingerprint: str, pct: float) -> bool:
-    """Stable held-out membership: the same photo is on the same side in every run."""
-    return int(photo_fingerprint[:8], 16) < pct * 0x1_0000_0000
-
-
 def retrain(catalog_path: Path, kind: Kind = "quick", settings: RetrainSettings | None = None,
             progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop) -> RetrainOutcome:
     """One retraining run. Opens its own catalog connection, so it can run in a worker thread."""
@@ -83,20 +78,15 @@ class _Run:
         self.saved_meta: ModelMeta | None = None
 
     def execute(self) -> RetrainOutcome:
-        labelled = [(p, label, fp) for p, label, _, fp in self.catalog.labelled_photos() if label != NONE_OF_THESE]
-        used = {label for _, label, _ in labelled}
-        classes = [c for c in self.catalog.class_names() if c in used]
+        data, fingerprints = library_dataset(self.catalog, self.settings.holdout_pct)
+        classes, train, valid = data.classes, data.train, data.valid
         if len(classes) < 2:
             self.outcome.message = "needs labelled photos of at least two classes"
             return self.outcome
-        train = [Photo(p, label) for p, label, fp in labelled if not in_holdout(fp, self.settings.holdout_pct)]
-        valid = [Photo(p, label) for p, label, fp in labelled if in_holdout(fp, self.settings.holdout_pct)]
-        data = LabelledPhotos(classes, train, valid)
         active = self.catalog.active_model()
         parent = load_model(active.file) if active else None
         run_id = self.catalog.start_training_run(self.kind, asdict(self.settings) | {"classes": classes})
         learner, body_id = self._learner(data, parent)
-        fingerprints = {str(p): fp for p, _, fp in labelled}
         if self.kind == "quick":
             self._supply_features(learner, body_id, fingerprints)
             if self.should_stop():
@@ -175,16 +165,11 @@ class _Run:
         return wrong / total if total else None
 
     def _save(self, learner: Learner, body_id: str, parent_id: str | None, n_train: int, n_valid: int) -> str:
-        version = uuid.uuid4().hex
         meta = learner.meta(parent=parent_id, notes=f"{self.kind} retrain on {n_train} photos")
-        meta.version_id = version
-        meta.body_id = body_id or version
+        meta.body_id = body_id
         meta.metrics = {"error_rate": self.outcome.error_rate, "holdout_photos": n_valid, "train_photos": n_train}
-        path = self.catalog.folder / "models" / f"{version}.lvmodel"
-        save_model(path, learner.network, meta)
+        version = save_version(self.catalog, learner.network, meta, self.kind, active=self.outcome.promoted)
         self.saved_meta = meta
-        self.catalog.add_model(version, path, meta.arch, meta.classes, parent_id, meta.metrics, meta.created,
-                               self.kind, meta.notes, active=self.outcome.promoted)
         self.outcome.version_id = version
         return version
 

@@ -1,0 +1,65 @@
+"""A library's labelled photos as training data, a labelled dataset brought into a library, and new model
+versions stored beside the library."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import torch.nn as nn
+
+from lakeview.core.catalog import NONE_OF_THESE, Catalog
+from lakeview.core.catalog.photos import AddReport
+from lakeview.core.dataset import LabelledPhotos, Photo
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+from lakeview.core.model_file import ModelMeta, save_model
+
+DEFAULT_HOLDOUT_PCT = 0.2
+
+
+def in_holdout(photo_fingerprint: str, pct: float) -> bool:
+    """Stable held-out membership: the same photo is on the same side in every run."""
+    return int(photo_fingerprint[:8], 16) < pct * 0x1_0000_0000
+
+
+def library_dataset(catalog: Catalog, holdout_pct: float = DEFAULT_HOLDOUT_PCT) -> tuple[LabelledPhotos, dict[str, str]]:
+    """The library's labelled photos ("none of these" left out), split by fingerprint, and each photo's fingerprint
+    by path. The classes are those with at least one labelled photo, in the library's order."""
+    labelled = [(p, label, fp) for p, label, _, fp in catalog.labelled_photos() if label != NONE_OF_THESE]
+    used = {label for _, label, _ in labelled}
+    classes = [c for c in catalog.class_names() if c in used]
+    train = [Photo(p, label) for p, label, fp in labelled if not in_holdout(fp, holdout_pct)]
+    valid = [Photo(p, label) for p, label, fp in labelled if in_holdout(fp, holdout_pct)]
+    return LabelledPhotos(classes, train, valid), {str(p): fp for p, _, fp in labelled}
+
+
+def import_labelled(catalog: Catalog, data: LabelledPhotos, progress: ProgressFn = no_progress,
+                    should_stop: ShouldStopFn = never_stop, overwrite_user_labels: bool = False) -> tuple[AddReport, int]:
+    """Record a labelled dataset's photos in the library with their labels (source 'imported'). Labels the user
+    set or accepted are kept unless `overwrite_user_labels`. Returns the add report and the labels written."""
+    photos = [p for split in ("train", "valid", "test") for p in data.split(split)]
+    report = catalog.add_photos([p.path for p in photos], progress, should_stop, total=len(photos))
+    catalog.ensure_classes(data.classes)
+    by_label: dict[str, list[Path]] = {}
+    for photo in photos:
+        if photo.label is None:
+            continue
+        current = catalog.label_of(photo.path)
+        if current is not None and current.source != "imported" and not overwrite_user_labels:
+            continue
+        by_label.setdefault(photo.label, []).append(photo.path)
+    for label, paths in by_label.items():
+        catalog.set_labels(paths, label, source="imported")
+    return report, sum(map(len, by_label.values()))
+
+
+def save_version(catalog: Catalog, network: nn.Module, meta: ModelMeta, kind: str, active: bool) -> str:
+    """Write a new model version file beside the catalog (a fresh id, so two runs never share a file) and record it."""
+    version = uuid.uuid4().hex
+    meta.version_id = version
+    meta.body_id = meta.body_id or version
+    path = catalog.folder / "models" / f"{version}.lvmodel"
+    save_model(path, network, meta)
+    catalog.add_model(version, path, meta.arch, meta.classes, meta.parent, meta.metrics, meta.created, kind,
+                      meta.notes, active=active)
+    return version
