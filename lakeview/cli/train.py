@@ -11,8 +11,7 @@ from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, 
 from lakeview.cli.data_options import add_data_options, load_dataset
 from lakeview.core.architectures import ARCHITECTURES, DEFAULT_HEAD, HEADS
 
-DEFAULT_LR = 3e-3
-DEFAULT_UNFREEZE_LR = 1e-4
+from lakeview.core.training_plan import DEFAULT_LR, DEFAULT_UNFROZEN_LR as DEFAULT_UNFREEZE_LR
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -57,10 +56,19 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def plan_of(args: argparse.Namespace):
+    from lakeview.core.training_plan import TrainingPlan
+
+    return TrainingPlan(arch=args.arch, weights=args.weights, head=args.head, size=args.size, batch_size=args.bs,
+                        flip=not args.no_flip, augment=not args.no_augment,
+                        frozen_epochs=getattr(args, "epochs", 0), unfrozen_epochs=getattr(args, "unfreeze_epochs", 0),
+                        lr=getattr(args, "lr", DEFAULT_LR), unfrozen_lr=getattr(args, "unfreeze_lr", DEFAULT_UNFREEZE_LR),
+                        seed=args.seed, device=args.device, workers=args.workers)
+
+
 def make_learner(args: argparse.Namespace, stop):
     from lakeview.core.jobs import Stopped
-    from lakeview.core.learner import Learner
-    from lakeview.core.transforms import Augmentation
+    from lakeview.core.training import make_learner as learner_for
     from lakeview.core.weights import WeightsUnavailable
 
     data = load_dataset(args, stop, args.quiet)
@@ -70,12 +78,9 @@ def make_learner(args: argparse.Namespace, stop):
     for note in data.notes:
         say(f"note: {note}")
     list_skipped([(s.where, s.reason) for s in data.skipped])
-    augmentation = Augmentation(flip=not args.no_flip, enabled=not args.no_augment)
     try:
         with Bar("downloading weights", args.quiet, "B") as bar:
-            learner = Learner(data, arch=args.arch, weights=args.weights, head=args.head, size=args.size,
-                              batch_size=args.bs, augmentation=augmentation, device=args.device, seed=args.seed,
-                              workers=args.workers, weights_progress=bar, should_stop=stop)
+            learner = learner_for(data, plan_of(args), bar, stop)
     except (WeightsUnavailable, ValueError) as exc:
         raise UserError(str(exc)) from None
     except Stopped:
@@ -94,8 +99,13 @@ def print_epoch(stats) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    if args.epochs < 0 or args.unfreeze_epochs < 0 or args.epochs + args.unfreeze_epochs == 0:
-        raise UserError("nothing to train: give --epochs and/or --unfreeze-epochs a positive number")
+    from lakeview.core.training import train
+
+    plan = plan_of(args)
+    try:
+        plan.check()
+    except ValueError as exc:
+        raise UserError(str(exc).replace("the frozen and/or unfrozen phase", "--epochs and/or --unfreeze-epochs")) from None
     if args.out.exists() and args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder; give a file name such as lakes.lvmodel")
     started = time.perf_counter()
@@ -105,17 +115,11 @@ def run_train(args: argparse.Namespace) -> int:
             say("stopped; nothing written")
             return EXIT_INTERRUPTED
         print(f"{'epoch':>5}  {'phase':<24} {'train_loss':>10} {'valid_loss':>10} {'error':>8} {'time':>8}")
-        phases = [(args.epochs, args.lr, False), (args.unfreeze_epochs, slice(args.unfreeze_lr / 10, args.unfreeze_lr), True)]
-        for epochs, lr, unfreeze in phases:
-            if epochs == 0:
-                continue
-            if unfreeze:
-                learner.unfreeze()
-            with Bar("training", args.quiet, "batch") as bar:
-                result = learner.fit_one_cycle(epochs, lr, progress=bar, should_stop=stop, on_epoch=print_epoch)
-            if result.stopped:
-                say("stopped; nothing written")
-                return EXIT_INTERRUPTED
+        with Bar("training", args.quiet, "‰") as bar:
+            stopped = train(learner, plan, progress=bar, should_stop=stop, on_epoch=lambda report: print_epoch(report.stats))
+        if stopped:
+            say("stopped; nothing written")
+            return EXIT_INTERRUPTED
     learner.export(args.out, notes=f"trained by 'lakeview train' on {args.data}")
     say(f"wrote {args.out} ({time.perf_counter() - started:.0f} s)")
     failed = [(p, r) for p, r in learner.failures.items()]

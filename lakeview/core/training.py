@@ -1,0 +1,85 @@
+"""A whole training run as the app and the CLI describe it: a plan, a learner built from it, the frozen then
+unfrozen phases with progress across both, and how the result does on the validation photos."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from lakeview.core.dataset import LabelledPhotos
+from lakeview.core.interpret import Interpretation
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+from lakeview.core.learner import EpochStats, Learner
+from lakeview.core.training_plan import TrainingPlan
+from lakeview.core.transforms import Augmentation
+
+PROGRESS_STEPS = 1000
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    stats: EpochStats
+    done: int
+    """Epochs finished so far, over all phases."""
+    total: int
+    eta_seconds: float
+    """Remaining epochs at this phase's mean epoch time (an unfrozen epoch takes longer than a frozen one)."""
+
+
+def make_learner(data: LabelledPhotos, plan: TrainingPlan, weights_progress: ProgressFn = no_progress,
+                 should_stop: ShouldStopFn = never_stop) -> Learner:
+    """Raises WeightsUnavailable when the weights cannot be had (offline, bad file), Stopped when stopped."""
+    return Learner(data, arch=plan.arch, weights=plan.weights, head=plan.head, size=plan.size,
+                   batch_size=plan.batch_size, augmentation=Augmentation(flip=plan.flip, enabled=plan.augment),
+                   device=plan.device, seed=plan.seed, workers=plan.workers, weights_progress=weights_progress,
+                   should_stop=should_stop)
+
+
+def train(learner: Learner, plan: TrainingPlan, progress: ProgressFn = no_progress,
+          should_stop: ShouldStopFn = never_stop, on_epoch: Callable[[EpochReport], None] | None = None) -> bool:
+    """Run the plan's phases on `learner`; progress counts across all of them (0..PROGRESS_STEPS). True when
+    stopped early (the learner then holds a half-trained network: don't save it)."""
+    plan.check()
+    total = plan.total_epochs
+    finished = 0
+    for epochs, lr, unfrozen in plan.phases():
+        if unfrozen:
+            learner.unfreeze()
+        before, phase_started = finished, time.perf_counter()
+
+        def phase_progress(done: int, steps: int, before: int = before, epochs: int = epochs) -> None:
+            fraction = (before + epochs * done / max(steps, 1)) / total
+            progress(round(fraction * PROGRESS_STEPS), PROGRESS_STEPS)
+
+        def epoch_done(stats: EpochStats, before: int = before, started: float = phase_started) -> None:
+            nonlocal finished
+            finished += 1
+            per_epoch = (time.perf_counter() - started) / (finished - before)
+            if on_epoch is not None:
+                on_epoch(EpochReport(stats, finished, total, per_epoch * (total - finished)))
+
+        result = learner.fit_one_cycle(epochs, lr, progress=phase_progress, should_stop=should_stop,
+                                       on_epoch=epoch_done)
+        finished = before + epochs
+        if result.stopped:
+            return True
+    return False
+
+
+def interpretation_of(learner: Learner, progress: ProgressFn = no_progress,
+                      should_stop: ShouldStopFn = never_stop) -> Interpretation | None:
+    """How the trained network does on the validation photos (None when there are none)."""
+    if not learner.data.split("valid"):
+        return None
+    predictions = learner.predict("valid", progress, should_stop)
+    return Interpretation.from_predictions(learner.data.classes, [p.path for p in predictions.photos],
+                                           predictions.probs, predictions.targets)
+
+
+def paths_of(interpretation: Interpretation, actual: str, predicted: str) -> list[Path]:
+    """The validation photos of class `actual` that the model called `predicted` (one confusion-matrix cell)."""
+    a, p = interpretation.classes.index(actual), interpretation.classes.index(predicted)
+    chosen = (interpretation.targets == a) & (interpretation.predicted == p)
+    return [path for path, keep in zip(interpretation.paths, chosen.tolist()) if keep]

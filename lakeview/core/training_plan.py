@@ -1,0 +1,48 @@
+"""What a training run will do (the training panel's settings, the CLI's options); imports no torch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lakeview.core.architectures import DEFAULT_HEAD
+
+LearningRate = float | slice
+
+DEFAULT_LR = 3e-3
+DEFAULT_UNFROZEN_LR = 1e-4
+
+
+@dataclass
+class TrainingPlan:
+    arch: str = "resnet34"
+    weights: str = "imagenet"
+    """'imagenet' (torchvision's, downloaded once), a .pth state_dict file, or 'none'."""
+    head: str = DEFAULT_HEAD
+    size: int = 224
+    batch_size: int = 16
+    flip: bool = True
+    augment: bool = True
+    frozen_epochs: int = 4
+    unfrozen_epochs: int = 4
+    lr: float = DEFAULT_LR
+    unfrozen_lr: float = DEFAULT_UNFROZEN_LR
+    """Peak rate of the head once unfrozen; the first layer group gets a tenth of it, spread geometrically."""
+    seed: int | None = 42
+    device: str = "auto"
+    workers: int = 0
+
+    @property
+    def total_epochs(self) -> int:
+        return self.frozen_epochs + self.unfrozen_epochs
+
+    def phases(self) -> list[tuple[int, LearningRate, bool]]:
+        """(epochs, learning rate, unfrozen) for each phase that has epochs."""
+        phases = [(self.frozen_epochs, self.lr, False),
+                  (self.unfrozen_epochs, slice(self.unfrozen_lr / 10, self.unfrozen_lr), True)]
+        return [p for p in phases if p[0] > 0]
+
+    def check(self) -> None:
+        if self.frozen_epochs < 0 or self.unfrozen_epochs < 0 or self.total_epochs == 0:
+            raise ValueError("nothing to train: give the frozen and/or unfrozen phase a positive number of epochs")
+        if not (0 < self.lr < 10 and 0 < self.unfrozen_lr < 10):
+            raise ValueError("learning rates must be above 0 and below 10 (3e-3 frozen and 1e-4 unfrozen are good starts)")
