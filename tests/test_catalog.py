@@ -146,6 +146,8 @@ def test_grid_queries_filter_and_sort(photos, catalog):
     assert names(catalog.query(corrected=True)) == ["IMG_02.jpg"]
     assert names(catalog.query(search="IMG_0_")) == []
     assert names(catalog.query(search="G_05")) == ["IMG_05.jpg"]
+    assert names(catalog.query(paths=[photos[4], photos[1], "/not/in/the/catalog.jpg"])) == ["IMG_01.jpg", "IMG_04.jpg"]
+    assert names(catalog.query(paths=photos[:3], unlabelled=True)) == []
     row = catalog.query(search="IMG_01")[0]
     assert (row.label, row.label_source, row.predicted, row.confidence) == ("louise", "imported", "moraine", 0.6)
     assert catalog.prediction_of(photos[1]) == ("v1", [("moraine", 0.6)])

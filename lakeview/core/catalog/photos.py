@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,8 +172,11 @@ class PhotoRecords:
     def _grid_sql(select: str, *, folder: Path | str | None = None, recursive: bool = True,
                   predicted: str | None = None, assigned: str | None = None, unlabelled: bool = False,
                   corrected: bool = False, disagreements: bool = False, search: str | None = None,
-                  order: str = "path") -> tuple[str, list]:
+                  paths: Iterable[Path | str] | None = None, order: str = "path") -> tuple[str, list]:
         where, args = ["1 = 1"], []
+        if paths is not None:
+            where.append("p.path IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps([str(Path(path).absolute()) for path in paths]))
         if folder is not None:
             # A range on the path index: everything under `folder/`.
             prefix = str(Path(folder).absolute()).rstrip(os.sep) + os.sep
