@@ -1,0 +1,141 @@
+"""Training from the app: on the library's labels or on a labelled folder (brought into the library first),
+ending in a new active model version and how it does on the validation photos. Runs in a worker; tells its
+caller what happens through `events` (DataReady, a weights download's progress, each EpochReport)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from lakeview.core.catalog import Catalog
+from lakeview.core.dataset import DatasetError, LabelledPhotos
+from lakeview.core.interpret import Interpretation
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
+from lakeview.core.library_data import DEFAULT_HOLDOUT_PCT, import_labelled, library_dataset, save_version
+from lakeview.core.lr_finder import LRFinderResult
+from lakeview.core.training import EpochReport, interpretation_of, make_learner, train
+from lakeview.core.training_plan import TrainingPlan
+from lakeview.core.weights import WeightsUnavailable
+
+Events = Callable[[object], None]
+
+
+@dataclass(frozen=True)
+class LabelledFolder:
+    """Class folders, optionally inside train/ valid/ test/ (fast.ai's layout)."""
+    folder: Path
+    valid_pct: float = DEFAULT_HOLDOUT_PCT
+    seed: int | None = 42
+
+
+Source = LabelledFolder | None
+"""None: the photos labelled in this library."""
+
+
+@dataclass(frozen=True)
+class DataReady:
+    classes: list[str]
+    counts: dict[str, dict[str, int]]
+    """Photos per class for each split."""
+    skipped: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class WeightsProgress:
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class NeedsWeights:
+    """The pretrained weights could not be had (offline, a bad file): the user picks a file or starts from scratch."""
+    message: str
+
+
+@dataclass
+class TrainedVersion:
+    version_id: str
+    error_rate: float | None
+    interpretation: Interpretation | None
+    epochs: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+
+def load_training_data(catalog_path: Path, source: Source, progress: ProgressFn = no_progress,
+                       should_stop: ShouldStopFn = never_stop) -> LabelledPhotos:
+    """The labelled photos to train on. A labelled folder's photos and labels join the library (the user's own
+    labels win), so its photos can be shown, filtered and corrected like any other."""
+    if source is None:
+        with Catalog(catalog_path) as catalog:
+            data, _ = library_dataset(catalog)
+        if len(data.classes) < 2:
+            raise DatasetError("label photos of at least two classes first (keys 1-9 in the grid), "
+                               "or train on a labelled folder")
+        return data
+    data = LabelledPhotos.from_folder(source.folder, valid_pct=source.valid_pct, seed=source.seed,
+                                      progress=progress, should_stop=should_stop)
+    with Catalog(catalog_path) as catalog:
+        import_labelled(catalog, data, should_stop=should_stop)
+    return data
+
+
+def _prepare(catalog_path: Path, source: Source, plan: TrainingPlan, progress: ProgressFn, should_stop: ShouldStopFn,
+             events: Events):
+    data = load_training_data(catalog_path, source, progress, should_stop)
+    events(DataReady(list(data.classes), data.counts(), [(s.where, s.reason) for s in data.skipped]))
+    try:
+        return make_learner(data, plan, lambda done, total: events(WeightsProgress(done, total)), should_stop)
+    except WeightsUnavailable as exc:
+        return NeedsWeights(str(exc))
+
+
+def train_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, progress: ProgressFn = no_progress,
+                     should_stop: ShouldStopFn = never_stop, events: Events = lambda event: None
+                     ) -> TrainedVersion | NeedsWeights | None:
+    """Train by `plan`; the result becomes the library's active model. None when stopped (nothing is saved)."""
+    plan.check()
+    started = time.perf_counter()
+    try:
+        learner = _prepare(catalog_path, source, plan, progress, should_stop, events)
+    except Stopped:
+        return None
+    if isinstance(learner, NeedsWeights):
+        return learner
+    if train(learner, plan, progress, should_stop, on_epoch=events):
+        return None
+    interpretation = interpretation_of(learner, should_stop=should_stop)
+    if should_stop():
+        return None
+    where = "this library's labels" if source is None else str(source.folder)
+    meta = learner.meta(notes=f"trained in the app on {where}")
+    error = interpretation.error_rate if interpretation is not None else None
+    meta.metrics = {"error_rate": error, "train_photos": len(learner.data.train),
+                    "valid_photos": len(learner.data.valid)}
+    epochs = [e.to_dict() for e in learner.history]
+    with Catalog(catalog_path) as catalog:
+        run = catalog.start_training_run("trained", {"plan": vars(plan), "source": where})
+        version = save_version(catalog, learner.network, meta, "trained", active=True)
+        catalog.finish_training_run(run, "promoted", epochs, version)
+    return TrainedVersion(version, error, interpretation, epochs, time.perf_counter() - started, dict(learner.failures))
+
+
+def find_lr_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, unfrozen: bool = False,
+                       progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop,
+                       events: Events = lambda event: None, iterations: int = 100) -> LRFinderResult | NeedsWeights | None:
+    try:
+        learner = _prepare(catalog_path, source, plan, progress, should_stop, events)
+    except Stopped:
+        return None
+    if isinstance(learner, NeedsWeights):
+        return learner
+    if unfrozen:
+        learner.unfreeze()
+    result = learner.lr_find(num_it=iterations, progress=progress, should_stop=should_stop)
+    return None if result.stopped else result
+
+
+__all__ = ["DataReady", "EpochReport", "LabelledFolder", "NeedsWeights", "Source", "TrainedVersion",
+           "WeightsProgress", "find_lr_in_library", "load_training_data", "train_in_library"]
