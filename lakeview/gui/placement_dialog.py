@@ -1,0 +1,424 @@
+"""Copying or moving photos into class folders from the app: options, a preview, a job, and undo of the last one.
+
+Each placement writes a journal beside the class folders (as `lakeview classify --copy-into` does); the library
+remembers the last one in `<library folder>/placements/last.json`, so it can be undone after a restart. When
+photos move, the catalog follows them: their rows, with labels and predictions, are reattached by fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QDialog, QDialogButtonBox,
+                               QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QMessageBox, QPushButton, QRadioButton, QTableView, QVBoxLayout, QWidget)
+
+from lakeview.core.atomic import write_atomically
+from lakeview.core.catalog import NONE_OF_THESE, Catalog
+from lakeview.core.placement import (JournalError, Mode, PlacementReport, PlannedFile, UndoReport, apply_placement,
+                                     plan_placement, safe_folder_name, undo_journal)
+from lakeview.gui.session import LibrarySession
+
+PLACEMENTS = "placements"
+LAST = "last.json"
+DEFAULT_THRESHOLD = 0.8
+STAYS = "stays where it is"
+_SORT = int(Qt.ItemDataRole.UserRole) + 1
+_GREY = QColor("#8c8c8c")
+
+
+# --- which class folder each photo goes to ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class PhotoFacts:
+    """What the catalog says about one photo."""
+
+    path: Path
+    label: str | None
+    predicted: str | None
+    confidence: float | None
+    exists: bool
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    source: Path
+    why: str
+    """What the destination goes by ('label red', 'predicted red (91%)'), or why the photo stays."""
+    destination: Path | None
+    """None: the photo stays where it is."""
+
+
+def facts_of(catalog: Catalog, paths: list[Path]) -> list[PhotoFacts]:
+    facts = []
+    for path in paths:
+        label = catalog.label_of(path)
+        prediction = catalog.prediction_of(path)
+        top = prediction[1][0] if prediction and prediction[1] else (None, None)
+        facts.append(PhotoFacts(Path(path), label.label if label else None, top[0], top[1], Path(path).is_file()))
+    return facts
+
+
+def choose_class(facts: PhotoFacts, use_predictions: bool, threshold: float) -> tuple[str | None, str]:
+    """(class folder, why); the class is None when the photo stays where it is."""
+    if not facts.exists:
+        return None, "file not found"
+    if facts.label == NONE_OF_THESE:
+        return None, "labelled none of these"
+    if facts.label is not None:
+        return facts.label, f"label {facts.label}"
+    if facts.predicted is None or facts.confidence is None:
+        return None, "no label, no prediction"
+    if not use_predictions:
+        return None, "no label"
+    if facts.confidence < threshold:
+        return None, f"no label; predicted {facts.predicted} only {facts.confidence:.0%}"
+    return facts.predicted, f"predicted {facts.predicted} ({facts.confidence:.0%})"
+
+
+def preview(facts: list[PhotoFacts], into: Path | None, use_predictions: bool, threshold: float) -> list[PreviewRow]:
+    """One row per photo, in order. Without `into`, destinations are relative ('red/a.jpg'), unchecked for clashes."""
+    decided = []
+    for f in facts:
+        label, why = choose_class(f, use_predictions, threshold)
+        if label is not None and into is not None and f.path.parent == into / safe_folder_name(label):
+            label, why = None, "already in its class folder"  # placing it would only rename it
+        decided.append((f.path, label, why))
+    if into is None:
+        return [PreviewRow(path, why, None if label is None else Path(safe_folder_name(label)) / path.name)
+                for path, label, why in decided]
+    planned = iter(plan_placement([(path, label) for path, label, _ in decided if label is not None], into))
+    return [PreviewRow(path, why, None if label is None else next(planned).destination) for path, label, why in decided]
+
+
+# --- the last placement, remembered by the library -------------------------------------------------------------
+@dataclass(frozen=True)
+class LastPlacement:
+    journal: Path
+    mode: Mode
+    into: Path
+    count: int
+    time: str
+
+
+def last_placement(library: Path) -> LastPlacement | None:
+    """The library's last placement not yet undone (`library` is the catalog's folder)."""
+    try:
+        data = json.loads((Path(library) / PLACEMENTS / LAST).read_text(encoding="utf-8"))
+        last = LastPlacement(Path(data["journal"]), data["mode"], Path(data["into"]), int(data["count"]), data["time"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return last if last.journal.is_file() else None
+
+
+def _remember(library: Path, last: LastPlacement | None) -> None:
+    path = Path(library) / PLACEMENTS / LAST
+    if last is None:
+        path.unlink(missing_ok=True)
+        return
+    data = {"journal": str(last.journal), "mode": last.mode, "into": str(last.into), "count": last.count,
+            "time": last.time}
+    write_atomically(path, json.dumps(data, indent=1).encode())
+
+
+def new_journal(into: Path) -> Path:
+    """`into/.lakeview-journal-<time>.jsonl`, named as the command line names it, never one that exists."""
+    base = f".lakeview-journal-{datetime.now():%Y%m%d-%H%M%S}"
+    journal, n = Path(into) / f"{base}.jsonl", 1
+    while journal.exists():
+        journal, n = Path(into) / f"{base}-{n}.jsonl", n + 1
+    return journal
+
+
+def _follow(catalog: Catalog, arrived: list[Path]) -> None:
+    """Photos moved on disk: flag the ones gone, then the new paths take over their rows (by fingerprint)."""
+    catalog.rescan(folders=[])
+    if arrived:
+        catalog.add_photos(arrived)
+
+
+# --- jobs --------------------------------------------------------------------------------------------------------
+def show_problems(parent: QWidget | None, title: str, text: str, problems: list[tuple[Path, str]]) -> None:
+    """A warning listing the files that could not be handled, and why (tests replace this)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setInformativeText("\n".join(f"{path.name}: {reason}" for path, reason in problems[:12])
+                           + (f"\n… and {len(problems) - 12} more" if len(problems) > 12 else ""))
+    box.setDetailedText("\n".join(f"{path}: {reason}" for path, reason in problems))
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+
+
+def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, into: Path,
+                 parent: QWidget | None = None) -> bool:
+    """Copy or move as planned, as the library's job; False when another job is running."""
+    library, catalog_path = session.catalog.folder, session.catalog.path
+    journal = new_journal(into)
+    verb = "Copy" if mode == "copy" else "Move"
+    holder: dict[str, PlacementReport] = {}
+
+    def job(progress, should_stop, emit_partial) -> PlacementReport:
+        previous = last_placement(library)
+        _remember(library, LastPlacement(journal, mode, Path(into), len(plan), datetime.now().isoformat(" ", "minutes")))
+        try:
+            report = holder["report"] = apply_placement(plan, mode, journal, progress, should_stop)
+        except BaseException:
+            _remember(library, previous)
+            raise
+        if not report.done:
+            _remember(library, previous)
+        if mode == "move" and report.done:
+            with Catalog(catalog_path) as catalog:
+                _follow(catalog, [item.destination for item in report.done])
+        return report
+
+    def ended(report: PlacementReport | None) -> str:
+        if report is None:
+            return ""
+        if mode == "move" and report.done:
+            session.rows_changed.emit()
+        if report.failed:
+            show_problems(parent, f"{verb} into class folders",
+                          f"{len(report.failed)} of {len(plan)} photo(s) could not be {mode}d; they are where they were.",
+                          [(item.source, reason) for item, reason in report.failed])
+        message = f"{len(report.done)} photo(s) {'copied' if mode == 'copy' else 'moved'} into {into}"
+        return message + (f", {len(report.failed)} failed" if report.failed else "")
+
+    return session.start_job(f"{verb} into class folders", job, ended,
+                             on_cancelled=lambda: ended(holder.get("report")))
+
+
+def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) -> bool:
+    """Undo the library's last placement as a job: copies deleted (if unchanged), moved photos put back.
+    False when there is none, or another job is running."""
+    library, catalog_path = session.catalog.folder, session.catalog.path
+    last = last_placement(library)
+    title = "Undo last placement"
+    if last is None:
+        session.job_ended.emit(title, "nothing to undo")
+        return False
+    holder: dict[str, UndoReport] = {}
+
+    def job(progress, should_stop, emit_partial) -> UndoReport:
+        try:
+            report = holder["report"] = undo_journal(last.journal, progress)  # not stopped halfway: it is quick
+        except JournalError:
+            _remember(library, None)
+            raise
+        _remember(library, None)
+        with Catalog(catalog_path) as catalog:
+            _follow(catalog, report.restored if last.mode == "move" else [])
+        return report
+
+    def ended(report: UndoReport | None) -> str:
+        if report is None:
+            return ""
+        session.rows_changed.emit()
+        if report.problems:
+            show_problems(parent, title, f"{len(report.problems)} file(s) were left alone:", report.problems)
+        done = (f"{len(report.restored)} photo(s) put back" if last.mode == "move"
+                else f"{len(report.restored)} {'copy' if len(report.restored) == 1 else 'copies'} removed")
+        return done + (f", {len(report.problems)} left alone" if report.problems else "")
+
+    def failed(message: str) -> None:
+        show_problems(parent, title, message, [])
+
+    return session.start_job(title, job, ended, on_failed=failed, on_cancelled=lambda: ended(holder.get("report")))
+
+
+# --- the dialog ----------------------------------------------------------------------------------------------------
+class PreviewModel(QAbstractTableModel):
+    HEADERS = ("Photo", "Goes by", "Destination")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[PreviewRow] = []
+        self.into: Path | None = None
+
+    def set_rows(self, rows: list[PreviewRow], into: Path | None) -> None:
+        self.beginResetModel()
+        self.rows, self.into = rows, into
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row, column = self.rows[index.row()], index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, _SORT):
+            if column == 0:
+                return row.source.name
+            if column == 1:
+                return row.why
+            if row.destination is None:
+                return STAYS
+            return str(self._relative(row.destination))
+        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+            return str(row.source)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 2:
+            return str(row.destination if row.destination is not None else row.source)
+        if role == Qt.ItemDataRole.ForegroundRole and row.destination is None:
+            return _GREY
+        return None
+
+    def _relative(self, destination: Path) -> Path:
+        return destination.relative_to(self.into) if self.into is not None and destination.is_absolute() else destination
+
+
+class PlacementDialog(QDialog):
+    """Copy or move photos into `<destination>/<class>/`, by label or confident prediction, with a preview."""
+
+    def __init__(self, session: LibrarySession, paths: list[Path], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setWindowTitle("Copy or move photos into class folders")
+        self.facts = facts_of(session.catalog, [Path(p) for p in paths])
+        self.destination: Path | None = None
+        self.rows: list[PreviewRow] = []
+
+        self.folder = QLineEdit()
+        self.folder.setReadOnly(True)
+        self.folder.setPlaceholderText("Choose where the class folders go")
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self.choose_destination)
+        self.choose_button = choose
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(choose)
+
+        self.copy = QRadioButton("Copy (the originals stay)")
+        self.move = QRadioButton("Move (the catalog follows the photos)")
+        self.copy.setChecked(True)
+        modes = QButtonGroup(self)
+        modes.addButton(self.copy)
+        modes.addButton(self.move)
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(self.copy)
+        mode_row.addWidget(self.move)
+        mode_row.addStretch(1)
+
+        self.use_predictions = QCheckBox("Photos without a label go by their predicted class when it is at least")
+        self.use_predictions.setChecked(True)
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0.0, 1.0)
+        self.threshold.setSingleStep(0.05)
+        self.threshold.setDecimals(2)
+        self.threshold.setValue(DEFAULT_THRESHOLD)
+        self.threshold.setToolTip("Confidence of the predicted class, 0 to 1")
+        self.use_predictions.toggled.connect(self.threshold.setEnabled)
+        prediction_row = QHBoxLayout()
+        prediction_row.addWidget(self.use_predictions)
+        prediction_row.addWidget(self.threshold)
+        prediction_row.addStretch(1)
+
+        form = QFormLayout()
+        form.addRow("Class folders in:", folder_row)
+        form.addRow("Photos are:", mode_row)
+        form.addRow("Class:", prediction_row)
+
+        self.model = PreviewModel(self)
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(self.model)
+        proxy.setSortRole(_SORT)
+        self.table = QTableView()
+        self.table.setModel(proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.start_button = self.buttons.addButton("Copy", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.undo_button = self.buttons.addButton("Undo last placement", QDialogButtonBox.ButtonRole.ResetRole)
+        self.start_button.clicked.connect(self.start)
+        self.undo_button.clicked.connect(self.undo_last)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.buttons)
+        for signal in (self.copy.toggled, self.use_predictions.toggled):
+            signal.connect(self.refresh)
+        self.threshold.valueChanged.connect(self.refresh)
+        self.resize(760, 520)
+        self.refresh()
+
+    @classmethod
+    def ask_destination(cls, parent: QWidget | None) -> Path | None:
+        """The folder dialog (tests replace this)."""
+        folder = QFileDialog.getExistingDirectory(parent, "Where should the class folders go?")
+        return Path(folder) if folder else None
+
+    @property
+    def mode(self) -> Mode:
+        return "copy" if self.copy.isChecked() else "move"
+
+    def choose_destination(self) -> None:
+        folder = self.ask_destination(self)
+        if folder is not None:
+            self.set_destination(folder)
+
+    def set_destination(self, folder: Path) -> None:
+        self.destination = Path(folder).absolute()
+        self.folder.setText(str(self.destination))
+        self.refresh()
+
+    def plan(self) -> list[PlannedFile]:
+        if self.destination is None:
+            return []
+        return [PlannedFile(r.source, r.destination) for r in self.rows if r.destination is not None]
+
+    def refresh(self) -> None:
+        """Preview, counts and buttons for the current options (destinations re-checked against the disk)."""
+        self.rows = preview(self.facts, self.destination, self.use_predictions.isChecked(), self.threshold.value())
+        self.model.set_rows(self.rows, self.destination)
+        self.table.resizeColumnToContents(0)
+        self.table.resizeColumnToContents(1)
+        placed = [r for r in self.rows if r.destination is not None]
+        counts = Counter(r.destination.parent.name for r in placed)
+        parts = [f"{name}: {n}" for name, n in sorted(counts.items())]
+        stays = len(self.rows) - len(placed)
+        renamed = sum(1 for r in placed if r.destination.name != r.source.name)
+        text = (f"{len(placed)} of {len(self.rows)} photo(s) into " + ", ".join(parts)) if placed else "Nothing to place"
+        if stays:
+            text += f"; {stays} {STAYS if stays == 1 else 'stay where they are'}"
+        if renamed:
+            text += f"; {renamed} renamed with -1, -2… because the name is taken (nothing is overwritten)"
+        if self.destination is None and placed:
+            text += ". Choose a folder for them."
+        self.summary.setText(text + ("" if text.endswith(".") else "."))
+        verb = "Copy" if self.mode == "copy" else "Move"
+        self.start_button.setText(f"{verb} {len(placed)}" if placed else verb)
+        self.start_button.setEnabled(bool(placed) and self.destination is not None)
+        self.undo_button.setEnabled(last_placement(self.session.catalog.folder) is not None)
+
+    def start(self) -> None:
+        plan = self.plan()
+        if plan and place_photos(self.session, plan, self.mode, self.destination, self.parentWidget()):
+            self.accept()
+
+    def undo_last(self) -> None:
+        if undo_last_placement(self.session, self.parentWidget()):
+            self.accept()

@@ -1,0 +1,201 @@
+"""Copying and moving photos into class folders from the app: the preview, the job, undo, the catalog following."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from lakeview.core.catalog import NONE_OF_THESE
+from lakeview.gui import placement_dialog
+from lakeview.gui.placement_dialog import PlacementDialog, STAYS, last_placement, undo_last_placement
+from lakeview.gui.session import LibrarySession
+from lakeview.gui.worker import RUNNING_THREADS
+
+from conftest import COLOURS, make_photo
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running(qtbot):
+    yield
+    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
+
+
+@pytest.fixture
+def problems(monkeypatch):
+    shown = []
+    monkeypatch.setattr(placement_dialog, "show_problems", lambda parent, title, text, items: shown.append(items))
+    return shown
+
+
+@pytest.fixture
+def library(tmp_path):
+    """Six photos: two labelled red, one blue, one 'none of these', one predicted red at 90% and one at 60%."""
+    folder = tmp_path / "banff"
+    photos = {name: make_photo(folder / f"{name}.jpg", COLOURS[colour], seed=i)
+              for i, (name, colour) in enumerate([("a", "red"), ("b", "red"), ("c", "blue"), ("d", "green"),
+                                                  ("e", "red"), ("f", "blue")])}
+    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
+    catalog = session.catalog
+    catalog.add_folder(folder)
+    catalog.ensure_classes(["blue", "red"])
+    catalog.set_labels([photos["a"], photos["b"]], "red", source="user")
+    catalog.set_labels([photos["c"]], "blue", source="user")
+    catalog.set_labels([photos["d"]], NONE_OF_THESE, source="user")
+    catalog.add_model("m1", tmp_path / "m1.lvmodel", "tiny", ["blue", "red"], None, {}, "2024-01-01", "imported",
+                      active=True)
+    catalog.store_predictions("m1", [(photos["e"], [("red", 0.9), ("blue", 0.1)]),
+                                     (photos["f"], [("blue", 0.6), ("red", 0.4)]),
+                                     (photos["a"], [("blue", 0.95), ("red", 0.05)])])
+    yield session, folder, photos
+    session.close()
+
+
+def open_dialog(qtbot, monkeypatch, session, paths, into):
+    dialog = PlacementDialog(session, sorted(paths))
+    qtbot.addWidget(dialog)
+    monkeypatch.setattr(PlacementDialog, "ask_destination", classmethod(lambda cls, parent: into))
+    dialog.choose_button.click()
+    return dialog
+
+
+def shown(dialog):
+    """The preview as the table shows it: {photo name: (goes by, destination)}."""
+    model = dialog.table.model()
+    cell = lambda r, c: model.data(model.index(r, c))  # noqa: E731
+    return {cell(r, 0): (cell(r, 1), cell(r, 2)) for r in range(model.rowCount())}
+
+
+def test_the_preview_follows_labels_then_confident_predictions(qtbot, monkeypatch, tmp_path, library):
+    session, folder, photos = library
+    dialog = open_dialog(qtbot, monkeypatch, session, photos.values(), tmp_path / "sorted")
+    assert dialog.copy.isChecked() and dialog.use_predictions.isChecked() and dialog.threshold.value() == 0.8
+    assert shown(dialog) == {
+        "a.jpg": ("label red", "red/a.jpg"),  # the label wins over a prediction of blue
+        "b.jpg": ("label red", "red/b.jpg"),
+        "c.jpg": ("label blue", "blue/c.jpg"),
+        "d.jpg": ("labelled none of these", STAYS),
+        "e.jpg": ("predicted red (90%)", "red/e.jpg"),
+        "f.jpg": ("no label; predicted blue only 60%", STAYS),
+    }
+    assert "4 of 6 photo(s) into blue: 1, red: 3; 2 stay where they are" in dialog.summary.text()
+    assert dialog.start_button.text() == "Copy 4" and dialog.start_button.isEnabled()
+    dialog.grab().save(str(tmp_path / "placement.png"))
+
+    dialog.threshold.setValue(0.5)
+    assert shown(dialog)["f.jpg"] == ("predicted blue (60%)", "blue/f.jpg")
+    dialog.use_predictions.setChecked(False)
+    assert shown(dialog)["e.jpg"] == ("no label", STAYS)
+    assert not dialog.threshold.isEnabled()
+    dialog.move.setChecked(True)
+    assert dialog.start_button.text() == "Move 3"
+
+
+def test_without_a_destination_nothing_starts(qtbot, monkeypatch, library):
+    session, folder, photos = library
+    dialog = open_dialog(qtbot, monkeypatch, session, photos.values(), None)
+    assert dialog.destination is None and not dialog.start_button.isEnabled()
+    assert shown(dialog)["a.jpg"] == ("label red", "red/a.jpg")
+    assert "Choose a folder" in dialog.summary.text()
+
+
+def test_copy_fills_class_folders_leaves_originals_and_never_overwrites(qtbot, monkeypatch, tmp_path, library,
+                                                                        problems):
+    session, folder, photos = library
+    into = tmp_path / "sorted"
+    taken = make_photo(into / "red" / "a.jpg", COLOURS["green"], seed=99)
+    before = taken.read_bytes()
+    originals = {p: p.read_bytes() for p in photos.values()}
+    dialog = open_dialog(qtbot, monkeypatch, session, photos.values(), into)
+    assert shown(dialog)["a.jpg"] == ("label red", "red/a-1.jpg")
+    assert "1 renamed" in dialog.summary.text()
+    with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        dialog.start_button.click()
+    assert ended.args == ["Copy into class folders", f"4 photo(s) copied into {into}"]
+    assert dialog.result() == PlacementDialog.DialogCode.Accepted
+    assert taken.read_bytes() == before
+    assert (into / "red" / "a-1.jpg").read_bytes() == originals[photos["a"]]
+    assert sorted(p.name for p in (into / "red").iterdir()) == ["a-1.jpg", "a.jpg", "b.jpg", "e.jpg"]
+    assert sorted(p.name for p in (into / "blue").iterdir()) == ["c.jpg"]
+    assert all(p.read_bytes() == data for p, data in originals.items())
+    assert problems == []
+    last = last_placement(session.catalog.folder)
+    assert last.mode == "copy" and last.count == 4 and last.journal.parent == into
+    assert last.journal.name.startswith(".lakeview-journal-")
+
+    with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        assert undo_last_placement(session)
+    assert ended.args == ["Undo last placement", "4 copies removed"]
+    assert sorted(p.name for p in (into / "red").iterdir()) == ["a.jpg"]
+    assert not (into / "blue").exists()
+    assert all(p.read_bytes() == data for p, data in originals.items())
+    assert last_placement(session.catalog.folder) is None
+    with qtbot.waitSignal(session.job_ended, timeout=1_000) as ended:
+        assert not undo_last_placement(session)
+    assert ended.args == ["Undo last placement", "nothing to undo"]
+
+
+def test_move_and_undo_keep_labels_and_predictions_with_the_photos(qtbot, monkeypatch, tmp_path, library, problems):
+    session, folder, photos = library
+    catalog = session.catalog
+    into = tmp_path / "sorted"
+    dialog = open_dialog(qtbot, monkeypatch, session, photos.values(), into)
+    dialog.move.setChecked(True)
+    with qtbot.waitSignal(session.rows_changed, timeout=20_000), \
+            qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        dialog.start_button.click()
+    assert ended.args[1] == f"4 photo(s) moved into {into}"
+    moved = {"a": into / "red" / "a.jpg", "b": into / "red" / "b.jpg", "c": into / "blue" / "c.jpg",
+             "e": into / "red" / "e.jpg"}
+    assert all(p.is_file() and not photos[name].exists() for name, p in moved.items())
+    assert photos["d"].is_file() and photos["f"].is_file()
+    assert catalog.label_of(moved["a"]).label == "red" and catalog.label_of(moved["c"]).label == "blue"
+    assert catalog.prediction_of(moved["e"])[1][0] == ("red", 0.9)
+    assert catalog.label_of(photos["a"]) is None
+    rows = {r.path: r for r in catalog.query()}
+    assert set(rows) == set(moved.values()) | {photos["d"], photos["f"]}
+    assert not any(r.missing for r in rows.values())
+    assert problems == []
+
+    restarted = LibrarySession(catalog.path)  # the last placement is found again after a restart
+    try:
+        with qtbot.waitSignal(restarted.job_ended, timeout=20_000) as ended:
+            assert undo_last_placement(restarted)
+    finally:
+        restarted.close()
+    assert ended.args[1] == "4 photo(s) put back"
+    assert all(photos[name].is_file() and not p.exists() for name, p in moved.items())
+    assert not (into / "red").exists()
+    assert catalog.label_of(photos["a"]).label == "red" and catalog.label_of(photos["b"]).label == "red"
+    assert catalog.label_of(photos["c"]).label == "blue" and catalog.label_of(photos["d"]).label == NONE_OF_THESE
+    assert catalog.prediction_of(photos["e"])[1][0] == ("red", 0.9)
+    assert {r.path for r in catalog.query() if not r.missing} == set(photos.values())
+    assert catalog.photo_count() == 6
+
+
+def test_failures_are_listed_after_the_job(qtbot, monkeypatch, tmp_path, library, problems):
+    session, folder, photos = library
+    into = tmp_path / "sorted"
+    dialog = open_dialog(qtbot, monkeypatch, session, [photos["a"], photos["c"]], into)
+    (into / "red").parent.mkdir(parents=True)
+    (into / "red").write_text("a file where the class folder would go")
+    with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        dialog.start_button.click()
+    assert ended.args[1] == f"1 photo(s) copied into {into}, 1 failed"
+    assert [path for path, _ in problems[0]] == [photos["a"]]
+    assert (into / "blue" / "c.jpg").is_file()
+
+
+def test_a_photo_already_in_its_class_folder_stays(qtbot, monkeypatch, tmp_path):
+    into = tmp_path / "sorted"
+    photo = make_photo(into / "red" / "x.jpg", COLOURS["red"])
+    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
+    try:
+        session.catalog.add_photos([photo])
+        session.catalog.ensure_classes(["red"])
+        session.catalog.set_labels([photo], "red")
+        dialog = open_dialog(qtbot, monkeypatch, session, [photo], into)
+        assert shown(dialog) == {"x.jpg": ("already in its class folder", STAYS)}
+        assert not dialog.start_button.isEnabled()
+        assert dialog.table.model().data(dialog.table.model().index(0, 2), Qt.ItemDataRole.ForegroundRole) is not None
+    finally:
+        session.close()
