@@ -99,7 +99,9 @@ def wait_for_all(milliseconds: int = 30_000) -> bool:
 def start_worker(owner: QObject, job: Job, name: str = "job", *, on_progress=None, on_partial=None, on_finished=None,
                  on_failed=None, on_cancelled=None) -> tuple[QThread, Worker]:
     """Run `job` in a Worker on a new QThread. The callbacks run on the owner's thread, connected before the
-    thread starts. The thread and worker delete themselves when the job ends."""
+    thread starts. The thread deletes itself when the job ends; the worker is Python's, freed when the last
+    reference goes (RUNNING_THREADS holds one until the thread has finished). A `deleteLater` on the worker
+    would free it in its own thread, racing any reference the GUI thread drops, and crash now and then."""
     thread = QThread()  # no parent: RUNNING_THREADS keeps it alive until it has finished, whatever owns the job
     thread.setObjectName(f"lakeview-{name}")
     worker = Worker(job, name)
@@ -115,7 +117,6 @@ def start_worker(owner: QObject, job: Job, name: str = "job", *, on_progress=Non
     for signal in (worker.finished, worker.failed, worker.cancelled):
         # Direct: QThread.quit is thread-safe, and a queued quit would wait for the owner's event loop.
         signal.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    thread.finished.connect(worker.deleteLater)
     thread.finished.connect(lambda: RUNNING_THREADS.pop(thread, None))
     thread.finished.connect(thread.deleteLater)
     RUNNING_THREADS[thread] = worker
