@@ -7,14 +7,16 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QListWidget, QMainWindow,
-                               QMessageBox, QToolBar, QVBoxLayout, QPushButton, QWidget)
+                               QMessageBox, QPushButton, QTabWidget, QToolBar, QVBoxLayout, QWidget)
 
 from lakeview import __version__
 from lakeview.gui.classes_panel import ClassesPanel
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
+from lakeview.gui.interpretation_view import InterpretationView
 from lakeview.gui.job_status import JobStatus
 from lakeview.gui.session import LibrarySession
+from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.worker import start_worker, wait_for_all
 
 FILTERS = {
@@ -37,7 +39,17 @@ class MainWindow(QMainWindow):
         self.model = PhotoGridModel(self)
         self.grid = PhotoGrid(self)
         self.grid.setModel(self.model)
-        self.setCentralWidget(self.grid)
+        self.training_panel = TrainingPanel(session)
+        self.training_panel.trained.connect(self._trained)
+        self.results = InterpretationView(thumbnails=self.model.loader)
+        self.results.photos_chosen.connect(self.show_photos)
+        self.results.relabel_requested.connect(lambda path, label: self.session.assign([path], label))
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.grid, "Photos")
+        self.tabs.addTab(self.training_panel, "Train")
+        self.tabs.addTab(self.results, "Results")
+        self.setCentralWidget(self.tabs)
         self._build_library_dock()
         self._build_classes_dock()
         self._build_status_bar()
@@ -96,9 +108,16 @@ class MainWindow(QMainWindow):
         self.search.setPlaceholderText("Search file names")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _: self._apply_filters())
+        self.showing = QLabel()
+        self.show_folder_button = QPushButton("Show the whole folder")
+        self.show_folder_button.clicked.connect(self.session.show_folder)
         toolbar.addWidget(QLabel(" Show: "))
         toolbar.addWidget(self.filter_box)
         toolbar.addWidget(self.search)
+        self.showing_action = toolbar.addWidget(self.showing)
+        self.show_folder_action = toolbar.addWidget(self.show_folder_button)
+        self.showing_action.setVisible(False)
+        self.show_folder_action.setVisible(False)
         self.addToolBar(toolbar)
 
     def _build_menus(self) -> None:
@@ -123,7 +142,14 @@ class MainWindow(QMainWindow):
         self._action(label, "&None of these", self.none_of_these, QKeySequence.StandardKey.Delete, grid_only)
         self._action(label, "&Clear label", lambda: self.session.assign(self.selected_paths(), None), "Backspace", grid_only)
 
+        view = self.menuBar().addMenu("&View")
+        for number, name in enumerate(("&Photos", "&Train", "R&esults"), 1):
+            self._action(view, name, lambda checked=False, n=number: self.tabs.setCurrentIndex(n - 1), f"Alt+{number}")
+        self._action(view, "Show the &whole folder", self.session.show_folder, "Ctrl+Shift+A")
+
         model = self.menuBar().addMenu("&Model")
+        self._action(model, "&Train a model…", lambda: self.tabs.setCurrentWidget(self.training_panel), "Ctrl+Shift+N")
+        self._action(model, "&Find learning rate", self.training_panel.find_learning_rate, "Ctrl+L")
         self._action(model, "&Classify folder", self.session.classify, "Ctrl+R")
         self._action(model, "&Retrain on my labels", lambda: self.session.retrain("quick"), "Ctrl+T")
         self._action(model, "&Full retrain (slow)", lambda: self.session.retrain("full"), "Ctrl+Shift+T")
@@ -159,12 +185,17 @@ class MainWindow(QMainWindow):
 
     def _reload_rows(self) -> None:
         self.model.set_rows(self.session.rows())
+        only = self.session.only
+        self.showing.setText(f"  Showing {len(only[1])} photo(s): {only[0]}  " if only else "")
+        self.showing_action.setVisible(only is not None)
+        self.show_folder_action.setVisible(only is not None)
         if self.session.folder is not None:
             self.setWindowTitle(f"{self.session.folder.name} — LakeView {__version__}")
 
     def _refresh_classes(self) -> None:
         classes = self.session.catalog.classes()
         self.classes_panel.set_classes(classes)
+        self.results.set_classes([c.name for c in classes])
         self.model.set_class_colours({c.name: c.colour for c in classes})
         for number, action in enumerate(self.assign_actions, 1):
             action.setText(f"{number}: {classes[number - 1].name}" if number <= len(classes) else f"Class {number}")
@@ -178,6 +209,16 @@ class MainWindow(QMainWindow):
         error = active.metrics.get("error_rate")
         self.model_label.setText(f"model: {active.id[:8]} ({active.arch}"
                                  + (f", {error:.1%} error)" if error is not None else ")"))
+
+    def _trained(self, result) -> None:
+        self.results.show_interpretation(result.interpretation, f"Model {result.version_id[:8]}:")
+        self.tabs.setCurrentWidget(self.results)
+
+    def show_photos(self, description: str, paths: list) -> None:
+        """Show chosen photos (a confusion-matrix cell) in the grid, whatever folder they are in."""
+        self.session.show_only(description, paths)
+        self.tabs.setCurrentWidget(self.grid)
+        self.grid.setFocus()
 
     def _job_ended(self, name: str, message: str) -> None:
         self.job_status.finish()

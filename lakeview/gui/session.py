@@ -39,6 +39,8 @@ class LibrarySession(QObject):
         self.catalog = Catalog(catalog_path)
         self.folder: Path | None = None
         self.filters: dict = {}
+        self.only: tuple[str, list[Path]] | None = None
+        """(what they are, paths) while the grid shows chosen photos (a confusion-matrix cell) instead of the folder."""
         self._job: tuple[QThread, Worker] | None = None
         self._job_name = ""
         self.scheduler = RetrainScheduler(self._retrain_job, policy, launcher=self._launch_retrain)
@@ -48,9 +50,19 @@ class LibrarySession(QObject):
 
     # --- what is on screen --------------------------------------------------------------------------------
     def rows(self) -> list[PhotoRow]:
+        if self.only is not None:
+            return self.catalog.query(paths=self.only[1], **self.filters)
         if self.folder is None:
             return []
         return self.catalog.query(folder=self.folder, **self.filters)
+
+    def show_only(self, description: str, paths: list[Path]) -> None:
+        self.only = (description, list(paths))
+        self.rows_changed.emit()
+
+    def show_folder(self) -> None:
+        self.only = None
+        self.rows_changed.emit()
 
     def set_filters(self, **filters) -> None:
         self.filters = {k: v for k, v in filters.items() if v not in (None, False, "")}
@@ -141,6 +153,7 @@ class LibrarySession(QObject):
 
         def shown(report) -> None:
             self.folder = folder
+            self.only = None
             self.rows_changed.emit()
             failures = len(report.failed) if report is not None else 0
             return f"{failures} file(s) could not be read" if failures else ""

@@ -1,0 +1,195 @@
+"""The Results tab: how the model does on the validation photos. A confusion-matrix heat map whose cells show
+their photos in the grid, the most confused pairs, and the top losses captioned as fast.ai's plot_top_losses
+(prediction / actual / loss / probability of the actual class); a tile's menu fixes its label."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QPalette, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QListView, QListWidget,
+                               QListWidgetItem, QMenu, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from lakeview.core.catalog import NONE_OF_THESE
+from lakeview.core.interpret import Interpretation, TopLoss
+from lakeview.core.training import paths_of
+from lakeview.gui.grid.thumbnails import ThumbnailLoader
+
+TOP_LOSSES = 16
+TILE = 150
+PATH_ROLE = Qt.ItemDataRole.UserRole
+CELL_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class InterpretationView(QWidget):
+    photos_chosen = Signal(str, object)
+    """(what they are, [paths]): a confusion-matrix cell, a most-confused pair, or one top-loss photo."""
+    relabel_requested = Signal(object, str)
+    """(path, label) chosen from a top-loss tile's menu; label may be NONE_OF_THESE."""
+
+    def __init__(self, parent: QWidget | None = None, thumbnails: ThumbnailLoader | None = None) -> None:
+        super().__init__(parent)
+        self.interpretation: Interpretation | None = None
+        self.thumbnails = thumbnails or ThumbnailLoader(self)
+        self.thumbnails.ready.connect(self._thumbnail_ready)
+        self.headline = QLabel("Train a model (the Train tab) to see how it does on the validation photos.")
+        self.headline.setWordWrap(True)
+        self.matrix = QTableWidget()
+        self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.matrix.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.matrix.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.matrix.setToolTip("Rows: actual class · columns: predicted class. Click a cell to see its photos.")
+        self.matrix.cellClicked.connect(self.choose_cell)
+        self.confused = QListWidget()
+        self.confused.itemClicked.connect(self._confused_clicked)
+        self.gallery = QListWidget()
+        self.gallery.setViewMode(QListView.ViewMode.IconMode)
+        self.gallery.setIconSize(QSize(TILE, TILE))
+        self.gallery.setGridSize(QSize(TILE + 24, TILE + 56))
+        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
+        self.gallery.setMovement(QListView.Movement.Static)
+        self.gallery.setWordWrap(True)
+        self.gallery.setToolTip("The photos the model got most wrong. Click one to fix its label.")
+        self.gallery.itemClicked.connect(lambda item: self.show_tile_menu(item, self.gallery.visualItemRect(item).center()))
+        self._classes: list[str] = []
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(QLabel("<b>Confusion matrix</b> (rows: actual, columns: predicted)"))
+        left_layout.addWidget(self.matrix, 3)
+        left_layout.addWidget(QLabel("<b>Most confused</b> (actual → predicted)"))
+        left_layout.addWidget(self.confused, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(QLabel("<b>Top losses</b>: prediction / actual / loss / probability of the actual class"))
+        right_layout.addWidget(self.gallery)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.headline)
+        layout.addWidget(splitter, 1)
+
+    def set_classes(self, classes: list[str]) -> None:
+        """The classes a tile's menu offers (the library's, which may be more than the model's)."""
+        self._classes = list(classes)
+
+    def show_interpretation(self, interpretation: Interpretation | None, title: str = "") -> None:
+        self.interpretation = interpretation
+        self.matrix.clear()
+        self.confused.clear()
+        self.gallery.clear()
+        if interpretation is None or not len(interpretation.paths):
+            self.headline.setText("No validation photos to measure the model on.")
+            self.matrix.setRowCount(0)
+            self.matrix.setColumnCount(0)
+            return
+        n = len(interpretation.paths)
+        wrong = round(interpretation.error_rate * n)
+        self.headline.setText(f"<b>{title}</b> error rate <b>{interpretation.error_rate:.1%}</b>: {wrong} of {n} "
+                              "validation photos wrong." if title else
+                              f"Error rate <b>{interpretation.error_rate:.1%}</b>: {wrong} of {n} validation photos wrong.")
+        self._fill_matrix(interpretation)
+        for actual, predicted, count in interpretation.most_confused():
+            item = QListWidgetItem(f"{actual} → {predicted}: {count} photo{'s' if count > 1 else ''}")
+            item.setData(CELL_ROLE, (actual, predicted))
+            self.confused.addItem(item)
+        if not self.confused.count():
+            self.confused.addItem("Nothing confused: every validation photo is right.")
+        for loss in interpretation.top_losses(TOP_LOSSES):
+            self._add_tile(loss)
+
+    def _fill_matrix(self, interpretation: Interpretation) -> None:
+        classes, matrix = interpretation.classes, interpretation.confusion_matrix()
+        accuracy = interpretation.accuracy_per_class()
+        self.matrix.setRowCount(len(classes))
+        self.matrix.setColumnCount(len(classes))
+        self.matrix.setHorizontalHeaderLabels(classes)
+        self.matrix.setVerticalHeaderLabels(classes)
+        palette = self.palette()
+        hot = palette.color(QPalette.ColorRole.Highlight)
+        for a, row in enumerate(matrix):
+            total = sum(row)
+            header = self.matrix.verticalHeaderItem(a)
+            header.setToolTip(f"{classes[a]}: {'-' if accuracy[classes[a]] is None else f'{accuracy[classes[a]]:.0%}'} right")
+            for p, count in enumerate(row):
+                share = count / total if total else 0.0
+                item = QTableWidgetItem(str(count))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                colour = QColor(hot)
+                colour.setAlphaF(0.08 + 0.92 * share if count else 0.0)
+                item.setBackground(colour)
+                if share > 0.5:
+                    item.setForeground(palette.color(QPalette.ColorRole.HighlightedText))
+                item.setToolTip(f"actual {classes[a]}, predicted {classes[p]}: {count} photo(s), {share:.0%} of the row")
+                item.setData(CELL_ROLE, (classes[a], classes[p]))
+                self.matrix.setItem(a, p, item)
+
+    def _add_tile(self, loss: TopLoss) -> None:
+        item = QListWidgetItem(f"{loss.predicted} / {loss.actual}\n{loss.loss:.2f} / {loss.prob_actual:.2f}")
+        item.setData(PATH_ROLE, str(loss.path))
+        item.setToolTip(f"{loss.path}\npredicted {loss.predicted} ({loss.prob_predicted:.0%}), actually {loss.actual} "
+                        f"({loss.prob_actual:.0%}), loss {loss.loss:.2f}")
+        item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        placeholder = QPixmap(TILE, TILE)
+        placeholder.fill(self.palette().color(QPalette.ColorRole.AlternateBase))
+        item.setIcon(QIcon(placeholder))
+        self.gallery.addItem(item)
+        self.thumbnails.request(loss.path, TILE)
+        pixmap = self.thumbnails.pixmap(loss.path, TILE)
+        if pixmap is not None:
+            item.setIcon(QIcon(pixmap))
+
+    def _thumbnail_ready(self, path: str, _image) -> None:
+        pixmap = self.thumbnails.pixmap(path, TILE)
+        if pixmap is None:
+            return
+        for row in range(self.gallery.count()):
+            item = self.gallery.item(row)
+            if item.data(PATH_ROLE) == path:
+                item.setIcon(QIcon(pixmap))
+
+    # --- interaction --------------------------------------------------------------------------------------
+    def choose_cell(self, row: int, column: int) -> None:
+        item = self.matrix.item(row, column)
+        if item is None or self.interpretation is None:
+            return
+        self._choose_pair(*item.data(CELL_ROLE))
+
+    def _confused_clicked(self, item: QListWidgetItem) -> None:
+        pair = item.data(CELL_ROLE)
+        if pair:
+            self._choose_pair(*pair)
+
+    def _choose_pair(self, actual: str, predicted: str) -> None:
+        if self.interpretation is not None:
+            self.photos_chosen.emit(f"actual {actual}, predicted {predicted}",
+                                    paths_of(self.interpretation, actual, predicted))
+
+    def tile_menu(self, item: QListWidgetItem) -> QMenu:
+        path = Path(item.data(PATH_ROLE))
+        menu = QMenu(self)
+        menu.addSection(path.name)
+        for name in self._classes or (self.interpretation.classes if self.interpretation else []):
+            action = QAction(f"Label as {name}", menu)
+            action.triggered.connect(lambda checked=False, n=name: self.relabel_requested.emit(path, n))
+            menu.addAction(action)
+        none = QAction("None of these", menu)
+        none.triggered.connect(lambda checked=False: self.relabel_requested.emit(path, NONE_OF_THESE))
+        menu.addAction(none)
+        menu.addSeparator()
+        show = QAction("Show in the grid", menu)
+        show.triggered.connect(lambda checked=False: self.photos_chosen.emit(path.name, [path]))
+        menu.addAction(show)
+        return menu
+
+    def show_tile_menu(self, item: QListWidgetItem, where: QPoint) -> None:
+        menu = self.tile_menu(item)
+        menu.aboutToHide.connect(menu.deleteLater)
+        menu.popup(self.gallery.viewport().mapToGlobal(where))
+
+    def shutdown(self) -> None:
+        self.thumbnails.shutdown()

@@ -1,0 +1,452 @@
+"""The Train tab: what to learn from, the model and its schedule, the learning-rate finder, and live curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QProgressDialog, QPushButton,
+                               QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from lakeview.core.architectures import ARCHITECTURES
+from lakeview.core.training_plan import TrainingPlan
+from lakeview.gui.plots import LRFinderPlot, TrainingCurves
+from lakeview.gui.session import LibrarySession
+from lakeview.gui.worker import Worker, start_worker
+
+LIBRARY_SOURCE = "Labels in this library"
+FOLDER_SOURCE = "A labelled folder (class folders, train/valid/test)"
+IMAGENET_WEIGHTS = "ImageNet (downloaded once)"
+FILE_WEIGHTS = "A weights file (.pth)…"
+NO_WEIGHTS = "None: start from scratch"
+SPLITS = ("train", "valid", "test")
+
+
+def describe_seconds(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+class TrainingPanel(QWidget):
+    trained = Signal(object)
+    """A TrainedVersion: the new active model and its interpretation."""
+
+    def __init__(self, session: LibrarySession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.weights_file: Path | None = None
+        self.folder: Path | None = None
+        self.offline_box: QMessageBox | None = None
+        self.download_dialog: QProgressDialog | None = None
+        self._last_action = self.start_training
+        self._running = False
+        self._reader: Worker | None = None
+        """The job counting a labelled folder's photos (outside the library's one job: it only reads)."""
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self._build_settings())
+        splitter.addWidget(self._build_results())
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self._summary_timer = QTimer(self, singleShot=True, interval=400)
+        self._summary_timer.timeout.connect(self.refresh_summary)
+        session.labels_changed.connect(lambda _: self._summary_timer.start())
+        session.job_ended.connect(self._job_ended)
+        self._set_running(False)
+        self.refresh_summary()
+
+    # --- layout -------------------------------------------------------------------------------------------
+    def _build_settings(self) -> QWidget:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.addWidget(self._build_data_group())
+        layout.addWidget(self._build_model_group())
+        layout.addWidget(self._build_schedule_group())
+        buttons = QHBoxLayout()
+        self.find_lr_button = QPushButton("Find learning rate")
+        self.find_lr_button.setToolTip("Train briefly with a growing learning rate and plot the loss (the network "
+                                       "is left as it was)")
+        self.find_lr_button.clicked.connect(self.find_learning_rate)
+        self.train_button = QPushButton("Train")
+        self.train_button.setDefault(True)
+        self.train_button.clicked.connect(self.start_training)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop within one batch; nothing is saved")
+        self.stop_button.clicked.connect(self.session.cancel_job)
+        buttons.addWidget(self.find_lr_button)
+        buttons.addStretch()
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.train_button)
+        layout.addLayout(buttons)
+        layout.addStretch()
+        return panel
+
+    def _build_data_group(self) -> QGroupBox:
+        group = QGroupBox("Photos to learn from")
+        form = QFormLayout(group)
+        self.source = QComboBox()
+        self.source.addItems([LIBRARY_SOURCE, FOLDER_SOURCE])
+        self.source.currentTextChanged.connect(self._source_changed)
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setReadOnly(True)
+        self.folder_edit.setPlaceholderText("no folder chosen")
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self.choose_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit)
+        folder_row.addWidget(choose)
+        self.folder_row = QWidget()
+        self.folder_row.setLayout(folder_row)
+        folder_row.setContentsMargins(0, 0, 0, 0)
+        self.valid_pct = QSpinBox(minimum=5, maximum=50, value=20, suffix=" %")
+        self.valid_pct.setToolTip("Photos held out to measure the error rate, when the folder has no valid/ folder")
+        self.valid_pct.valueChanged.connect(lambda _: self._summary_timer.start())
+        self.counts = QTableWidget(0, len(SPLITS))
+        self.counts.setHorizontalHeaderLabels(list(SPLITS))
+        self.counts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.counts.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.counts.setMaximumHeight(170)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        form.addRow("Source", self.source)
+        form.addRow("Folder", self.folder_row)
+        form.addRow("Validation share", self.valid_pct)
+        form.addRow(self.counts)
+        form.addRow(self.summary)
+        return group
+
+    def _build_model_group(self) -> QGroupBox:
+        group = QGroupBox("Model")
+        form = QFormLayout(group)
+        self.arch = QComboBox()
+        for name in sorted(ARCHITECTURES):
+            self.arch.addItem(name, name)
+            self.arch.setItemData(self.arch.count() - 1, ARCHITECTURES[name].description, Qt.ItemDataRole.ToolTipRole)
+        self.arch.setCurrentText("resnet34")
+        self.weights = QComboBox()
+        self.weights.addItems([IMAGENET_WEIGHTS, FILE_WEIGHTS, NO_WEIGHTS])
+        self.weights.activated.connect(self._weights_chosen)
+        self.size = QSpinBox(minimum=32, maximum=640, value=224, singleStep=32, suffix=" px")
+        self.batch_size = QSpinBox(minimum=1, maximum=512, value=16)
+        self.flip = QCheckBox("Mirror images while training (off for text, signs, asymmetric scenes)")
+        self.flip.setChecked(True)
+        form.addRow("Architecture", self.arch)
+        form.addRow("Pretrained weights", self.weights)
+        form.addRow("Image size", self.size)
+        form.addRow("Batch size", self.batch_size)
+        form.addRow(self.flip)
+        return group
+
+    def _build_schedule_group(self) -> QGroupBox:
+        group = QGroupBox("Schedule (one cycle per phase)")
+        form = QFormLayout(group)
+        self.frozen_epochs = QSpinBox(minimum=0, maximum=200, value=4)
+        self.frozen_epochs.setToolTip("Epochs training only the new head, the pretrained body frozen")
+        self.unfrozen_epochs = QSpinBox(minimum=0, maximum=200, value=4)
+        self.unfrozen_epochs.setToolTip("Then epochs fine-tuning the whole network")
+        self.lr = self._rate_box(3e-3, "Peak learning rate while the body is frozen")
+        self.unfrozen_lr = self._rate_box(1e-4, "Peak rate of the head once unfrozen; the first layers get a tenth")
+        form.addRow("Epochs, body frozen", self.frozen_epochs)
+        form.addRow("Epochs, unfrozen", self.unfrozen_epochs)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Learning rate, unfrozen", self.unfrozen_lr)
+        return group
+
+    @staticmethod
+    def _rate_box(value: float, tip: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=1.0, singleStep=1e-4, value=value)
+        box.setToolTip(tip)
+        return box
+
+    def _build_results(self) -> QWidget:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        self.status = QLabel("Choose the photos and press Train. The default recipe (4 epochs frozen, then 4 "
+                             "unfrozen) suits most photo collections.")
+        self.status.setWordWrap(True)
+        self.curves = TrainingCurves()
+        self.lr_plot = LRFinderPlot()
+        layout.addWidget(self.status)
+        layout.addWidget(self.curves, 3)
+        layout.addWidget(self.lr_plot, 2)
+        return panel
+
+    # --- settings -----------------------------------------------------------------------------------------
+    def plan(self) -> TrainingPlan:
+        weights = {IMAGENET_WEIGHTS: "imagenet", NO_WEIGHTS: "none"}.get(self.weights.currentText())
+        if weights is None:
+            weights = str(self.weights_file)
+        return TrainingPlan(arch=self.arch.currentData(), weights=weights, size=self.size.value(),
+                            batch_size=self.batch_size.value(), flip=self.flip.isChecked(),
+                            frozen_epochs=self.frozen_epochs.value(), unfrozen_epochs=self.unfrozen_epochs.value(),
+                            lr=self.lr.value(), unfrozen_lr=self.unfrozen_lr.value())
+
+    def data_source(self):
+        from lakeview.core.library_training import LabelledFolder
+
+        if self.source.currentText() == LIBRARY_SOURCE:
+            return None
+        return LabelledFolder(self.folder, self.valid_pct.value() / 100) if self.folder else None
+
+    @classmethod
+    def ask_folder(cls, parent: QWidget) -> Path | None:
+        folder = QFileDialog.getExistingDirectory(parent, "A folder of labelled photos (one folder per class)")
+        return Path(folder) if folder else None
+
+    @classmethod
+    def ask_weights_file(cls, parent: QWidget) -> Path | None:
+        name, _ = QFileDialog.getOpenFileName(parent, "Pretrained weights (a torchvision state_dict)", "",
+                                              "PyTorch weights (*.pth *.pt);;All files (*)")
+        return Path(name) if name else None
+
+    def choose_folder(self) -> None:
+        folder = self.ask_folder(self)
+        if folder is not None:
+            self.set_folder(folder)
+
+    def set_folder(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.folder_edit.setText(str(self.folder))
+        self.source.setCurrentText(FOLDER_SOURCE)
+        self.refresh_summary()
+
+    def _source_changed(self, text: str) -> None:
+        self.folder_row.setEnabled(text == FOLDER_SOURCE)
+        self.valid_pct.setEnabled(text == FOLDER_SOURCE)
+        self.refresh_summary()
+
+    def _weights_chosen(self, index: int) -> None:
+        if self.weights.itemText(index) == FILE_WEIGHTS:
+            path = self.ask_weights_file(self)
+            if path is None:
+                self.weights.setCurrentText(IMAGENET_WEIGHTS if self.weights_file is None else FILE_WEIGHTS)
+                return
+            self.use_weights_file(path)
+
+    def use_weights_file(self, path: Path) -> None:
+        self.weights_file = Path(path)
+        self.weights.setItemText(1, f"File: {self.weights_file.name}")
+        self.weights.setItemData(1, str(self.weights_file), Qt.ItemDataRole.ToolTipRole)
+        self.weights.setCurrentIndex(1)
+
+    # --- dataset summary ----------------------------------------------------------------------------------
+    def refresh_summary(self) -> None:
+        """The library's labels are counted here (one query); a folder is read in a job, as it may be large."""
+        if self.source.currentText() == LIBRARY_SOURCE:
+            from lakeview.core.library_data import library_dataset
+
+            data, _ = library_dataset(self.session.catalog)
+            self.show_counts(data.classes, data.counts(), [])
+            return
+        if self.folder is None:
+            self.show_counts([], {}, [])
+            self.summary.setText("Choose a folder with one subfolder per class (fast.ai's layout: train/, valid/ "
+                                 "and test/ are used when present).")
+            return
+        if self._reader is not None:
+            self._reader.cancel()
+        folder, pct = self.folder, self.valid_pct.value() / 100
+
+        def job(progress, should_stop, emit_partial):
+            from lakeview.core.dataset import LabelledPhotos
+
+            return LabelledPhotos.from_folder(folder, valid_pct=pct, progress=progress, should_stop=should_stop)
+
+        def read(data) -> None:
+            self._reader = None
+            self.show_counts(data.classes, data.counts(), [(s.where, s.reason) for s in data.skipped])
+
+        def failed(message: str) -> None:
+            self._reader = None
+            self.show_counts([], {}, [])
+            self.summary.setText(message.split(": ", 2)[-1])
+
+        self.summary.setText(f"Reading {folder}…")
+        _, self._reader = start_worker(self, job, "reading labelled folder", on_finished=read, on_failed=failed,
+                                       on_cancelled=lambda: None)
+
+    def show_counts(self, classes: list[str], counts: dict[str, dict[str, int]], skipped: list[tuple[str, str]]) -> None:
+        self.counts.setRowCount(len(classes))
+        self.counts.setVerticalHeaderLabels(classes)
+        for row, name in enumerate(classes):
+            for column, split in enumerate(SPLITS):
+                item = QTableWidgetItem(str(counts.get(split, {}).get(name, 0)))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                self.counts.setItem(row, column, item)
+        totals = {split: sum(counts.get(split, {}).values()) for split in SPLITS}
+        text = (f"{len(classes)} classes · {totals['train']} to train on · {totals['valid']} to validate"
+                + (f" · {totals['test']} test" if totals["test"] else ""))
+        if len(classes) < 2:
+            text = "Label photos of at least two classes (keys 1-9 in the grid), or choose a labelled folder."
+        if skipped:
+            text += f"\n{len(skipped)} file(s) skipped, e.g. {Path(skipped[0][0]).name}: {skipped[0][1]}"
+            self.summary.setToolTip("\n".join(f"{Path(w).name}: {r}" for w, r in skipped[:50]))
+        self.summary.setText(text)
+
+    # --- jobs ---------------------------------------------------------------------------------------------
+    def _set_running(self, running: bool) -> None:
+        self._running = running
+        self.train_button.setEnabled(not running)
+        self.find_lr_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def _check_ready(self) -> bool:
+        if self.source.currentText() == FOLDER_SOURCE and self.folder is None:
+            self.status.setText("Choose a labelled folder first, or train on the labels in this library.")
+            return False
+        try:
+            self.plan().check()
+        except ValueError as exc:
+            self.status.setText(str(exc).capitalize())
+            return False
+        return True
+
+    def start_training(self) -> None:
+        if not self._check_ready():
+            return
+        from lakeview.core.library_training import train_in_library
+
+        catalog_path, source, plan = self.session.catalog.path, self.data_source(), self.plan()
+        self._last_action = self.start_training
+
+        def job(progress, should_stop, emit_partial):
+            return train_in_library(catalog_path, source, plan, progress, should_stop, emit_partial)
+
+        self.curves.clear()
+        self._total_epochs = plan.total_epochs
+        if self.session.start_job("Training", job, self._training_finished, self._event):
+            self._set_running(True)
+            self.status.setText(f"Preparing {plan.arch} ({plan.weights} weights)…")
+
+    def find_learning_rate(self) -> None:
+        if not self._check_ready():
+            return
+        from lakeview.core.library_training import find_lr_in_library
+
+        catalog_path, source, plan = self.session.catalog.path, self.data_source(), self.plan()
+        self._last_action = self.find_learning_rate
+
+        def job(progress, should_stop, emit_partial):
+            return find_lr_in_library(catalog_path, source, plan, False, progress, should_stop, emit_partial)
+
+        if self.session.start_job("Finding learning rate", job, self._lr_found, self._event):
+            self._set_running(True)
+            self.status.setText("Sweeping the learning rate from 1e-7 upwards until the loss diverges…")
+
+    def _event(self, event: object) -> None:
+        from lakeview.core.library_training import DataReady, EpochReport, WeightsProgress
+
+        if isinstance(event, DataReady):
+            self.show_counts(event.classes, event.counts, event.skipped)
+        elif isinstance(event, WeightsProgress):
+            self._show_download(event.done, event.total)
+        elif isinstance(event, EpochReport):
+            self._close_download()
+            self.curves.add_epoch(event.stats)
+            stats = event.stats
+            error = "" if stats.error_rate is None else f" · error {stats.error_rate:.1%}"
+            self.status.setText(f"Epoch {event.done} of {event.total} ({stats.phase}) · {stats.seconds:.1f} s per "
+                                f"epoch{error} · about {describe_seconds(event.eta_seconds)} left")
+
+    def _show_download(self, done: int, total: int) -> None:
+        if self.download_dialog is None:
+            self.download_dialog = QProgressDialog(f"Downloading the ImageNet weights for {self.plan().arch}…",
+                                                   "Cancel", 0, max(total, 1), self)
+            self.download_dialog.setWindowTitle("Pretrained weights")
+            self.download_dialog.setMinimumDuration(0)
+            self.download_dialog.canceled.connect(self.session.cancel_job)
+        dialog = self.download_dialog
+        dialog.setMaximum(max(total, 1))
+        dialog.setValue(min(done, dialog.maximum()))
+        dialog.setLabelText(f"Downloading the ImageNet weights for {self.plan().arch}: "
+                            f"{done / 1e6:.1f} of {total / 1e6:.1f} MB (once; they are kept for later)")
+        if done >= total > 0:
+            self._close_download()
+
+    def _close_download(self) -> None:
+        if self.download_dialog is not None:
+            self.download_dialog.canceled.disconnect(self.session.cancel_job)
+            self.download_dialog.close()
+            self.download_dialog.deleteLater()
+            self.download_dialog = None
+
+    def _training_finished(self, result) -> str:
+        from lakeview.core.library_training import NeedsWeights
+
+        self._close_download()
+        if isinstance(result, NeedsWeights):
+            self.ask_offline(result.message)
+            return "the pretrained weights are not available"
+        if result is None:
+            return "stopped; nothing saved"
+        error = "" if result.error_rate is None else f", {result.error_rate:.1%} error on {len(result.interpretation.paths)} validation photos"
+        self.status.setText(f"Trained in {describe_seconds(result.seconds)}{error}. The new model is now active: "
+                            "classify your folders with it (Ctrl+R).")
+        self.session.classes_changed.emit()
+        self.session.model_changed.emit()
+        self.session.rows_changed.emit()
+        self.trained.emit(result)
+        return f"new model {result.version_id[:8]}{error}"
+
+    def _lr_found(self, result) -> str:
+        from lakeview.core.library_training import NeedsWeights
+
+        self._close_download()
+        if isinstance(result, NeedsWeights):
+            self.ask_offline(result.message)
+            return "the pretrained weights are not available"
+        if result is None:
+            return "stopped"
+        self.lr_plot.show_result(result.lrs, result.losses, result.suggestion)
+        if result.suggestion is None:
+            self.status.setText("The sweep was too short to suggest a rate: label more photos, then try again.")
+            return "no suggestion"
+        suggestion = float(f"{result.suggestion:.1g}")
+        self.lr.setValue(suggestion)
+        self.status.setText(f"Suggested learning rate {result.suggestion:.1e}: set to {suggestion:g}. Pick a point "
+                            "where the loss falls steeply, well before its minimum.")
+        return f"suggested learning rate {result.suggestion:.1e}"
+
+    def _job_ended(self, name: str, message: str) -> None:
+        if name in ("Training", "Finding learning rate"):
+            self._set_running(False)
+            self._close_download()
+            if message == "cancelled":
+                self.status.setText("Stopped; nothing was saved and the active model is unchanged.")
+            elif message and "failed" in message:
+                self.status.setText(message)
+
+    # --- offline weights ----------------------------------------------------------------------------------
+    def ask_offline(self, message: str) -> None:
+        """Non-blocking: the user chooses a weights file, starts from scratch, or leaves it."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Pretrained weights unavailable",
+                          "LakeView could not get the ImageNet weights.", QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText(f"{message}\n\nYou can use a weights file you already have (for example copied from "
+                               "another computer), or start from scratch: that works, but needs far more photos.")
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        self.choose_file_button = box.addButton("Choose a weights file…", QMessageBox.ButtonRole.AcceptRole)
+        self.scratch_button = box.addButton("Start from scratch", QMessageBox.ButtonRole.DestructiveRole)
+        box.buttonClicked.connect(self._offline_answer)
+        box.finished.connect(box.deleteLater)
+        self.offline_box = box
+        box.open()
+
+    def _offline_answer(self, button) -> None:
+        self.offline_box = None
+        if button is self.choose_file_button:
+            path = self.ask_weights_file(self)
+            if path is None:
+                return
+            self.use_weights_file(path)
+        elif button is self.scratch_button:
+            self.weights.setCurrentText(NO_WEIGHTS)
+        else:
+            return
+        QTimer.singleShot(0, self._last_action)

@@ -1,0 +1,163 @@
+"""The Train and Results tabs driven as a user would: train with live curves, stop, find a learning rate, the
+offline-weights choice, and a confusion-matrix cell that filters the grid."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from lakeview.core.catalog import NONE_OF_THESE
+from lakeview.core.weights import WeightsUnavailable
+from lakeview.gui.main_window import MainWindow
+from lakeview.gui.session import LibrarySession
+from lakeview.gui.training_panel import IMAGENET_WEIGHTS, NO_WEIGHTS
+from lakeview.gui.worker import RUNNING_THREADS
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*random weights")
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running(qtbot):
+    yield
+    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
+    main = MainWindow(session, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    main.close()
+
+
+def tiny_settings(panel, folder, frozen=2, unfrozen=1):
+    panel.set_folder(folder)
+    panel.arch.setCurrentText("tiny")
+    panel.weights.setCurrentText(NO_WEIGHTS)
+    panel.size.setValue(32)
+    panel.batch_size.setValue(4)
+    panel.frozen_epochs.setValue(frozen)
+    panel.unfrozen_epochs.setValue(unfrozen)
+    panel.lr.setValue(0.01)
+    panel.unfrozen_lr.setValue(0.01)
+
+
+def run_job(qtbot, window, start, timeout=60_000):
+    with qtbot.waitSignal(window.session.job_ended, timeout=timeout) as ended:
+        start()
+    return ended.args
+
+
+def test_training_draws_curves_activates_the_model_and_shows_results(qtbot, window, colour_folders):
+    panel = window.training_panel
+    tiny_settings(panel, colour_folders)
+    qtbot.waitUntil(lambda: panel.counts.rowCount() == 2, timeout=10_000)
+    assert panel.counts.item(0, 0).text() == "12" and panel.counts.item(0, 1).text() == "4"
+    progress = []
+    window.session.job_progress.connect(lambda done, total: progress.append((done, total)))
+
+    name, message = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton))
+
+    assert name == "Training" and message.startswith("new model"), message
+    assert len(panel.curves.epochs) == 3
+    x, y = panel.curves.train_loss.getData()
+    assert list(x) == [1, 2, 3] and len(y) == 3
+    assert panel.curves.unfreeze_line is not None
+    assert progress[-1] == (1000, 1000)
+    assert window.session.catalog.active_model() is not None
+    assert "model:" in window.model_label.text() and "none" not in window.model_label.text()
+    assert window.tabs.currentWidget() is window.results
+    matrix = window.results.matrix
+    total = sum(int(matrix.item(r, c).text()) for r in range(2) for c in range(2))
+    assert total == 8
+    assert window.results.gallery.count() == 8
+    assert "Trained in" in panel.status.text()
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_clicking_a_confusion_cell_filters_the_grid(qtbot, window, colour_folders):
+    tiny_settings(window.training_panel, colour_folders)
+    run_job(qtbot, window, window.training_panel.start_training)
+    matrix = window.results.matrix
+    row = 0 if int(matrix.item(0, 0).text()) else 1
+    expected = int(matrix.item(row, row).text())
+    actual = matrix.verticalHeaderItem(row).text()
+
+    rect = matrix.visualItemRect(matrix.item(row, row))
+    qtbot.mouseClick(matrix.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+    assert window.tabs.currentWidget() is window.grid
+    model = window.model
+    assert model.rowCount() == expected > 0
+    assert all(model.path_at(r).parent.name == actual for r in range(model.rowCount()))
+    assert window.showing_action.isVisible() and f"actual {actual}" in window.showing.text()
+    qtbot.mouseClick(window.show_folder_button, Qt.MouseButton.LeftButton)
+    assert window.session.only is None and not window.showing_action.isVisible()
+
+
+def test_a_top_loss_tile_fixes_its_label(qtbot, window, colour_folders):
+    tiny_settings(window.training_panel, colour_folders)
+    run_job(qtbot, window, window.training_panel.start_training)
+    item = window.results.gallery.item(0)
+    path = item.data(Qt.ItemDataRole.UserRole)
+    qtbot.waitUntil(lambda: window.model.loader.pixmap(path, 150) is not None, timeout=10_000)
+
+    menu = window.results.tile_menu(item)
+    none = [a for a in menu.actions() if a.text() == "None of these"][0]
+    none.trigger()
+
+    assert window.session.catalog.label_of(path).label == NONE_OF_THESE
+    assert window.session.catalog.label_of(path).source == "user"
+
+
+def test_stop_ends_training_within_a_batch_and_saves_nothing(qtbot, window, colour_folders):
+    panel = window.training_panel
+    tiny_settings(panel, colour_folders, frozen=50, unfrozen=50)
+    qtbot.waitUntil(lambda: panel.counts.rowCount() == 2, timeout=10_000)
+    with qtbot.waitSignal(window.session.job_progress, timeout=30_000):
+        panel.start_training()
+    assert panel.stop_button.isEnabled()
+
+    name, message = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton),
+                            timeout=5_000)
+
+    assert (name, message) == ("Training", "cancelled")
+    assert window.session.catalog.active_model() is None
+    assert "Stopped" in panel.status.text() and panel.train_button.isEnabled()
+
+
+def test_the_lr_finder_plots_its_curve_and_sets_the_suggestion(qtbot, window, colour_folders):
+    panel = window.training_panel
+    tiny_settings(panel, colour_folders)
+
+    name, message = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.find_lr_button, Qt.MouseButton.LeftButton))
+
+    lrs, losses = panel.lr_plot.points()
+    assert len(lrs) == len(losses) > 5 and lrs == sorted(lrs)
+    if panel.lr_plot.suggestion is not None:
+        assert panel.lr_plot.suggestion_line is not None
+        assert panel.lr.value() == pytest.approx(float(f"{panel.lr_plot.suggestion:.1g}"))
+        assert message.startswith("suggested learning rate")
+
+
+def test_offline_weights_offer_a_file_or_scratch(qtbot, window, colour_folders, monkeypatch):
+    def offline(arch, progress, should_stop):
+        raise WeightsUnavailable("cannot download the ImageNet weights for tiny: no network")
+
+    monkeypatch.setattr("lakeview.core.network.imagenet_state_dict", offline)
+    panel = window.training_panel
+    tiny_settings(panel, colour_folders)
+    panel.weights.setCurrentText(IMAGENET_WEIGHTS)
+
+    name, message = run_job(qtbot, window, panel.start_training)
+
+    assert message == "the pretrained weights are not available"
+    box = panel.offline_box
+    qtbot.waitUntil(box.isVisible)
+    assert "no network" in box.informativeText()
+    with qtbot.waitSignal(window.session.job_ended, timeout=60_000) as ended:
+        qtbot.mouseClick(panel.scratch_button, Qt.MouseButton.LeftButton)
+    assert ended.args[1].startswith("new model")
+    assert panel.weights.currentText() == NO_WEIGHTS
