@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-
-import torch.nn as nn
+from typing import TYPE_CHECKING
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.catalog.photos import AddReport
 from lakeview.core.dataset import LabelledPhotos, Photo
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.model_file import ModelMeta, save_model
+
+if TYPE_CHECKING:  # the app counts labelled photos before torch has loaded
+    import torch.nn as nn
+
+    from lakeview.core.model_file import ModelMeta
 
 DEFAULT_HOLDOUT_PCT = 0.2
 
@@ -55,6 +58,8 @@ def import_labelled(catalog: Catalog, data: LabelledPhotos, progress: ProgressFn
 
 def save_version(catalog: Catalog, network: nn.Module, meta: ModelMeta, kind: str, active: bool) -> str:
     """Write a new model version file beside the catalog (a fresh id, so two runs never share a file) and record it."""
+    from lakeview.core.model_file import save_model
+
     version = uuid.uuid4().hex
     meta.version_id = version
     meta.body_id = meta.body_id or version

@@ -5,6 +5,7 @@ their photos in the grid, the most confused pairs, and the top losses captioned 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPalette, QPixmap
@@ -12,9 +13,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QListView
                                QListWidgetItem, QMenu, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from lakeview.core.catalog import NONE_OF_THESE
-from lakeview.core.interpret import Interpretation, TopLoss
-from lakeview.core.training import paths_of
 from lakeview.gui.grid.thumbnails import ThumbnailLoader
+
+if TYPE_CHECKING:  # torch comes with these; the window must open before it loads
+    from lakeview.core.interpret import Interpretation, TopLoss
 
 TOP_LOSSES = 16
 TILE = 150
@@ -165,6 +167,8 @@ class InterpretationView(QWidget):
             self._choose_pair(*pair)
 
     def _choose_pair(self, actual: str, predicted: str) -> None:
+        from lakeview.core.training import paths_of
+
         if self.interpretation is not None:
             self.photos_chosen.emit(f"actual {actual}, predicted {predicted}",
                                     paths_of(self.interpretation, actual, predicted))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from lakeview.core.learner import EpochStats
+if TYPE_CHECKING:  # torch comes with it
+    from lakeview.core.learner import EpochStats
 
 TRAIN_COLOUR = "#1f77b4"
 VALID_COLOUR = "#ff7f0e"
