@@ -13,9 +13,13 @@ from lakeview import __version__
 from lakeview.gui.classes_panel import ClassesPanel
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
+from lakeview.gui.inspector import Inspector, describe_label
 from lakeview.gui.interpretation_view import InterpretationView
 from lakeview.gui.job_status import JobStatus
+from lakeview.gui.placement_dialog import PlacementDialog, last_placement, undo_last_placement
+from lakeview.gui.preview_dialog import PreviewDialog
 from lakeview.gui.session import LibrarySession
+from lakeview.gui.test_folder_view import TestFolderView
 from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.worker import start_worker, wait_for_all
 
@@ -52,6 +56,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._build_library_dock()
         self._build_classes_dock()
+        self._build_inspector_dock()
+        self._build_test_folder_dock()
         self._build_status_bar()
         self._build_toolbar()
         self._build_menus()
@@ -87,6 +93,25 @@ class MainWindow(QMainWindow):
         dock.setObjectName("classes")
         dock.setWidget(self.classes_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+    def _build_inspector_dock(self) -> None:
+        self.inspector = Inspector(self.session.catalog)
+        dock = QDockWidget("Inspector", self)
+        dock.setObjectName("inspector")
+        dock.setWidget(self.inspector)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.grid.selectionModel().currentChanged.connect(lambda *_: self._inspect_current())
+
+    def _build_test_folder_dock(self) -> None:
+        self.test_folder_view = TestFolderView()
+        self.test_folder_dock = QDockWidget("Test folder", self)
+        self.test_folder_dock.setObjectName("test_folder")
+        self.test_folder_dock.setWidget(self.test_folder_view)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.test_folder_dock)
+        self.test_folder_dock.hide()
+
+    def _inspect_current(self) -> None:
+        self.inspector.show_photo(self.grid.current_path())
 
     def _build_status_bar(self) -> None:
         self.device_label = QLabel("device: …")
@@ -126,6 +151,11 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Open folder…", self.choose_folder, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Use a &model file…", self.choose_model, "Ctrl+M")
         file_menu.addSeparator()
+        self._action(file_menu, "&Copy or move into class folders…", self.place_photos, "Ctrl+Shift+E")
+        self.undo_placement_action = self._action(file_menu, "U&ndo last copy or move", self.undo_placement)
+        file_menu.aboutToShow.connect(
+            lambda: self.undo_placement_action.setEnabled(last_placement(self.session.catalog.folder) is not None))
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         edit = self.menuBar().addMenu("&Edit")
@@ -138,6 +168,7 @@ class MainWindow(QMainWindow):
             action = self._action(label, f"Class {number}", lambda checked=False, n=number: self.assign_number(n), str(number), grid_only)
             self.assign_actions.append(action)
         label.addSeparator()
+        self._action(label, "&Preview photo", self.preview, Qt.Key.Key_Space, grid_only)
         self._action(label, "&Accept prediction", self.accept, Qt.Key.Key_Return, grid_only)
         self._action(label, "&None of these", self.none_of_these, QKeySequence.StandardKey.Delete, grid_only)
         self._action(label, "&Clear label", lambda: self.session.assign(self.selected_paths(), None), "Backspace", grid_only)
@@ -151,6 +182,7 @@ class MainWindow(QMainWindow):
         self._action(model, "&Train a model…", lambda: self.tabs.setCurrentWidget(self.training_panel), "Ctrl+Shift+N")
         self._action(model, "&Find learning rate", self.training_panel.find_learning_rate, "Ctrl+L")
         self._action(model, "&Classify folder", self.session.classify, "Ctrl+R")
+        self._action(model, "&Predict a test folder…", self.predict_test_folder, "Ctrl+Shift+R")
         self._action(model, "&Retrain on my labels", lambda: self.session.retrain("quick"), "Ctrl+T")
         self._action(model, "&Full retrain (slow)", lambda: self.session.retrain("full"), "Ctrl+Shift+T")
         self._action(model, "Ca&ncel job", self.session.cancel_job, "Esc")
@@ -178,6 +210,8 @@ class MainWindow(QMainWindow):
         s.labels_changed.connect(self.model.update_labels)
         s.predictions_changed.connect(self.model.update_predictions)
         s.classes_changed.connect(self._refresh_classes)
+        for signal in (s.labels_changed, s.predictions_changed, s.classes_changed):
+            signal.connect(lambda *_: self.inspector.refresh())
         s.model_changed.connect(self._refresh_model_label)
         s.job_started.connect(self.job_status.start)
         s.job_progress.connect(self.job_status.update_progress)
@@ -189,6 +223,7 @@ class MainWindow(QMainWindow):
         self.showing.setText(f"  Showing {len(only[1])} photo(s): {only[0]}  " if only else "")
         self.showing_action.setVisible(only is not None)
         self.show_folder_action.setVisible(only is not None)
+        self._inspect_current()
         if self.session.folder is not None:
             self.setWindowTitle(f"{self.session.folder.name} — LakeView {__version__}")
 
@@ -254,6 +289,39 @@ class MainWindow(QMainWindow):
 
     def none_of_these(self) -> None:
         self.session.none_of_these(self.selected_paths())
+
+    def preview(self) -> None:
+        """Space: the current photo large; Left/Right step through the grid, which follows."""
+        row = self.grid.currentIndex().row()
+        if row < 0:
+            return
+        paths = [self.model.path_at(r) for r in range(self.model.rowCount())]
+        dialog = PreviewDialog(paths, row, self, label_text=lambda p: describe_label(self.session.catalog.label_of(p)))
+        dialog.current_changed.connect(lambda i: self.grid.setCurrentIndex(self.model.index(i)))
+        self.session.labels_changed.connect(dialog.refresh)
+        dialog.finished.connect(lambda _: (self.session.labels_changed.disconnect(dialog.refresh), dialog.shutdown()))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.preview_dialog = dialog
+        dialog.open()
+
+    def place_photos(self) -> None:
+        paths = self.selected_paths() or [row.path for row in self.session.rows()]
+        if not paths:
+            self.statusBar().showMessage("Open a folder first", 3_000)
+            return
+        dialog = PlacementDialog(self.session, paths, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def undo_placement(self) -> None:
+        undo_last_placement(self.session, self)
+
+    def predict_test_folder(self) -> None:
+        folder = TestFolderView.ask_folder(self)
+        if folder is not None:
+            self.test_folder_dock.show()
+            self.test_folder_dock.raise_()
+            self.test_folder_view.run(self.session, folder)
 
     def undo(self) -> None:
         if not self.session.undo():
@@ -329,5 +397,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window_state", self.saveState())
         self.session.close()
         wait_for_all()
+        self.inspector.shutdown()
         self.model.shutdown()
         super().closeEvent(event)

@@ -155,3 +155,57 @@ def test_enough_corrections_retrain_in_the_background(qtbot, tmp_path, photos, t
         assert len(session.catalog.models()) == 2
     finally:
         session.close()
+
+
+def test_the_inspector_follows_the_current_photo_and_space_previews_it(qtbot, window, photos, tiny_model):
+    model = open_folder(qtbot, window, photos)
+    window.session.use_model_file(tiny_model)
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.session.classify()
+    window.grid.setFocus()
+    window.grid.setCurrentIndex(model.index(2))
+    assert window.inspector.path() == model.path_at(2)
+    qtbot.waitUntil(lambda: len(window.inspector.prediction_bars()) == 2, timeout=5_000)
+
+    qtbot.keyClick(window.grid, Qt.Key.Key_Space)
+    dialog = window.preview_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    assert dialog.path() == model.path_at(2)
+    qtbot.keyClick(dialog, Qt.Key.Key_Right)
+    assert window.grid.currentIndex().row() == 3 and window.inspector.path() == model.path_at(3)
+    with qtbot.waitSignal(dialog.finished):
+        qtbot.keyClick(dialog, Qt.Key.Key_Space)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+
+    window.grid.selectionModel().select(model.index(3), window.grid.selectionModel().SelectionFlag.ClearAndSelect)
+    qtbot.keyClick(window.grid, Qt.Key.Key_2)
+    assert window.session.class_names()[1] == "red"
+    assert "red" in window.inspector.label_text.text() and "labelled by you" in window.inspector.label_text.text()
+
+
+def test_predict_a_test_folder_fills_the_dock(qtbot, window, photos, tiny_model, monkeypatch):
+    window.session.use_model_file(tiny_model)
+    monkeypatch.setattr(type(window.test_folder_view), "ask_folder", classmethod(lambda cls, parent: photos))
+
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.predict_test_folder()
+
+    assert window.test_folder_dock.isVisible()
+    assert window.test_folder_view.model.rowCount() == 13
+    assert "13 photos" in window.test_folder_view.summary.text()
+
+
+def test_the_copy_or_move_dialog_opens_on_the_selection(qtbot, window, photos):
+    model = open_folder(qtbot, window, photos)
+    window.grid.selectionModel().select(model.index(0), window.grid.selectionModel().SelectionFlag.Select)
+
+    window.place_photos()
+
+    from lakeview.gui.placement_dialog import PlacementDialog
+    dialog = window.findChild(PlacementDialog)
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.table.model().rowCount() == 1
+    dialog.reject()
