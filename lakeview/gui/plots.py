@@ -24,6 +24,7 @@ def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMenuEnabled(False)
     plot.setMinimumSize(220, 160)
+    plot.getAxis("left").enableAutoSIPrefix(False)
     return plot
 
 
@@ -59,7 +60,7 @@ class TrainingCurves(QWidget):
         if self.epochs and self.epochs[-1].phase.startswith("frozen") and not stats.phase.startswith("frozen"):
             self.unfreeze_line = pg.InfiniteLine(len(self.epochs) + 0.5, angle=90, label="unfrozen",
                                                  pen=pg.mkPen("#888888", style=pg.QtCore.Qt.PenStyle.DashLine),
-                                                 labelOpts={"position": 0.9})
+                                                 labelOpts={"position": 0.5})
             self.loss_plot.addItem(self.unfreeze_line)
         self.epochs.append(stats)
         self._redraw()
@@ -71,6 +72,7 @@ class TrainingCurves(QWidget):
         self.valid_loss.setData([i for i, _ in valid], [v for _, v in valid])
         errors = [(i, e.error_rate * 100) for i, e in zip(x, self.epochs) if e.error_rate is not None]
         self.error.setData([i for i, _ in errors], [v for _, v in errors])
+        self.error_plot.setYRange(0, max([v for _, v in errors], default=10) * 1.15 + 0.5)
 
 
 class LRFinderPlot(pg.PlotWidget):
@@ -84,6 +86,7 @@ class LRFinderPlot(pg.PlotWidget):
         self.setLogMode(x=True, y=False)
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setMenuEnabled(False)
+        self.getAxis("left").enableAutoSIPrefix(False)
         self.setMinimumSize(220, 160)
         self.curve = self.plot([], [], pen=pg.mkPen(TRAIN_COLOUR, width=2))
         self.suggestion_line: pg.InfiniteLine | None = None
