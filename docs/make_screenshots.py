@@ -1,14 +1,16 @@
-"""Screenshots for the README, made offscreen from the real window.
+"""Screenshots for the README, made offscreen from the real window, driven as a user would drive it.
 
-    .venv/bin/python docs/make_screenshots.py            # writes docs/main_window.png
+    .venv/bin/python docs/make_screenshots.py          # writes docs/training_panel.png, results.png, main_window.png
+    .venv/bin/python docs/make_screenshots.py --dark   # the same in a dark palette, as *-dark.png
 
-Needs ../shared (hymenoptera photos and the ImageNet MobileNetV2 weights): it trains a head on cached
-features (about a minute on a CPU), opens a folder of validation photos, classifies it, labels a few
-photos by hand, and grabs the window.
+Needs ../shared (hymenoptera photos and the ImageNet MobileNetV2 weights). In the Train tab it runs the
+learning-rate finder, then trains (3 epochs frozen, 1 unfrozen: a few minutes on a CPU); then it opens a
+folder of validation photos, classifies it, labels a few photos by hand and selects one for the inspector.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sys
@@ -19,6 +21,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -27,49 +30,78 @@ DATA = SHARED / "data" / "hymenoptera"
 WEIGHTS = SHARED / "weights" / "mobilenet_v2-imagenet.pth"
 
 
-def train_model(folder: Path) -> Path:
-    from lakeview.core.dataset import LabelledPhotos
-    from lakeview.core.learner import Learner
-    from lakeview.core.transforms import NO_AUGMENTATION
-
-    learner = Learner(LabelledPhotos.from_folder(DATA), arch="mobilenet_v2", weights=WEIGHTS,
-                      augmentation=NO_AUGMENTATION)
-    learner.fit_one_cycle(4, 3e-3)
-    learner.export(folder / "hymenoptera.lvmodel")
-    return folder / "hymenoptera.lvmodel"
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    colours = {
+        QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1e1e1e", QPalette.ColorRole.AlternateBase: "#323232",
+        QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#353535",
+        QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#3d7bd9",
+        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#353535",
+        QPalette.ColorRole.ToolTipText: "#e6e6e6", QPalette.ColorRole.PlaceholderText: "#8c8c8c",
+    }
+    for role, colour in colours.items():
+        palette.setColor(role, QColor(colour))
+    return palette
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dark", action="store_true", help="a dark palette (files end in -dark.png)")
+    args = parser.parse_args()
     if not (DATA.is_dir() and WEIGHTS.is_file()):
         print(f"needs {DATA} and {WEIGHTS}", file=sys.stderr)
         return 2
     warnings.simplefilter("ignore")
     work = Path(tempfile.mkdtemp(prefix="lakeview-shots-"))
     os.environ["LAKEVIEW_CACHE_DIR"] = str(work / "cache")
-    model_file = train_model(work)
     holiday = work / "holiday"
     holiday.mkdir()
     for source in sorted((DATA / "val").rglob("*.jpg"))[::8][:24]:
         shutil.copy(source, holiday / f"{source.parent.name}_{source.name}")
+    suffix = "-dark" if args.dark else ""
 
     from lakeview.gui.main_window import MainWindow
     from lakeview.gui.session import LibrarySession
 
     app = QApplication(sys.argv)
+    app.setStyle("Fusion")
+    if args.dark:
+        app.setPalette(dark_palette())
     session = LibrarySession(work / "library" / "catalog.sqlite")
     window = MainWindow(session, QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
-    window.resize(1280, 800)
+    window.resize(1440, 900)
     window.show()
-    session.use_model_file(model_file)
+    panel = window.training_panel
+
+    def set_up_training() -> None:
+        window.tabs.setCurrentWidget(panel)
+        panel.set_folder(DATA)
+        panel.arch.setCurrentText("mobilenet_v2")
+        panel.use_weights_file(WEIGHTS)
+        panel.frozen_epochs.setValue(3)
+        panel.unfrozen_epochs.setValue(1)
+        panel.find_learning_rate()
+
+    def label_and_select() -> None:
+        window.tabs.setCurrentWidget(window.grid)
+        session.assign([window.model.path_at(0), window.model.path_at(1)], "ants")
+        session.assign([window.model.path_at(14)], "bees")
+        window.grid.setCurrentIndex(window.model.index(5))
+        window.grid.selectionModel().select(window.model.index(6), window.grid.selectionModel().SelectionFlag.Select)
+
     steps = iter([
+        set_up_training,
+        panel.start_training,
+        lambda: window.tabs.setCurrentWidget(panel),
+        lambda: window.grab().save(str(HERE / f"training_panel{suffix}.png")),
+        lambda: window.tabs.setCurrentWidget(window.results),
+        lambda: window.grab().save(str(HERE / f"results{suffix}.png")),
         lambda: window.open_folder(holiday),
-        lambda: session.classify(),
-        lambda: (session.assign([window.model.path_at(0), window.model.path_at(1)], "ants"),
-                 session.assign([window.model.path_at(2)], "bees"),
-                 window.grid.selectionModel().select(window.model.index(5),
-                                                     window.grid.selectionModel().SelectionFlag.Select)),
+        session.classify,
+        label_and_select,
         lambda: None,
-        lambda: (window.grab().save(str(HERE / "main_window.png")), app.quit()),
+        lambda: (window.grab().save(str(HERE / f"main_window{suffix}.png")), app.quit()),
     ])
 
     def advance() -> None:
@@ -83,7 +115,7 @@ def main() -> int:
     app.exec()
     window.close()
     shutil.rmtree(work, ignore_errors=True)
-    print(f"wrote {HERE / 'main_window.png'}")
+    print(f"wrote {', '.join(f'docs/{n}{suffix}.png' for n in ('training_panel', 'results', 'main_window'))}")
     return 0
 
 
