@@ -214,8 +214,10 @@ class TrainingPanel(QWidget):
     def set_folder(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.folder_edit.setText(str(self.folder))
-        self.source.setCurrentText(FOLDER_SOURCE)
-        self.refresh_summary()
+        if self.source.currentText() == FOLDER_SOURCE:
+            self.refresh_summary()
+        else:
+            self.source.setCurrentText(FOLDER_SOURCE)  # which refreshes the summary
 
     def _source_changed(self, text: str) -> None:
         self.folder_row.setEnabled(text == FOLDER_SOURCE)
@@ -260,17 +262,19 @@ class TrainingPanel(QWidget):
             return LabelledPhotos.from_folder(folder, valid_pct=pct, progress=progress, should_stop=should_stop)
 
         def read(data) -> None:
-            self._reader = None
-            self.show_counts(data.classes, data.counts(), [(s.where, s.reason) for s in data.skipped])
+            if self._reader is reader:
+                self._reader = None
+                self.show_counts(data.classes, data.counts(), [(s.where, s.reason) for s in data.skipped])
 
         def failed(message: str) -> None:
-            self._reader = None
-            self.show_counts([], {}, [])
-            self.summary.setText(message.split(": ", 2)[-1])
+            if self._reader is reader:
+                self._reader = None
+                self.show_counts([], {}, [])
+                self.summary.setText(message.split(": ", 2)[-1])
 
         self.summary.setText(f"Reading {folder}…")
-        _, self._reader = start_worker(self, job, "reading labelled folder", on_finished=read, on_failed=failed,
-                                       on_cancelled=lambda: None)
+        _, reader = start_worker(self, job, "reading labelled folder", on_finished=read, on_failed=failed)
+        self._reader = reader
 
     def show_counts(self, classes: list[str], counts: dict[str, dict[str, int]], skipped: list[tuple[str, str]]) -> None:
         self.counts.setRowCount(len(classes))

@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from lakeview.core.jobs import Stopped
+
 RUNNING_THREADS: dict[QThread, "Worker"] = {}
 """Jobs not yet finished, thread to worker. Holding them here keeps both alive whoever started them;
 tests check it is empty when they end."""
@@ -44,7 +46,13 @@ class Worker(QObject):
     def run(self) -> None:
         try:
             result = self.job(self.progress.emit, self._stop.is_set, self.partial.emit)
+        except Stopped:
+            self.cancelled.emit()
+            return
         except Exception as exc:  # every failure of a job reaches the GUI as a message, never a silent thread death
+            if self._stop.is_set():
+                self.cancelled.emit()
+                return
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             self.failed.emit(f"{self.name} failed: {detail}")
             return
