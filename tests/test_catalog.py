@@ -175,3 +175,18 @@ def test_grid_query_by_folder(tmp_path, catalog, photos):
     assert [r.path for r in catalog.query(folder=folder)] == sorted(photos + [inner])
     assert [r.path for r in catalog.query(folder=folder, recursive=False)] == photos
     assert catalog.query_ids(folder=tmp_path / "photos-other") == [catalog.photo_id(outside)]
+
+
+def test_moves_made_by_lakeview_take_their_rows_along(tmp_path, catalog, photos):
+    catalog.set_labels(photos[:1], "louise")
+    catalog.store_predictions("v1", [(photos[0], [("louise", 0.9)])])
+    moved = tmp_path / "sorted" / "louise" / photos[0].name
+    moved.parent.mkdir(parents=True)
+    photos[0].rename(moved)
+    taken = photos[1]
+
+    assert catalog.record_moves([(photos[0], moved), (photos[2], taken)]) == 1
+
+    assert catalog.label_of(moved).label == "louise" and catalog.prediction_of(moved) == ("v1", [("louise", 0.9)])
+    assert catalog.photo_id(photos[0]) is None
+    assert catalog.photo_id(photos[2]) is not None, "a path the catalog already knows is not taken over"

@@ -45,3 +45,19 @@ def test_the_catalog_from_the_command_line(colour_folders, tmp_path, capsys):
     assert rows[0]["name"].startswith(("train/", "valid/"))
     assert main([*catalog, "export", "--into", str(tmp_path / "tree"), "--dry-run"]) == 0
     assert not (tmp_path / "tree").exists()
+
+
+def test_export_move_keeps_the_labels_with_the_moved_photos(colour_folders, tmp_path):
+    catalog_path = tmp_path / "lib" / "catalog.sqlite"
+    catalog = ["catalog", "--catalog", str(catalog_path)]
+    photo = colour_folders / "valid" / "red" / "red_0.jpg"
+    assert main([*catalog, "import", str(colour_folders)]) == 0
+    assert main([*catalog, "label", str(photo), "--as", "blue"]) == 0
+
+    assert main([*catalog, "export", "--into", str(tmp_path / "tree"), "--move"]) == 0
+
+    with Catalog(catalog_path) as cat:
+        moved = tmp_path / "tree" / "blue" / "red_0.jpg"
+        assert moved.exists() and not photo.exists()
+        assert cat.label_of(moved).label == "blue" and cat.label_of(moved).source == "user"
+        assert cat.photo_count() == 32 and not [r for r in cat.query() if r.missing]

@@ -198,7 +198,7 @@ def run_export(args: argparse.Namespace) -> int:
     say(f"{mode}: {len(report.done)} done; undo with: lakeview undo {journal}")
     if mode == "move" and report.done:
         with _open(args) as catalog:
-            catalog.add_photos([item.destination for item in report.done])
+            catalog.record_moves([(item.source, item.destination) for item in report.done])
     list_skipped([(str(item.source), reason) for item, reason in report.failed])
     if report.stopped:
         return EXIT_INTERRUPTED

@@ -32,6 +32,8 @@ class PlacementReport:
 @dataclass
 class UndoReport:
     restored: list[Path] = field(default_factory=list)
+    moved_back: list[tuple[Path, Path]] = field(default_factory=list)
+    """(where it was placed, where it is again) for each photo a move put back."""
     problems: list[tuple[Path, str]] = field(default_factory=list)
 
 
@@ -110,6 +112,8 @@ def undo_journal(journal: Path, progress: ProgressFn = no_progress) -> UndoRepor
             report.problems.append((destination, problem))
         else:
             report.restored.append(source if mode == "move" else destination)
+            if mode == "move":
+                report.moved_back.append((destination, source))
         progress(n, len(files))
     for folder in reversed(folders):
         try:

@@ -135,13 +135,6 @@ def new_journal(into: Path) -> Path:
     return journal
 
 
-def _follow(catalog: Catalog, arrived: list[Path]) -> None:
-    """Photos moved on disk: flag the ones gone, then the new paths take over their rows (by fingerprint)."""
-    catalog.rescan(folders=[])
-    if arrived:
-        catalog.add_photos(arrived)
-
-
 # --- jobs --------------------------------------------------------------------------------------------------------
 def show_problems(parent: QWidget | None, title: str, text: str, problems: list[tuple[Path, str]]) -> None:
     """A warning listing the files that could not be handled, and why (tests replace this)."""
@@ -173,7 +166,7 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
             _remember(library, previous)
         if mode == "move" and report.done:
             with Catalog(catalog_path) as catalog:
-                _follow(catalog, [item.destination for item in report.done])
+                catalog.record_moves([(item.source, item.destination) for item in report.done])
         return report
 
     def ended(report: PlacementReport | None) -> str:
@@ -211,7 +204,7 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
             raise
         _remember(library, None)
         with Catalog(catalog_path) as catalog:
-            _follow(catalog, report.restored if last.mode == "move" else [])
+            catalog.record_moves(report.moved_back)
         return report
 
     def ended(report: UndoReport | None) -> str:

@@ -137,6 +137,18 @@ class PhotoRecords:
         report.missing = [p for p in report.missing if p not in {old for old, _ in added.reattached}]
         return report
 
+    def record_moves(self, moves: Iterable[tuple[Path | str, Path | str]]) -> int:
+        """Photos LakeView itself moved (old path, new path): each row, with its labels, predictions and history,
+        follows its photo. A new path the catalog already knows is left alone. Returns the rows moved."""
+        moved = 0
+        with self._transaction() as db:
+            for old, new in moves:
+                old, new = str(Path(old).absolute()), str(Path(new).absolute())
+                moved += db.execute(
+                    "UPDATE photos SET path = ?, missing = 0 WHERE path = ? AND NOT EXISTS "
+                    "(SELECT 1 FROM photos WHERE path = ?)", (new, old, new)).rowcount
+        return moved
+
     def photo_id(self, path: Path | str) -> int | None:
         row = self._db.execute("SELECT id FROM photos WHERE path = ?", (str(Path(path).absolute()),)).fetchone()
         return row["id"] if row else None
