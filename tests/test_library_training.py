@@ -7,7 +7,9 @@ import pytest
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.dataset import DatasetError
+from lakeview.core.library_data import library_dataset
 from lakeview.core.library_training import (DataReady, LabelledFolder, NeedsWeights, TrainedVersion, WeightsProgress,
+                                            evaluate_active,
                                             find_lr_in_library, train_in_library)
 from lakeview.core.training import EpochReport
 from lakeview.core.training_plan import TrainingPlan
@@ -72,3 +74,18 @@ def test_offline_weights_come_back_as_a_choice_for_the_user(colour_folders, tmp_
 def test_the_lr_finder_on_a_labelled_folder(colour_folders, tmp_path):
     result = find_lr_in_library(tmp_path / "catalog.sqlite", LabelledFolder(colour_folders), PLAN, iterations=30)
     assert len(result.lrs) == len(result.losses) > 5
+
+
+def test_the_active_model_is_measured_on_the_held_out_labelled_photos(colour_folders, tmp_path):
+    catalog_path = tmp_path / "catalog.sqlite"
+    assert evaluate_active(catalog_path) is None
+    trained = train_in_library(catalog_path, LabelledFolder(colour_folders), PLAN)
+
+    version, interpretation = evaluate_active(catalog_path)
+
+    assert version == trained.version_id
+    with Catalog(catalog_path) as catalog:
+        held_out = library_dataset(catalog)[0].valid
+    assert sorted(interpretation.paths) == sorted(p.path for p in held_out)
+    assert sum(map(sum, interpretation.confusion_matrix())) == len(held_out)
+    assert abs(interpretation.probs.sum(1) - 1).max() < 1e-4

@@ -137,5 +137,38 @@ def find_lr_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, u
     return None if result.stopped else result
 
 
+
+def evaluate_active(catalog_path: Path, progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop
+                    ) -> tuple[str, Interpretation] | None:
+    """How the library's active model does on the held-out share of the labelled photos (the photos retraining
+    never learns from): (version id, interpretation), or None without a model or held-out photos."""
+    import torch
+
+    from lakeview.core.inference import Prediction, classify_files
+    from lakeview.core.model_file import load_model
+
+    with Catalog(catalog_path) as catalog:
+        active = catalog.active_model()
+        data, _ = library_dataset(catalog)
+    if active is None or not data.valid:
+        return None
+    model = load_model(active.file)
+    index = {name: i for i, name in enumerate(model.classes)}
+    paths, probs, targets = [], [], []
+    photos = [p for p in data.valid if p.label in index]
+    for photo, result in zip(photos, classify_files(model, [p.path for p in photos], top_k=len(model.classes),
+                                                     total=len(photos), progress=progress, should_stop=should_stop)):
+        if isinstance(result, Prediction):
+            row = torch.zeros(len(model.classes))
+            for name, probability in result.top:
+                row[index[name]] = probability
+            paths.append(photo.path)
+            probs.append(row)
+            targets.append(index[photo.label])
+    if should_stop() or not paths:
+        return None
+    return active.id, Interpretation.from_predictions(model.classes, paths, torch.stack(probs), torch.tensor(targets))
+
+
 __all__ = ["DataReady", "EpochReport", "LabelledFolder", "NeedsWeights", "Source", "TrainedVersion",
-           "WeightsProgress", "find_lr_in_library", "load_training_data", "train_in_library"]
+           "WeightsProgress", "evaluate_active", "find_lr_in_library", "load_training_data", "train_in_library"]

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPalette, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QListView, QListWidget,
-                               QListWidgetItem, QMenu, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListView, QListWidget,
+                               QListWidgetItem, QMenu, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.gui.grid.thumbnails import ThumbnailLoader
@@ -29,14 +30,20 @@ class InterpretationView(QWidget):
     """(what they are, [paths]): a confusion-matrix cell, a most-confused pair, or one top-loss photo."""
     relabel_requested = Signal(object, str)
     """(path, label) chosen from a top-loss tile's menu; label may be NONE_OF_THESE."""
+    evaluate_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None, thumbnails: ThumbnailLoader | None = None) -> None:
         super().__init__(parent)
         self.interpretation: Interpretation | None = None
         self.thumbnails = thumbnails or ThumbnailLoader(self)
         self.thumbnails.ready.connect(self._thumbnail_ready)
-        self.headline = QLabel("Train a model (the Train tab) to see how it does on the validation photos.")
+        self.headline = QLabel("Train a model (the Train tab) to see how it does on the validation photos, or "
+                               "measure the active model on your held-out labelled photos.")
         self.headline.setWordWrap(True)
+        self.evaluate_button = QPushButton("Measure the active model")
+        self.evaluate_button.setToolTip("Classify the fifth of your labelled photos that retraining never learns "
+                                        "from, and compare")
+        self.evaluate_button.clicked.connect(self.evaluate_requested)
         self.matrix = QTableWidget()
         self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.matrix.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -71,8 +78,11 @@ class InterpretationView(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
+        top = QHBoxLayout()
+        top.addWidget(self.headline, 1)
+        top.addWidget(self.evaluate_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.headline)
+        layout.addLayout(top)
         layout.addWidget(splitter, 1)
 
     def set_classes(self, classes: list[str]) -> None:

@@ -48,6 +48,7 @@ class MainWindow(QMainWindow):
         self.results = InterpretationView(thumbnails=self.model.loader)
         self.results.photos_chosen.connect(self.show_photos)
         self.results.relabel_requested.connect(lambda path, label: self.session.assign([path], label))
+        self.results.evaluate_requested.connect(self.evaluate_active)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.grid, "Photos")
@@ -248,6 +249,24 @@ class MainWindow(QMainWindow):
     def _trained(self, result) -> None:
         self.results.show_interpretation(result.interpretation, f"Model {result.version_id[:8]}:")
         self.tabs.setCurrentWidget(self.results)
+
+    def evaluate_active(self) -> None:
+        catalog_path = self.session.catalog.path
+
+        def job(progress, should_stop, emit_partial):
+            from lakeview.core.library_training import evaluate_active
+
+            return evaluate_active(catalog_path, progress, should_stop)
+
+        def measured(result) -> str:
+            if result is None:
+                return "no active model, or no held-out labelled photos to measure it on"
+            version, interpretation = result
+            self.results.show_interpretation(interpretation, f"Model {version[:8]} on held-out labelled photos:")
+            self.tabs.setCurrentWidget(self.results)
+            return f"{interpretation.error_rate:.1%} error on {len(interpretation.paths)} held-out photos"
+
+        self.session.start_job("Measuring the model", job, measured)
 
     def show_photos(self, description: str, paths: list) -> None:
         """Show chosen photos (a confusion-matrix cell) in the grid, whatever folder they are in."""

@@ -161,3 +161,17 @@ def test_offline_weights_offer_a_file_or_scratch(qtbot, window, colour_folders, 
         qtbot.mouseClick(panel.scratch_button, Qt.MouseButton.LeftButton)
     assert ended.args[1].startswith("new model")
     assert panel.weights.currentText() == NO_WEIGHTS
+
+
+def test_the_active_model_can_be_measured_again_later(qtbot, window, colour_folders):
+    tiny_settings(window.training_panel, colour_folders)
+    run_job(qtbot, window, window.training_panel.start_training)
+    window.results.show_interpretation(None)
+    window.tabs.setCurrentWidget(window.grid)
+
+    name, message = run_job(qtbot, window, lambda: qtbot.mouseClick(window.results.evaluate_button,
+                                                                    Qt.MouseButton.LeftButton))
+
+    assert name == "Measuring the model" and "held-out photos" in message
+    assert window.tabs.currentWidget() is window.results
+    assert window.results.matrix.rowCount() == 2
