@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListView, QListWidget,
                                QListWidgetItem, QMenu, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
@@ -204,6 +204,12 @@ class InterpretationView(QWidget):
         menu = self.tile_menu(item)
         menu.aboutToHide.connect(menu.deleteLater)
         menu.popup(self.gallery.viewport().mapToGlobal(where))
+
+    def changeEvent(self, event: QEvent) -> None:
+        """The heat map's colours come from the palette: repaint them when the system switches light/dark."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.interpretation is not None:
+            self._fill_matrix(self.interpretation)
 
     def shutdown(self) -> None:
         self.thumbnails.shutdown()

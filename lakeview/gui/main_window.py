@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QDir, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QLineEdit, QListWidget, QMainWindow,
-                               QMessageBox, QPushButton, QTabWidget, QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFileSystemModel, QLabel, QLineEdit, QListWidget,
+                               QMainWindow, QMessageBox, QPushButton, QTabWidget, QToolBar, QTreeView, QVBoxLayout,
+                               QWidget)
 
 from lakeview import __version__
+from lakeview.core.catalog import CatalogError
 from lakeview.gui.classes_panel import ClassesPanel
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
@@ -77,18 +79,43 @@ class MainWindow(QMainWindow):
         self.recent = QListWidget()
         self.recent.setToolTip("Recent folders: double-click to open")
         self.recent.itemActivated.connect(lambda item: self.open_folder(Path(item.text())))
+        self.folders = QFileSystemModel(self)
+        self.folders.setFilter(QDir.Filter.AllDirs | QDir.Filter.NoDotAndDotDot)
+        self.folders.setRootPath(QDir.rootPath())
+        self.folder_tree = QTreeView()
+        self.folder_tree.setModel(self.folders)
+        for column in range(1, self.folders.columnCount()):
+            self.folder_tree.hideColumn(column)
+        self.folder_tree.setHeaderHidden(True)
+        self.folder_tree.setToolTip("Double-click a folder to open it")
+        self.folder_tree.activated.connect(lambda index: self.open_folder(Path(self.folders.filePath(index))))
+        self._reveal_folder(Path.home())
         layout.addWidget(open_button)
         layout.addWidget(QLabel("Recent folders"))
-        layout.addWidget(self.recent)
+        layout.addWidget(self.recent, 1)
+        layout.addWidget(QLabel("Folders"))
+        layout.addWidget(self.folder_tree, 3)
         dock = QDockWidget("Library", self)
         dock.setObjectName("library")
         dock.setWidget(panel)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self._fill_recent()
 
+    def _reveal_folder(self, folder: Path) -> None:
+        index = self.folders.index(str(folder))
+        if index.isValid():
+            self.folder_tree.setCurrentIndex(index)
+            self.folder_tree.scrollTo(index)
+
     def _build_classes_dock(self) -> None:
         self.classes_panel = ClassesPanel()
-        self.classes_panel.add_requested.connect(self._add_class)
+        self.classes_panel.add_requested.connect(lambda name: self._change_classes("Add class", self.session.add_class, name))
+        self.classes_panel.rename_requested.connect(
+            lambda old, new: self._change_classes("Rename class", self.session.rename_class, old, new))
+        self.classes_panel.colour_requested.connect(
+            lambda name, colour: self._change_classes("Class colour", self.session.set_class_colour, name, colour))
+        self.classes_panel.remove_requested.connect(
+            lambda name: self._change_classes("Remove class", self.session.remove_class, name))
         self.classes_panel.assign_requested.connect(self.assign_number)
         dock = QDockWidget("Classes", self)
         dock.setObjectName("classes")
@@ -350,11 +377,17 @@ class MainWindow(QMainWindow):
         if not self.session.redo():
             self.statusBar().showMessage("Nothing to redo", 3_000)
 
-    def _add_class(self, name: str) -> None:
+    def _change_classes(self, title: str, change, *args) -> None:
         try:
-            self.session.add_class(name)
-        except Exception as exc:  # CatalogError: a duplicate or empty name
-            QMessageBox.warning(self, "Add class", str(exc))
+            change(*args)
+        except CatalogError as exc:  # a duplicate or empty name, a class still in use
+            self.show_warning(title, str(exc))
+
+    def show_warning(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.last_warning = box
+        box.open()
 
     @classmethod
     def ask_folder(cls, parent: QWidget) -> Path | None:
@@ -375,6 +408,7 @@ class MainWindow(QMainWindow):
     def open_folder(self, folder: Path) -> None:
         self.session.open_folder(folder)
         self._remember_folder(folder)
+        self._reveal_folder(Path(folder).absolute())
 
     def choose_model(self) -> None:
         path = self.ask_model_file(self)

@@ -130,6 +130,21 @@ class LibrarySession(QObject):
         self.catalog.add_class(name)
         self.classes_changed.emit()
 
+    def rename_class(self, old: str, new: str) -> None:
+        """The labels and predictions follow (they refer to the class, not its name)."""
+        self.catalog.rename_class(old, new)
+        self.classes_changed.emit()
+        self.rows_changed.emit()
+
+    def set_class_colour(self, name: str, colour: str) -> None:
+        self.catalog.set_class_colour(name, colour)
+        self.classes_changed.emit()
+
+    def remove_class(self, name: str) -> None:
+        self.catalog.remove_class(name)
+        self.classes_changed.emit()
+        self.rows_changed.emit()
+
     # --- jobs ---------------------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:

@@ -209,3 +209,38 @@ def test_the_copy_or_move_dialog_opens_on_the_selection(qtbot, window, photos):
     qtbot.waitUntil(dialog.isVisible)
     assert dialog.table.model().rowCount() == 1
     dialog.reject()
+
+
+def test_classes_are_renamed_recoloured_and_removed_from_their_menu(qtbot, window, photos, monkeypatch):
+    from lakeview.gui.classes_panel import ClassesPanel
+
+    model = open_folder(qtbot, window, photos)
+    for name in ("louise", "moraine"):
+        window.session.add_class(name)
+    window.session.assign([model.path_at(0)], "louise")
+    panel = window.classes_panel
+    monkeypatch.setattr(ClassesPanel, "ask_name", classmethod(lambda cls, parent, old: "Lake Louise"))
+    monkeypatch.setattr(ClassesPanel, "ask_colour", classmethod(lambda cls, parent, colour: "#123456"))
+
+    def choose(row: int, text: str) -> None:
+        [action] = [a for a in panel.class_menu(panel.list.item(row)).actions() if a.text() == text]
+        action.trigger()
+
+    choose(0, "Rename…")
+    assert window.session.class_names() == ["Lake Louise", "moraine"]
+    assert model.data(model.index(0), Role.LabelRole) == "Lake Louise"
+    choose(1, "Change colour…")
+    assert window.session.class_colours()["moraine"] == "#123456"
+    choose(0, "Remove")
+    assert "relabel them" in window.last_warning.text() and window.session.class_names()[0] == "Lake Louise"
+    window.last_warning.close()
+    choose(1, "Remove")
+    assert window.session.class_names() == ["Lake Louise"]
+
+
+def test_the_folder_tree_opens_a_folder(qtbot, window, photos):
+    index = window.folders.index(str(photos))
+    qtbot.waitUntil(lambda: window.folders.index(str(photos)).isValid(), timeout=5_000)
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.folder_tree.activated.emit(window.folders.index(str(photos)))
+    assert window.model.rowCount() == 13 and index.isValid()

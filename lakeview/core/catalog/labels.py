@@ -61,6 +61,11 @@ class LabelRecords:
             if db.execute("UPDATE classes SET name = ? WHERE name = ?", (new, old)).rowcount == 0:
                 raise self._error(f"no class named '{old}'")
 
+    def set_class_colour(self, name: str, colour: str) -> None:
+        with self._transaction() as db:
+            if db.execute("UPDATE classes SET colour = ? WHERE name = ?", (colour, name)).rowcount == 0:
+                raise self._error(f"no class named '{name}'")
+
     def remove_class(self, name: str) -> None:
         """Only a class no photo is labelled with can go; its stale predictions go with it."""
         with self._transaction() as db:
