@@ -175,3 +175,32 @@ def test_the_active_model_can_be_measured_again_later(qtbot, window, colour_fold
     assert name == "Measuring the model" and "held-out photos" in message
     assert window.tabs.currentWidget() is window.results
     assert window.results.matrix.rowCount() == 2
+
+
+def test_the_imagenet_download_shows_its_progress(qtbot, window, colour_folders, monkeypatch):
+    from conftest import TINY
+
+    seen = []
+
+    def download(arch, progress, should_stop):
+        for done in (0, 40_000_000, 83_000_000):
+            progress(done, 83_000_000)
+        return TINY.build().state_dict()
+
+    monkeypatch.setattr("lakeview.core.network.imagenet_state_dict", download)
+    panel = window.training_panel
+    tiny_settings(panel, colour_folders)
+    panel.weights.setCurrentText(IMAGENET_WEIGHTS)
+    original = panel._show_download
+
+    def spy(done, total):
+        original(done, total)
+        if panel.download_dialog is not None:
+            seen.append((panel.download_dialog.value(), panel.download_dialog.maximum(), panel.download_dialog.labelText()))
+
+    monkeypatch.setattr(panel, "_show_download", spy)
+    name, message = run_job(qtbot, window, panel.start_training)
+
+    assert message.startswith("new model")
+    assert seen[0][:2] == (0, 83_000_000) and "40.0 of 83.0 MB" in seen[1][2]
+    assert panel.download_dialog is None
