@@ -313,36 +313,31 @@ class TrainingPanel(QWidget):
         return True
 
     def start_training(self) -> None:
-        if not self._check_ready():
-            return
         from lakeview.core.library_training import train_in_library
 
-        catalog_path, source, plan = self.session.catalog.path, self.data_source(), self.plan()
-        self._last_action = self.start_training
-
-        def job(progress, should_stop, emit_partial):
-            return train_in_library(catalog_path, source, plan, progress, should_stop, emit_partial)
-
         self.curves.clear()
-        self._total_epochs = plan.total_epochs
-        if self.session.start_job("Training", job, self._training_finished, self._event):
-            self._set_running(True)
-            self.status.setText(f"Preparing {plan.arch} ({plan.weights} weights)…")
+        self._run("Training", train_in_library, self.start_training, self._training_finished,
+                  lambda plan: f"Preparing {plan.arch} ({plan.weights} weights)…")
 
     def find_learning_rate(self) -> None:
-        if not self._check_ready():
-            return
         from lakeview.core.library_training import find_lr_in_library
 
+        self._run("Finding learning rate", find_lr_in_library, self.find_learning_rate, self._lr_found,
+                  lambda plan: "Sweeping the learning rate from 1e-7 upwards until the loss diverges…")
+
+    def _run(self, name: str, work, action, finished, preparing) -> None:
+        """`work(catalog_path, source, plan, progress=, should_stop=, events=)` as the library's job."""
+        if not self._check_ready():
+            return
         catalog_path, source, plan = self.session.catalog.path, self.data_source(), self.plan()
-        self._last_action = self.find_learning_rate
+        self._last_action = action
 
         def job(progress, should_stop, emit_partial):
-            return find_lr_in_library(catalog_path, source, plan, False, progress, should_stop, emit_partial)
+            return work(catalog_path, source, plan, progress=progress, should_stop=should_stop, events=emit_partial)
 
-        if self.session.start_job("Finding learning rate", job, self._lr_found, self._event):
+        if self.session.start_job(name, job, finished, self._event):
             self._set_running(True)
-            self.status.setText("Sweeping the learning rate from 1e-7 upwards until the loss diverges…")
+            self.status.setText(preparing(plan))
 
     def _event(self, event: object) -> None:
         from lakeview.core.library_training import DataReady, EpochReport, WeightsProgress
