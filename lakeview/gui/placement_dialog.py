@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QDialog, QDialogButtonBox,
                                QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -24,6 +24,7 @@ from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.placement import (JournalError, Mode, PlacementReport, PlannedFile, UndoReport, apply_placement,
                                      plan_placement, safe_folder_name, undo_journal)
 from lakeview.gui.session import LibrarySession
+from lakeview.gui.table_model import ListTableModel
 
 PLACEMENTS = "placements"
 LAST = "last.json"
@@ -224,7 +225,7 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
 
 
 # --- the dialog ----------------------------------------------------------------------------------------------------
-class PreviewModel(QAbstractTableModel):
+class PreviewModel(ListTableModel):
     HEADERS = ("Photo", "Goes by", "Destination")
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -236,17 +237,6 @@ class PreviewModel(QAbstractTableModel):
         self.beginResetModel()
         self.rows, self.into = rows, into
         self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QLabel, QTableView, QVBoxLayout,
                                QWidget)
 
 from lakeview.core.actual_label import actual_label
 from lakeview.gui.session import LibrarySession
+from lakeview.gui.table_model import ListTableModel
 
 BATCH = 32
 UNKNOWN = "?"
@@ -50,45 +51,33 @@ def summary(results: list[TestResult]) -> str:
     return text + (f"; {unreadable} unreadable" if unreadable else "")
 
 
-class TestResultsModel(QAbstractTableModel):
+class TestResultsModel(ListTableModel):
     __test__ = False
     HEADERS = ("File", "Actual", "Predicted", "Confidence", "")
+    HEADER_TIPS = {4: "✓ right, ✗ wrong; no mark when the path names no class"}
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.results: list[TestResult] = []
+        self.rows: list[TestResult] = []
         self.folder: Path | None = None
 
     def clear(self, folder: Path | None = None) -> None:
         self.beginResetModel()
-        self.results, self.folder = [], folder
+        self.rows, self.folder = [], folder
         self.endResetModel()
 
     def append(self, results: list[TestResult]) -> None:
         if not results:
             return
-        first = len(self.results)
+        first = len(self.rows)
         self.beginInsertRows(QModelIndex(), first, first + len(results) - 1)
-        self.results.extend(results)
+        self.rows.extend(results)
         self.endInsertRows()
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.results)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole and section == 4:
-            return "✓ right, ✗ wrong; no mark when the path names no class"
-        return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        result, column = self.results[index.row()], index.column()
+        result, column = self.rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(result, column)
         if role == _SORT:
@@ -178,7 +167,7 @@ class TestFolderView(QWidget):
 
     @property
     def results(self) -> list[TestResult]:
-        return list(self.model.results)
+        return list(self.model.rows)
 
     def run(self, session: LibrarySession, folder: Path) -> bool:
         """Classify every image under `folder` with the session's active model. False when there is no model,
@@ -215,15 +204,15 @@ class TestFolderView(QWidget):
 
         def arrived(batch: list[TestResult]) -> None:
             self.model.append(batch)
-            self.summary.setText(f"Predicting… {summary(self.model.results)}")
+            self.summary.setText(f"Predicting… {summary(self.model.rows)}")
 
         def finished(count: int) -> str:
-            text = summary(self.model.results) if self.model.results else f"No photos in {folder}"
+            text = summary(self.model.rows) if self.model.rows else f"No photos in {folder}"
             self.summary.setText(text)
             return text
 
         def stopped() -> None:
-            self.summary.setText(f"Stopped: {summary(self.model.results)}")
+            self.summary.setText(f"Stopped: {summary(self.model.rows)}")
 
         def failed(message: str) -> None:
             self.summary.setText(message)
