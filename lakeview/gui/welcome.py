@@ -1,0 +1,305 @@
+"""The first-run welcome: the three steps, and getting the ImageNet weights training starts from.
+
+The steps' buttons only emit signals (the main window does the work). The weights are downloaded once into
+the cache (the same file `lakeview train --weights imagenet` uses), in a worker with progress and Cancel, or
+copied there from a file the user already has. torch is imported only inside those workers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QFont, QPixmap
+from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+
+from lakeview.core.paths import cache_dir
+from lakeview.gui.worker import Worker, start_worker
+
+SHOW_KEY = "welcome/show_at_start"
+ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "lakeview-64.png"
+STEPS = (
+    ("Open your photos", "A folder of holiday photos, or several. LakeView never changes them.", "Open photos…"),
+    ("Label a few per class", "Select photos and press 1–9 to give them a class: a handful per class is enough "
+                              "to start. Already sorted into class folders? Import them.", "Import a labelled folder…"),
+    ("Train", "LakeView adapts a network that already knows ImageNet's photos to your classes, then sorts the "
+              "rest. A minute or two on a GPU, a few on a CPU.", "Train…"),
+)
+
+
+def should_show_welcome(settings: QSettings) -> bool:
+    """True until the user ticks "Don't show this again"."""
+    return bool(settings.value(SHOW_KEY, True, bool))
+
+
+def for_the_window(message: str) -> str:
+    """A core message without its advice for the command line (--weights, --arch)."""
+    for cli_advice in (" Instead, use a copy", " Pick the matching --arch"):
+        message = message.split(cli_advice)[0]
+    return message.strip()
+
+
+def _weights_info(arch_name: str) -> tuple[str, float | None, bool]:
+    """(file name, size in MB, already in the cache). Runs in a worker: torchvision knows the file."""
+    from lakeview.core.architectures import get_architecture
+    from lakeview.core.weights import imagenet_file_info
+
+    _, name, size_mb = imagenet_file_info(get_architecture(arch_name))
+    return name, size_mb, (cache_dir() / "weights" / name).is_file()
+
+
+def _download(arch_name: str, progress, should_stop) -> tuple[bool, str] | None:
+    """(True, path) or (False, why); None when cancelled. Runs in a worker."""
+    from lakeview.core.architectures import get_architecture
+    from lakeview.core.jobs import Stopped
+    from lakeview.core.weights import WeightsUnavailable, imagenet_file_info, imagenet_state_dict
+
+    architecture = get_architecture(arch_name)
+    try:
+        imagenet_state_dict(architecture, progress, should_stop)  # downloads, verifies, and loads it once
+    except Stopped:
+        return None
+    except WeightsUnavailable as exc:
+        return False, str(exc)
+    return True, str(cache_dir() / "weights" / imagenet_file_info(architecture)[1])
+
+
+def _adopt_file(arch_name: str, source: Path, name: str) -> tuple[bool, str]:
+    """Check `source` holds weights for the architecture, then copy it into the cache as `name`. In a worker."""
+    import shutil
+
+    from lakeview.core.architectures import get_architecture
+    from lakeview.core.atomic import atomic_writer
+    from lakeview.core.weights import WeightsUnavailable, load_into, load_state_dict_file
+
+    architecture = get_architecture(arch_name)
+    try:
+        load_into(architecture.build(), load_state_dict_file(source), source.name, architecture.name)
+    except WeightsUnavailable as exc:
+        return False, str(exc)
+    target = cache_dir() / "weights" / name
+    with open(source, "rb") as data, atomic_writer(target) as out:
+        shutil.copyfileobj(data, out, 1 << 20)
+    return True, str(target)
+
+
+class WelcomeDialog(QDialog):
+    open_photos_requested = Signal()
+    import_labelled_requested = Signal()
+    train_requested = Signal()
+    weights_ready = Signal(str)
+    """The path of the ImageNet weights in the cache, once downloaded or copied there."""
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None, arch: str = "resnet34") -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.arch = arch
+        self.file_name: str | None = None
+        self.size_mb: float | None = None
+        self._job: Worker | None = None
+        self.setWindowTitle("Welcome to LakeView")
+        layout = QVBoxLayout(self)
+        layout.setSpacing(14)
+        layout.addLayout(self._header())
+        layout.addLayout(self._steps())
+        layout.addWidget(self._weights_box())
+        layout.addStretch(1)
+        layout.addLayout(self._footer())
+        self._set_state("checking")
+        self.resize(640, self.sizeHint().height())
+        start_worker(self, lambda progress, stop, partial: _weights_info(self.arch), "weights check",
+                     on_finished=self._info_arrived, on_failed=self._info_failed)
+
+    # --- layout -------------------------------------------------------------------------------------------
+    def _header(self) -> QHBoxLayout:
+        icon = QLabel()
+        icon.setPixmap(QPixmap(str(ICON)))
+        title = QLabel("Welcome to LakeView")
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setWeight(QFont.Weight.Bold)
+        title.setFont(font)
+        subtitle = QLabel("Teach your computer to recognise the places in your own photos, in three steps.")
+        subtitle.setWordWrap(True)
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        text.addWidget(title)
+        text.addWidget(subtitle)
+        row = QHBoxLayout()
+        row.setSpacing(14)
+        row.addWidget(icon, 0, Qt.AlignmentFlag.AlignVCenter)
+        row.addLayout(text, 1)
+        return row
+
+    def _steps(self) -> QGridLayout:
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(10)
+        signals = (self.open_photos_requested, self.import_labelled_requested, self.train_requested)
+        self.step_buttons: list[QPushButton] = []
+        for row, ((title, text, action), signal) in enumerate(zip(STEPS, signals)):
+            number = QLabel(str(row + 1))
+            number.setFixedSize(28, 28)
+            number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            number.setStyleSheet("background: #2466a8; color: white; border-radius: 14px; font-weight: bold;")
+            words = QLabel(f"<b>{title}</b><br>{text}")
+            words.setWordWrap(True)
+            button = QPushButton(action)
+            button.clicked.connect(lambda checked=False, s=signal: self._step_chosen(s))
+            self.step_buttons.append(button)
+            grid.addWidget(number, row, 0, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(words, row, 1)
+            grid.addWidget(button, row, 2, Qt.AlignmentFlag.AlignVCenter)
+        grid.setColumnStretch(1, 1)
+        return grid
+
+    def _weights_box(self) -> QFrame:
+        box = QFrame()
+        box.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QVBoxLayout(box)
+        heading = QLabel("<b>Starting weights</b>")
+        self.weights_label = QLabel()
+        self.weights_label.setWordWrap(True)
+        self.weights_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.download_button = QPushButton("Download")
+        self.download_button.clicked.connect(self.download)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_job)
+        self.file_button = QPushButton("Use a weights file…")
+        self.file_button.clicked.connect(self.choose_file)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.download_button)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.file_button)
+        buttons.addStretch(1)
+        layout.addWidget(heading)
+        layout.addWidget(self.weights_label)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
+        return box
+
+    def _footer(self) -> QHBoxLayout:
+        self.dont_show = QCheckBox("Don't show this again")
+        self.dont_show.setChecked(not should_show_welcome(self.settings))
+        self.dont_show.toggled.connect(lambda checked: self.settings.setValue(SHOW_KEY, not checked))
+        close = QPushButton("Close")
+        close.clicked.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(self.dont_show)
+        row.addStretch(1)
+        row.addWidget(close)
+        return row
+
+    # --- states -------------------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def _set_state(self, state: str, message: str = "") -> None:
+        """checking, missing, downloading, copying, ready or failed (with `message`)."""
+        self.state = state
+        size = f" ({self.size_mb:.0f} MB)" if self.size_mb else ""
+        network = self.arch.replace("resnet", "ResNet")
+        texts = {
+            "checking": "Looking for the ImageNet starting weights…",
+            "missing": f"Training starts from {network}'s ImageNet weights: a one-time download{size}. "
+                       "Get them now, while you label, or use a copy you already have.",
+            "downloading": f"Downloading {network}'s ImageNet weights{size}…",
+            "copying": "Checking the weights file…",
+            "ready": f"✓ {network}'s ImageNet weights are ready: training can start any time.",
+            "failed": message,
+        }
+        self.weights_label.setText(texts[state])
+        self.weights_label.setStyleSheet("color: #b00020;" if state == "failed" else "")
+        self.progress.setVisible(state == "downloading")
+        self.cancel_button.setVisible(state == "downloading")
+        self.download_button.setVisible(state in ("missing", "failed"))
+        self.download_button.setText(("Try again" if state == "failed" else "Download") + size)
+        self.file_button.setVisible(state in ("missing", "failed"))
+        self.download_button.setEnabled(self.file_name is not None)
+        self.file_button.setEnabled(self.file_name is not None)
+
+    def _info_arrived(self, info: tuple[str, float | None, bool]) -> None:
+        self.file_name, self.size_mb, present = info
+        self._set_state("ready" if present else "missing")
+
+    def _info_failed(self, message: str) -> None:
+        self._set_state("failed", f"The starting weights cannot be had for {self.arch}: {message}")
+
+    # --- actions ------------------------------------------------------------------------------------------
+    def _step_chosen(self, signal) -> None:
+        signal.emit()
+        if not self.busy:
+            self.accept()
+
+    def download(self) -> None:
+        if self.busy or self.file_name is None:
+            return
+        self.progress.setRange(0, 0)
+        self._set_state("downloading")
+        _, self._job = start_worker(self, lambda progress, stop, partial: _download(self.arch, progress, stop),
+                                    "weights download", on_progress=self._progress, on_finished=self._done,
+                                    on_failed=self._failed, on_cancelled=self._cancelled)
+
+    def _progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+            self.progress.setFormat(f"{done / 1e6:.1f} of {total / 1e6:.1f} MB")
+        else:
+            self.progress.setFormat(f"{done / 1e6:.1f} MB")
+
+    def cancel_job(self) -> None:
+        """Stop the download (within one 64 KB chunk); nothing is kept."""
+        if self._job is not None:
+            self._job.cancel()
+
+    @classmethod
+    def ask_weights_file(cls, parent: QWidget) -> Path | None:
+        """The file dialog (tests replace this)."""
+        name, _ = QFileDialog.getOpenFileName(parent, "Use a weights file", "", "PyTorch weights (*.pth *.pt)")
+        return Path(name) if name else None
+
+    def choose_file(self) -> None:
+        if self.busy or self.file_name is None:
+            return
+        source = self.ask_weights_file(self)
+        if source is None:
+            return
+        self._set_state("copying")
+        name = self.file_name
+        _, self._job = start_worker(self, lambda progress, stop, partial: _adopt_file(self.arch, source, name),
+                                    "weights file", on_finished=self._done, on_failed=self._failed)
+
+    def _done(self, outcome: tuple[bool, str] | None) -> None:
+        self._job = None
+        if outcome is None:
+            self._cancelled()
+        elif outcome[0]:
+            self._set_state("ready")
+            self.weights_ready.emit(outcome[1])
+        else:
+            self._set_state("failed", self._explain(outcome[1]))
+
+    def _failed(self, message: str) -> None:
+        self._job = None
+        self._set_state("failed", message)
+
+    def _cancelled(self) -> None:
+        self._job = None
+        present = self.file_name is not None and (cache_dir() / "weights" / self.file_name).is_file()
+        self._set_state("ready" if present else "missing")
+
+    def _explain(self, message: str) -> str:
+        if "Are you offline?" in message:
+            return ("You seem to be offline: the weights could not be downloaded. Connect to the internet and "
+                    f"try again, or use a copy of {self.file_name} you already have. You can open and label "
+                    f"photos meanwhile.\n\n({for_the_window(message)})")
+        return for_the_window(message)
+
+    def done(self, result: int) -> None:
+        self.cancel_job()
+        super().done(result)
