@@ -65,13 +65,16 @@ def main() -> int:
 
     from lakeview.gui.main_window import MainWindow
     from lakeview.gui.session import LibrarySession
+    from lakeview.gui.welcome import SHOW_KEY
 
     app = QApplication(sys.argv)
     app.setStyle("Fusion")
     if args.dark:
         app.setPalette(dark_palette())
     session = LibrarySession(work / "library" / "catalog.sqlite")
-    window = MainWindow(session, QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat))
+    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(SHOW_KEY, False)
+    window = MainWindow(session, settings)
     window.resize(1440, 900)
     window.show()
     panel = window.training_panel

@@ -88,3 +88,15 @@ def tiny_architecture():
     register(TINY)
     yield TINY
     ARCHITECTURES.pop("tiny", None)
+
+
+@pytest.fixture
+def app_settings(tmp_path):
+    """The window's settings, in a file of the test's own, past the first-run welcome."""
+    from PySide6.QtCore import QSettings
+
+    from lakeview.gui.welcome import SHOW_KEY
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(SHOW_KEY, False)
+    return settings

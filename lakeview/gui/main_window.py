@@ -23,6 +23,7 @@ from lakeview.gui.preview_dialog import PreviewDialog
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.test_folder_view import TestFolderView
 from lakeview.gui.training_panel import TrainingPanel
+from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
 from lakeview.gui.worker import start_worker, wait_for_all
 
 FILTERS = {
@@ -69,6 +70,9 @@ class MainWindow(QMainWindow):
         self._refresh_model_label()
         self._restore_geometry()
         QTimer.singleShot(0, self._detect_device)
+        self.welcome: WelcomeDialog | None = None
+        if should_show_welcome(self.settings):
+            QTimer.singleShot(0, self.show_welcome)
 
     # --- layout -------------------------------------------------------------------------------------------
     def _build_library_dock(self) -> None:
@@ -216,6 +220,7 @@ class MainWindow(QMainWindow):
         self._action(model, "Ca&ncel job", self.session.cancel_job, "Esc")
 
         help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Welcome…", self.show_welcome)
         self._action(help_menu, "&About LakeView", self.about)
 
     def _action(self, menu, text: str, slot, shortcut=None, context=Qt.ShortcutContext.WindowShortcut) -> QAction:
@@ -420,9 +425,28 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Use a model file", str(exc))
 
     def about(self) -> None:
-        QMessageBox.about(self, "About LakeView",
-                          f"LakeView {__version__}\nTeach a computer to recognise the places in your own photos.\n\n"
-                          f"{self.device_label.text()}\nCatalog: {self.session.catalog.path}")
+        from lakeview.gui.about_dialog import AboutDialog
+
+        dialog = AboutDialog(self, self.device_label.text().removeprefix("device: "), self.session.catalog.path)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    def show_welcome(self) -> None:
+        """The three steps, and the ImageNet weights offered before the first training needs them."""
+        if self.welcome is not None:
+            self.welcome.raise_()
+            return
+        self.welcome = WelcomeDialog(self.settings, self)
+        self.welcome.open_photos_requested.connect(self.choose_folder)
+        self.welcome.import_labelled_requested.connect(self.import_labelled_folder)
+        self.welcome.train_requested.connect(lambda: self.tabs.setCurrentWidget(self.training_panel))
+        self.welcome.finished.connect(lambda _: setattr(self, "welcome", None))
+        self.welcome.show()
+
+    def import_labelled_folder(self) -> None:
+        """Train on a folder of class folders: the Train tab, with the folder chosen."""
+        self.tabs.setCurrentWidget(self.training_panel)
+        self.training_panel.choose_folder()
 
     # --- persistence --------------------------------------------------------------------------------------
     def _fill_recent(self) -> None:
@@ -448,6 +472,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
+        if self.welcome is not None:
+            self.welcome.close()  # cancels a download in progress
         self.session.close()
         wait_for_all()
         self.inspector.shutdown()

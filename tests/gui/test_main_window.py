@@ -35,9 +35,9 @@ def photos(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(qtbot, tmp_path, app_settings):
     session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
-    main = MainWindow(session, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    main = MainWindow(session, app_settings)
     qtbot.addWidget(main)
     main.show()
     main.activateWindow()
@@ -244,3 +244,20 @@ def test_the_folder_tree_opens_a_folder(qtbot, window, photos):
     with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
         window.folder_tree.activated.emit(window.folders.index(str(photos)))
     assert window.model.rowCount() == 13 and index.isValid()
+
+
+def test_the_welcome_greets_a_first_run_and_is_in_the_help_menu(qtbot, tmp_path):
+    from lakeview.gui.welcome import WelcomeDialog
+
+    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
+    main = MainWindow(session, QSettings(str(tmp_path / "first.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(main)
+    main.show()
+    qtbot.waitUntil(lambda: main.welcome is not None and main.welcome.isVisible())
+    main.welcome.train_requested.emit()
+    assert main.tabs.currentWidget() is main.training_panel
+    main.welcome.close()
+    qtbot.waitUntil(lambda: main.welcome is None)
+    main.show_welcome()
+    assert isinstance(main.welcome, WelcomeDialog)
+    main.close()

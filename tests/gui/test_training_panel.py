@@ -4,7 +4,7 @@ offline-weights choice, and a confusion-matrix cell that filters the grid."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.core.weights import WeightsUnavailable
@@ -23,9 +23,9 @@ def no_thread_left_running(qtbot):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(qtbot, tmp_path, app_settings):
     session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
-    main = MainWindow(session, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    main = MainWindow(session, app_settings)
     qtbot.addWidget(main)
     main.show()
     yield main
