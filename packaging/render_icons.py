@@ -1,4 +1,4 @@
-"""Render lakeview/resources/icons/lakeview.svg to the PNG sizes the desktops ask for (run after editing it).
+"""Render resources/icons/lakeview.svg to the PNG sizes the desktops ask for (run after editing it).
 
     .venv/bin/python packaging/render_icons.py
 """
@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
 
-ICONS = Path(__file__).resolve().parents[1] / "lakeview" / "resources" / "icons"
+ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 

@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 
 from lakeview.cli.console import EXIT_OK, UserError, say
+from lakeview.resources import ICONS
 
 APP_ID = "lakeview"
 GUI_SCRIPT = "lakeview-gui"
-ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 _RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 

@@ -14,8 +14,9 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QHBoxLayo
 
 from lakeview import __version__
 from lakeview.gui.crash_reports import log_path
+from lakeview.resources import ICONS
 
-ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "lakeview-64.png"
+ICON = ICONS / "lakeview-64.png"
 
 
 def environment(device_text: str, catalog_path: Path) -> list[tuple[str, str]]:

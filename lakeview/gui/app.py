@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QIcon
@@ -11,8 +10,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from lakeview import __version__
 from lakeview.gui import crash_reports
+from lakeview.resources import ICONS
 
-ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
 

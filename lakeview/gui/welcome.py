@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFrame, QGridLay
 
 from lakeview.core.paths import cache_dir
 from lakeview.gui.worker import Worker, start_worker
+from lakeview.resources import ICONS
 
 SHOW_KEY = "welcome/show_at_start"
-ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "lakeview-64.png"
+ICON = ICONS / "lakeview-64.png"
 STEPS = (
     ("Open your photos", "A folder of holiday photos, or several. LakeView never changes them.", "Open photos…"),
     ("Label a few per class", "Select photos and press 1–9 to give them a class: a handful per class is enough "
