@@ -10,7 +10,6 @@ scrolled past. A row painted again is asked again, which moves it up.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -25,7 +24,6 @@ from lakeview.gui.grid.memory_cache import DEFAULT_BUDGET, PixmapCache
 
 MAX_PENDING = 4096
 IDLE_THREAD_MS = 3000
-WORKER_NICE = 10  # Linux: CPU weight 110 against the GUI thread's 1024
 
 Key = tuple[str, int]  # (path as text, size in device pixels)
 
@@ -128,15 +126,13 @@ def produce(path: str, px: int, disk: DiskCache) -> QImage:
     return image
 
 
-def lower_priority() -> None:
-    """Let the GUI thread have a core whenever it wants one: thumbnails wait, scrolling does not."""
-    QThread.currentThread().setPriority(QThread.Priority.LowPriority)  # Windows, macOS
-    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):  # Qt leaves SCHED_OTHER threads alone
-        try:
-            tid = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, tid, max(WORKER_NICE, os.getpriority(os.PRIO_PROCESS, tid)))
-        except OSError:
-            pass
+# The workers keep the GUI thread's priority on purpose: no nice, no QThread.LowPriority. They run Python between
+# decodes, so they take the GIL, and a low-priority worker that the OS preempts while it holds the GIL keeps the
+# GUI thread waiting until it gets a core again: a priority inversion. With the workers at nice 10, classifying
+# 500 photos on a busy 2-core machine (torch and its decoders on both cores) stalled the event loop for 70-190 ms,
+# 1 to 37 times a run, each time in _on_done: QPixmap.fromImage releases the GIL and the GUI thread then sat
+# blocked (not on a CPU, not waiting for one) for 60-110 ms. At normal priority: longest 33-45 ms in most runs
+# (benchmarks/gui_stall.py). The decoding itself runs in Qt's C++ without the GIL.
 
 
 class _Worker(QRunnable):
@@ -146,7 +142,6 @@ class _Worker(QRunnable):
         self.jobs, self.relay, self.disk = jobs, relay, disk
 
     def run(self) -> None:
-        lower_priority()
         while (key := self.jobs.take()) is not None:
             path, px = key
             try:
