@@ -646,6 +646,7 @@ def situation_main(args) -> int:
     watchdog.stop()
     window.close()
     app.processEvents()
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
