@@ -24,3 +24,24 @@ def test_core_imports_with_qt_blocked():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) >= 15
+
+
+def test_threads_that_import_torch_through_the_lock_all_get_whole_modules():
+    code = """
+import threading
+from lakeview.core.torch_import import import_torch
+errors = []
+def job():
+    try:
+        import_torch()
+        from torchvision.transforms import InterpolationMode
+        from torchvision.models import resnet18
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=job) for _ in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(errors)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip() == "[]", out.stderr

@@ -46,7 +46,7 @@ def run_install_desktop(args: argparse.Namespace) -> int:
         say(f"removed {len(removed)} file(s)" + "".join(f"\n  {p}" for p in removed))
         return EXIT_OK
     written = install(data_home(), gui_command(), shortcut)
-    say(f"LakeView is in your application menu (it may take a moment to appear). Installed:"
+    say("LakeView is in your application menu (it may take a moment to appear). Installed:"
         + "".join(f"\n  {p}" for p in written))
     return EXIT_OK
 

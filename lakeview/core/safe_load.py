@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import re
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +20,14 @@ class UnreadableFile(Exception):
     """The file is damaged or is not a PyTorch file."""
 
 
-def load_tensors_only(path: Path | str) -> Any:
+def load_tensors_only(path: Path | str, mmap: bool = False) -> Any:
+    """`mmap`: map the tensors instead of reading them (to look at a file's metadata without its weights)."""
     try:
         with warnings.catch_warnings():
             # Plain pickle files written with protocol 4+ trigger this notice; the safe unpickler still applies.
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            if mmap and zipfile.is_zipfile(path):  # torch maps only its zip format, not legacy or plain pickles
+                return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         detail = _unpickler_detail(str(exc))

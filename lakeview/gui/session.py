@@ -173,7 +173,7 @@ class LibrarySession(QObject):
             failures = len(report.failed) if report is not None else 0
             return f"{failures} file(s) could not be read" if failures else ""
 
-        self.start_job("Opening folder", job, shown)
+        self.start_job("Opening folder", job, shown, needs_torch=False)
 
     def classify(self, paths: list[Path] | None = None) -> None:
         """Predict the photos on screen with the active model; predictions stream into the grid."""
@@ -253,7 +253,7 @@ class LibrarySession(QObject):
 
     def start_job(self, name: str, job, on_finished: Callable[[object], str | None],
                   on_partial: Callable | None = None, on_failed: Callable | None = None,
-                  on_cancelled: Callable | None = None) -> bool:
+                  on_cancelled: Callable | None = None, needs_torch: bool = True) -> bool:
         """Run `job(progress, should_stop, emit_partial)` as this library's one job (its progress and Cancel are
         in the status bar). `on_finished(result)` may return a message for the status bar. False when another
         job is running (the user is told)."""
@@ -279,7 +279,8 @@ class LibrarySession(QObject):
 
         self._job_name = name
         self._job = start_worker(self, job, name, on_progress=self.job_progress.emit, on_partial=on_partial,
-                                 on_finished=finished, on_failed=failed, on_cancelled=cancelled)
+                                 on_finished=finished, on_failed=failed, on_cancelled=cancelled,
+                                 needs_torch=needs_torch)
         self.job_started.emit(name)
         return True
 

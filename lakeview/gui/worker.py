@@ -13,6 +13,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from lakeview.core.jobs import Stopped
+from lakeview.core.torch_import import import_torch
 
 RUNNING_THREADS: dict[QThread, "Worker"] = {}
 """Jobs not yet finished, thread to worker. Holding them here keeps both alive whoever started them;
@@ -28,10 +29,11 @@ class Worker(QObject):
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, job: Job, name: str = "job") -> None:
+    def __init__(self, job: Job, name: str = "job", needs_torch: bool = True) -> None:
         super().__init__()
         self.job = job
         self.name = name
+        self.needs_torch = needs_torch
         self._stop = threading.Event()
 
     def cancel(self) -> None:
@@ -45,6 +47,8 @@ class Worker(QObject):
     @Slot()
     def run(self) -> None:
         try:
+            if self.needs_torch:
+                import_torch()
             result = self.job(self.progress.emit, self._stop.is_set, self.partial.emit)
         except Stopped:
             self.cancelled.emit()
@@ -105,14 +109,14 @@ def wait_for_all(milliseconds: int = 30_000) -> bool:
 
 
 def start_worker(owner: QObject, job: Job, name: str = "job", *, on_progress=None, on_partial=None, on_finished=None,
-                 on_failed=None, on_cancelled=None) -> tuple[QThread, Worker]:
+                 on_failed=None, on_cancelled=None, needs_torch: bool = True) -> tuple[QThread, Worker]:
     """Run `job` in a Worker on a new QThread. The callbacks run on the owner's thread, connected before the
     thread starts. The thread deletes itself when the job ends; the worker is Python's, freed when the last
     reference goes (RUNNING_THREADS holds one until the thread has finished). A `deleteLater` on the worker
     would free it in its own thread, racing any reference the GUI thread drops, and crash now and then."""
     thread = QThread()  # no parent: RUNNING_THREADS keeps it alive until it has finished, whatever owns the job
     thread.setObjectName(f"lakeview-{name}")
-    worker = Worker(job, name)
+    worker = Worker(job, name, needs_torch)
     worker.moveToThread(thread)
     relay = _Relay(owner, {"progress": on_progress, "partial": on_partial, "finished": on_finished,
                            "failed": on_failed, "cancelled": on_cancelled})
