@@ -13,21 +13,13 @@ from lakeview.core.catalog import Catalog
 from lakeview.core.dataset import DatasetError, LabelledPhotos
 from lakeview.core.interpret import Interpretation
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
-from lakeview.core.library_data import DEFAULT_HOLDOUT_PCT, import_labelled, library_dataset, save_version
+from lakeview.core.library_data import import_labelled, library_dataset, save_version
 from lakeview.core.lr_finder import LRFinderResult
 from lakeview.core.training import EpochReport, interpretation_of, make_learner, train
-from lakeview.core.training_plan import TrainingPlan
+from lakeview.core.training_plan import LabelledFolder, TrainingPlan
 from lakeview.core.weights import WeightsUnavailable
 
 Events = Callable[[object], None]
-
-
-@dataclass(frozen=True)
-class LabelledFolder:
-    """Class folders, optionally inside train/ valid/ test/ (fast.ai's layout)."""
-    folder: Path
-    valid_pct: float = DEFAULT_HOLDOUT_PCT
-    seed: int | None = 42
 
 
 Source = LabelledFolder | None

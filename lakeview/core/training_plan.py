@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from lakeview.core.architectures import DEFAULT_HEAD
 
@@ -46,3 +47,12 @@ class TrainingPlan:
             raise ValueError("nothing to train: give the frozen and/or unfrozen phase a positive number of epochs")
         if not (0 < self.lr < 10 and 0 < self.unfrozen_lr < 10):
             raise ValueError("learning rates must be above 0 and below 10 (3e-3 frozen and 1e-4 unfrozen are good starts)")
+
+
+@dataclass(frozen=True)
+class LabelledFolder:
+    """Photos to train on: class folders, optionally inside train/ valid/ test/ (fast.ai's layout)."""
+    folder: Path
+    valid_pct: float = 0.2
+    """The share held out to validate on, when there is no valid/ folder."""
+    seed: int | None = 42

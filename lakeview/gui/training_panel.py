@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from lakeview.core.architectures import ARCHITECTURES
-from lakeview.core.training_plan import TrainingPlan
+from lakeview.core.training_plan import LabelledFolder, TrainingPlan
 from lakeview.gui.plots import LRFinderPlot, TrainingCurves
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.worker import Worker, start_worker
@@ -171,6 +171,9 @@ class TrainingPanel(QWidget):
         self.status = QLabel("Choose the photos and press Train. The default recipe (4 epochs frozen, then 4 "
                              "unfrozen) suits most photo collections.")
         self.status.setWordWrap(True)
+        # A fixed height: a new line of text each epoch must not re-lay-out (and redraw) the plots below.
+        self.status.setFixedHeight(self.status.fontMetrics().lineSpacing() * 3 + 4)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.curves = TrainingCurves()
         self.lr_plot = LRFinderPlot()
         layout.addWidget(self.status)
@@ -188,9 +191,7 @@ class TrainingPanel(QWidget):
                             frozen_epochs=self.frozen_epochs.value(), unfrozen_epochs=self.unfrozen_epochs.value(),
                             lr=self.lr.value(), unfrozen_lr=self.unfrozen_lr.value())
 
-    def data_source(self):
-        from lakeview.core.library_training import LabelledFolder
-
+    def data_source(self) -> LabelledFolder | None:
         if self.source.currentText() == LIBRARY_SOURCE:
             return None
         return LabelledFolder(self.folder, self.valid_pct.value() / 100) if self.folder else None
@@ -273,7 +274,8 @@ class TrainingPanel(QWidget):
                 self.summary.setText(message.split(": ", 2)[-1])
 
         self.summary.setText(f"Reading {folder}…")
-        _, reader = start_worker(self, job, "reading labelled folder", on_finished=read, on_failed=failed)
+        _, reader = start_worker(self, job, "reading labelled folder", on_finished=read, on_failed=failed,
+                                 needs_torch=False)
         self._reader = reader
 
     def show_counts(self, classes: list[str], counts: dict[str, dict[str, int]], skipped: list[tuple[str, str]]) -> None:
@@ -313,27 +315,27 @@ class TrainingPanel(QWidget):
         return True
 
     def start_training(self) -> None:
-        from lakeview.core.library_training import train_in_library
-
         self.curves.clear()
-        self._run("Training", train_in_library, self.start_training, self._training_finished,
+        self._run("Training", "train_in_library", self.start_training, self._training_finished,
                   lambda plan: f"Preparing {plan.arch} ({plan.weights} weights)…")
 
     def find_learning_rate(self) -> None:
-        from lakeview.core.library_training import find_lr_in_library
-
-        self._run("Finding learning rate", find_lr_in_library, self.find_learning_rate, self._lr_found,
+        self._run("Finding learning rate", "find_lr_in_library", self.find_learning_rate, self._lr_found,
                   lambda plan: "Sweeping the learning rate from 1e-7 upwards until the loss diverges…")
 
-    def _run(self, name: str, work, action, finished, preparing) -> None:
-        """`work(catalog_path, source, plan, progress=, should_stop=, events=)` as the library's job."""
+    def _run(self, name: str, work: str, action, finished, preparing) -> None:
+        """`library_training.<work>(catalog_path, source, plan, progress=, should_stop=, events=)` as the library's
+        job. The module is imported in the job: its first import (torch's) would stall the window for a second."""
         if not self._check_ready():
             return
         catalog_path, source, plan = self.session.catalog.path, self.data_source(), self.plan()
         self._last_action = action
 
         def job(progress, should_stop, emit_partial):
-            return work(catalog_path, source, plan, progress=progress, should_stop=should_stop, events=emit_partial)
+            from lakeview.core import library_training
+
+            return getattr(library_training, work)(catalog_path, source, plan, progress=progress,
+                                                   should_stop=should_stop, events=emit_partial)
 
         if self.session.start_job(name, job, finished, self._event):
             self._set_running(True)
