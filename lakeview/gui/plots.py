@@ -63,7 +63,13 @@ class TrainingCurves(QWidget):
                                                  labelOpts={"position": 0.5})
             self.loss_plot.addItem(self.unfreeze_line)
         self.epochs.append(stats)
-        self._redraw()
+        for plot in (self.loss_plot, self.error_plot):  # one repaint each, not one per curve and range change
+            plot.setUpdatesEnabled(False)
+        try:
+            self._redraw()
+        finally:
+            for plot in (self.loss_plot, self.error_plot):
+                plot.setUpdatesEnabled(True)
 
     def _redraw(self) -> None:
         x = list(range(1, len(self.epochs) + 1))
