@@ -74,7 +74,7 @@ class InterpretationView(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.addWidget(QLabel("<b>Top losses</b>: prediction / actual / loss / probability of the actual class"))
         right_layout.addWidget(self.gallery)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)

@@ -468,10 +468,19 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        for key, splitter in self._splitters().items():
+            saved = self.settings.value(key)
+            if isinstance(saved, QByteArray):
+                splitter.restoreState(saved)
+
+    def _splitters(self) -> dict:
+        return {"splitters/train": self.training_panel.splitter, "splitters/results": self.results.splitter}
 
     def closeEvent(self, event) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
+        for key, splitter in self._splitters().items():
+            self.settings.setValue(key, splitter.saveState())
         if self.welcome is not None:
             self.welcome.close()  # cancels a download in progress
         self.session.close()

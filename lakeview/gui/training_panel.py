@@ -49,7 +49,7 @@ class TrainingPanel(QWidget):
         self._running = False
         self._reader: Worker | None = None
         """The job counting a labelled folder's photos (outside the library's one job: it only reads)."""
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._build_settings())
         splitter.addWidget(self._build_results())
         splitter.setStretchFactor(1, 1)

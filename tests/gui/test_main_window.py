@@ -261,3 +261,19 @@ def test_the_welcome_greets_a_first_run_and_is_in_the_help_menu(qtbot, tmp_path)
     main.show_welcome()
     assert isinstance(main.welcome, WelcomeDialog)
     main.close()
+
+
+def test_the_splitters_come_back_as_they_were_left(qtbot, tmp_path, app_settings):
+    first = MainWindow(LibrarySession(tmp_path / "library" / "catalog.sqlite"), app_settings)
+    qtbot.addWidget(first)
+    first.show()
+    first.training_panel.splitter.setSizes([300, 700])
+    first.results.splitter.setSizes([500, 500])
+    sizes = first.training_panel.splitter.sizes(), first.results.splitter.sizes()
+    first.close()
+
+    second = MainWindow(LibrarySession(tmp_path / "library" / "catalog.sqlite"), app_settings)
+    qtbot.addWidget(second)
+    second.show()
+    assert (second.training_panel.splitter.sizes(), second.results.splitter.sizes()) == sizes
+    second.close()
