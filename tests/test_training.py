@@ -101,3 +101,17 @@ def test_the_library_as_training_data_and_a_saved_version(colour_folders, tmp_pa
         version = save_version(catalog, learner.network, learner.meta(notes="test"), "trained", active=True)
         assert catalog.active_model().id == version
         assert load_model(catalog.active_model().file).meta.version_id == version
+
+
+def test_an_import_is_not_on_the_users_undo_stack(colour_folders, tmp_path):
+    with Catalog(tmp_path / "catalog.sqlite") as catalog:
+        photo = colour_folders / "train" / "red" / "red_0.jpg"
+        catalog.add_photos([photo])
+        catalog.ensure_classes(["red", "blue"])
+        catalog.set_labels([photo], "blue")
+        catalog.undo()
+
+        import_labelled(catalog, LabelledPhotos.from_folder(colour_folders))
+
+        assert not catalog.can_undo() and catalog.can_redo(), "the user's redo survives; the import is not undone"
+        assert catalog.label_of(photo).label == "red" and catalog.label_of(photo).source == "imported"

@@ -38,8 +38,9 @@ def library_dataset(catalog: Catalog, holdout_pct: float = DEFAULT_HOLDOUT_PCT) 
 
 def import_labelled(catalog: Catalog, data: LabelledPhotos, progress: ProgressFn = no_progress,
                     should_stop: ShouldStopFn = never_stop, overwrite_user_labels: bool = False) -> tuple[AddReport, int]:
-    """Record a labelled dataset's photos in the library with their labels (source 'imported'). Labels the user
-    set or accepted are kept unless `overwrite_user_labels`. Returns the add report and the labels written."""
+    """Record a labelled dataset's photos in the library with their labels (source 'imported'; in the history,
+    not on the undo stack). Labels the user set or accepted are kept unless `overwrite_user_labels`. Returns the
+    add report and the labels written."""
     photos = [p for split in ("train", "valid", "test") for p in data.split(split)]
     report = catalog.add_photos([p.path for p in photos], progress, should_stop, total=len(photos))
     catalog.ensure_classes(data.classes)
@@ -52,7 +53,7 @@ def import_labelled(catalog: Catalog, data: LabelledPhotos, progress: ProgressFn
             continue
         by_label.setdefault(photo.label, []).append(photo.path)
     for label, paths in by_label.items():
-        catalog.set_labels(paths, label, source="imported")
+        catalog.set_labels(paths, label, source="imported", undoable=False)
     return report, sum(map(len, by_label.values()))
 
 

@@ -94,10 +94,13 @@ class LabelRecords:
         return name
 
     # --- labels -------------------------------------------------------------------------------------------
-    def set_labels(self, paths: Iterable[Path | str], label: str | None, source: str = "user") -> int | None:
+    def set_labels(self, paths: Iterable[Path | str], label: str | None, source: str = "user",
+                   undoable: bool = True) -> int | None:
         """Label photos (None removes the label) as one undoable action; returns its id, None if nothing changed.
 
-        The change and its history row are committed together before this returns.
+        The change and its history row are committed together before this returns. With `undoable=False` (a
+        labelled dataset brought in) the change is in the history but not on the undo stack, and leaves the
+        user's redo alone.
         """
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}")
@@ -117,15 +120,16 @@ class LabelRecords:
                 if old is None and label is None:
                     continue
                 db.execute(
-                    "INSERT INTO corrections (action, photo_id, old_class_id, old_source, new_class_id, new_source, time)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO corrections (action, photo_id, old_class_id, old_source, new_class_id, new_source, "
+                    "time, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (action, photo["id"], old["class_id"] if old else None, old["source"] if old else None,
-                     class_id, new_source, now))
+                     class_id, new_source, now, "done" if undoable else "discarded"))
                 self._write_label(db, photo["id"], class_id, new_source, now)
                 changed += 1
             if not changed:
                 return None
-            db.execute("UPDATE corrections SET state = 'discarded' WHERE state = 'undone'")
+            if undoable:
+                db.execute("UPDATE corrections SET state = 'discarded' WHERE state = 'undone'")
             return action
 
     def label_of(self, path: Path | str) -> Label | None:
