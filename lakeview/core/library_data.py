@@ -15,7 +15,8 @@ from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 if TYPE_CHECKING:  # the app counts labelled photos before torch has loaded
     import torch.nn as nn
 
-    from lakeview.core.model_file import ModelMeta
+    from lakeview.core.catalog.models import ModelVersion
+    from lakeview.core.model_file import ModelMeta, SavedModel
 
 DEFAULT_HOLDOUT_PCT = 0.2
 
@@ -69,3 +70,13 @@ def save_version(catalog: Catalog, network: nn.Module, meta: ModelMeta, kind: st
     catalog.add_model(version, path, meta.arch, meta.classes, meta.parent, meta.metrics, meta.created, kind,
                       meta.notes, active=active)
     return version
+
+
+def load_version(version: "ModelVersion") -> "SavedModel":
+    """A library's model version, its classes named as the library names them now (after renames)."""
+    from lakeview.core.model_file import load_model
+
+    model = load_model(version.file)
+    if len(version.classes) == len(model.meta.classes):
+        model.meta.classes = list(version.classes)
+    return model

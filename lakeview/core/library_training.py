@@ -13,7 +13,7 @@ from lakeview.core.catalog import Catalog
 from lakeview.core.dataset import DatasetError, LabelledPhotos
 from lakeview.core.interpret import Interpretation
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
-from lakeview.core.library_data import import_labelled, library_dataset, save_version
+from lakeview.core.library_data import import_labelled, library_dataset, load_version, save_version
 from lakeview.core.lr_finder import LRFinderResult
 from lakeview.core.training import EpochReport, interpretation_of, make_learner, train
 from lakeview.core.training_plan import LabelledFolder, TrainingPlan
@@ -137,14 +137,12 @@ def evaluate_active(catalog_path: Path, progress: ProgressFn = no_progress, shou
     import torch
 
     from lakeview.core.inference import Prediction, classify_files
-    from lakeview.core.model_file import load_model
-
     with Catalog(catalog_path) as catalog:
         active = catalog.active_model()
         data, _ = library_dataset(catalog)
     if active is None or not data.valid:
         return None
-    model = load_model(active.file)
+    model = load_version(active)
     index = {name: i for i, name in enumerate(model.classes)}
     paths, probs, targets = [], [], []
     photos = [p for p in data.valid if p.label in index]

@@ -21,8 +21,8 @@ from lakeview.core.features import extract_features
 from lakeview.core.inference import classify_files
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.learner import Learner
-from lakeview.core.library_data import library_dataset, save_version
-from lakeview.core.model_file import ModelMeta, SavedModel, load_model
+from lakeview.core.library_data import library_dataset, load_version, save_version
+from lakeview.core.model_file import ModelMeta, SavedModel
 from lakeview.core.network import build_network
 from lakeview.core.threads import torch_threads
 from lakeview.core.transforms import NO_AUGMENTATION, Augmentation
@@ -84,7 +84,7 @@ class _Run:
             self.outcome.message = "needs labelled photos of at least two classes"
             return self.outcome
         active = self.catalog.active_model()
-        parent = load_model(active.file) if active else None
+        parent = load_version(active) if active else None
         run_id = self.catalog.start_training_run(self.kind, asdict(self.settings) | {"classes": classes})
         learner, body_id = self._learner(data, parent)
         if self.kind == "quick":
@@ -205,7 +205,7 @@ def rescore(catalog: Catalog, model: SavedModel | None = None, progress: Progres
         active = catalog.active_model()
         if active is None:
             return 0
-        model = load_model(active.file)
+        model = load_version(active)
     photos = catalog.photos_on_disk()
     store = FeatureStore(catalog.folder / "features.sqlite")
     try:

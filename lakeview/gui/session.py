@@ -182,13 +182,13 @@ class LibrarySession(QObject):
             self.job_ended.emit("Classify", "no model yet: open a model file or train one first")
             return
         targets = [p for p in (paths or [r.path for r in self.rows()]) if p.exists()]
-        catalog_path, model_file = self.catalog.path, active.file
+        catalog_path = self.catalog.path
 
         def job(progress, should_stop, emit_partial):
             from lakeview.core.inference import Prediction, classify_files
-            from lakeview.core.model_file import load_model
+            from lakeview.core.library_data import load_version
 
-            model = load_model(model_file)
+            model = load_version(active)
             batch, failures = [], 0
             with Catalog(catalog_path) as catalog:
                 for result in classify_files(model, targets, total=len(targets), progress=progress,

@@ -178,14 +178,13 @@ class TestFolderView(QWidget):
             self.summary.setText("No model yet: open a model file or train one first.")
             session.job_ended.emit("Predict a test folder", "no model yet: open a model file or train one first")
             return False
-        model_file = active.file
 
         def job(progress, should_stop, emit_partial) -> int:
             from lakeview.core.files import iter_image_files
             from lakeview.core.inference import Prediction, classify_files
-            from lakeview.core.model_file import load_model
+            from lakeview.core.library_data import load_version
 
-            model = load_model(model_file)
+            model = load_version(active)
             errors: list[tuple[Path, str]] = []
             paths = list(iter_image_files(folder, True, errors))
             batch = [TestResult(path, None, None, None, reason) for path, reason in errors]

@@ -277,3 +277,21 @@ def test_the_splitters_come_back_as_they_were_left(qtbot, tmp_path, app_settings
     second.show()
     assert (second.training_panel.splitter.sizes(), second.results.splitter.sizes()) == sizes
     second.close()
+
+
+def test_a_renamed_class_keeps_its_predictions_and_the_model_predicts_the_new_name(qtbot, window, photos, tiny_model):
+    model = open_folder(qtbot, window, photos)
+    window.session.use_model_file(tiny_model)
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.session.classify()
+    path = model.path_at(0)
+    before = window.session.catalog.prediction_of(path)[1][0][0]
+
+    window.session.rename_class(before, "Lake " + before)
+
+    assert window.session.catalog.prediction_of(path)[1][0][0] == "Lake " + before
+    assert window.session.accept_predictions([path]) and window.session.catalog.label_of(path).label == "Lake " + before
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.session.classify()
+    assert window.session.catalog.query(predicted="Lake " + before), "new predictions name the class as it is now"
+    assert sorted(window.session.class_names()) == sorted({"blue", "red"} - {before} | {"Lake " + before})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -60,6 +62,17 @@ class LabelRecords:
                 raise self._error(f"there is already a class named '{new}'")
             if db.execute("UPDATE classes SET name = ? WHERE name = ?", (new, old)).rowcount == 0:
                 raise self._error(f"no class named '{old}'")
+            # Predictions keep their top-k by name, and models know their classes by name: both follow.
+            for row in db.execute("SELECT photo_id, top FROM predictions").fetchall():
+                top = json.loads(row["top"])
+                if any(name == old for name, _ in top):
+                    db.execute("UPDATE predictions SET top = ? WHERE photo_id = ?",
+                               (json.dumps([[new if name == old else name, p] for name, p in top]), row["photo_id"]))
+            for row in db.execute("SELECT id, classes FROM models").fetchall():
+                classes = json.loads(row["classes"])
+                if old in classes:
+                    db.execute("UPDATE models SET classes = ? WHERE id = ?",
+                               (json.dumps([new if name == old else name for name in classes]), row["id"]))
 
     def set_class_colour(self, name: str, colour: str) -> None:
         with self._transaction() as db:
