@@ -483,6 +483,8 @@ class MainWindow(QMainWindow):
             self.settings.setValue(key, splitter.saveState())
         if self.welcome is not None:
             self.welcome.close()  # cancels a download in progress
+        self.training_panel.shutdown()
+        self.session.blockSignals(True)  # what a cancelled job still sends must not reach a closed catalog
         self.session.close()
         wait_for_all()
         self.inspector.shutdown()

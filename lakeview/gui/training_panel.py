@@ -57,7 +57,7 @@ class TrainingPanel(QWidget):
         layout.addWidget(splitter)
         self._summary_timer = QTimer(self, singleShot=True, interval=400)
         self._summary_timer.timeout.connect(self.refresh_summary)
-        session.labels_changed.connect(lambda _: self._summary_timer.start())
+        session.labels_changed.connect(self._labels_changed)
         session.job_ended.connect(self._job_ended)
         self._set_running(False)
         self.refresh_summary()
@@ -240,8 +240,22 @@ class TrainingPanel(QWidget):
         self.weights.setCurrentIndex(1)
 
     # --- dataset summary ----------------------------------------------------------------------------------
+    def _labels_changed(self, _changes) -> None:
+        if self.source.currentText() == LIBRARY_SOURCE:
+            self._summary_timer.start()
+
+    def shutdown(self) -> None:
+        """The window is closing: no more summaries (the catalog is about to close)."""
+        self._summary_timer.stop()
+        if self._reader is not None:
+            self._reader.cancel()
+            self._reader = None
+
     def refresh_summary(self) -> None:
         """The library's labels are counted here (one query); a folder is read in a job, as it may be large."""
+        if self._reader is not None:
+            self._reader.cancel()
+            self._reader = None
         if self.source.currentText() == LIBRARY_SOURCE:
             from lakeview.core.library_data import library_dataset
 
@@ -253,8 +267,6 @@ class TrainingPanel(QWidget):
             self.summary.setText("Choose a folder with one subfolder per class (fast.ai's layout: train/, valid/ "
                                  "and test/ are used when present).")
             return
-        if self._reader is not None:
-            self._reader.cancel()
         folder, pct = self.folder, self.valid_pct.value() / 100
 
         def job(progress, should_stop, emit_partial):
