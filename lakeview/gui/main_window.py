@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
         s.job_started.connect(self.job_status.start)
         s.job_progress.connect(self.job_status.update_progress)
         s.job_ended.connect(self._job_ended)
+        s.notice.connect(lambda name, message: self.statusBar().showMessage(f"{name}: {message}", 10_000))
 
     def _reload_rows(self) -> None:
         self.model.set_rows(self.session.rows())

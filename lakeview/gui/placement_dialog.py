@@ -193,7 +193,7 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
     last = last_placement(library)
     title = "Undo last placement"
     if last is None:
-        session.job_ended.emit(title, "nothing to undo")
+        session.notice.emit(title, "nothing to undo")
         return False
     holder: dict[str, UndoReport] = {}
 

@@ -32,6 +32,8 @@ class LibrarySession(QObject):
     job_progress = Signal(int, int)
     job_ended = Signal(str, str)
     """(job name, message): the message is empty on success."""
+    notice = Signal(str, str)
+    """(what was asked, why it did not start): a job refused or not needed; nothing ran, nothing ended."""
 
     def __init__(self, catalog_path: Path | str | None = None, parent: QObject | None = None,
                  policy: SchedulerPolicy | None = None) -> None:
@@ -179,7 +181,7 @@ class LibrarySession(QObject):
         """Predict the photos on screen with the active model; predictions stream into the grid."""
         active = self.catalog.active_model()
         if active is None:
-            self.job_ended.emit("Classify", "no model yet: open a model file or train one first")
+            self.notice.emit("Classify", "no model yet: open a model file or train one first")
             return
         targets = [p for p in (paths or [r.path for r in self.rows()]) if p.exists()]
         catalog_path = self.catalog.path
@@ -258,7 +260,7 @@ class LibrarySession(QObject):
         in the status bar). `on_finished(result)` may return a message for the status bar. False when another
         job is running (the user is told)."""
         if self._job is not None:
-            self.job_ended.emit(name, f"wait for '{self._job_name}' to finish, or cancel it")
+            self.notice.emit(name, f"wait for '{self._job_name}' to finish, or cancel it")
             return False
 
         def failed(message: str) -> None:

@@ -428,7 +428,7 @@ class TrainingPanel(QWidget):
         return f"suggested learning rate {result.suggestion:.1e}"
 
     def _job_ended(self, name: str, message: str) -> None:
-        if name in ("Training", "Finding learning rate"):
+        if self._running and name in ("Training", "Finding learning rate"):
             self._set_running(False)
             self._close_download()
             if message == "cancelled":

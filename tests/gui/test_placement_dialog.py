@@ -129,7 +129,7 @@ def test_copy_fills_class_folders_leaves_originals_and_never_overwrites(qtbot, m
     assert not (into / "blue").exists()
     assert all(p.read_bytes() == data for p, data in originals.items())
     assert last_placement(session.catalog.folder) is None
-    with qtbot.waitSignal(session.job_ended, timeout=1_000) as ended:
+    with qtbot.waitSignal(session.notice, timeout=1_000) as ended:
         assert not undo_last_placement(session)
     assert ended.args == ["Undo last placement", "nothing to undo"]
 

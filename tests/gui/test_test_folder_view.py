@@ -128,7 +128,7 @@ def test_columns_sort(qtbot, session, model_file, test_folder):
 def test_without_a_model_nothing_runs(qtbot, session, test_folder):
     view = TestFolderView()
     qtbot.addWidget(view)
-    with qtbot.waitSignal(session.job_ended, timeout=1_000) as ended:
+    with qtbot.waitSignal(session.notice, timeout=1_000) as ended:
         assert not view.run(session, test_folder)
     assert "no model yet" in ended.args[1]
     assert "No model yet" in view.summary.text() and view.model.rowCount() == 0

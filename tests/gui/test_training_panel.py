@@ -204,3 +204,19 @@ def test_the_imagenet_download_shows_its_progress(qtbot, window, colour_folders,
     assert message.startswith("new model")
     assert seen[0][:2] == (0, 83_000_000) and "40.0 of 83.0 MB" in seen[1][2]
     assert panel.download_dialog is None
+
+
+def test_a_refused_job_leaves_the_running_training_alone(qtbot, window, colour_folders):
+    panel = window.training_panel
+    tiny_settings(panel, colour_folders, frozen=50, unfrozen=50)
+    qtbot.waitUntil(lambda: panel.counts.rowCount() == 2, timeout=10_000)
+    with qtbot.waitSignal(window.session.job_progress, timeout=30_000):
+        panel.start_training()
+
+    with qtbot.waitSignal(window.session.notice, timeout=1_000) as refused:
+        panel.find_learning_rate()
+
+    assert refused.args == ["Finding learning rate", "wait for 'Training' to finish, or cancel it"]
+    assert panel.stop_button.isEnabled() and not panel.train_button.isEnabled()
+    assert window.job_status.cancel_button.isVisible()
+    run_job(qtbot, window, window.session.cancel_job, timeout=5_000)
