@@ -42,6 +42,9 @@ class CatalogLookup(Protocol):
 
 # --- what the header says ------------------------------------------------------------------------------------
 
+EXIF_IN_HEADER = {"JPEG", "MPO", "TIFF", "WEBP", "HEIF", "AVIF"}
+
+
 def read_header(path: Path) -> tuple[QSize | None, list[tuple[str, str]]]:
     """The upright pixel size (None when unreadable) and the EXIF summary rows (caption, text)."""
     if path.suffix.lower() in HEIF_SUFFIXES:
@@ -49,6 +52,8 @@ def read_header(path: Path) -> tuple[QSize | None, list[tuple[str, str]]]:
     try:
         with Image.open(path) as im:
             width, height = im.size
+            if im.format not in EXIF_IN_HEADER:  # Pillow finds a PNG's EXIF by reading the whole file
+                return QSize(width, height), []
             exif = im.getexif()
             sub = exif.get_ifd(ExifTags.IFD.Exif)
     except _HEADER_ERRORS:

@@ -212,12 +212,12 @@ class MainWindow(QMainWindow):
 
         model = self.menuBar().addMenu("&Model")
         self._action(model, "&Train a model…", lambda: self.tabs.setCurrentWidget(self.training_panel), "Ctrl+Shift+N")
-        self._action(model, "&Find learning rate", self.training_panel.find_learning_rate, "Ctrl+L")
+        self._action(model, "&Find learning rate", self.find_learning_rate, "Ctrl+L")
         self._action(model, "&Classify folder", self.session.classify, "Ctrl+R")
         self._action(model, "&Predict a test folder…", self.predict_test_folder, "Ctrl+Shift+R")
         self._action(model, "&Retrain on my labels", lambda: self.session.retrain("quick"), "Ctrl+T")
         self._action(model, "&Full retrain (slow)", lambda: self.session.retrain("full"), "Ctrl+Shift+T")
-        self._action(model, "Ca&ncel job", self.session.cancel_job, "Esc")
+        self._action(model, "Ca&ncel job", self.cancel_job, "Esc")
 
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Welcome…", self.show_welcome)
@@ -283,6 +283,26 @@ class MainWindow(QMainWindow):
         self.results.show_interpretation(result.interpretation, f"Model {result.version_id[:8]}:")
         self.tabs.setCurrentWidget(self.results)
 
+    def find_learning_rate(self) -> None:
+        self.tabs.setCurrentWidget(self.training_panel)
+        self.training_panel.find_learning_rate()
+
+    def cancel_job(self) -> None:
+        """Esc. Training is worth a question first: a stray key would throw away its epochs."""
+        if self.session.job_name != "Training":
+            self.session.cancel_job()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Stop training?",
+                          "Stop training now? Nothing of this run is kept.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(
+            lambda button: self.session.cancel_job() if box.standardButton(button) == QMessageBox.StandardButton.Yes
+            else None)
+        self.stop_question = box
+        box.open()
+
     def evaluate_active(self) -> None:
         catalog_path = self.session.catalog.path
 
@@ -303,6 +323,12 @@ class MainWindow(QMainWindow):
 
     def show_photos(self, description: str, paths: list) -> None:
         """Show chosen photos (a confusion-matrix cell) in the grid, whatever folder they are in."""
+        for widget in (self.filter_box, self.search):
+            widget.blockSignals(True)
+        self.filter_box.setCurrentIndex(0)
+        self.search.clear()
+        for widget in (self.filter_box, self.search):
+            widget.blockSignals(False)
         self.session.show_only(description, paths)
         self.tabs.setCurrentWidget(self.grid)
         self.grid.setFocus()

@@ -59,7 +59,9 @@ class LibrarySession(QObject):
         return self.catalog.query(folder=self.folder, **self.filters)
 
     def show_only(self, description: str, paths: list[Path]) -> None:
+        """Exactly these photos, unfiltered (a filter could hide all of them under a count that says otherwise)."""
         self.only = (description, list(paths))
+        self.filters = {}
         self.rows_changed.emit()
 
     def show_folder(self) -> None:
@@ -151,6 +153,10 @@ class LibrarySession(QObject):
     @property
     def busy(self) -> bool:
         return self._job is not None
+
+    @property
+    def job_name(self) -> str | None:
+        return self._job_name if self._job is not None else None
 
     def cancel_job(self) -> None:
         if self._job is not None:
@@ -277,7 +283,11 @@ class LibrarySession(QObject):
 
         def finished(result) -> None:
             self._forget()
-            self.job_ended.emit(name, on_finished(result) or "")
+            message = ""
+            try:
+                message = on_finished(result) or ""
+            finally:  # the job has ended whatever its handler did: the window must stop showing it as running
+                self.job_ended.emit(name, message)
 
         self._job_name = name
         self._job = start_worker(self, job, name, on_progress=self.job_progress.emit, on_partial=on_partial,

@@ -46,6 +46,8 @@ class TrainingPanel(QWidget):
         self.offline_box: QMessageBox | None = None
         self.download_dialog: QProgressDialog | None = None
         self._last_action = self.start_training
+        self._arch = ""
+        """The architecture of the running job (the combo box may change meanwhile)."""
         self._running = False
         self._reader: Worker | None = None
         """The job counting a labelled folder's photos (outside the library's one job: it only reads)."""
@@ -342,6 +344,7 @@ class TrainingPanel(QWidget):
             return
         catalog_path, source, plan = self.session.catalog.path, self.data_source(), self.plan()
         self._last_action = action
+        self._arch = plan.arch
 
         def job(progress, should_stop, emit_partial):
             from lakeview.core import library_training
@@ -370,7 +373,7 @@ class TrainingPanel(QWidget):
 
     def _show_download(self, done: int, total: int) -> None:
         if self.download_dialog is None:
-            self.download_dialog = QProgressDialog(f"Downloading the ImageNet weights for {self.plan().arch}…",
+            self.download_dialog = QProgressDialog(f"Downloading the ImageNet weights for {self._arch}…",
                                                    "Cancel", 0, max(total, 1), self)
             self.download_dialog.setWindowTitle("Pretrained weights")
             self.download_dialog.setMinimumDuration(0)
@@ -378,7 +381,7 @@ class TrainingPanel(QWidget):
         dialog = self.download_dialog
         dialog.setMaximum(max(total, 1))
         dialog.setValue(min(done, dialog.maximum()))
-        dialog.setLabelText(f"Downloading the ImageNet weights for {self.plan().arch}: "
+        dialog.setLabelText(f"Downloading the ImageNet weights for {self._arch}: "
                             f"{done / 1e6:.1f} of {total / 1e6:.1f} MB (once; they are kept for later)")
         if done >= total > 0:
             self._close_download()
@@ -394,27 +397,35 @@ class TrainingPanel(QWidget):
         from lakeview.core.library_training import NeedsWeights
 
         self._close_download()
+        self.session.classes_changed.emit()  # a labelled folder's classes joined the library, whatever came next
         if isinstance(result, NeedsWeights):
-            self.ask_offline(result.message)
-            return "the pretrained weights are not available"
+            return self._needs_weights(result)
         if result is None:
             return "stopped; nothing saved"
         error = "" if result.error_rate is None else f", {result.error_rate:.1%} error on {len(result.interpretation.paths)} validation photos"
+        unreadable = (f" {len(result.unreadable)} photo(s) could not be read and were left out, e.g. "
+                      f"{Path(next(iter(result.unreadable))).name}: {next(iter(result.unreadable.values()))}."
+                      if result.unreadable else "")
         self.status.setText(f"Trained in {describe_seconds(result.seconds)}{error}. The new model is now active: "
-                            "classify your folders with it (Ctrl+R).")
-        self.session.classes_changed.emit()
+                            f"classify your folders with it (Ctrl+R).{unreadable}")
+        self.status.setToolTip("\n".join(f"{Path(p).name}: {r}" for p, r in list(result.unreadable.items())[:50]))
         self.session.model_changed.emit()
         self.session.rows_changed.emit()
         self.trained.emit(result)
         return f"new model {result.version_id[:8]}{error}"
 
+    def _needs_weights(self, result) -> str:
+        self.status.setText("The pretrained weights are not available: choose a weights file or start from scratch.")
+        self.ask_offline(result.message)
+        return "the pretrained weights are not available"
+
     def _lr_found(self, result) -> str:
         from lakeview.core.library_training import NeedsWeights
 
         self._close_download()
+        self.session.classes_changed.emit()
         if isinstance(result, NeedsWeights):
-            self.ask_offline(result.message)
-            return "the pretrained weights are not available"
+            return self._needs_weights(result)
         if result is None:
             return "stopped"
         self.lr_plot.show_result(result.lrs, result.losses, result.suggestion)

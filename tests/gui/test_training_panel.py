@@ -220,3 +220,34 @@ def test_a_refused_job_leaves_the_running_training_alone(qtbot, window, colour_f
     assert panel.stop_button.isEnabled() and not panel.train_button.isEnabled()
     assert window.job_status.cancel_button.isVisible()
     run_job(qtbot, window, window.session.cancel_job, timeout=5_000)
+
+
+def test_esc_asks_before_it_stops_a_training(qtbot, window, colour_folders):
+    from PySide6.QtWidgets import QMessageBox
+
+    panel = window.training_panel
+    tiny_settings(panel, colour_folders, frozen=50, unfrozen=50)
+    qtbot.waitUntil(lambda: panel.counts.rowCount() == 2, timeout=10_000)
+    with qtbot.waitSignal(window.session.job_progress, timeout=30_000):
+        panel.start_training()
+
+    window.cancel_job()
+    question = window.stop_question
+    qtbot.waitUntil(question.isVisible)
+    question.button(QMessageBox.StandardButton.No).click()
+    assert window.session.busy
+    window.cancel_job()
+    name, message = run_job(qtbot, window, lambda: window.stop_question.button(QMessageBox.StandardButton.Yes).click(),
+                            timeout=5_000)
+    assert (name, message) == ("Training", "cancelled")
+
+
+def test_a_confusion_cell_shows_its_photos_whatever_the_filter(qtbot, window, colour_folders):
+    tiny_settings(window.training_panel, colour_folders)
+    run_job(qtbot, window, window.training_panel.start_training)
+    window.filter_box.setCurrentText("Unlabelled")
+
+    window.results.choose_cell(0, 0)
+
+    expected = int(window.results.matrix.item(0, 0).text())
+    assert window.model.rowCount() == expected and window.filter_box.currentIndex() == 0
