@@ -13,24 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QButtonGroup, QCheckBox, QDialog, QDialogButtonBox,
-                               QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QRadioButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QRadioButton,
+                               QVBoxLayout, QWidget)
 
 from lakeview.core.atomic import write_atomically
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.placement import (JournalError, Mode, PlacementReport, PlannedFile, UndoReport, apply_placement,
                                      plan_placement, safe_folder_name, undo_journal)
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.table_model import ListTableModel
+from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
 
 PLACEMENTS = "placements"
 LAST = "last.json"
 DEFAULT_THRESHOLD = 0.8
 STAYS = "stays where it is"
-_SORT = int(Qt.ItemDataRole.UserRole) + 1
 _GREY = QColor("#8c8c8c")
 
 
@@ -242,7 +241,7 @@ class PreviewModel(ListTableModel):
         if not index.isValid():
             return None
         row, column = self.rows[index.row()], index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, _SORT):
+        if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
             if column == 0:
                 return row.source.name
             if column == 1:
@@ -314,18 +313,7 @@ class PlacementDialog(QDialog):
         form.addRow("Class:", prediction_row)
 
         self.model = PreviewModel(self)
-        proxy = QSortFilterProxyModel(self)
-        proxy.setSourceModel(self.model)
-        proxy.setSortRole(_SORT)
-        self.table = QTableView()
-        self.table.setModel(proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table, _ = sortable_table(self.model, self)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.summary = QLabel()
         self.summary.setWordWrap(True)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+"""What a column sorts by, where its display text would sort wrongly (numbers, blanks last)."""
 
 
 class ListTableModel(QAbstractTableModel):
@@ -27,3 +31,20 @@ class ListTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.HEADER_TIPS.get(section)
         return None
+
+
+def sortable_table(model: ListTableModel, parent: QObject) -> tuple[QTableView, QSortFilterProxyModel]:
+    """A read-only, row-selecting table over `model`, sorted by clicking a header (by SORT_ROLE)."""
+    proxy = QSortFilterProxyModel(parent)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    table = QTableView()
+    table.setModel(proxy)
+    table.setSortingEnabled(True)
+    table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return table, proxy

@@ -5,18 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHeaderView, QLabel, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QFileDialog, QHeaderView, QLabel, QVBoxLayout, QWidget
 
 from lakeview.core.actual_label import actual_label
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.table_model import ListTableModel
+from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
 
 BATCH = 32
 UNKNOWN = "?"
-_SORT = int(Qt.ItemDataRole.UserRole) + 1
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTRE = int(Qt.AlignmentFlag.AlignCenter)
 _RIGHT_COLOUR, _WRONG_COLOUR, _GREY = QColor("#2e7d32"), QColor("#c62828"), QColor("#8c8c8c")
@@ -80,7 +78,7 @@ class TestResultsModel(ListTableModel):
         result, column = self.rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(result, column)
-        if role == _SORT:
+        if role == SORT_ROLE:
             return self._sort_key(result, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == 0:
@@ -134,19 +132,8 @@ class TestFolderView(QWidget):
         self.heading = QLabel("Choose a folder of test photos: its subfolders, or the file names, say their class.")
         self.heading.setWordWrap(True)
         self.model = TestResultsModel(self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setSortRole(_SORT)
-        self.table = QTableView()
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
+        self.table, self.proxy = sortable_table(self.model, self)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(1, 120)
         header.resizeSection(2, 140)

@@ -44,6 +44,16 @@ def tiny_settings(panel, folder, frozen=2, unfrozen=1):
     panel.unfrozen_lr.setValue(0.01)
 
 
+def start_a_long_training(qtbot, window, colour_folders):
+    """100 epochs, under way (its first progress has arrived): a run to stop or to get in the way of."""
+    panel = window.training_panel
+    tiny_settings(panel, colour_folders, frozen=50, unfrozen=50)
+    qtbot.waitUntil(lambda: panel.counts.rowCount() == 2, timeout=10_000)
+    with qtbot.waitSignal(window.session.job_progress, timeout=30_000):
+        panel.start_training()
+    return panel
+
+
 def run_job(qtbot, window, start, timeout=60_000):
     with qtbot.waitSignal(window.session.job_ended, timeout=timeout) as ended:
         start()
@@ -113,11 +123,7 @@ def test_a_top_loss_tile_fixes_its_label(qtbot, window, colour_folders):
 
 
 def test_stop_ends_training_within_a_batch_and_saves_nothing(qtbot, window, colour_folders):
-    panel = window.training_panel
-    tiny_settings(panel, colour_folders, frozen=50, unfrozen=50)
-    qtbot.waitUntil(lambda: panel.counts.rowCount() == 2, timeout=10_000)
-    with qtbot.waitSignal(window.session.job_progress, timeout=30_000):
-        panel.start_training()
+    panel = start_a_long_training(qtbot, window, colour_folders)
     assert panel.stop_button.isEnabled()
 
     name, message = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton),
@@ -207,11 +213,7 @@ def test_the_imagenet_download_shows_its_progress(qtbot, window, colour_folders,
 
 
 def test_a_refused_job_leaves_the_running_training_alone(qtbot, window, colour_folders):
-    panel = window.training_panel
-    tiny_settings(panel, colour_folders, frozen=50, unfrozen=50)
-    qtbot.waitUntil(lambda: panel.counts.rowCount() == 2, timeout=10_000)
-    with qtbot.waitSignal(window.session.job_progress, timeout=30_000):
-        panel.start_training()
+    panel = start_a_long_training(qtbot, window, colour_folders)
 
     with qtbot.waitSignal(window.session.notice, timeout=1_000) as refused:
         panel.find_learning_rate()
@@ -225,11 +227,7 @@ def test_a_refused_job_leaves_the_running_training_alone(qtbot, window, colour_f
 def test_esc_asks_before_it_stops_a_training(qtbot, window, colour_folders):
     from PySide6.QtWidgets import QMessageBox
 
-    panel = window.training_panel
-    tiny_settings(panel, colour_folders, frozen=50, unfrozen=50)
-    qtbot.waitUntil(lambda: panel.counts.rowCount() == 2, timeout=10_000)
-    with qtbot.waitSignal(window.session.job_progress, timeout=30_000):
-        panel.start_training()
+    start_a_long_training(qtbot, window, colour_folders)
 
     window.cancel_job()
     question = window.stop_question
