@@ -13,6 +13,7 @@ from lakeview.core.catalog import Catalog
 from lakeview.core.dataset import DatasetError, LabelledPhotos
 from lakeview.core.interpret import Interpretation
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
+from lakeview.core.learner import Learner
 from lakeview.core.library_data import import_labelled, library_dataset, load_version, save_version
 from lakeview.core.lr_finder import LRFinderResult
 from lakeview.core.training import EpochReport, interpretation_of, make_learner, train
@@ -75,13 +76,16 @@ def load_training_data(catalog_path: Path, source: Source, progress: ProgressFn 
 
 
 def _prepare(catalog_path: Path, source: Source, plan: TrainingPlan, progress: ProgressFn, should_stop: ShouldStopFn,
-             events: Events):
-    data = load_training_data(catalog_path, source, progress, should_stop)
-    events(DataReady(list(data.classes), data.counts(), [(s.where, s.reason) for s in data.skipped]))
+             events: Events) -> Learner | NeedsWeights | None:
+    """The learner, or what stands in its way: the weights (NeedsWeights), or a stop (None)."""
     try:
+        data = load_training_data(catalog_path, source, progress, should_stop)
+        events(DataReady(list(data.classes), data.counts(), [(s.where, s.reason) for s in data.skipped]))
         return make_learner(data, plan, lambda done, total: events(WeightsProgress(done, total)), should_stop)
     except WeightsUnavailable as exc:
         return NeedsWeights(str(exc))
+    except Stopped:
+        return None
 
 
 def train_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, progress: ProgressFn = no_progress,
@@ -90,11 +94,8 @@ def train_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, pro
     """Train by `plan`; the result becomes the library's active model. None when stopped (nothing is saved)."""
     plan.check()
     started = time.perf_counter()
-    try:
-        learner = _prepare(catalog_path, source, plan, progress, should_stop, events)
-    except Stopped:
-        return None
-    if isinstance(learner, NeedsWeights):
+    learner = _prepare(catalog_path, source, plan, progress, should_stop, events)
+    if not isinstance(learner, Learner):
         return learner
     if train(learner, plan, progress, should_stop, on_epoch=events):
         return None
@@ -117,11 +118,8 @@ def train_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, pro
 def find_lr_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, unfrozen: bool = False,
                        progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop,
                        events: Events = lambda event: None, iterations: int = 100) -> LRFinderResult | NeedsWeights | None:
-    try:
-        learner = _prepare(catalog_path, source, plan, progress, should_stop, events)
-    except Stopped:
-        return None
-    if isinstance(learner, NeedsWeights):
+    learner = _prepare(catalog_path, source, plan, progress, should_stop, events)
+    if not isinstance(learner, Learner):
         return learner
     if unfrozen:
         learner.unfreeze()
