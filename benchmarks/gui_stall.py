@@ -645,7 +645,7 @@ def situation_main(args) -> int:
     print(f"RESULT {json.dumps(results)}", flush=True)
     watchdog.stop()
     window.close()
-    app.processEvents()
+    spin(0.1)  # deferred deletions, before the folder goes
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
