@@ -361,6 +361,7 @@ class TrainingPanel(QWidget):
 
         if isinstance(event, DataReady):
             self.show_counts(event.classes, event.counts, event.skipped)
+            self.session.classes_changed.emit()  # a labelled folder's classes have just joined the library
         elif isinstance(event, WeightsProgress):
             self._show_download(event.done, event.total)
         elif isinstance(event, EpochReport):
@@ -397,7 +398,6 @@ class TrainingPanel(QWidget):
         from lakeview.core.library_training import NeedsWeights
 
         self._close_download()
-        self.session.classes_changed.emit()  # a labelled folder's classes joined the library, whatever came next
         if isinstance(result, NeedsWeights):
             return self._needs_weights(result)
         if result is None:
@@ -423,7 +423,6 @@ class TrainingPanel(QWidget):
         from lakeview.core.library_training import NeedsWeights
 
         self._close_download()
-        self.session.classes_changed.emit()
         if isinstance(result, NeedsWeights):
             return self._needs_weights(result)
         if result is None:

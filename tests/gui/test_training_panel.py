@@ -249,3 +249,11 @@ def test_a_confusion_cell_shows_its_photos_whatever_the_filter(qtbot, window, co
 
     expected = int(window.results.matrix.item(0, 0).text())
     assert window.model.rowCount() == expected and window.filter_box.currentIndex() == 0
+
+
+def test_a_labelled_folders_classes_appear_as_soon_as_training_has_read_it(qtbot, window, colour_folders):
+    start_a_long_training(qtbot, window, colour_folders)
+
+    qtbot.waitUntil(lambda: window.classes_panel.list.count() == 2, timeout=10_000)
+    assert sorted(window.session.class_names()) == ["blue", "red"] and window.session.busy
+    run_job(qtbot, window, window.session.cancel_job, timeout=5_000)
