@@ -30,6 +30,7 @@ __all__ = ["Mode", "PlannedFile", "PlacementReport", "UndoReport", "JournalError
 Mode = Literal["copy", "move"]
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 _MAX_NAME_TRIES = 100_000
+PAST = {"copy": "copied", "move": "moved"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def apply_placement(
             log.append({"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "mode": mode, "started": now(),
                         "roots": roots, "hash": "sha256"})
         except OSError as exc:
-            raise JournalError(f"cannot write the journal {journal} ({exc.strerror}); nothing was {mode}d") from None
+            raise JournalError(f"cannot write the journal {journal} ({exc.strerror}); nothing was {PAST[mode]}") from None
         for n, item in enumerate(items):
             if should_stop():
                 report.stopped, report.not_started = True, items[n:]
@@ -121,8 +122,8 @@ def apply_placement(
 
 
 def _halt_sentence(reason: str, item: PlannedFile, mode: str, untouched: int) -> str:
-    return (f"stopped at {item.source.name}: {reason}; it and the {untouched} photo(s) after it were not "
-            f"{mode}d and are where they were")
+    return (f"stopped at {printable(item.source.name)}: {printable(reason)}; it and the {untouched} photo(s) after "
+            f"it were not {PAST[mode]} and are where they were")
 
 
 class _Placer:

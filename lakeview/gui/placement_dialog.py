@@ -167,7 +167,7 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
         if mode == "move" and report.done:
             session.rows_changed.emit()
         if report.failed or report.halted:
-            text = (f"{len(report.failed)} of {len(plan)} photo(s) could not be {mode}d; they are where they were."
+            text = (f"{len(report.failed)} of {len(plan)} photo(s) could not be {'copied' if mode == 'copy' else 'moved'}; they are where they were."
                     if not report.halted else f"The job stopped by itself: {report.halted}.")
             show_problems(parent, f"{verb} into class folders", text,
                           [(item.source, reason) for item, reason in report.failed]
