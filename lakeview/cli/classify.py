@@ -175,6 +175,8 @@ def run_undo(args: argparse.Namespace) -> int:
         with ctrl_c_stops() as stop:
             report = undo_journal(args.journal, should_stop=stop)
     except JournalIsFolder as exc:
+        if exc.journals:
+            say(f"journals in {printable(args.journal)} (date, state):")
         for journal in exc.journals:
             say(f"  {printable(journal.path)}  {journal.date}  {journal.state}")
         raise UserError(printable(str(exc))) from None

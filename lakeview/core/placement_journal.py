@@ -183,7 +183,7 @@ def read_journal(path: Path) -> Journal:
     if path.is_dir():
         journals = journals_in(path)
         raise JournalIsFolder(f"{path} is a folder; name one of its journals"
-                              + ("" if journals else " (it holds none)"), journals)
+                              + (" (listed above)" if journals else " (it holds none)"), journals)
     if os.path.exists(path) and not path.is_file():
         raise JournalError(f"{path} is not a journal file (a device, pipe or socket); nothing was changed")
     try:
