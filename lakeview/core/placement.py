@@ -103,7 +103,8 @@ def apply_placement(
             log.append({"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "mode": mode, "started": now(),
                         "roots": roots, "hash": "sha256"})
         except OSError as exc:
-            raise JournalError(f"cannot write the journal {journal} ({exc.strerror}); nothing was {PAST[mode]}") from None
+            raise JournalError(f"cannot write the journal {journal} ({exc.strerror}); "
+                               f"nothing was {PAST[mode]}") from None
         for n, item in enumerate(items):
             if should_stop():
                 report.stopped, report.not_started = True, items[n:]
@@ -119,6 +120,10 @@ def apply_placement(
                 break
             progress(n + 1, len(items))
     return report
+
+
+def _journal_failed(journal: Path, exc: OSError) -> str:
+    return f"cannot write the journal {journal} ({exc.strerror}), so nothing more is placed"
 
 
 def _halt_sentence(reason: str, item: PlannedFile, mode: str, untouched: int) -> str:
@@ -231,7 +236,7 @@ class _Placer:
         try:
             self.log.append(record)
         except OSError as exc:
-            raise _Halt(f"cannot write the journal {self.log.path} ({exc.strerror}), so nothing more is placed") from None
+            raise _Halt(_journal_failed(self.log.path, exc)) from None
 
     def _journal_done(self, final: Path, sha: str, size: int, undo: Callable[[], object]) -> None:
         try:
@@ -239,7 +244,7 @@ class _Placer:
         except OSError as exc:
             undo()
             _discard(self.temp)
-            raise _Halt(f"cannot write the journal {self.log.path} ({exc.strerror}), so nothing more is placed") from None
+            raise _Halt(_journal_failed(self.log.path, exc)) from None
 
     def _problem(self, exc: OSError, journaled: bool) -> Exception:
         reason = exc.strerror or str(exc)

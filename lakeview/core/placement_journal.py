@@ -255,7 +255,8 @@ class _Reader:
             raise self.refuse(number, "is not a journal header LakeView writes")
         roots = record["roots"]
         if (record["mode"] not in ("copy", "move") or record["hash"] != "sha256" or not isinstance(roots, list)
-                or not roots or not all(_is_clean_absolute(r) for r in roots) or not isinstance(record["started"], str)):
+                or not roots or not all(_is_clean_absolute(r) for r in roots)
+                or not isinstance(record["started"], str)):
             raise self.refuse(number, "is not a journal header LakeView writes")
         return Journal(self.path, record["mode"], [Path(r) for r in roots], record["started"])
 

@@ -167,8 +167,9 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
         if mode == "move" and report.done:
             session.rows_changed.emit()
         if report.failed or report.halted:
-            text = (f"{len(report.failed)} of {len(plan)} photo(s) could not be {'copied' if mode == 'copy' else 'moved'}; they are where they were."
-                    if not report.halted else f"The job stopped by itself: {report.halted}.")
+            done = "copied" if mode == "copy" else "moved"
+            text = (f"The job stopped by itself: {report.halted}." if report.halted else
+                    f"{len(report.failed)} of {len(plan)} photo(s) could not be {done}; they are where they were.")
             show_problems(parent, f"{verb} into class folders", text,
                           [(item.source, reason) for item, reason in report.failed]
                           + [(item.source, "not started") for item in report.not_started])

@@ -237,3 +237,30 @@ def test_journal_names_come_from_core_and_hold_absolute_paths(qtbot, monkeypatch
 
     entries = read_journal(journal).entries
     assert [(e.source, e.destination) for e in entries] == [(photos["a"], into / "red" / "a.jpg")]
+
+
+def test_a_full_disk_stops_the_job_and_lists_what_was_not_placed(qtbot, monkeypatch, tmp_path, library, problems):
+    import errno
+    import os
+
+    from lakeview.core import placement
+
+    session, folder, photos = library
+    into = tmp_path / "sorted"
+    real_copy = placement.copy_to_temp
+
+    def copy_to_temp(source, temp):
+        if source.name == "b.jpg":
+            temp.write_bytes(b"half a photo")
+            temp.unlink()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_copy(source, temp)
+
+    monkeypatch.setattr(placement, "copy_to_temp", copy_to_temp)
+    dialog = open_dialog(qtbot, monkeypatch, session, [photos["a"], photos["b"], photos["c"]], into)
+    with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        dialog.start_button.click()
+    assert ended.args[1] == f"1 photo(s) copied into {into}, 1 failed, 1 not started"
+    assert [(path.name, reason) for path, reason in problems[0]] == [
+        ("b.jpg", f"{into / 'red'} has no room for it (No space left on device)"), ("c.jpg", "not started")]
+    assert sorted(p.name for p in into.rglob("*") if p.is_file() and not p.name.startswith(".")) == ["a.jpg"]
