@@ -199,3 +199,20 @@ def test_paths_are_journaled_absolute_and_raw_bytes_round_trip(tmp_path, monkeyp
     monkeypatch.chdir(tmp_path / "in")
     assert not undo_journal(tmp_path / "j.jsonl").problems
     assert (tmp_path / "in" / raw).is_file()
+
+
+def test_a_placement_still_running_cannot_be_undone_at_the_same_time(tmp_path, photos):
+    journal = tmp_path / "j.jsonl"
+    refused = []
+
+    def progress(done, total):
+        if done == 2:
+            with pytest.raises(JournalError, match="in use by another LakeView") as error:
+                undo_journal(journal)
+            refused.append(str(error.value))
+
+    report = apply_placement(plan_placement([(p, "x") for p in photos], tmp_path / "sorted"), "move", journal,
+                             progress=progress)
+
+    assert len(report.done) == 4 and len(refused) == 1
+    assert len(undo_journal(journal).restored) == 4 and all(p.is_file() for p in photos)

@@ -229,8 +229,11 @@ class _Placer:
             try:
                 self.log.append({"folder": path_text(folder)})
             except OSError as exc:
-                os.rmdir(folder)
-                raise _Halt(f"cannot write the journal ({exc.strerror})") from None
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    pass
+                raise _Halt(_journal_failed(self.log.path, exc)) from None
 
     def _journal(self, record: dict) -> None:
         try:

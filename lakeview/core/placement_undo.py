@@ -46,6 +46,8 @@ def undo_journal(journal: Path, progress: ProgressFn = no_progress,
         raise JournalError(f"{journal} was already undone")
     report = UndoReport()
     with JournalWriter(parsed.path, new=False) as log:
+        parsed = read_journal(journal)  # again, now that no other LakeView can be writing it
+        entries = [e for e in parsed.entries if e.left]
         for n, entry in enumerate(reversed(entries), 1):
             if should_stop():
                 break
