@@ -69,7 +69,7 @@ def same_size_photos(folder: Path, count: int, tag: str) -> Path:
 
 def photo_files(folder: Path) -> dict[str, str]:
     """The photos under `folder` (journals left out)."""
-    return {k: v for k, v in tree_hashes(folder).items() if ".lakeview-journal" not in k} if folder.exists() else {}
+    return {k: v for k, v in tree_hashes(folder).items() if not k.endswith(".jsonl")} if folder.exists() else {}
 
 
 # --- item 1: never replace, even with a concurrent writer ----------------------------------------------------------
@@ -489,3 +489,71 @@ def test_a_pipe_or_a_device_given_as_the_journal_is_refused_without_hanging(tmp_
     for path in (fifo, Path("/dev/zero")):
         result = run_lakeview("undo", path, timeout=30).assert_clean()
         assert result.code == 2 and "is not a journal file" in result.err
+
+
+# --- real filesystems, where the machine has them ------------------------------------------------------------------
+@pytest.fixture
+def other_filesystem(tmp_path):
+    """A folder on another filesystem than tmp_path (/dev/shm), or skip."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK) or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second filesystem to move across")
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(dir=shm, prefix="lakeview-test-"))
+    yield folder
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB filesystem (tmpfs) mounted in tmp_path, where this process may mount one; else skip."""
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("cannot mount a small filesystem here")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_a_move_across_filesystems_claims_verifies_and_undoes(tmp_path, other_filesystem, mode):
+    source = same_size_photos(other_filesystem / "card", 20, "x")
+    before = tree_hashes(source)
+    into = tmp_path / "sorted"
+    (into / "lake").mkdir(parents=True)
+    (into / "lake" / "DSC_0003.JPG").write_bytes(b"the user's own")
+
+    report = finished(place_in_child(source, into, mode, tmp_path / "j.jsonl"))
+
+    assert report["done"] == 20 and not report["failed"]
+    assert (into / "lake" / "DSC_0003.JPG").read_bytes() == b"the user's own"
+    assert set(before.values()) <= set(content_counts(into)) and not list(into.rglob(".lakeview-part-*"))
+    assert (source.exists() and any(source.iterdir())) == (mode == "copy")
+    result = run_lakeview("undo", tmp_path / "j.jsonl").assert_clean()
+    assert result.code == 0 and "undone: 20 photo(s)" in result.err
+    assert tree_hashes(source) == before and list(photo_files(into)) == ["lake/DSC_0003.JPG"]
+
+
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_a_real_full_disk_stops_the_job_and_leaves_no_partial_file(tmp_path, small_disk, mode):
+    source = tmp_path / "card"
+    source.mkdir()
+    for i in range(30):
+        (source / f"IMG_{i:02d}.jpg").write_bytes(os.urandom(100_000))
+    before = tree_hashes(source)
+
+    report = finished(place_in_child(source, small_disk, mode, small_disk / "j.jsonl"))
+
+    assert report["halted"] and "No space left on device" in report["halted"]
+    assert 0 < report["done"] < 30 and report["done"] + 1 + report["not_started"] == 30
+    placed = photo_files(small_disk)
+    assert len(placed) == report["done"] and all(d in before.values() for d in placed.values())
+    assert not list(small_disk.rglob(".lakeview-part-*"))
+    assert set(before.values()) == set(tree_hashes(source).values()) | set(placed.values())  # every photo somewhere
+    result = run_lakeview("undo", small_disk / "j.jsonl").assert_clean()
+    assert result.code == 0, result.err
+    assert tree_hashes(source) == before and photo_files(small_disk) == {}
