@@ -66,7 +66,7 @@ def claim(temp: Path, final: Path) -> bool:
     journaled, so that an interrupted job can be told apart from a file someone else put there); False when the
     filesystem has no hard links and `temp` was renamed."""
     try:
-        os.link(temp, final, follow_symlinks=False)
+        os.link(temp, final)
     except FileExistsError:
         raise
     except OSError as exc:
@@ -81,7 +81,7 @@ def link_or_rename(source: Path, final: Path) -> bool:
     """Give the file `source` the extra name `final` (True), or rename it there where hard links are unsupported
     (False: `source` is gone). Raises FileExistsError if `final` exists, CrossDevice across filesystems."""
     try:
-        os.link(source, final, follow_symlinks=False)
+        os.link(source, final)
         return True
     except FileExistsError:
         raise
