@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-from datetime import datetime
 from pathlib import Path
 
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
@@ -183,23 +182,30 @@ def run_export(args: argparse.Namespace) -> int:
         say(f"wrote {len(rows)} rows to {args.csv}; names are relative to {root} "
             f"(lakeview train {root} --layout csv --csv {args.csv.resolve()})")
         return EXIT_OK
-    from lakeview.core.placement import apply_placement, plan_placement
+    from lakeview.core.placement import (JournalError, apply_placement, new_journal, plan_placement, printable,
+                                         shell_quoted)
 
     plan = plan_placement(rows, args.into)
     mode = "move" if args.move else "copy"
     if args.dry_run:
         for item in plan:
-            print(f"{item.source} -> {item.destination}")
+            print(f"{printable(item.source)} -> {printable(item.destination)}")
         say(f"dry run: would {mode} {len(plan)} photo(s); nothing changed")
         return EXIT_OK
-    journal = args.into / f".lakeview-journal-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
-    with ctrl_c_stops() as stop, Bar(f"{mode}ing", False, "photo") as bar:
-        report = apply_placement(plan, mode, journal, bar, stop)
-    say(f"{mode}: {len(report.done)} done; undo with: lakeview undo {journal}")
+    try:
+        journal = new_journal(args.into)
+        with ctrl_c_stops() as stop, Bar(f"{mode}ing", False, "photo") as bar:
+            report = apply_placement(plan, mode, journal, bar, stop)
+    except (JournalError, OSError) as exc:
+        raise UserError(str(exc) if isinstance(exc, JournalError) else
+                        f"cannot start the journal in {printable(args.into)}: {exc.strerror}") from None
+    say(f"{mode}: {len(report.done)} done; undo with: lakeview undo {shell_quoted(journal)}")
     if mode == "move" and report.done:
         with _open(args) as catalog:
             catalog.record_moves([(item.source, item.destination) for item in report.done])
-    list_skipped([(str(item.source), reason) for item, reason in report.failed])
+    list_skipped([(printable(item.source), reason) for item, reason in report.failed])
+    if report.halted:
+        raise UserError(report.halted)
     if report.stopped:
         return EXIT_INTERRUPTED
     return EXIT_SKIPPED if report.failed else EXIT_OK

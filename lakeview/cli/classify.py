@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from datetime import datetime
 from pathlib import Path
 
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
@@ -36,9 +35,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_classify)
 
-    undo = commands.add_parser("undo", help="reverse a copy or move made by 'classify'",
-                               description="Delete the copies (if unchanged) or move the photos back.")
-    undo.add_argument("journal", type=Path, help="the journal file that 'classify' printed")
+    undo = commands.add_parser("undo", help="reverse a copy or move made by 'classify' or 'catalog export'",
+                               description="Delete the copies or move the photos back. Only files whose content "
+                                           "still matches the journal are touched: a copy is deleted only while its "
+                                           "original is still there unchanged, a photo goes back only where no file "
+                                           "took its old name. Anything else is left alone and listed; run the same "
+                                           "undo again later to retry just those.",
+                               epilog="exit codes: 0 all undone, 1 some files left alone (listed), 2 the journal "
+                                      "was refused or is not there (nothing changed), 130 stopped by Ctrl+C")
+    undo.add_argument("journal", type=Path, help="the journal file that 'classify' printed (a folder: list its "
+                                                 "journals)")
     undo.set_defaults(run=run_undo)
 
 
@@ -128,7 +134,8 @@ def _csv_row(result, folder: Path) -> list[str]:
 
 
 def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
-    from lakeview.core.placement import apply_placement, plan_placement
+    from lakeview.core.placement import (JournalError, apply_placement, new_journal, plan_placement, printable,
+                                         shell_quoted)
 
     mode = "copy" if args.copy_into else "move"
     assignments = [(p.path, p.label if p.confidence >= args.min_confidence else "_unsure") for p in predictions]
@@ -136,32 +143,52 @@ def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
     counts: dict[str, int] = {}
     for item in plan:
         counts[item.destination.parent.name] = counts.get(item.destination.parent.name, 0) + 1
-    say(f"{mode} {len(plan)} photo(s) into {destination}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    say(f"{mode} {len(plan)} photo(s) into {printable(destination)}: "
+        + ", ".join(f"{printable(k)} {v}" for k, v in sorted(counts.items())))
     if args.dry_run:
         for item in plan:
-            print(f"{item.source} -> {item.destination}")
+            print(f"{printable(item.source)} -> {printable(item.destination)}")
         say("dry run: nothing changed")
         return EXIT_OK
-    journal = args.journal or destination / f".lakeview-journal-{datetime.now():%Y%m%d-%H%M%S}.jsonl"
-    with ctrl_c_stops() as stop, Bar(f"{mode}ing", args.quiet, "photo") as bar:
-        report = apply_placement(plan, mode, journal, bar, stop)
+    try:
+        journal = args.journal.absolute() if args.journal else new_journal(destination)
+        with ctrl_c_stops() as stop, Bar(f"{mode}ing", args.quiet, "photo") as bar:
+            report = apply_placement(plan, mode, journal, bar, stop)
+    except (JournalError, OSError) as exc:
+        raise UserError(str(exc) if isinstance(exc, JournalError) else
+                        f"cannot start the journal in {printable(destination)}: {exc.strerror}") from None
     say(f"{mode}: {len(report.done)} done" + (f", {len(report.failed)} failed" if report.failed else ""))
-    say(f"undo with: lakeview undo {journal}")
     for item, reason in report.failed:
-        say(f"  {item.source}: {reason}")
+        say(f"  {printable(item.source)}: {reason}")
+    say(f"undo with: lakeview undo {shell_quoted(journal)}")
+    if report.halted:
+        raise UserError(report.halted)
     if report.stopped:
         return EXIT_INTERRUPTED
     return EXIT_SKIPPED if report.failed else EXIT_OK
 
 
 def run_undo(args: argparse.Namespace) -> int:
-    from lakeview.core.placement import JournalError, undo_journal
+    from lakeview.core.placement import JournalError, JournalIsFolder, printable, undo_journal
 
     try:
-        report = undo_journal(args.journal)
+        with ctrl_c_stops() as stop:
+            report = undo_journal(args.journal, should_stop=stop)
+    except JournalIsFolder as exc:
+        if exc.journals:
+            say(f"journals in {printable(args.journal)} (date, state):")
+        for journal in exc.journals:
+            say(f"  {printable(journal.path)}  {journal.date}  {journal.state}")
+        raise UserError(printable(str(exc))) from None
     except JournalError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(printable(str(exc))) from None
     say(f"undone: {len(report.restored)} photo(s)")
+    if report.problems:
+        say(f"{len(report.problems)} left alone:")
     for path, problem in report.problems:
-        say(f"  {path}: {problem}")
+        say(f"  {printable(path)}: {printable(problem)}")
+    if report.left:
+        say(f"{report.left} photo(s) still to undo; run the same undo again to retry just those")
+    if stop():
+        return EXIT_INTERRUPTED
     return EXIT_SKIPPED if report.problems else EXIT_OK

@@ -1,19 +1,36 @@
-"""Copying or moving photos into class folders: planned first, never overwriting, journaled, undoable."""
+"""Copying or moving photos into class folders: planned first, never overwriting, journaled, undoable.
+
+Every photo is journaled before it is touched and again once it is in place (with its content hash), so `undo`
+can prove which files LakeView made. A name is taken only by the filesystem's exclusive operations (see
+claimed_files), so a photo is never replaced, even by another process placing into the same folder at once; a copy
+is written under a hidden temporary name and named only when complete, so a full disk leaves no partial photo.
+"""
 
 from __future__ import annotations
 
-import json
+import errno
 import os
-import shutil
+import shlex
+import stat
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Callable, Iterable, Iterator, Literal
 
+from lakeview.core.claimed_files import (CrossDevice, claim, copy_to_temp, link_or_rename, sha256_of,
+                                         temp_name_in)
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+from lakeview.core.placement_journal import (JOURNAL_FORMAT, JOURNAL_VERSION, JournalError, JournalIsFolder,
+                                             JournalWriter, new_journal, now, path_text)
+from lakeview.core.placement_undo import UndoReport, undo_journal
+
+__all__ = ["Mode", "PlannedFile", "PlacementReport", "UndoReport", "JournalError", "JournalIsFolder",
+           "safe_folder_name", "plan_placement", "apply_placement", "undo_journal", "new_journal", "printable",
+           "shell_quoted"]
 
 Mode = Literal["copy", "move"]
-JOURNAL_FORMAT = "lakeview-journal"
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+_MAX_NAME_TRIES = 100_000
+PAST = {"copy": "copied", "move": "moved"}
 
 
 @dataclass(frozen=True)
@@ -25,20 +42,13 @@ class PlannedFile:
 @dataclass
 class PlacementReport:
     done: list[PlannedFile] = field(default_factory=list)
+    """Each photo placed, with the destination it actually got (the next free name if the planned one was taken)."""
     failed: list[tuple[PlannedFile, str]] = field(default_factory=list)
     stopped: bool = False
-
-
-@dataclass
-class UndoReport:
-    restored: list[Path] = field(default_factory=list)
-    moved_back: list[tuple[Path, Path]] = field(default_factory=list)
-    """(where it was placed, where it is again) for each photo a move put back."""
-    problems: list[tuple[Path, str]] = field(default_factory=list)
-
-
-class JournalError(ValueError):
-    """A journal that cannot be undone as a whole (missing, not a journal, already undone)."""
+    halted: str | None = None
+    """Why the job stopped early by itself (a full disk, an unwritable journal), as a sentence; None otherwise."""
+    not_started: list[PlannedFile] = field(default_factory=list)
+    """Photos left untouched because the job stopped or halted first."""
 
 
 def safe_folder_name(label: str) -> str:
@@ -54,12 +64,20 @@ def plan_placement(assignments: Iterable[tuple[Path, str]], into: Path) -> list[
         folder = Path(into) / safe_folder_name(label)
         candidate = folder / Path(source).name
         n = 1
-        while candidate in taken or candidate.exists():
+        while candidate in taken or os.path.lexists(candidate):
             candidate = folder / f"{Path(source).stem}-{n}{Path(source).suffix}"
             n += 1
         taken.add(candidate)
         plan.append(PlannedFile(Path(source), candidate))
     return plan
+
+
+class _Failed(Exception):
+    """This photo could not be placed; nothing of it is left behind. The job goes on."""
+
+
+class _Halt(Exception):
+    """The job cannot go on (full disk, journal not writable); nothing of this photo is left behind."""
 
 
 def apply_placement(
@@ -69,127 +87,221 @@ def apply_placement(
     progress: ProgressFn = no_progress,
     should_stop: ShouldStopFn = never_stop,
 ) -> PlacementReport:
-    """Carry out `plan`. Each finished file is appended to `journal` (and flushed) before the next begins."""
+    """Carry out `plan`, journaling into `journal` (a new file, or an empty one from `new_journal`).
+
+    Destinations are claimed exclusively: a name taken meanwhile gets the next free one. The job stops at the
+    first full-disk error (or journal failure), leaving the rest untouched; `report.halted` says why."""
     if mode not in ("copy", "move"):
         raise ValueError(f"mode must be 'copy' or 'move', not {mode!r}")
+    items = [PlannedFile(Path(os.path.abspath(p.source)), Path(os.path.abspath(p.destination))) for p in plan]
+    journal = Path(os.path.abspath(journal))
+    roots = sorted({path_text(item.destination.parent.parent) for item in items}) or [path_text(journal.parent)]
     report = PlacementReport()
     journal.parent.mkdir(parents=True, exist_ok=True)
-    with open(journal, "a", encoding="utf-8") as log:
-        _append(log, {"format": JOURNAL_FORMAT, "version": 1, "mode": mode, "started": _now()})
-        for n, item in enumerate(plan, 1):
+    with JournalWriter(journal, new=True) as log:
+        try:
+            log.append({"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "mode": mode, "started": now(),
+                        "roots": roots, "hash": "sha256"})
+        except OSError as exc:
+            raise JournalError(f"cannot write the journal {journal} ({exc.strerror}); "
+                               f"nothing was {PAST[mode]}") from None
+        for n, item in enumerate(items):
             if should_stop():
-                report.stopped = True
+                report.stopped, report.not_started = True, items[n:]
                 break
             try:
-                created = _make_folders(item.destination.parent)
-                for folder in created:
-                    _append(log, {"created_folder": str(folder)})
-                _place(item, mode)
-                stat = item.destination.stat()
-                _append(log, {"source": str(item.source), "destination": str(item.destination),
-                              "size": stat.st_size})
-                report.done.append(item)
+                report.done.append(_Placer(log, n, item, mode).run())
+            except _Failed as failure:
+                report.failed.append((item, str(failure)))
+            except _Halt as halt:
+                report.failed.append((item, str(halt)))
+                report.not_started = items[n + 1:]
+                report.halted = _halt_sentence(str(halt), item, mode, len(report.not_started))
+                break
+            progress(n + 1, len(items))
+    return report
+
+
+def _journal_failed(journal: Path, exc: OSError) -> str:
+    return f"cannot write the journal {journal} ({exc.strerror}), so nothing more is placed"
+
+
+def _halt_sentence(reason: str, item: PlannedFile, mode: str, untouched: int) -> str:
+    return (f"stopped at {printable(item.source.name)}: {printable(reason)}; it and the {untouched} photo(s) after "
+            f"it were not {PAST[mode]} and are where they were")
+
+
+class _Placer:
+    """Places one photo: journal the intent, write, claim a free name, journal the result, tidy up."""
+
+    def __init__(self, log: JournalWriter, index: int, item: PlannedFile, mode: str) -> None:
+        self.log, self.index, self.item, self.mode = log, index, item, mode
+        self.folder = item.destination.parent
+        self.temp = temp_name_in(self.folder)
+
+    def run(self) -> PlannedFile:
+        source = self.item.source
+        if not _is_photo_file(source, follow_links=self.mode == "copy"):
+            raise _Failed("not a regular file (a link, folder or device); it stays where it was")
+        try:
+            self._make_folders()
+            source_sha = sha256_of(source) if self.mode == "move" else None
+        except OSError as exc:
+            raise self._problem(exc, journaled=False) from None
+        self._journal({"place": self.index, "source": path_text(source), "planned": path_text(self.item.destination),
+                       "temp": path_text(self.temp), "sha256": source_sha})
+        try:
+            if self.mode == "copy":
+                return self._copy()
+            try:
+                return self._move_by_link(source_sha)
+            except CrossDevice:
+                return self._move_by_copy(source_sha)
+        except OSError as exc:
+            _discard(self.temp)
+            raise self._problem(exc, journaled=True) from None
+
+    def _copy(self) -> PlannedFile:
+        sha, size = copy_to_temp(self.item.source, self.temp)
+        final, temp_kept = self._claim_free_name(lambda name: claim(self.temp, name))
+        self._journal_done(final, sha, size, undo=lambda: _remove(final))
+        if temp_kept:
+            _discard(self.temp)
+        return PlannedFile(self.item.source, final)
+
+    def _move_by_link(self, source_sha: str) -> PlannedFile:
+        source = self.item.source
+        final, linked = self._claim_free_name(lambda name: link_or_rename(source, name))
+        size = os.lstat(final).st_size
+        if not linked:  # renamed: the source is already gone
+            self._journal_done(final, source_sha, size, undo=lambda: link_or_rename(final, source) and _remove(final))
+            return PlannedFile(source, final)
+        self._journal_done(final, source_sha, size, undo=lambda: _remove(final))
+        self._remove_source(final)
+        return PlannedFile(source, final)
+
+    def _move_by_copy(self, source_sha: str) -> PlannedFile:
+        source = self.item.source
+        sha, size = copy_to_temp(source, self.temp)
+        if sha != source_sha:
+            _discard(self.temp)
+            raise self._problem(OSError(errno.EAGAIN, "it changed while being moved; it stays where it was"), True)
+        final, temp_kept = self._claim_free_name(lambda name: claim(self.temp, name))
+        if sha256_of(final) != sha:
+            _remove(final)
+            _discard(self.temp)
+            raise self._problem(OSError(errno.EIO, "the copy did not read back the same; it stays where it was"), True)
+        self._journal_done(final, sha, size, undo=lambda: _remove(final))
+        self._remove_source(final)
+        if temp_kept:
+            _discard(self.temp)
+        return PlannedFile(source, final)
+
+    def _remove_source(self, final: Path) -> None:
+        try:
+            os.unlink(self.item.source)
+        except OSError as exc:
+            _remove(final)
+            _discard(self.temp)
+            self._journal({"undone": self.index})
+            raise _Failed(f"cannot be removed from its folder ({exc.strerror}); it stays where it was") from None
+
+    def _claim_free_name(self, take: Callable[[Path], bool]) -> tuple[Path, bool]:
+        for name in _free_name_candidates(self.item):
+            try:
+                return name, take(name)
+            except FileExistsError:
+                continue
+        raise OSError(errno.EEXIST, "no free name in its class folder")
+
+    def _make_folders(self) -> None:
+        root = self.folder.parent
+        root.mkdir(parents=True, exist_ok=True)
+        missing, current = [], self.folder
+        while current != root and current != current.parent and not os.path.lexists(current):
+            missing.append(current)
+            current = current.parent
+        for folder in reversed(missing):
+            try:
+                os.mkdir(folder)
+            except FileExistsError:
+                continue  # made meanwhile by someone else: not ours to remove on undo
+            try:
+                self.log.append({"folder": path_text(folder)})
             except OSError as exc:
-                report.failed.append((item, exc.strerror or str(exc)))
-            progress(n, len(plan))
-    return report
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    pass
+                raise _Halt(_journal_failed(self.log.path, exc)) from None
 
-
-def undo_journal(journal: Path, progress: ProgressFn = no_progress) -> UndoReport:
-    """Reverse a placement: delete the copies (if unchanged) or move the photos back; remove emptied folders."""
-    entries = _read_journal(journal)
-    header = entries[0]
-    if any("undone" in e for e in entries):
-        raise JournalError(f"{journal} was already undone")
-    mode = header["mode"]
-    files = [e for e in entries if "destination" in e]
-    folders = [Path(e["created_folder"]) for e in entries if "created_folder" in e]
-    report = UndoReport()
-    for n, entry in enumerate(reversed(files), 1):
-        source, destination = Path(entry["source"]), Path(entry["destination"])
-        problem = _reverse(source, destination, entry.get("size"), mode)
-        if problem:
-            report.problems.append((destination, problem))
-        else:
-            report.restored.append(source if mode == "move" else destination)
-            if mode == "move":
-                report.moved_back.append((destination, source))
-        progress(n, len(files))
-    for folder in reversed(folders):
+    def _journal(self, record: dict) -> None:
         try:
-            folder.rmdir()
-        except OSError:
-            pass
-    with open(journal, "a", encoding="utf-8") as log:
-        _append(log, {"undone": _now(), "problems": len(report.problems)})
-    return report
+            self.log.append(record)
+        except OSError as exc:
+            raise _Halt(_journal_failed(self.log.path, exc)) from None
 
+    def _journal_done(self, final: Path, sha: str, size: int, undo: Callable[[], object]) -> None:
+        try:
+            self.log.append({"done": self.index, "destination": path_text(final), "sha256": sha, "size": size})
+        except OSError as exc:
+            undo()
+            _discard(self.temp)
+            raise _Halt(_journal_failed(self.log.path, exc)) from None
 
-def _reverse(source: Path, destination: Path, size: int | None, mode: str) -> str | None:
-    if not destination.exists():
-        return "no longer there; left alone"
-    if size is not None and destination.stat().st_size != size:
-        return "changed since it was placed; left alone"
-    try:
-        if mode == "copy":
-            destination.unlink()
+    def _problem(self, exc: OSError, journaled: bool) -> Exception:
+        reason = exc.strerror or str(exc)
+        if exc.errno in _DISK_FULL:
+            problem: Exception = _Halt(f"{self.folder} has no room for it ({reason})")
         else:
-            if source.exists():
-                return f"{source} exists again; left alone"
-            source.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(destination), str(source))
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return None
+            problem = _Failed(reason)
+        if journaled:
+            self._journal({"failed": self.index, "reason": reason})
+        return problem
 
 
-def _place(item: PlannedFile, mode: Mode) -> None:
-    if item.destination.exists():
-        raise FileExistsError(17, f"{item.destination} already exists; not overwritten")
-    if mode == "move":
-        shutil.move(str(item.source), str(item.destination))
-        return
-    partial = item.destination.with_name(f".{item.destination.name}.lakeview-part")
+def printable(path: Path | str) -> str:
+    """`path` for a message: bytes that are not UTF-8 (any name Linux allows) shown as \\xNN, never an error."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def shell_quoted(path: Path | str) -> str:
+    """`path` quoted for a POSIX shell, so that it can be pasted back; raw bytes as bash's $'\\xNN'."""
+    raw = os.fsencode(path)
     try:
-        shutil.copy2(item.source, partial)
-        if item.destination.exists():
-            raise FileExistsError(17, f"{item.destination} appeared meanwhile; not overwritten")
-        os.replace(partial, item.destination)
-    finally:
-        partial.unlink(missing_ok=True)
+        return shlex.quote(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "$'" + "".join(chr(b) if 32 <= b < 127 and b not in b"'\\" else f"\\x{b:02x}" for b in raw) + "'"
 
 
-def _make_folders(folder: Path) -> list[Path]:
-    missing = []
-    current = folder
-    while not current.exists():
-        missing.append(current)
-        current = current.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    return list(reversed(missing))
+def _free_name_candidates(item: PlannedFile) -> Iterator[Path]:
+    """The planned name, then `<stem>-1<suffix>`, `<stem>-2<suffix>`... of the source's name."""
+    yield item.destination
+    stem, suffix = item.source.stem, item.source.suffix
+    for n in range(1, _MAX_NAME_TRIES):
+        name = item.destination.parent / f"{stem}-{n}{suffix}"
+        if name != item.destination:
+            yield name
 
 
-def _append(log, record: dict) -> None:
-    log.write(json.dumps(record) + "\n")
-    log.flush()
-    os.fsync(log.fileno())
-
-
-def _read_journal(journal: Path) -> list[dict]:
+def _is_photo_file(path: Path, follow_links: bool) -> bool:
     try:
-        lines = Path(journal).read_text(encoding="utf-8").splitlines()
+        return stat.S_ISREG((os.stat if follow_links else os.lstat)(path).st_mode)
+    except OSError:
+        return True  # let the copy or move itself say what is wrong (not found, no permission...)
+
+
+def _discard(path: Path) -> None:
+    """Remove a file of ours if it is there; a failure here must not hide the error being handled."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _remove(path: Path) -> bool:
+    try:
+        os.unlink(path)
     except FileNotFoundError:
-        raise JournalError(f"journal not found: {journal}") from None
-    entries = []
-    for line in lines:
-        try:
-            entries.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line cut short by a crash: the file it names was not recorded as done
-    if not entries or entries[0].get("format") != JOURNAL_FORMAT:
-        raise JournalError(f"{journal} is not a LakeView journal")
-    return entries
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+        pass
+    return True

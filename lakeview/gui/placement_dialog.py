@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBo
 from lakeview.core.atomic import write_atomically
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.placement import (JournalError, Mode, PlacementReport, PlannedFile, UndoReport, apply_placement,
-                                     plan_placement, safe_folder_name, undo_journal)
+                                     new_journal, plan_placement, printable, safe_folder_name, undo_journal)
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
 
@@ -126,22 +126,14 @@ def _remember(library: Path, last: LastPlacement | None) -> None:
     write_atomically(path, json.dumps(data, indent=1).encode())
 
 
-def new_journal(into: Path) -> Path:
-    """`into/.lakeview-journal-<time>.jsonl`, named as the command line names it, never one that exists."""
-    base = f".lakeview-journal-{datetime.now():%Y%m%d-%H%M%S}"
-    journal, n = Path(into) / f"{base}.jsonl", 1
-    while journal.exists():
-        journal, n = Path(into) / f"{base}-{n}.jsonl", n + 1
-    return journal
-
-
 # --- jobs --------------------------------------------------------------------------------------------------------
 def show_problems(parent: QWidget | None, title: str, text: str, problems: list[tuple[Path, str]]) -> None:
     """A warning listing the files that could not be handled, and why (tests replace this)."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
-    box.setInformativeText("\n".join(f"{path.name}: {reason}" for path, reason in problems[:12])
+    box.setInformativeText("\n".join(f"{printable(path.name)}: {printable(reason)}" for path, reason in problems[:12])
                            + (f"\n… and {len(problems) - 12} more" if len(problems) > 12 else ""))
-    box.setDetailedText("\n".join(f"{path}: {reason}" for path, reason in problems))
+    if problems:
+        box.setDetailedText("\n".join(f"{printable(path)}: {printable(reason)}" for path, reason in problems))
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
 
@@ -150,11 +142,11 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
                  parent: QWidget | None = None) -> bool:
     """Copy or move as planned, as the library's job; False when another job is running."""
     library, catalog_path = session.catalog.folder, session.catalog.path
-    journal = new_journal(into)
     verb = "Copy" if mode == "copy" else "Move"
     holder: dict[str, PlacementReport] = {}
 
     def job(progress, should_stop, emit_partial) -> PlacementReport:
+        journal = new_journal(into)
         previous = last_placement(library)
         _remember(library, LastPlacement(journal, mode, Path(into), len(plan), datetime.now().isoformat(" ", "minutes")))
         try:
@@ -174,12 +166,16 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
             return ""
         if mode == "move" and report.done:
             session.rows_changed.emit()
-        if report.failed:
-            show_problems(parent, f"{verb} into class folders",
-                          f"{len(report.failed)} of {len(plan)} photo(s) could not be {mode}d; they are where they were.",
-                          [(item.source, reason) for item, reason in report.failed])
-        message = f"{len(report.done)} photo(s) {'copied' if mode == 'copy' else 'moved'} into {into}"
-        return message + (f", {len(report.failed)} failed" if report.failed else "")
+        if report.failed or report.halted:
+            done = "copied" if mode == "copy" else "moved"
+            text = (f"The job stopped by itself: {report.halted}." if report.halted else
+                    f"{len(report.failed)} of {len(plan)} photo(s) could not be {done}; they are where they were.")
+            show_problems(parent, f"{verb} into class folders", text,
+                          [(item.source, reason) for item, reason in report.failed]
+                          + [(item.source, "not started") for item in report.not_started])
+        message = f"{len(report.done)} photo(s) {'copied' if mode == 'copy' else 'moved'} into {printable(into)}"
+        message += f", {len(report.failed)} failed" if report.failed else ""
+        return message + (f", {len(report.not_started)} not started" if report.halted else "")
 
     return session.start_job(f"{verb} into class folders", job, ended,
                              on_cancelled=lambda: ended(holder.get("report")))
@@ -198,11 +194,12 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
 
     def job(progress, should_stop, emit_partial) -> UndoReport:
         try:
-            report = holder["report"] = undo_journal(last.journal, progress)  # not stopped halfway: it is quick
+            report = holder["report"] = undo_journal(last.journal, progress, should_stop)
         except JournalError:
             _remember(library, None)
             raise
-        _remember(library, None)
+        if not report.left:
+            _remember(library, None)  # otherwise kept: undo again retries just the photos left
         with Catalog(catalog_path) as catalog:
             catalog.record_moves(report.moved_back)
         return report
@@ -212,7 +209,9 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
             return ""
         session.rows_changed.emit()
         if report.problems:
-            show_problems(parent, title, f"{len(report.problems)} file(s) were left alone:", report.problems)
+            retry = (f" {report.left} photo(s) are still to undo; Undo last placement again retries just those."
+                     if report.left else "")
+            show_problems(parent, title, f"{len(report.problems)} file(s) were left alone:{retry}", report.problems)
         done = (f"{len(report.restored)} photo(s) put back" if last.mode == "move"
                 else f"{len(report.restored)} {'copy' if len(report.restored) == 1 else 'copies'} removed")
         return done + (f", {len(report.problems)} left alone" if report.problems else "")

@@ -199,3 +199,68 @@ def test_a_photo_already_in_its_class_folder_stays(qtbot, monkeypatch, tmp_path)
         assert dialog.table.model().data(dialog.table.model().index(0, 2), Qt.ItemDataRole.ForegroundRole) is not None
     finally:
         session.close()
+
+
+def test_undo_leaves_an_edited_copy_says_so_and_can_be_retried(qtbot, monkeypatch, tmp_path, library, problems):
+    session, folder, photos = library
+    into = tmp_path / "sorted"
+    dialog = open_dialog(qtbot, monkeypatch, session, [photos["a"], photos["c"]], into)
+    with qtbot.waitSignal(session.job_ended, timeout=20_000):
+        dialog.start_button.click()
+    edited = into / "red" / "a.jpg"
+    original = edited.read_bytes()
+    edited.write_bytes(original[::-1])  # the same size, other content
+
+    with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        assert undo_last_placement(session)
+    assert ended.args == ["Undo last placement", "1 copy removed, 1 left alone"]
+    assert [(path, reason) for path, reason in problems[0]] == [(edited, "changed since it was placed; left alone")]
+    assert edited.read_bytes() == original[::-1] and not (into / "blue").exists()
+    assert last_placement(session.catalog.folder) is not None  # still undoable: a retry does just that one
+
+    edited.write_bytes(original)
+    with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        assert undo_last_placement(session)
+    assert ended.args == ["Undo last placement", "1 copy removed"]
+    assert not (into / "red").exists() and last_placement(session.catalog.folder) is None
+
+
+def test_journal_names_come_from_core_and_hold_absolute_paths(qtbot, monkeypatch, tmp_path, library, problems):
+    session, folder, photos = library
+    into = tmp_path / "sorted"
+    dialog = open_dialog(qtbot, monkeypatch, session, [photos["a"]], into)
+    with qtbot.waitSignal(session.job_ended, timeout=20_000):
+        dialog.start_button.click()
+    journal = last_placement(session.catalog.folder).journal
+    assert journal.parent == into and journal.name.startswith(".lakeview-journal-")
+    from lakeview.core.placement_journal import read_journal
+
+    entries = read_journal(journal).entries
+    assert [(e.source, e.destination) for e in entries] == [(photos["a"], into / "red" / "a.jpg")]
+
+
+def test_a_full_disk_stops_the_job_and_lists_what_was_not_placed(qtbot, monkeypatch, tmp_path, library, problems):
+    import errno
+    import os
+
+    from lakeview.core import placement
+
+    session, folder, photos = library
+    into = tmp_path / "sorted"
+    real_copy = placement.copy_to_temp
+
+    def copy_to_temp(source, temp):
+        if source.name == "b.jpg":
+            temp.write_bytes(b"half a photo")
+            temp.unlink()
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_copy(source, temp)
+
+    monkeypatch.setattr(placement, "copy_to_temp", copy_to_temp)
+    dialog = open_dialog(qtbot, monkeypatch, session, [photos["a"], photos["b"], photos["c"]], into)
+    with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        dialog.start_button.click()
+    assert ended.args[1] == f"1 photo(s) copied into {into}, 1 failed, 1 not started"
+    assert [(path.name, reason) for path, reason in problems[0]] == [
+        ("b.jpg", f"{into / 'red'} has no room for it (No space left on device)"), ("c.jpg", "not started")]
+    assert sorted(p.name for p in into.rglob("*") if p.is_file() and not p.name.startswith(".")) == ["a.jpg"]

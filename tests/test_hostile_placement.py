@@ -1,0 +1,559 @@
+"""Copying and moving photos into class folders, and undoing it, under hostile and unlucky use (issue 9, items 1-6):
+two jobs into one folder at once, crafted and damaged journals, edited copies, a full disk, kill -9, raw-byte names.
+Every test proves that nothing was lost (content hashes before and after), the exit code, no traceback, the message."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import resource
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lakeview.core.placement import JournalError, apply_placement, new_journal, plan_placement, undo_journal
+from lakeview.core.placement_journal import read_journal
+
+from hostile_tools import REPO, RAW_NAMES, content_counts, file_hash, raw_name, run_lakeview, tree_hashes
+
+PLACE = """
+import errno, json, os, sys, time
+from pathlib import Path
+from lakeview.core.placement import apply_placement, plan_placement
+source, into, mode, journal, go, fake = sys.argv[1:7]
+if fake == "exdev":  # another filesystem: a hard link only works within one folder tree
+    real_link = os.link
+    def link(src, dst, **kw):
+        if Path(src).parent != Path(dst).parent:
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+        return real_link(src, dst, **kw)
+    os.link = link
+plan = plan_placement([(p, "lake") for p in sorted(Path(source).iterdir())], Path(into))
+if go != "-":
+    Path(go + "-planned-" + Path(journal).name).touch()
+    while not Path(go).exists():
+        time.sleep(0.001)
+report = apply_placement(plan, mode, Path(journal))
+print(json.dumps({"done": len(report.done), "failed": [r for _, r in report.failed], "halted": report.halted,
+                  "not_started": len(report.not_started)}))
+"""
+
+
+def place_in_child(source: Path, into: Path, mode: str, journal: Path, go: Path | None = None, fake: str = "-",
+                   **popen) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    return subprocess.Popen([sys.executable, "-c", PLACE, str(source), str(into), mode, str(journal),
+                             str(go) if go else "-", fake], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            **popen)
+
+
+def finished(child: subprocess.Popen) -> dict:
+    out, err = child.communicate(timeout=300)
+    assert child.returncode == 0 and b"Traceback" not in err, err.decode(errors="replace")
+    return json.loads(out)
+
+
+def same_size_photos(folder: Path, count: int, tag: str) -> Path:
+    """`count` files named DSC_0000.JPG... whose content differs from every other folder's, all of one size."""
+    folder.mkdir(parents=True)
+    for i in range(count):
+        (folder / f"DSC_{i:04d}.JPG").write_bytes(f"{tag}:{i:06d}".encode().ljust(48, b"."))
+    return folder
+
+
+def photo_files(folder: Path) -> dict[str, str]:
+    """The photos under `folder` (journals left out)."""
+    return {k: v for k, v in tree_hashes(folder).items() if not k.endswith(".jsonl")} if folder.exists() else {}
+
+
+# --- item 1: never replace, even with a concurrent writer ----------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_two_jobs_into_one_folder_at_once_keep_every_photo_and_both_undo(tmp_path, mode):
+    a = same_size_photos(tmp_path / "card_a", 1000, "a")
+    b = same_size_photos(tmp_path / "card_b", 1000, "b")
+    originals = content_counts(a) | content_counts(b)
+    before = {"a": tree_hashes(a), "b": tree_hashes(b)}
+    into, go = tmp_path / "sorted", tmp_path / "go"
+    journals = [tmp_path / "journal_a.jsonl", tmp_path / "journal_b.jsonl"]
+    children = [place_in_child(folder, into, mode, journal, go) for folder, journal in zip((a, b), journals)]
+    planned = [tmp_path / f"go-planned-{journal.name}" for journal in journals]
+    deadline = time.monotonic() + 120
+    while not all(p.exists() for p in planned) and time.monotonic() < deadline:
+        time.sleep(0.01)  # both have planned DSC_0000.JPG... before either places anything
+    go.touch()
+    reports = [finished(child) for child in children]
+
+    assert [r["done"] for r in reports] == [1000, 1000] and not any(r["failed"] for r in reports)
+    placed = content_counts(into)
+    assert len(photo_files(into)) == 2000
+    assert placed == originals  # every original content exactly once: none replaced, none lost
+    assert not list(into.rglob(".lakeview-part-*"))
+    if mode == "move":
+        assert not any(a.iterdir()) and not any(b.iterdir())
+
+    for journal in journals:
+        result = run_lakeview("undo", journal).assert_clean()
+        assert result.code == 0, result.err
+        assert "undone: 1000 photo(s)" in result.err
+    assert photo_files(into) == {}
+    assert {"a": tree_hashes(a), "b": tree_hashes(b)} == before
+
+
+def test_a_name_taken_after_planning_gets_the_next_free_name(tmp_path):
+    photo = tmp_path / "in" / "IMG_1.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(b"the photo")
+    into = tmp_path / "sorted"
+    plan = plan_placement([(photo, "lake")], into)
+    (into / "lake").mkdir(parents=True)
+    (into / "lake" / "IMG_1.jpg").write_bytes(b"appeared meanwhile")
+    (into / "lake" / "IMG_1-1.jpg").symlink_to(tmp_path / "nowhere")  # a dangling link is a taken name too
+
+    report = apply_placement(plan, "move", tmp_path / "j.jsonl")
+
+    assert [item.destination.name for item in report.done] == ["IMG_1-2.jpg"]
+    assert (into / "lake" / "IMG_1.jpg").read_bytes() == b"appeared meanwhile"
+    assert (into / "lake" / "IMG_1-2.jpg").read_bytes() == b"the photo"
+    done = [e for e in read_journal(tmp_path / "j.jsonl").entries]
+    assert done[0].destination == into / "lake" / "IMG_1-2.jpg"  # the journal has the name actually used
+
+
+@pytest.mark.parametrize("unsupported", ["no-hard-links", "no-hard-links-nor-rename2", "other-filesystem"])
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_without_hard_links_or_across_filesystems_nothing_is_replaced(tmp_path, monkeypatch, mode, unsupported):
+    from lakeview.core import claimed_files
+
+    source = same_size_photos(tmp_path / "card", 5, "s")
+    before = tree_hashes(source)
+    into = tmp_path / "sorted"
+    (into / "lake").mkdir(parents=True)
+    (into / "lake" / "DSC_0001.JPG").write_bytes(b"the user's own")
+    real_link = os.link
+
+    def link(src, dst, **kw):
+        if unsupported == "other-filesystem":
+            if Path(src).parent != Path(dst).parent:
+                raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+            return real_link(src, dst, **kw)
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "link", link)
+    if unsupported == "no-hard-links-nor-rename2":
+        monkeypatch.setattr(claimed_files, "_libc", lambda: None)
+
+    report = apply_placement(plan_placement([(p, "lake") for p in sorted(source.iterdir())], into), mode,
+                             tmp_path / "j.jsonl")
+
+    assert len(report.done) == 5 and not report.failed
+    assert (into / "lake" / "DSC_0001.JPG").read_bytes() == b"the user's own"
+    assert sorted(content_counts(into).values()) == [1] * 6
+    assert set(before.values()) <= set(content_counts(into))
+    assert not list(into.rglob(".lakeview-part-*"))
+    undone = undo_journal(tmp_path / "j.jsonl")
+    assert not undone.problems and len(undone.restored) == 5
+    assert tree_hashes(source) == before
+    assert photo_files(into) == {"lake/DSC_0001.JPG": file_hash(into / "lake" / "DSC_0001.JPG")}
+
+
+def test_journal_names_are_unique_and_created_exclusively(tmp_path):
+    names = {new_journal(tmp_path) for _ in range(50)}
+    assert len(names) == 50 and all(p.is_file() and p.stat().st_size == 0 for p in names)
+    assert all(p.name.startswith(".lakeview-journal-") and p.suffix == ".jsonl" for p in names)
+    used = tmp_path / "used.jsonl"
+    used.write_text("someone's notes\n")
+    with pytest.raises(JournalError, match="already exists"):
+        apply_placement([], "copy", used)
+    assert used.read_text() == "someone's notes\n"
+
+
+# --- items 2 and 3: undo only touches what it can prove it made ----------------------------------------------------
+def crafted(path: Path, *records: dict) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def header(mode: str, *roots: Path) -> dict:
+    return {"format": "lakeview-journal", "version": 2, "mode": mode, "started": "2026-01-01T00:00:00+00:00",
+            "roots": [str(r) for r in roots], "hash": "sha256"}
+
+
+@pytest.fixture
+def thesis(tmp_path) -> Path:
+    path = tmp_path / "home" / "thesis.docx"
+    path.parent.mkdir()
+    path.write_bytes(b"four years of work")
+    return path
+
+
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_a_crafted_journal_naming_another_file_is_refused(tmp_path, thesis, mode):
+    into = tmp_path / "sorted"
+    into.mkdir()
+    sha = file_hash(thesis)
+    journals = {
+        "v1, as in the issue": crafted(tmp_path / "v1.jsonl", {"format": "lakeview-journal", "version": 1,
+                                                               "mode": mode, "started": "x"},
+                                       {"source": "/x.jpg", "destination": str(thesis), "size": 18}),
+        "no header": crafted(tmp_path / "bare.jsonl", {"source": "/x.jpg", "destination": str(thesis), "size": 18}),
+        "outside its root": crafted(
+            tmp_path / "outside.jsonl", header(mode, into),
+            {"place": 0, "source": "/x.jpg", "planned": str(thesis), "temp": None, "sha256": sha},
+            {"done": 0, "destination": str(thesis), "sha256": sha, "size": 18}),
+        "a folder outside its root": crafted(tmp_path / "folder.jsonl", header(mode, into),
+                                             {"folder": str(thesis.parent)}),
+        "a relative source": crafted(
+            tmp_path / "relative.jsonl", header(mode, thesis.parent),
+            {"place": 0, "source": "x.jpg", "planned": str(thesis), "temp": None, "sha256": sha}),
+        "a temp that is a real name": crafted(
+            tmp_path / "temp.jsonl", header(mode, thesis.parent),
+            {"place": 0, "source": "/x.jpg", "planned": str(thesis.parent / "a.jpg"), "temp": str(thesis),
+             "sha256": sha}),
+        "a dotted path": crafted(
+            tmp_path / "dots.jsonl", header(mode, into),
+            {"place": 0, "source": "/x.jpg", "planned": f"{into}/../home/thesis.docx", "temp": None, "sha256": sha}),
+        "a newer version": crafted(tmp_path / "v3.jsonl", {**header(mode, into), "version": 3}),
+    }
+    before = tree_hashes(tmp_path)
+    for what, journal in journals.items():
+        result = run_lakeview("undo", journal, cwd=tmp_path).assert_clean()
+        assert result.code == 2, what
+        assert result.err.startswith("lakeview: error: ") and result.err.count("\n") == 1, (what, result.err)
+        assert "nothing was changed" in result.err, (what, result.err)
+        assert tree_hashes(tmp_path) == before, what
+    assert "older LakeView" in run_lakeview("undo", journals["v1, as in the issue"]).err
+    assert "outside the folders" in run_lakeview("undo", journals["outside its root"]).err
+
+
+def test_a_journal_with_the_right_hash_still_never_costs_the_only_copy(tmp_path, thesis):
+    """Even one naming a file inside its root with that file's true hash: a copy is deleted only while an identical
+    original exists, and a photo moves back only onto a free name."""
+    sha = file_hash(thesis)
+    root = thesis.parent
+    copy = crafted(tmp_path / "copy.jsonl", header("copy", root),
+                   {"place": 0, "source": str(tmp_path / "gone.jpg"), "planned": str(thesis), "temp": None,
+                    "sha256": None},
+                   {"done": 0, "destination": str(thesis), "sha256": sha, "size": 18})
+    same = crafted(tmp_path / "same.jsonl", header("move", root),
+                   {"place": 0, "source": str(thesis), "planned": str(thesis), "temp": None, "sha256": sha},
+                   {"done": 0, "destination": str(thesis), "sha256": sha, "size": 18})
+    for journal in (copy, same):
+        result = run_lakeview("undo", journal).assert_clean()
+        assert result.code == 1 and "left alone" in result.err and "thesis.docx" in result.err
+        assert file_hash(thesis) == sha
+
+
+def test_an_edited_copy_of_the_same_size_is_kept_and_a_second_undo_retries_it(tmp_path):
+    source = same_size_photos(tmp_path / "card", 4, "s")
+    before = tree_hashes(source)
+    into = tmp_path / "sorted"
+    journal = tmp_path / "j.jsonl"
+    apply_placement(plan_placement([(p, "lake") for p in sorted(source.iterdir())], into), "copy", journal)
+    edited = into / "lake" / "DSC_0002.JPG"
+    original = edited.read_bytes()
+    edited.write_bytes(original[::-1])  # same size, other content: an edit size alone cannot see
+
+    result = run_lakeview("undo", journal).assert_clean()
+
+    assert result.code == 1
+    assert "DSC_0002.JPG: changed since it was placed; left alone" in result.err
+    assert "1 photo(s) still to undo" in result.err
+    assert photo_files(into) == {"lake/DSC_0002.JPG": file_hash(edited)}
+    assert tree_hashes(source) == before
+
+    edited.write_bytes(original)  # the user puts it back as it was: undo again does just that one
+    again = run_lakeview("undo", journal).assert_clean()
+    assert again.code == 0 and "undone: 1 photo(s)" in again.err
+    assert photo_files(into) == {} and tree_hashes(source) == before
+    last = run_lakeview("undo", journal).assert_clean()
+    assert last.code == 2 and "already undone" in last.err
+
+
+def test_a_copy_whose_original_was_deleted_is_kept(tmp_path):
+    source = same_size_photos(tmp_path / "card", 2, "s")
+    into = tmp_path / "sorted"
+    apply_placement(plan_placement([(p, "lake") for p in sorted(source.iterdir())], into), "copy", tmp_path / "j")
+    (source / "DSC_0000.JPG").unlink()
+    kept = file_hash(into / "lake" / "DSC_0000.JPG")
+
+    result = run_lakeview("undo", tmp_path / "j").assert_clean()
+
+    assert result.code == 1 and "is gone or changed, so this copy is kept" in result.err
+    assert photo_files(into) == {"lake/DSC_0000.JPG": kept}
+
+
+# --- item 4: absolute paths, undo from anywhere --------------------------------------------------------------------
+def test_undo_from_another_folder_with_the_printed_command(tmp_path):
+    from lakeview.core.catalog import Catalog
+
+    work = tmp_path / "work dir"
+    photos = same_size_photos(work / "photos", 3, "p")
+    before = tree_hashes(photos)
+    catalog_path = tmp_path / "lib" / "catalog.sqlite"
+    with Catalog(catalog_path) as catalog:
+        catalog.add_photos(sorted(photos.iterdir()))
+        catalog.ensure_classes(["lake"])
+        catalog.set_labels(sorted(photos.iterdir()), "lake", source="user")
+
+    export = run_lakeview("catalog", "--catalog", catalog_path, "export", "--into", "sorted", "--move",
+                          cwd=work).assert_clean()
+
+    assert export.code == 0, export.err
+    assert not any(photos.iterdir()) and len(photo_files(work / "sorted")) == 3
+    command = shlex.split(export.err.split("undo with: ")[1].splitlines()[0])
+    assert command[:2] == ["lakeview", "undo"] and Path(command[2]).is_absolute()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    undo = run_lakeview(*command[1:], cwd=elsewhere).assert_clean()
+    assert undo.code == 0 and "undone: 3 photo(s)" in undo.err
+    assert tree_hashes(photos) == before and photo_files(work / "sorted") == {}
+
+
+# --- item 5: a full disk leaves no partial photo -------------------------------------------------------------------
+def limit_file_size(limit: int):
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG instead of a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@pytest.mark.parametrize("mode,fake", [("copy", "-"), ("move", "exdev")])
+def test_a_full_disk_stops_the_job_and_leaves_no_partial_file(tmp_path, mode, fake):
+    source = tmp_path / "card"
+    source.mkdir()
+    for i in range(12):  # photo 6 is bigger than the disk has room for
+        (source / f"IMG_{i:02d}.jpg").write_bytes(os.urandom(300_000 if i == 6 else 20_000))
+    before = tree_hashes(source)
+    into, journal = tmp_path / "sorted", tmp_path / "j.jsonl"
+
+    report = finished(place_in_child(source, into, mode, journal, fake=fake, preexec_fn=limit_file_size(200_000)))
+
+    assert report["done"] == 6 and report["not_started"] == 5
+    assert "File too large" in report["halted"] and "IMG_06.jpg" in report["halted"]
+    assert "were not" in report["halted"] and "are where they were" in report["halted"]
+    placed = tree_hashes(into)
+    assert all(digest in before.values() for digest in placed.values())  # no zero-byte, truncated or temp file
+    assert sorted(placed) == [f"lake/IMG_{i:02d}.jpg" for i in range(6)]
+    if mode == "move":
+        assert sorted(p.name for p in source.iterdir()) == [f"IMG_{i:02d}.jpg" for i in range(6, 12)]
+    else:
+        assert tree_hashes(source) == before
+
+    result = run_lakeview("undo", journal).assert_clean()
+    assert result.code == 0 and "undone: 6 photo(s)" in result.err
+    assert tree_hashes(source) == before and photo_files(into) == {}
+
+
+def test_the_command_line_says_the_disk_is_full_and_how_to_undo(tmp_path):
+    from lakeview.core.catalog import Catalog
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(4):
+        (photos / f"IMG_{i}.jpg").write_bytes(os.urandom(2_000_000 if i == 2 else 10_000))
+    before = tree_hashes(photos)
+    catalog_path = tmp_path / "lib" / "catalog.sqlite"
+    with Catalog(catalog_path) as catalog:
+        catalog.add_photos(sorted(photos.iterdir()))
+        catalog.ensure_classes(["lake"])
+        catalog.set_labels(sorted(photos.iterdir()), "lake", source="user")
+
+    result = run_lakeview("catalog", "--catalog", catalog_path, "export", "--into", tmp_path / "sorted",
+                          preexec_fn=limit_file_size(1_000_000)).assert_clean()
+
+    assert result.code == 2
+    assert "lakeview: error: stopped at IMG_2.jpg" in result.err and "File too large" in result.err
+    assert "undo with: lakeview undo" in result.err
+    assert sorted(photo_files(tmp_path / "sorted")) == ["lake/IMG_0.jpg", "lake/IMG_1.jpg"]
+    assert all(d in before.values() for d in photo_files(tmp_path / "sorted").values())
+    assert tree_hashes(photos) == before
+
+
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_undo_after_kill_9_in_the_middle_restores_everything(tmp_path, mode):
+    source = same_size_photos(tmp_path / "card", 1500, "k")
+    before = tree_hashes(source)
+    into, journal = tmp_path / "sorted", tmp_path / "j.jsonl"
+    child = place_in_child(source, into, mode, journal, fake="exdev" if mode == "move" else "-")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not journal.exists() or journal.stat().st_size < 20_000):
+        time.sleep(0.005)
+    child.kill()
+    child.communicate()
+    assert photo_files(into), "the child had not started placing"
+
+    result = run_lakeview("undo", journal).assert_clean()
+
+    assert result.code == 0, result.err
+    assert tree_hashes(source) == before
+    assert photo_files(into) == {} and not list(into.rglob(".lakeview-part-*"))
+
+
+# --- item 6: damaged journals --------------------------------------------------------------------------------------
+@pytest.fixture
+def placed(tmp_path):
+    """Five photos copied into sorted/lake with a journal: (source folder, into, journal, hashes of both)."""
+    source = same_size_photos(tmp_path / "card", 5, "d")
+    into = tmp_path / "sorted"
+    journal = tmp_path / "j.jsonl"
+    apply_placement(plan_placement([(p, "lake") for p in sorted(source.iterdir())], into), "copy", journal)
+    return source, into, journal, tree_hashes(tmp_path)
+
+
+@pytest.mark.parametrize("damage,line,says", [
+    ("middle line", 4, "is damaged"),
+    ("non-UTF-8", 3, "not text"),
+    ("unknown record", 5, "not a record LakeView writes"),
+])
+def test_a_damaged_journal_is_refused_with_its_line_number(tmp_path, placed, damage, line, says):
+    source, into, journal, before = placed
+    lines = journal.read_bytes().splitlines(keepends=True)
+    if damage == "middle line":
+        lines[line - 1] = lines[line - 1][: len(lines[line - 1]) // 2] + b"\n"
+    elif damage == "non-UTF-8":
+        lines[line - 1] = lines[line - 1].replace(b"DSC", b"D\xff\xfeC")
+    else:
+        lines[line - 1] = b'{"delete": "/home/me"}\n'
+    journal.write_bytes(b"".join(lines))
+    before = tree_hashes(tmp_path)
+
+    result = run_lakeview("undo", journal).assert_clean()
+
+    assert result.code == 2
+    assert f"line {line} of {journal} " in result.err and says in result.err and "nothing was changed" in result.err
+    assert tree_hashes(tmp_path) == before
+
+
+def test_a_journal_cut_short_undoes_what_it_recorded_and_says_so(tmp_path, placed):
+    source, into, journal, before = placed
+    data = journal.read_bytes()
+    journal.write_bytes(data[: len(data) - 30])  # the last "done" record, cut by a crash
+    last_line = data.count(b"\n")
+
+    result = run_lakeview("undo", journal).assert_clean()
+
+    assert result.code == 1
+    assert f"line {last_line} was cut short" in result.err
+    assert "DSC_0004.JPG" in result.err and "may be its copy; left alone" in result.err
+    assert sorted(photo_files(into)) == ["lake/DSC_0004.JPG"]  # the one it cannot prove is its own
+    assert tree_hashes(source) == {k.removeprefix("card/"): v for k, v in before.items() if k.startswith("card/")}
+
+
+def test_an_empty_journal_and_a_folder_are_refused(tmp_path, placed):
+    source, into, journal, before = placed
+    empty = tmp_path / "empty.jsonl"
+    empty.touch()
+    result = run_lakeview("undo", empty).assert_clean()
+    assert result.code == 2 and "is empty" in result.err
+
+    listed = new_journal(into)
+    apply_placement(plan_placement([(source / "DSC_0000.JPG", "other")], into), "move", listed)
+    before = tree_hashes(tmp_path)
+    folder = run_lakeview("undo", into).assert_clean()
+    assert folder.code == 2
+    assert f"lakeview: error: {into} is a folder; name one of its journals" in folder.err
+    assert listed.name in folder.err and "move: 1 photo(s), not undone" in folder.err
+    assert tree_hashes(tmp_path) == before
+
+
+# --- names made of raw bytes ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_raw_byte_names_are_placed_and_undone_losslessly(tmp_path, mode):
+    source = Path(os.fsdecode(bytes(tmp_path) + b"/Karte_\xe4\xff"))
+    source.mkdir()
+    for i, raw in enumerate(RAW_NAMES):
+        (source / raw_name(raw)).write_bytes(f"photo {i}".encode())
+    before = tree_hashes(source)
+    into = tmp_path / "sorted"
+
+    report = finished(place_in_child(source, into, mode, tmp_path / "j.jsonl"))
+
+    assert report["done"] == len(RAW_NAMES)
+    assert sorted(os.listdir(os.fsencode(into / "lake"))) == sorted(RAW_NAMES)
+    assert (tmp_path / "j.jsonl").read_bytes().isascii()
+    result = run_lakeview("undo", tmp_path / "j.jsonl").assert_clean()
+    assert result.code == 0 and f"undone: {len(RAW_NAMES)} photo(s)" in result.err
+    assert tree_hashes(source) == before
+    assert sorted(os.listdir(os.fsencode(source))) == sorted(RAW_NAMES)
+
+
+def test_a_pipe_or_a_device_given_as_the_journal_is_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "journal.jsonl"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        result = run_lakeview("undo", path, timeout=30).assert_clean()
+        assert result.code == 2 and "is not a journal file" in result.err
+
+
+# --- real filesystems, where the machine has them ------------------------------------------------------------------
+@pytest.fixture
+def other_filesystem(tmp_path):
+    """A folder on another filesystem than tmp_path (/dev/shm), or skip."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or not os.access(shm, os.W_OK) or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("no second filesystem to move across")
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(dir=shm, prefix="lakeview-test-"))
+    yield folder
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MB filesystem (tmpfs) mounted in tmp_path, where this process may mount one; else skip."""
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip("cannot mount a small filesystem here")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_a_move_across_filesystems_claims_verifies_and_undoes(tmp_path, other_filesystem, mode):
+    source = same_size_photos(other_filesystem / "card", 20, "x")
+    before = tree_hashes(source)
+    into = tmp_path / "sorted"
+    (into / "lake").mkdir(parents=True)
+    (into / "lake" / "DSC_0003.JPG").write_bytes(b"the user's own")
+
+    report = finished(place_in_child(source, into, mode, tmp_path / "j.jsonl"))
+
+    assert report["done"] == 20 and not report["failed"]
+    assert (into / "lake" / "DSC_0003.JPG").read_bytes() == b"the user's own"
+    assert set(before.values()) <= set(content_counts(into)) and not list(into.rglob(".lakeview-part-*"))
+    assert (source.exists() and any(source.iterdir())) == (mode == "copy")
+    result = run_lakeview("undo", tmp_path / "j.jsonl").assert_clean()
+    assert result.code == 0 and "undone: 20 photo(s)" in result.err
+    assert tree_hashes(source) == before and list(photo_files(into)) == ["lake/DSC_0003.JPG"]
+
+
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_a_real_full_disk_stops_the_job_and_leaves_no_partial_file(tmp_path, small_disk, mode):
+    source = tmp_path / "card"
+    source.mkdir()
+    for i in range(30):
+        (source / f"IMG_{i:02d}.jpg").write_bytes(os.urandom(100_000))
+    before = tree_hashes(source)
+
+    report = finished(place_in_child(source, small_disk, mode, small_disk / "j.jsonl"))
+
+    assert report["halted"] and "No space left on device" in report["halted"]
+    assert 0 < report["done"] < 30 and report["done"] + 1 + report["not_started"] == 30
+    placed = photo_files(small_disk)
+    assert len(placed) == report["done"] and all(d in before.values() for d in placed.values())
+    assert not list(small_disk.rglob(".lakeview-part-*"))
+    assert set(before.values()) == set(tree_hashes(source).values()) | set(placed.values())  # every photo somewhere
+    result = run_lakeview("undo", small_disk / "j.jsonl").assert_clean()
+    assert result.code == 0, result.err
+    assert tree_hashes(source) == before and photo_files(small_disk) == {}
