@@ -8,6 +8,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from lakeview.cli.arg_types import existing_folder
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -26,7 +27,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     imp.set_defaults(run=run_import)
 
     add = sub.add_parser("add", help="add a folder of photos (unlabelled)")
-    add.add_argument("folder", type=Path)
+    add.add_argument("folder", type=existing_folder, help="folder of photos")
     add.add_argument("--no-recursive", action="store_true", help="only the folder itself")
     add.set_defaults(run=run_add)
 

@@ -8,6 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from lakeview.cli.arg_types import positive_int, probability
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
 
@@ -26,12 +27,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     target.add_argument("--copy-into", type=Path, metavar="DIR", help="copy each photo into DIR/<class>/")
     target.add_argument("--move-into", type=Path, metavar="DIR", help="move each photo into DIR/<class>/")
     parser.add_argument("--dry-run", action="store_true", help="show where photos would go; change nothing")
-    parser.add_argument("--min-confidence", type=float, default=0.0,
+    parser.add_argument("--min-confidence", type=probability, default=0.0,
                         help="photos below this confidence go to DIR/_unsure instead (default 0: none)")
     parser.add_argument("--journal", type=Path, help="undo journal (default: DIR/.lakeview-journal-<time>.jsonl)")
-    parser.add_argument("--top-k", type=int, default=3, help="how many classes to list per photo (default 3)")
+    parser.add_argument("--top-k", type=positive_int, default=3,
+                        help="how many classes to list per photo (default 3; at most the model's classes)")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation (slower, a little more accurate)")
-    parser.add_argument("--bs", type=int, default=32, help="batch size (default 32)")
+    parser.add_argument("--bs", type=positive_int, default=32, help="batch size (default 32)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_classify)
@@ -105,7 +107,7 @@ def _classify_into(sink, model, paths: list[Path], args: argparse.Namespace, sto
     with Bar("classifying", args.quiet, "photo") as bar:
         if sink is not None:
             sink.writerow(["file", "label", "confidence", "top_k", "error"])
-        for result in classify_files(model, paths, batch_size=args.bs, top_k=args.top_k, tta=args.tta,
+        for result in classify_files(model, paths, batch_size=args.bs, top_k=min(args.top_k, len(model.classes)), tta=args.tta,
                                      device=args.device, total=len(paths), progress=bar, should_stop=stop):
             if keep_predictions or not hasattr(result, "label"):
                 rows.append(result)

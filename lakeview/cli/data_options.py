@@ -8,6 +8,7 @@ import importlib.util
 from pathlib import Path
 from typing import Callable
 
+from lakeview.cli.arg_types import fraction_below_one, seed
 from lakeview.cli.console import UserError
 from lakeview.core.dataset import LabelledPhotos
 from lakeview.core.jobs import ProgressFn, ShouldStopFn
@@ -27,9 +28,9 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--suffix", default="", help="appended to each CSV name, e.g. .jpg")
     group.add_argument("--pattern", help=r"regex whose first group is the label, e.g. '/([^/]+)_\d+\.jpg$'")
     group.add_argument("--label-func", help="MODULE:FUNCTION or FILE.py:FUNCTION taking a pathlib.Path")
-    group.add_argument("--valid-pct", type=float, default=0.2,
+    group.add_argument("--valid-pct", type=fraction_below_one, default=0.2,
                        help="share of photos held out for validation when the layout does not say (default 0.2)")
-    group.add_argument("--seed", type=int, default=42, help="seed for the split and training (default 42)")
+    group.add_argument("--seed", type=seed, default=42, help="seed for the split and training (default 42)")
 
 
 def load_dataset(args: argparse.Namespace, should_stop: ShouldStopFn, quiet: bool = False) -> LabelledPhotos | None:

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from lakeview.cli.arg_types import non_negative_int, positive_int
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -19,10 +20,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--split", choices=("valid", "test", "train"), default="valid",
                         help="which photos to evaluate on (default valid)")
-    parser.add_argument("--top", type=int, default=9, help="how many top losses to list (default 9)")
+    parser.add_argument("--top", type=non_negative_int, default=9, help="how many top losses to list (default 9)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation")
-    parser.add_argument("--bs", type=int, default=32, help="batch size (default 32)")
+    parser.add_argument("--bs", type=positive_int, default=32, help="batch size (default 32)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_evaluate)

@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from lakeview.cli.arg_types import (image_size, learning_rate, non_negative_int, positive_int,
+                                     worker_count)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -20,10 +22,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                                             "whole network with discriminative learning rates.")
     add_data_options(train)
     add_model_options(train)
-    train.add_argument("--epochs", type=int, default=4, help="epochs with the body frozen (default 4)")
-    train.add_argument("--unfreeze-epochs", type=int, default=4, help="epochs with the whole network (default 4)")
-    train.add_argument("--lr", type=float, default=DEFAULT_LR, help=f"peak learning rate, frozen (default {DEFAULT_LR})")
-    train.add_argument("--unfreeze-lr", type=float, default=DEFAULT_UNFREEZE_LR,
+    train.add_argument("--epochs", type=non_negative_int, default=4, help="epochs with the body frozen (default 4)")
+    train.add_argument("--unfreeze-epochs", type=non_negative_int, default=4, help="epochs with the whole network (default 4)")
+    train.add_argument("--lr", type=learning_rate, default=DEFAULT_LR, help=f"peak learning rate, frozen (default {DEFAULT_LR})")
+    train.add_argument("--unfreeze-lr", type=learning_rate, default=DEFAULT_UNFREEZE_LR,
                        help=f"peak learning rate of the head when unfrozen; the first layers get a tenth, spread "
                             f"geometrically (default {DEFAULT_UNFREEZE_LR})")
     train.add_argument("--out", type=Path, required=True, help="model file to write (.lvmodel)")
@@ -35,7 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_data_options(finder)
     add_model_options(finder)
     finder.add_argument("--unfrozen", action="store_true", help="sweep with the whole network trainable")
-    finder.add_argument("--iterations", type=int, default=100, help="steps in the sweep (default 100)")
+    finder.add_argument("--iterations", type=positive_int, default=100, help="steps in the sweep (default 100)")
     finder.add_argument("--plot", type=Path, help="write the curve to this file: .png (needs matplotlib) or .csv")
     finder.set_defaults(run=run_lr_find)
 
@@ -47,12 +49,12 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
                        help="imagenet (torchvision's, downloaded once), a .pth state_dict FILE of the torchvision "
                             "model, or none")
     group.add_argument("--head", choices=HEADS, default=DEFAULT_HEAD, help=f"classifier head (default {DEFAULT_HEAD})")
-    group.add_argument("--size", type=int, default=224, help="image size in pixels (default 224)")
-    group.add_argument("--bs", type=int, default=16, help="batch size (default 16)")
+    group.add_argument("--size", type=image_size, default=224, help="image size in pixels (default 224)")
+    group.add_argument("--bs", type=positive_int, default=16, help="batch size (default 16)")
     group.add_argument("--no-flip", action="store_true", help="no mirror images in augmentation (scenes, text)")
     group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
     group.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
-    group.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0: in-process)")
+    group.add_argument("--workers", type=worker_count, default=0, help="data-loading processes (default 0: in-process)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
