@@ -7,7 +7,7 @@ import sys
 import warnings
 
 from lakeview import __version__
-from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError
+from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError, signals_interrupt
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,21 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        return open_app(parser, self_test=args.self_test)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
-            warnings.showwarning = _show_warning
-            return int(args.run(args))
+        with signals_interrupt():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("default")
+                    warnings.showwarning = _show_warning
+                    return int(args.run(args))
     except UserError as exc:
         print(f"lakeview: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("lakeview: aborted", file=sys.stderr)
+        print("\nlakeview: stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
+    return open_app(parser, self_test=args.self_test)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
