@@ -12,6 +12,7 @@ from lakeview.cli.arg_types import existing_folder
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
 from lakeview.cli.data_options import add_data_options, load_dataset
+from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -44,7 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     export = sub.add_parser("export", help="export labels as a fast.ai CSV or a class-folder tree")
     target = export.add_mutually_exclusive_group(required=True)
-    target.add_argument("--csv", type=Path, help="write name,label rows (fast.ai's from_csv form)")
+    target.add_argument("--csv", type=Path, help="write name,label rows (fast.ai's from_csv form). " + HOW_CELLS_ARE_WRITTEN)
     target.add_argument("--into", type=Path, help="copy (or --move) labelled photos into DIR/<class>/")
     export.add_argument("--move", action="store_true", help="move instead of copying")
     export.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
@@ -169,6 +170,7 @@ def run_redo(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from lakeview.core.atomic import atomic_writer
+    from lakeview.core.csv_cells import name_cell, text_cell
     from lakeview.core.catalog import NONE_OF_THESE
 
     with _open(args) as catalog:
@@ -180,7 +182,7 @@ def run_export(args: argparse.Namespace) -> int:
         with atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["name", "label"])
-            writer.writerows([(p.relative_to(root).as_posix(), label) for p, label in rows])
+            writer.writerows([(name_cell(p.relative_to(root).as_posix()), text_cell(label)) for p, label in rows])
         say(f"wrote {len(rows)} rows to {args.csv}; names are relative to {root} "
             f"(lakeview train {root} --layout csv --csv {args.csv.resolve()})")
         return EXIT_OK

@@ -11,6 +11,7 @@ from pathlib import Path
 from lakeview.cli.arg_types import positive_int, probability
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
+from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -21,8 +22,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("folder", type=Path, help="folder of photos")
     parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--recursive", "-r", action="store_true", help="include subfolders")
-    parser.add_argument("--csv", type=Path, help="write the predictions here (default: standard output, "
-                                                 "unless copying or moving)")
+    parser.add_argument("--csv", type=Path, help="write the predictions here (default: standard output, unless "
+                                                 "copying or moving). " + HOW_CELLS_ARE_WRITTEN)
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--copy-into", type=Path, metavar="DIR", help="copy each photo into DIR/<class>/")
     target.add_argument("--move-into", type=Path, metavar="DIR", help="move each photo into DIR/<class>/")
@@ -119,14 +120,17 @@ def _classify_into(sink, model, paths: list[Path], args: argparse.Namespace, sto
 
 
 def _csv_row(result, folder: Path) -> list[str]:
+    """One CSV row; names that are not UTF-8 and cells that look like formulas are written as csv_cells says."""
+    from lakeview.core.csv_cells import name_cell, text_cell
+
     try:
-        name = str(result.path.relative_to(folder))
+        name = name_cell(result.path.relative_to(folder))
     except ValueError:
-        name = str(result.path)
+        name = name_cell(result.path)
     if not hasattr(result, "label"):
-        return [name, "", "", "", result.reason]
+        return [name, "", "", "", text_cell(result.reason)]
     top = ";".join(f"{label}:{prob:.4f}" for label, prob in result.top)
-    return [name, result.label, f"{result.confidence:.4f}", top, ""]
+    return [name, text_cell(result.label), f"{result.confidence:.4f}", text_cell(top), ""]
 
 
 def _place(args: argparse.Namespace, predictions, destination: Path) -> int:

@@ -21,9 +21,12 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset layout (fast.ai lesson-1 forms)")
     group.add_argument("--layout", choices=LAYOUTS, default="folder",
                        help="folder: train/ valid|val/ [test/] with class subfolders, or class subfolders only; "
-                            "csv: a CSV of name,label[,is_valid]; regex: label = first group of --pattern in "
+                            "csv: a CSV of name,label[,is_valid] (names and labels as LakeView's CSVs write them "
+                            "read back exactly); regex: label = first group of --pattern in "
                             "each path; func: label = --label-func(path)")
     group.add_argument("--csv", default="labels.csv", help="CSV file, relative to DATA (default: labels.csv)")
+    group.add_argument("--delimiter", choices=(",", ";", "tab", "|"),
+                       help="what separates the CSV's columns (default: guessed from ',', ';', tab and '|')")
     group.add_argument("--folder", default="", help="subfolder of DATA that the CSV names are relative to")
     group.add_argument("--suffix", default="", help="appended to each CSV name, e.g. .jpg")
     group.add_argument("--pattern", help=r"regex whose first group is the label, e.g. '/([^/]+)_\d+\.jpg$'")
@@ -54,7 +57,9 @@ def _import(args: argparse.Namespace, progress: ProgressFn, should_stop: ShouldS
     if args.layout == "folder":
         return LabelledPhotos.from_folder(args.data, **common)
     if args.layout == "csv":
-        return LabelledPhotos.from_csv(args.data, args.csv, folder=args.folder, suffix=args.suffix, **common)
+        delimiter = "\t" if args.delimiter == "tab" else args.delimiter
+        return LabelledPhotos.from_csv(args.data, args.csv, folder=args.folder, suffix=args.suffix,
+                                       delimiter=delimiter, **common)
     if args.layout == "regex":
         if not args.pattern:
             raise UserError("--layout regex needs --pattern")
