@@ -170,6 +170,18 @@ def test_classify_to_standard_output_with_odd_names_in_a_real_process(r18_model,
     assert sorted(existing_name(r[0], folder) for r in rows[1:]) == sorted(p.name for p in photos)
 
 
+def test_class_names_that_are_not_utf8_or_look_like_formulas_are_written_safely(tmp_path):
+    classes = [raw_name(b"bl\xffue"), "=red"]
+    model = save_model(tmp_path / "odd.lvmodel", bare_network("tiny", 2), ModelMeta(arch="tiny", classes=classes, size=32))
+    folder = tmp_path / "photos"
+    make_photo(folder / "a.jpg")
+    out = tmp_path / "out.csv"
+    assert main(["classify", str(folder), "--model", str(model), "--csv", str(out), "--quiet"]) == 0
+    [row] = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert row["label"] in ("bl\\xffue", "'=red")
+    assert row["top_k"].startswith(("bl\\xffue:", "'=red:"))
+
+
 def test_catalog_export_csv_escapes_names_and_neutralises_formulas(tmp_path, monkeypatch):
     from lakeview.core.catalog import Catalog
 
@@ -219,6 +231,19 @@ def test_sigterm_outside_a_job_ends_the_command_like_ctrl_c(tiny_model, tmp_path
     assert main(["classify", str(tmp_path), "--model", str(tiny_model)]) == EXIT_INTERRUPTED
     assert "lakeview: stopped" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) is previous
+
+
+def test_a_stopped_job_that_nobody_caught_still_ends_cleanly(tiny_model, tmp_path, monkeypatch, capsys):
+    import lakeview.core.model_file as model_file
+    from lakeview.core.jobs import Stopped
+
+    def stopped(path):
+        raise Stopped()
+
+    monkeypatch.setattr(model_file, "load_model", stopped)
+    assert main(["classify", str(tmp_path), "--model", str(tiny_model)]) == EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert "lakeview: stopped" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])

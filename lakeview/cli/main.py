@@ -8,6 +8,7 @@ import warnings
 
 from lakeview import __version__
 from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError, signals_interrupt
+from lakeview.core.jobs import Stopped
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"lakeview: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stopped):  # Stopped: a job that answered a stop request and was not caught
         print("\nlakeview: stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
     return open_app(parser, self_test=args.self_test)
