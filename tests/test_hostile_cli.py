@@ -77,6 +77,9 @@ def test_no_option_takes_a_bare_int_or_float():
     ("evaluate D --model M --top -1", "--top"),
     ("evaluate D --model M --bs 0", "--bs"),
     ("catalog import D --valid-pct 2", "--valid-pct"),
+    ("classify F --model M --device gpu", "--device"),
+    ("train D --out M --device cuda:x", "--device"),
+    ("catalog retrain --device tpu", "--device"),
 ])
 def test_out_of_range_numbers_are_usage_errors(argv, option, capsys):
     with pytest.raises(SystemExit) as caught:
@@ -92,6 +95,15 @@ def test_usage_errors_in_a_real_process(tmp_path):
     finished = run_lakeview("catalog", "--catalog", tmp_path / "c.lvcatalog", "add", tmp_path / "nowhere").assert_clean()
     assert finished.code == 2 and "folder not found" in finished.err
     assert not (tmp_path / "c.lvcatalog").exists()
+
+
+def test_a_device_this_machine_lacks_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    data = make_class_folders(tmp_path / "photos", per_class=2)
+    assert main(["train", str(data), "--out", str(tmp_path / "m.lvmodel"), "--device", "cuda:1"]) == 2
+    assert "no CUDA GPU is available" in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["photos"]
 
 
 @pytest.fixture

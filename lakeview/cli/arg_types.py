@@ -103,3 +103,32 @@ def existing_folder(text: str) -> Path:
     if not path.is_dir():
         raise argparse.ArgumentTypeError(f"not a folder: {text}")
     return path
+
+
+DEVICE_FORMS = "auto, cpu, cuda, cuda:N or mps"
+
+
+def device_name(text: str) -> str:
+    """The spelling of --device; whether this machine has it is require_device's job (it needs torch)."""
+    kind, _, index = text.strip().lower().partition(":")
+    if kind in ("auto", "cpu", "mps") and not index:
+        return kind
+    if kind == "cuda" and (not index or index.isdigit()):
+        return f"cuda:{int(index)}" if index else "cuda"
+    raise argparse.ArgumentTypeError(f"must be {DEVICE_FORMS}, not '{text}'")
+
+
+def require_device(name: str) -> None:
+    """Refuse (UserError, exit 2) a --device this machine does not have, before any work starts."""
+    import torch
+
+    from lakeview.cli.console import UserError
+    from lakeview.core.device import pick_device
+
+    try:
+        device = pick_device(name)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise UserError(f"there is no CUDA GPU {device.index} (this machine has {torch.cuda.device_count()}: "
+                        f"cuda:0 to cuda:{torch.cuda.device_count() - 1})")

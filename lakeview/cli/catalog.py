@@ -8,7 +8,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from lakeview.cli.arg_types import existing_folder
+from lakeview.cli.arg_types import DEVICE_FORMS, device_name, existing_folder
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -55,7 +55,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     retrain.add_argument("--full", action="store_true", help="full fine-tune with augmentation (slow)")
     retrain.add_argument("--arch", default="resnet34", help="backbone when there is no model yet")
     retrain.add_argument("--weights", default="imagenet", help="its weights: imagenet, a FILE.pth or none")
-    retrain.add_argument("--device", default="auto")
+    retrain.add_argument("--device", type=device_name, default="auto",
+                         help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     retrain.set_defaults(run=run_retrain)
 
     sub.add_parser("models", help="list model versions").set_defaults(run=run_models)

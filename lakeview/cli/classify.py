@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from lakeview.cli.arg_types import positive_int, probability
+from lakeview.cli.arg_types import DEVICE_FORMS, device_name, positive_int, probability, require_device
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
@@ -35,7 +35,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="how many classes to list per photo (default 3; at most the model's classes)")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation (slower, a little more accurate)")
     parser.add_argument("--bs", type=positive_int, default=32, help="batch size (default 32)")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", type=device_name, default="auto",
+                        help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_classify)
 
@@ -58,6 +59,7 @@ def run_classify(args: argparse.Namespace) -> int:
         model = load_model(args.model)
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
+    require_device(args.device)
     listing_errors: list[tuple[Path, str]] = []
     paths = list(iter_image_files(args.folder, args.recursive, listing_errors))
     skipped = [(str(p), r) for p, r in listing_errors]

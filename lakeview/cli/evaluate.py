@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from lakeview.cli.arg_types import non_negative_int, positive_int
+from lakeview.cli.arg_types import DEVICE_FORMS, device_name, non_negative_int, positive_int, require_device
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -24,7 +24,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation")
     parser.add_argument("--bs", type=positive_int, default=32, help="batch size (default 32)")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", type=device_name, default="auto",
+                        help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_evaluate)
 
@@ -41,6 +42,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         model = load_model(args.model)
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
+    require_device(args.device)
     with ctrl_c_stops() as stop:
         data = load_dataset(args, stop, args.quiet)
         if data is None:

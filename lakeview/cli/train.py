@@ -6,8 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
-from lakeview.cli.arg_types import (image_size, learning_rate, non_negative_int, positive_int,
-                                     worker_count)
+from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, image_size, learning_rate, non_negative_int,
+                                     positive_int, require_device, worker_count)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -53,7 +53,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--bs", type=positive_int, default=16, help="batch size (default 16)")
     group.add_argument("--no-flip", action="store_true", help="no mirror images in augmentation (scenes, text)")
     group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
-    group.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    group.add_argument("--device", type=device_name, default="auto",
+                       help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     group.add_argument("--workers", type=worker_count, default=0, help="data-loading processes (default 0: in-process)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -110,6 +111,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise UserError(str(exc).replace("the frozen and/or unfrozen phase", "--epochs and/or --unfreeze-epochs")) from None
     if args.out.exists() and args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder; give a file name such as lakes.lvmodel")
+    require_device(args.device)
     started = time.perf_counter()
     with ctrl_c_stops() as stop:
         learner = make_learner(args, stop)
@@ -130,6 +132,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_lr_find(args: argparse.Namespace) -> int:
+    require_device(args.device)
     with ctrl_c_stops() as stop:
         learner = make_learner(args, stop)
         if learner is None:
