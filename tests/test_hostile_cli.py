@@ -106,6 +106,38 @@ def test_a_device_this_machine_lacks_is_refused_before_any_work(tmp_path, capsys
     assert sorted(os.listdir(tmp_path)) == ["photos"]
 
 
+def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    cases = [
+        (["classify", "F", "--model", "M", "--csv", str(tmp_path)], "is a folder"),
+        (["classify", "F", "--model", "M", "--csv", str(not_a_folder / "out.csv")], "is not a folder"),
+        (["train", "D", "--out", str(not_a_folder / "deeper" / "m.lvmodel")], "is not a folder"),
+        (["evaluate", "D", "--model", "M", "--json", str(tmp_path)], "is a folder"),
+        (["lr-find", "D", "--plot", str(tmp_path / "curve.txt")], "must end in .png or .csv"),
+        (["catalog", "export", "--csv", str(not_a_folder / "labels.csv")], "is not a folder"),
+    ]
+    for argv, message in cases:
+        with pytest.raises(SystemExit) as caught:
+            main(argv)
+        assert caught.value.code == 2
+        assert message in capsys.readouterr().err, argv
+
+
+@pytest.mark.slow
+def test_a_csv_that_cannot_be_written_in_full_is_one_sentence_and_no_leftovers(r18_model, tmp_path):
+    import resource
+
+    folder = tmp_path / "odd"
+    odd_photos(folder)
+    out = tmp_path / "out" / "predictions.csv"
+    limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))  # noqa: E731 (a disk that fills up)
+    finished = run_lakeview("classify", folder, "--model", r18_model, "--csv", out, "--quiet", preexec_fn=limit)
+    finished.assert_clean()
+    assert finished.code == 2 and f"lakeview: error: cannot write {out}: File too large" in finished.err
+    assert not out.exists() and leftovers(tmp_path) == []
+
+
 @pytest.fixture
 def tiny_model(tmp_path) -> Path:
     torch.manual_seed(0)

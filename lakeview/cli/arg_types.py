@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 
 MIN_IMAGE_SIZE = 16
@@ -132,3 +133,26 @@ def require_device(name: str) -> None:
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise UserError(f"there is no CUDA GPU {device.index} (this machine has {torch.cuda.device_count()}: "
                         f"cuda:0 to cuda:{torch.cuda.device_count() - 1})")
+
+
+def output_file(text: str) -> Path:
+    """A file to write: not a folder, and in a folder that exists (or can be made) and may be written to, so that
+    a long job does not end in 'permission denied'."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {text}: {folder} is not writable")
+    return path
+
+
+def plot_file(text: str) -> Path:
+    path = output_file(text)
+    if path.suffix.lower() not in (".png", ".csv"):
+        raise argparse.ArgumentTypeError(f"must end in .png or .csv, not {path.suffix or 'nothing'}")
+    return path

@@ -8,9 +8,9 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from lakeview.cli.arg_types import DEVICE_FORMS, device_name, existing_folder
+from lakeview.cli.arg_types import DEVICE_FORMS, device_name, existing_folder, output_file
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
-                                  list_skipped, say)
+                                  list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 
@@ -45,7 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     export = sub.add_parser("export", help="export labels as a fast.ai CSV or a class-folder tree")
     target = export.add_mutually_exclusive_group(required=True)
-    target.add_argument("--csv", type=Path, help="write name,label rows (fast.ai's from_csv form). " + HOW_CELLS_ARE_WRITTEN)
+    target.add_argument("--csv", type=output_file, help="write name,label rows (fast.ai's from_csv form). " + HOW_CELLS_ARE_WRITTEN)
     target.add_argument("--into", type=Path, help="copy (or --move) labelled photos into DIR/<class>/")
     export.add_argument("--move", action="store_true", help="move instead of copying")
     export.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
@@ -180,7 +180,7 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError("no labelled photos to export")
     if args.csv:
         root = Path(os.path.commonpath([str(p.parent) for p, _ in rows]))
-        with atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
+        with writing(args.csv), atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["name", "label"])
             writer.writerows([(name_cell(p.relative_to(root).as_posix()), text_cell(label)) for p, label in rows])

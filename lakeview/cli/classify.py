@@ -8,9 +8,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from lakeview.cli.arg_types import DEVICE_FORMS, device_name, positive_int, probability, require_device
+from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, output_file, positive_int, probability,
+                                     require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
-                                  list_skipped, say)
+                                  list_skipped, say, writing)
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 
 
@@ -22,7 +23,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("folder", type=Path, help="folder of photos")
     parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--recursive", "-r", action="store_true", help="include subfolders")
-    parser.add_argument("--csv", type=Path, help="write the predictions here (default: standard output, unless "
+    parser.add_argument("--csv", type=output_file, help="write the predictions here (default: standard output, unless "
                                                  "copying or moving). " + HOW_CELLS_ARE_WRITTEN)
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--copy-into", type=Path, metavar="DIR", help="copy each photo into DIR/<class>/")
@@ -76,7 +77,7 @@ def run_classify(args: argparse.Namespace) -> int:
         with ctrl_c_stops() as stop:
             say(f"{len(paths)} photo(s); classes: {', '.join(model.classes)}", quiet=args.quiet)
             if args.csv is not None:
-                with atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
+                with writing(args.csv), atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
                     rows = _classify_into(csv.writer(handle), model, paths, args, stop)
             else:
                 sink = None if destination is not None else csv.writer(sys.stdout)

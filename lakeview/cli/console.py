@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 EXIT_OK = 0
@@ -92,6 +93,17 @@ def _write_stderr(text: str) -> None:
         os.write(sys.stderr.fileno(), text.encode(errors="replace"))
     except (OSError, ValueError, AttributeError):
         pass
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """A failure to write `path` (disk full, permissions, a folder gone) as one sentence (UserError, exit 2)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None and Path(exc.filename).absolute().parent != path.absolute().parent:
+            raise  # about another file; its own handler reports it
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 class Bar:

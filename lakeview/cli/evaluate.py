@@ -6,9 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from lakeview.cli.arg_types import DEVICE_FORMS, device_name, non_negative_int, positive_int, require_device
+from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, non_negative_int, output_file, positive_int,
+                                     require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
-                                  list_skipped, say)
+                                  list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
 
 
@@ -21,7 +22,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--split", choices=("valid", "test", "train"), default="valid",
                         help="which photos to evaluate on (default valid)")
     parser.add_argument("--top", type=non_negative_int, default=9, help="how many top losses to list (default 9)")
-    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--json", type=output_file, help="also write the figures to this JSON file")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation")
     parser.add_argument("--bs", type=positive_int, default=32, help="batch size (default 32)")
     parser.add_argument("--device", type=device_name, default="auto",
@@ -95,6 +96,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                 for t in interpretation.top_losses(args.top)
             ],
         }
-        write_atomically(args.json, json.dumps(figures, indent=2).encode())
+        with writing(args.json):
+            write_atomically(args.json, json.dumps(figures, indent=2).encode())
     list_skipped(skipped)
     return EXIT_SKIPPED if skipped else EXIT_OK

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 from pathlib import Path
 
 from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, image_size, learning_rate, non_negative_int,
-                                     positive_int, require_device, worker_count)
+                                     output_file, plot_file, positive_int, require_device, worker_count)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
-                                  list_skipped, say)
+                                  list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
 from lakeview.core.architectures import ARCHITECTURES, DEFAULT_HEAD, HEADS
 
@@ -28,7 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--unfreeze-lr", type=learning_rate, default=DEFAULT_UNFREEZE_LR,
                        help=f"peak learning rate of the head when unfrozen; the first layers get a tenth, spread "
                             f"geometrically (default {DEFAULT_UNFREEZE_LR})")
-    train.add_argument("--out", type=Path, required=True, help="model file to write (.lvmodel)")
+    train.add_argument("--out", type=output_file, required=True, help="model file to write (.lvmodel)")
     train.set_defaults(run=run_train)
 
     finder = commands.add_parser("lr-find", help="sweep the learning rate and suggest one",
@@ -38,7 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_model_options(finder)
     finder.add_argument("--unfrozen", action="store_true", help="sweep with the whole network trainable")
     finder.add_argument("--iterations", type=positive_int, default=100, help="steps in the sweep (default 100)")
-    finder.add_argument("--plot", type=Path, help="write the curve to this file: .png (needs matplotlib) or .csv")
+    finder.add_argument("--plot", type=plot_file, help="write the curve to this file: .png (needs matplotlib) or .csv")
     finder.set_defaults(run=run_lr_find)
 
 
@@ -124,7 +125,8 @@ def run_train(args: argparse.Namespace) -> int:
         if stopped:
             say("stopped; nothing written")
             return EXIT_INTERRUPTED
-    learner.export(args.out, notes=f"trained by 'lakeview train' on {args.data}")
+    with writing(args.out):
+        learner.export(args.out, notes=f"trained by 'lakeview train' on {args.data}")
     say(f"wrote {args.out} ({time.perf_counter() - started:.0f} s)")
     failed = [(p, r) for p, r in learner.failures.items()]
     list_skipped(failed)
@@ -133,6 +135,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_lr_find(args: argparse.Namespace) -> int:
     require_device(args.device)
+    if args.plot and args.plot.suffix.lower() == ".png" and importlib.util.find_spec("matplotlib") is None:
+        raise UserError("a PNG plot needs matplotlib (pip install matplotlib); or use --plot curve.csv")
     with ctrl_c_stops() as stop:
         learner = make_learner(args, stop)
         if learner is None:
@@ -148,7 +152,8 @@ def run_lr_find(args: argparse.Namespace) -> int:
         raise UserError("the sweep was too short to suggest a rate; use more photos or --iterations")
     print(f"suggested learning rate: {result.suggestion:.2e}")
     if args.plot:
-        write_curve(result, args.plot)
+        with writing(args.plot):
+            write_curve(result, args.plot)
         say(f"wrote {args.plot}")
     return EXIT_OK
 
