@@ -78,6 +78,8 @@ def test_no_option_takes_a_bare_int_or_float():
     ("evaluate D --model M --bs 0", "--bs"),
     ("catalog import D --valid-pct 2", "--valid-pct"),
     ("classify F --model M --device gpu", "--device"),
+    ("train D --out M --layout regex --pattern ([a-z", "--pattern"),
+    ("evaluate D --model M --layout regex --pattern [a-z]+", "--pattern"),
     ("train D --out M --device cuda:x", "--device"),
     ("catalog retrain --device tpu", "--device"),
 ])
@@ -116,12 +118,26 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_work(tmp_path, c
         (["evaluate", "D", "--model", "M", "--json", str(tmp_path)], "is a folder"),
         (["lr-find", "D", "--plot", str(tmp_path / "curve.txt")], "must end in .png or .csv"),
         (["catalog", "export", "--csv", str(not_a_folder / "labels.csv")], "is not a folder"),
+        (["catalog", "export", "--into", str(not_a_folder)], "is a file, not a folder"),
+        (["classify", "F", "--model", "M", "--copy-into", str(not_a_folder)], "is a file, not a folder"),
+        (["classify", "F", "--model", "M", "--move-into", str(tmp_path / "new"), "--journal", str(tmp_path)],
+         "is a folder"),
     ]
     for argv, message in cases:
         with pytest.raises(SystemExit) as caught:
             main(argv)
         assert caught.value.code == 2
         assert message in capsys.readouterr().err, argv
+
+
+def test_a_label_function_that_fails_to_load_is_one_sentence(tmp_path, capsys):
+    module = tmp_path / "labels.py"
+    module.write_text("def colour(path):\n    return (\n")
+    data = make_class_folders(tmp_path / "photos", per_class=2)
+    argv = ["train", str(data), "--out", str(tmp_path / "m.lvmodel"), "--layout", "func", "--label-func", f"{module}:colour"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "cannot use --label-func" in err and "SyntaxError" in err and "Traceback" not in err
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 from pathlib import Path
 
 MIN_IMAGE_SIZE = 16
@@ -155,4 +156,24 @@ def plot_file(text: str) -> Path:
     path = output_file(text)
     if path.suffix.lower() not in (".png", ".csv"):
         raise argparse.ArgumentTypeError(f"must end in .png or .csv, not {path.suffix or 'nothing'}")
+    return path
+
+
+def label_pattern(text: str) -> str:
+    """A regular expression whose first group is the label."""
+    try:
+        groups = re.compile(text).groups
+    except re.error as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular expression: {exc}") from None
+    if groups < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} needs a group for the label, e.g. '/([^/]+)_\\d+\\.jpg$'")
+    return text
+
+
+def output_folder(text: str) -> Path:
+    """A folder to write into: not a file, and under a folder that may be written to."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
+    output_file(str(path / "x"))
     return path

@@ -8,7 +8,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from lakeview.cli.arg_types import DEVICE_FORMS, device_name, existing_folder, output_file
+from lakeview.cli.arg_types import DEVICE_FORMS, device_name, existing_folder, output_file, output_folder
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -46,7 +46,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     export = sub.add_parser("export", help="export labels as a fast.ai CSV or a class-folder tree")
     target = export.add_mutually_exclusive_group(required=True)
     target.add_argument("--csv", type=output_file, help="write name,label rows (fast.ai's from_csv form). " + HOW_CELLS_ARE_WRITTEN)
-    target.add_argument("--into", type=Path, help="copy (or --move) labelled photos into DIR/<class>/")
+    target.add_argument("--into", type=output_folder, help="copy (or --move) labelled photos into DIR/<class>/")
     export.add_argument("--move", action="store_true", help="move instead of copying")
     export.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
     export.set_defaults(run=run_export)

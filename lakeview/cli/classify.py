@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, output_file, positive_int, probability,
+from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, output_file, output_folder, positive_int, probability,
                                      require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
@@ -26,12 +26,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--csv", type=output_file, help="write the predictions here (default: standard output, unless "
                                                  "copying or moving). " + HOW_CELLS_ARE_WRITTEN)
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--copy-into", type=Path, metavar="DIR", help="copy each photo into DIR/<class>/")
-    target.add_argument("--move-into", type=Path, metavar="DIR", help="move each photo into DIR/<class>/")
+    target.add_argument("--copy-into", type=output_folder, metavar="DIR", help="copy each photo into DIR/<class>/")
+    target.add_argument("--move-into", type=output_folder, metavar="DIR", help="move each photo into DIR/<class>/")
     parser.add_argument("--dry-run", action="store_true", help="show where photos would go; change nothing")
     parser.add_argument("--min-confidence", type=probability, default=0.0,
                         help="photos below this confidence go to DIR/_unsure instead (default 0: none)")
-    parser.add_argument("--journal", type=Path, help="undo journal (default: DIR/.lakeview-journal-<time>.jsonl)")
+    parser.add_argument("--journal", type=output_file, help="undo journal (default: DIR/.lakeview-journal-<time>.jsonl)")
     parser.add_argument("--top-k", type=positive_int, default=3,
                         help="how many classes to list per photo (default 3; at most the model's classes)")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation (slower, a little more accurate)")

@@ -8,7 +8,7 @@ import importlib.util
 from pathlib import Path
 from typing import Callable
 
-from lakeview.cli.arg_types import fraction_below_one, seed
+from lakeview.cli.arg_types import fraction_below_one, label_pattern, seed
 from lakeview.cli.console import UserError
 from lakeview.core.dataset import LabelledPhotos
 from lakeview.core.jobs import ProgressFn, ShouldStopFn
@@ -29,7 +29,7 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                        help="what separates the CSV's columns (default: guessed from ',', ';', tab and '|')")
     group.add_argument("--folder", default="", help="subfolder of DATA that the CSV names are relative to")
     group.add_argument("--suffix", default="", help="appended to each CSV name, e.g. .jpg")
-    group.add_argument("--pattern", help=r"regex whose first group is the label, e.g. '/([^/]+)_\d+\.jpg$'")
+    group.add_argument("--pattern", type=label_pattern, help=r"regex whose first group is the label, e.g. '/([^/]+)_\d+\.jpg$'")
     group.add_argument("--label-func", help="MODULE:FUNCTION or FILE.py:FUNCTION taking a pathlib.Path")
     group.add_argument("--valid-pct", type=fraction_below_one, default=0.2,
                        help="share of photos held out for validation when the layout does not say (default 0.2)")
@@ -83,5 +83,7 @@ def import_function(spec: str) -> Callable:
         else:
             module = importlib.import_module(target)
         return getattr(module, name)
-    except (ImportError, AttributeError, OSError) as exc:
-        raise UserError(f"cannot use --label-func {spec}: {exc}") from None
+    except UserError:
+        raise
+    except Exception as exc:  # the user's module may fail in any way as it loads (a SyntaxError, a NameError...)
+        raise UserError(f"cannot use --label-func {spec}: {type(exc).__name__}: {exc}") from None
