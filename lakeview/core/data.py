@@ -138,6 +138,10 @@ class _WorkerProcess(multiprocessing.context.SpawnProcess):
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
+    def terminate(self) -> None:
+        """The DataLoader's last resort for a worker that did not exit when told; it ignores SIGTERM, so SIGKILL."""
+        self.kill()
+
 
 class _WorkerContext(multiprocessing.context.SpawnContext):
     Process = _WorkerProcess
