@@ -230,6 +230,21 @@ def test_classify_to_standard_output_with_odd_names_in_a_real_process(r18_model,
     assert sorted(existing_name(r[0], folder) for r in rows[1:]) == sorted(p.name for p in photos)
 
 
+@pytest.mark.slow
+def test_a_reader_that_closes_the_output_early_is_one_sentence(r18_model, tmp_path):
+    folder = tmp_path / "photos"
+    for i in range(4):
+        make_photo(folder / f"p{i}.jpg", seed=i)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    process = subprocess.Popen([sys.executable, "-m", "lakeview", "classify", str(folder), "--model", str(r18_model),
+                                "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process.stdout.close()  # `| head -0`: the reader is gone before the first row
+    with process.stderr:
+        err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 2
+    assert "output was closed before the end" in err and "Traceback" not in err and "Exception ignored" not in err
+
+
 def test_class_names_that_are_not_utf8_or_look_like_formulas_are_written_safely(tmp_path):
     classes = [raw_name(b"bl\xffue"), "=red"]
     model = save_model(tmp_path / "odd.lvmodel", bare_network("tiny", 2), ModelMeta(arch="tiny", classes=classes, size=32))
