@@ -7,6 +7,7 @@ import argparse
 import csv
 import io
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -82,10 +83,12 @@ def test_no_option_takes_a_bare_int_or_float():
     ("evaluate D --model M --layout regex --pattern [a-z]+", "--pattern"),
     ("train D --out M --device cuda:x", "--device"),
     ("catalog retrain --device tpu", "--device"),
+    ("catalog retrain --arch vgg99", "--arch"),
+    ("catalog label a.jpg --as ' '", "--as"),
 ])
 def test_out_of_range_numbers_are_usage_errors(argv, option, capsys):
     with pytest.raises(SystemExit) as caught:
-        main(argv.split())
+        main(shlex.split(argv))
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert f"error: argument {option}:" in err and "Traceback" not in err

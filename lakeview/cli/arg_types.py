@@ -177,3 +177,11 @@ def output_folder(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
     output_file(str(path / "x"))
     return path
+
+
+def class_name(text: str) -> str:
+    """A label: some visible text, kept as typed apart from surrounding spaces."""
+    name = text.strip()
+    if not name:
+        raise argparse.ArgumentTypeError("a class name cannot be empty")
+    return name

@@ -8,10 +8,12 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from lakeview.cli.arg_types import DEVICE_FORMS, device_name, existing_folder, output_file, output_folder
+from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, device_name, existing_folder, output_file,
+                                     output_folder)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
+from lakeview.core.architectures import ARCHITECTURES
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 
 
@@ -38,7 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     label = sub.add_parser("label", help="label photos (a correction: undoable)")
     label.add_argument("photos", type=Path, nargs="+")
-    label.add_argument("--as", dest="label", required=True, help="class name, or 'none' for none of these")
+    label.add_argument("--as", dest="label", type=class_name, required=True, help="class name, or 'none' for none of these")
     label.set_defaults(run=run_label)
     sub.add_parser("undo", help="undo the latest labelling action").set_defaults(run=run_undo)
     sub.add_parser("redo", help="redo the latest undone action").set_defaults(run=run_redo)
@@ -53,7 +55,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     retrain = sub.add_parser("retrain", help="retrain on the labels now (quick: head on cached features)")
     retrain.add_argument("--full", action="store_true", help="full fine-tune with augmentation (slow)")
-    retrain.add_argument("--arch", default="resnet34", help="backbone when there is no model yet")
+    retrain.add_argument("--arch", choices=sorted(ARCHITECTURES), default="resnet34",
+                         help="backbone when there is no model yet (default resnet34)")
     retrain.add_argument("--weights", default="imagenet", help="its weights: imagenet, a FILE.pth or none")
     retrain.add_argument("--device", type=device_name, default="auto",
                          help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
