@@ -40,14 +40,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     label = sub.add_parser("label", help="label photos (a correction: undoable)")
     label.add_argument("photos", type=Path, nargs="+")
-    label.add_argument("--as", dest="label", type=class_name, required=True, help="class name, or 'none' for none of these")
+    label.add_argument("--as", dest="label", type=class_name, required=True,
+                       help="class name, or 'none' for none of these")
     label.set_defaults(run=run_label)
     sub.add_parser("undo", help="undo the latest labelling action").set_defaults(run=run_undo)
     sub.add_parser("redo", help="redo the latest undone action").set_defaults(run=run_redo)
 
     export = sub.add_parser("export", help="export labels as a fast.ai CSV or a class-folder tree")
     target = export.add_mutually_exclusive_group(required=True)
-    target.add_argument("--csv", type=output_file, help="write name,label rows (fast.ai's from_csv form). " + HOW_CELLS_ARE_WRITTEN)
+    target.add_argument("--csv", type=output_file,
+                        help="write name,label rows (fast.ai's from_csv form). " + HOW_CELLS_ARE_WRITTEN)
     target.add_argument("--into", type=output_folder, help="copy (or --move) labelled photos into DIR/<class>/")
     export.add_argument("--move", action="store_true", help="move instead of copying")
     export.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")

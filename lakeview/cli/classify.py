@@ -23,15 +23,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("folder", type=Path, help="folder of photos")
     parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--recursive", "-r", action="store_true", help="include subfolders")
-    parser.add_argument("--csv", type=output_file, help="write the predictions here (default: standard output, unless "
-                                                 "copying or moving). " + HOW_CELLS_ARE_WRITTEN)
+    parser.add_argument("--csv", type=output_file,
+                        help="write the predictions here (default: standard output, unless copying or moving). "
+                             + HOW_CELLS_ARE_WRITTEN)
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--copy-into", type=output_folder, metavar="DIR", help="copy each photo into DIR/<class>/")
     target.add_argument("--move-into", type=output_folder, metavar="DIR", help="move each photo into DIR/<class>/")
     parser.add_argument("--dry-run", action="store_true", help="show where photos would go; change nothing")
     parser.add_argument("--min-confidence", type=probability, default=0.0,
                         help="photos below this confidence go to DIR/_unsure instead (default 0: none)")
-    parser.add_argument("--journal", type=output_file, help="undo journal (default: DIR/.lakeview-journal-<time>.jsonl)")
+    parser.add_argument("--journal", type=output_file,
+                        help="undo journal (default: DIR/.lakeview-journal-<time>.jsonl)")
     parser.add_argument("--top-k", type=positive_int, default=3,
                         help="how many classes to list per photo (default 3; at most the model's classes)")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation (slower, a little more accurate)")
@@ -101,18 +103,20 @@ class _Interrupted(Exception):
 
 
 def _classify_into(sink, model, paths: list[Path], args: argparse.Namespace, stop) -> list:
-    keep_predictions = bool(args.copy_into or args.move_into)
     """Run the model over `paths`, writing CSV rows to `sink` as results stream in; raise _Interrupted on stop.
 
     Returns the failures, and the predictions too when photos are to be placed (memory stays flat otherwise)."""
     from lakeview.core.inference import classify_files
 
+    keep_predictions = bool(args.copy_into or args.move_into)
+
     rows = []
     with Bar("classifying", args.quiet, "photo") as bar:
         if sink is not None:
             sink.writerow(["file", "label", "confidence", "top_k", "error"])
-        for result in classify_files(model, paths, batch_size=args.bs, top_k=min(args.top_k, len(model.classes)), tta=args.tta,
-                                     device=args.device, total=len(paths), progress=bar, should_stop=stop):
+        top_k = min(args.top_k, len(model.classes))
+        for result in classify_files(model, paths, batch_size=args.bs, top_k=top_k, tta=args.tta, device=args.device,
+                                     total=len(paths), progress=bar, should_stop=stop):
             if keep_predictions or not hasattr(result, "label"):
                 rows.append(result)
             if sink is not None:

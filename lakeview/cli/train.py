@@ -23,8 +23,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                                             "whole network with discriminative learning rates.")
     add_data_options(train)
     add_model_options(train)
-    train.add_argument("--epochs", type=non_negative_int, default=4, help="epochs with the body frozen (default 4)")
-    train.add_argument("--unfreeze-epochs", type=non_negative_int, default=4, help="epochs with the whole network (default 4)")
+    train.add_argument("--epochs", type=non_negative_int, default=4,
+                       help="epochs with the body frozen (default 4)")
+    train.add_argument("--unfreeze-epochs", type=non_negative_int, default=4,
+                       help="epochs with the whole network (default 4)")
     train.add_argument("--lr", type=learning_rate, default=DEFAULT_LR, help=f"peak learning rate, frozen (default {DEFAULT_LR})")
     train.add_argument("--unfreeze-lr", type=learning_rate, default=DEFAULT_UNFREEZE_LR,
                        help=f"peak learning rate of the head when unfrozen; the first layers get a tenth, spread "
