@@ -107,7 +107,7 @@ def test_copy_into_class_folders_and_undo(trained_model, holiday, tmp_path, caps
 def test_move_into_with_a_confidence_floor_and_undo(trained_model, holiday, tmp_path):
     into = tmp_path / "sorted"
     main(["classify", str(holiday), "--model", str(trained_model), "--move-into", str(into),
-          "--min-confidence", "1.01", "--journal", str(tmp_path / "j.jsonl"), "--quiet"])
+          "--min-confidence", "1", "--journal", str(tmp_path / "j.jsonl"), "--quiet"])
     assert sorted(p.name for p in holiday.iterdir()) == ["broken.jpg"]
     assert len(list((into / "_unsure").iterdir())) == 6
     assert main(["undo", str(tmp_path / "j.jsonl")]) == 0

@@ -805,3 +805,34 @@ def test_lists_that_are_empty(tmp_path):
     with pytest.raises(DatasetError, match="no labelled training photos"):
         from_lists([], [])
 
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_csv_from_a_spreadsheet_with_another_separator(csv_folder, delimiter):
+    write_csv(csv_folder, ("name,label\n" + csv_lines()).replace(",", delimiter))
+    assert counts(from_csv(csv_folder, valid_pct=0))["train"] == {"city": 4, "lake": 6}
+
+
+def test_csv_commas_win_when_the_first_line_has_two_columns(csv_folder):
+    photos(csv_folder / "images", ["a;b.jpg"])
+    write_csv(csv_folder, "name,label\nimages/a;b.jpg,lake\n" + csv_lines())
+    data = from_csv(csv_folder, valid_pct=0)
+    assert counts(data)["train"] == {"city": 4, "lake": 7} and data.skipped == []
+
+
+@pytest.mark.parametrize("delimiter, named", [(";", "';'"), ("\t", "a tab")])
+def test_csv_with_the_wrong_separator_says_which_one_it_seems_to_use(csv_folder, delimiter, named):
+    write_csv(csv_folder, "name,label\n" + csv_lines().replace(",", delimiter))
+    with pytest.raises(DatasetError) as caught:
+        from_csv(csv_folder, delimiter=",", valid_pct=0)
+    assert f"found 1; the file seems to use {named} between columns" in str(caught.value)
+
+
+def test_csv_names_as_lakeview_writes_them_read_back(csv_folder):
+    """Escaped bytes (names that are not UTF-8) and the quote before a formula-like cell: see core/csv_cells."""
+    raw = os.fsdecode(b"DSC_\xff\xfe.jpg")
+    photos(csv_folder / "images", [raw, "=1+1.jpg", "'=quoted.jpg", " spaced.jpg"])
+    write_csv(csv_folder, "name,label\nDSC_\\xff\\xfe.jpg,lake\n'=1+1.jpg,'-city\n'=quoted.jpg,city\n spaced.jpg,lake\n")
+    data = from_csv(csv_folder, folder="images", valid_pct=0)
+    assert sorted((p.path.name, p.label) for p in data.train) == [
+        (" spaced.jpg", "lake"), ("'=quoted.jpg", "city"), ("=1+1.jpg", "-city"), (raw, "lake")]

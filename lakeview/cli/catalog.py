@@ -7,9 +7,13 @@ import csv
 import os
 from pathlib import Path
 
+from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, device_name, existing_folder, output_file,
+                                     output_folder)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
-                                  list_skipped, say)
+                                  list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
+from lakeview.core.architectures import ARCHITECTURES
+from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,7 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     imp.set_defaults(run=run_import)
 
     add = sub.add_parser("add", help="add a folder of photos (unlabelled)")
-    add.add_argument("folder", type=Path)
+    add.add_argument("folder", type=existing_folder, help="folder of photos")
     add.add_argument("--no-recursive", action="store_true", help="only the folder itself")
     add.set_defaults(run=run_add)
 
@@ -35,24 +39,28 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     label = sub.add_parser("label", help="label photos (a correction: undoable)")
     label.add_argument("photos", type=Path, nargs="+")
-    label.add_argument("--as", dest="label", required=True, help="class name, or 'none' for none of these")
+    label.add_argument("--as", dest="label", type=class_name, required=True,
+                       help="class name, or 'none' for none of these")
     label.set_defaults(run=run_label)
     sub.add_parser("undo", help="undo the latest labelling action").set_defaults(run=run_undo)
     sub.add_parser("redo", help="redo the latest undone action").set_defaults(run=run_redo)
 
     export = sub.add_parser("export", help="export labels as a fast.ai CSV or a class-folder tree")
     target = export.add_mutually_exclusive_group(required=True)
-    target.add_argument("--csv", type=Path, help="write name,label rows (fast.ai's from_csv form)")
-    target.add_argument("--into", type=Path, help="copy (or --move) labelled photos into DIR/<class>/")
+    target.add_argument("--csv", type=output_file,
+                        help="write name,label rows (fast.ai's from_csv form). " + HOW_CELLS_ARE_WRITTEN)
+    target.add_argument("--into", type=output_folder, help="copy (or --move) labelled photos into DIR/<class>/")
     export.add_argument("--move", action="store_true", help="move instead of copying")
     export.add_argument("--dry-run", action="store_true", help="show the plan; change nothing")
     export.set_defaults(run=run_export)
 
     retrain = sub.add_parser("retrain", help="retrain on the labels now (quick: head on cached features)")
     retrain.add_argument("--full", action="store_true", help="full fine-tune with augmentation (slow)")
-    retrain.add_argument("--arch", default="resnet34", help="backbone when there is no model yet")
+    retrain.add_argument("--arch", choices=sorted(ARCHITECTURES), default="resnet34",
+                         help="backbone when there is no model yet (default resnet34)")
     retrain.add_argument("--weights", default="imagenet", help="its weights: imagenet, a FILE.pth or none")
-    retrain.add_argument("--device", default="auto")
+    retrain.add_argument("--device", type=device_name, default="auto",
+                         help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     retrain.set_defaults(run=run_retrain)
 
     sub.add_parser("models", help="list model versions").set_defaults(run=run_models)
@@ -167,6 +175,7 @@ def run_redo(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from lakeview.core.atomic import atomic_writer
+    from lakeview.core.csv_cells import name_cell, text_cell
     from lakeview.core.catalog import NONE_OF_THESE
 
     with _open(args) as catalog:
@@ -175,10 +184,10 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError("no labelled photos to export")
     if args.csv:
         root = Path(os.path.commonpath([str(p.parent) for p, _ in rows]))
-        with atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
+        with writing(args.csv), atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(["name", "label"])
-            writer.writerows([(p.relative_to(root).as_posix(), label) for p, label in rows])
+            writer.writerows([(name_cell(p.relative_to(root).as_posix()), text_cell(label)) for p, label in rows])
         say(f"wrote {len(rows)} rows to {args.csv}; names are relative to {root} "
             f"(lakeview train {root} --layout csv --csv {args.csv.resolve()})")
         return EXIT_OK

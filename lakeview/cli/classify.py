@@ -7,8 +7,11 @@ import csv
 import sys
 from pathlib import Path
 
+from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, output_file, output_folder, positive_int, probability,
+                                     require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
-                                  list_skipped, say)
+                                  list_skipped, say, writing)
+from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -19,19 +22,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("folder", type=Path, help="folder of photos")
     parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--recursive", "-r", action="store_true", help="include subfolders")
-    parser.add_argument("--csv", type=Path, help="write the predictions here (default: standard output, "
-                                                 "unless copying or moving)")
+    parser.add_argument("--csv", type=output_file,
+                        help="write the predictions here (default: standard output, unless copying or moving). "
+                             + HOW_CELLS_ARE_WRITTEN)
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--copy-into", type=Path, metavar="DIR", help="copy each photo into DIR/<class>/")
-    target.add_argument("--move-into", type=Path, metavar="DIR", help="move each photo into DIR/<class>/")
+    target.add_argument("--copy-into", type=output_folder, metavar="DIR", help="copy each photo into DIR/<class>/")
+    target.add_argument("--move-into", type=output_folder, metavar="DIR", help="move each photo into DIR/<class>/")
     parser.add_argument("--dry-run", action="store_true", help="show where photos would go; change nothing")
-    parser.add_argument("--min-confidence", type=float, default=0.0,
+    parser.add_argument("--min-confidence", type=probability, default=0.0,
                         help="photos below this confidence go to DIR/_unsure instead (default 0: none)")
-    parser.add_argument("--journal", type=Path, help="undo journal (default: DIR/.lakeview-journal-<time>.jsonl)")
-    parser.add_argument("--top-k", type=int, default=3, help="how many classes to list per photo (default 3)")
+    parser.add_argument("--journal", type=output_file,
+                        help="undo journal (default: DIR/.lakeview-journal-<time>.jsonl)")
+    parser.add_argument("--top-k", type=positive_int, default=3,
+                        help="how many classes to list per photo (default 3; at most the model's classes)")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation (slower, a little more accurate)")
-    parser.add_argument("--bs", type=int, default=32, help="batch size (default 32)")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--bs", type=positive_int, default=32, help="batch size (default 32)")
+    parser.add_argument("--device", type=device_name, default="auto",
+                        help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_classify)
 
@@ -61,6 +68,7 @@ def run_classify(args: argparse.Namespace) -> int:
         model = load_model(args.model)
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
+    require_device(args.device)
     listing_errors: list[tuple[Path, str]] = []
     paths = list(iter_image_files(args.folder, args.recursive, listing_errors))
     skipped = [(str(p), r) for p, r in listing_errors]
@@ -77,7 +85,7 @@ def run_classify(args: argparse.Namespace) -> int:
         with ctrl_c_stops() as stop:
             say(f"{len(paths)} photo(s); classes: {', '.join(model.classes)}", quiet=args.quiet)
             if args.csv is not None:
-                with atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
+                with writing(args.csv), atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
                     rows = _classify_into(csv.writer(handle), model, paths, args, stop)
             else:
                 sink = None if destination is not None else csv.writer(sys.stdout)
@@ -101,18 +109,20 @@ class _Interrupted(Exception):
 
 
 def _classify_into(sink, model, paths: list[Path], args: argparse.Namespace, stop) -> list:
-    keep_predictions = bool(args.copy_into or args.move_into)
     """Run the model over `paths`, writing CSV rows to `sink` as results stream in; raise _Interrupted on stop.
 
     Returns the failures, and the predictions too when photos are to be placed (memory stays flat otherwise)."""
     from lakeview.core.inference import classify_files
 
+    keep_predictions = bool(args.copy_into or args.move_into)
+
     rows = []
     with Bar("classifying", args.quiet, "photo") as bar:
         if sink is not None:
             sink.writerow(["file", "label", "confidence", "top_k", "error"])
-        for result in classify_files(model, paths, batch_size=args.bs, top_k=args.top_k, tta=args.tta,
-                                     device=args.device, total=len(paths), progress=bar, should_stop=stop):
+        top_k = min(args.top_k, len(model.classes))
+        for result in classify_files(model, paths, batch_size=args.bs, top_k=top_k, tta=args.tta, device=args.device,
+                                     total=len(paths), progress=bar, should_stop=stop):
             if keep_predictions or not hasattr(result, "label"):
                 rows.append(result)
             if sink is not None:
@@ -123,14 +133,17 @@ def _classify_into(sink, model, paths: list[Path], args: argparse.Namespace, sto
 
 
 def _csv_row(result, folder: Path) -> list[str]:
+    """One CSV row; names that are not UTF-8 and cells that look like formulas are written as csv_cells says."""
+    from lakeview.core.csv_cells import name_cell, text_cell
+
     try:
-        name = str(result.path.relative_to(folder))
+        name = name_cell(result.path.relative_to(folder))
     except ValueError:
-        name = str(result.path)
+        name = name_cell(result.path)
     if not hasattr(result, "label"):
-        return [name, "", "", "", result.reason]
+        return [name, "", "", "", text_cell(result.reason)]
     top = ";".join(f"{label}:{prob:.4f}" for label, prob in result.top)
-    return [name, result.label, f"{result.confidence:.4f}", top, ""]
+    return [name, text_cell(result.label), f"{result.confidence:.4f}", text_cell(top), ""]
 
 
 def _place(args: argparse.Namespace, predictions, destination: Path) -> int:

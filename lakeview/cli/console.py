@@ -1,11 +1,14 @@
-"""Terminal plumbing shared by the commands: progress bars, Ctrl+C as a stop request, exit codes."""
+"""Terminal plumbing shared by the commands: progress bars, Ctrl+C (and SIGTERM, SIGHUP) as a stop request,
+exit codes."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 EXIT_OK = 0
@@ -18,8 +21,12 @@ class UserError(Exception):
     """A problem the user can fix; printed without a traceback, exit code 2."""
 
 
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Ctrl+C, a polite kill (SIGTERM: logout, systemd, `kill`) and a closed terminal (SIGHUP) all mean "stop"."""
+
+
 class StopFlag:
-    """Set by the first Ctrl+C; the job stops at its next check (within one batch). A second Ctrl+C aborts."""
+    """Set by the first stop signal; the job stops at its next check (within one batch). A second one aborts."""
 
     def __init__(self) -> None:
         self._event = threading.Event()
@@ -33,22 +40,70 @@ class StopFlag:
 
 @contextmanager
 def ctrl_c_stops() -> Iterator[StopFlag]:
+    """While the block runs, Ctrl+C, SIGTERM and SIGHUP set the flag that the job checks every batch; a second
+    one raises KeyboardInterrupt (so files being written are cleaned up and main() exits 130)."""
     flag = StopFlag()
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
 
-    def on_sigint(signum, frame):
+    def on_signal(signum, frame):
         if flag():
             raise KeyboardInterrupt
         flag.set()
-        print("\nStopping after the current batch (Ctrl+C again to abort)...", file=sys.stderr, flush=True)
+        again = "Ctrl+C again" if signum == signal.SIGINT else f"{signal.Signals(signum).name} again"
+        _write_stderr(f"\nStopping after the current batch ({again} to abort)...\n")
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with _handlers(on_signal):
         yield flag
+
+
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP raise KeyboardInterrupt as Ctrl+C does, instead of killing the
+    process on the spot: files being written are cleaned up and the command exits 130. ctrl_c_stops() inside
+    turns all three into a stop request instead."""
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+
+    with _handlers(on_signal, [s for s in STOP_SIGNALS if s != signal.SIGINT]):
+        yield
+
+
+@contextmanager
+def _handlers(handler, signals=STOP_SIGNALS) -> Iterator[None]:
+    """Install `handler` for `signals`, except those ignored (nohup, a background job), and put the old ones back.
+    Only the main thread can; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    try:
+        for signum in signals:
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, handler)
+        yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _write_stderr(text: str) -> None:
+    """From a signal handler: straight to the file descriptor, since the handler may run in the middle of a
+    progress bar's write to sys.stderr (a reentrant buffered write raises RuntimeError)."""
+    try:
+        os.write(sys.stderr.fileno(), text.encode(errors="replace"))
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """A failure to write `path` (disk full, permissions, a folder gone) as one sentence (UserError, exit 2)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None and Path(exc.filename).absolute().parent != path.absolute().parent:
+            raise  # about another file; its own handler reports it
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 class Bar:

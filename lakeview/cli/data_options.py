@@ -8,6 +8,7 @@ import importlib.util
 from pathlib import Path
 from typing import Callable
 
+from lakeview.cli.arg_types import fraction_below_one, label_pattern, seed
 from lakeview.cli.console import UserError
 from lakeview.core.dataset import LabelledPhotos
 from lakeview.core.jobs import ProgressFn, ShouldStopFn
@@ -20,16 +21,19 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("dataset layout (fast.ai lesson-1 forms)")
     group.add_argument("--layout", choices=LAYOUTS, default="folder",
                        help="folder: train/ valid|val/ [test/] with class subfolders, or class subfolders only; "
-                            "csv: a CSV of name,label[,is_valid]; regex: label = first group of --pattern in "
+                            "csv: a CSV of name,label[,is_valid] (names and labels as LakeView's CSVs write them "
+                            "read back exactly); regex: label = first group of --pattern in "
                             "each path; func: label = --label-func(path)")
     group.add_argument("--csv", default="labels.csv", help="CSV file, relative to DATA (default: labels.csv)")
+    group.add_argument("--delimiter", choices=(",", ";", "tab", "|"),
+                       help="what separates the CSV's columns (default: guessed from ',', ';', tab and '|')")
     group.add_argument("--folder", default="", help="subfolder of DATA that the CSV names are relative to")
     group.add_argument("--suffix", default="", help="appended to each CSV name, e.g. .jpg")
-    group.add_argument("--pattern", help=r"regex whose first group is the label, e.g. '/([^/]+)_\d+\.jpg$'")
+    group.add_argument("--pattern", type=label_pattern, help=r"regex whose first group is the label, e.g. '/([^/]+)_\d+\.jpg$'")
     group.add_argument("--label-func", help="MODULE:FUNCTION or FILE.py:FUNCTION taking a pathlib.Path")
-    group.add_argument("--valid-pct", type=float, default=0.2,
+    group.add_argument("--valid-pct", type=fraction_below_one, default=0.2,
                        help="share of photos held out for validation when the layout does not say (default 0.2)")
-    group.add_argument("--seed", type=int, default=42, help="seed for the split and training (default 42)")
+    group.add_argument("--seed", type=seed, default=42, help="seed for the split and training (default 42)")
 
 
 def load_dataset(args: argparse.Namespace, should_stop: ShouldStopFn, quiet: bool = False) -> LabelledPhotos | None:
@@ -53,7 +57,9 @@ def _import(args: argparse.Namespace, progress: ProgressFn, should_stop: ShouldS
     if args.layout == "folder":
         return LabelledPhotos.from_folder(args.data, **common)
     if args.layout == "csv":
-        return LabelledPhotos.from_csv(args.data, args.csv, folder=args.folder, suffix=args.suffix, **common)
+        delimiter = "\t" if args.delimiter == "tab" else args.delimiter
+        return LabelledPhotos.from_csv(args.data, args.csv, folder=args.folder, suffix=args.suffix,
+                                       delimiter=delimiter, **common)
     if args.layout == "regex":
         if not args.pattern:
             raise UserError("--layout regex needs --pattern")
@@ -77,5 +83,7 @@ def import_function(spec: str) -> Callable:
         else:
             module = importlib.import_module(target)
         return getattr(module, name)
-    except (ImportError, AttributeError, OSError) as exc:
-        raise UserError(f"cannot use --label-func {spec}: {exc}") from None
+    except UserError:
+        raise
+    except Exception as exc:  # the user's module may fail in any way as it loads (a SyntaxError, a NameError...)
+        raise UserError(f"cannot use --label-func {spec}: {type(exc).__name__}: {exc}") from None

@@ -154,7 +154,6 @@ def _copy(source: Path, target: Path) -> None:
 
 
 def _write(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, target)
+    from lakeview.core.atomic import write_atomically
+
+    write_atomically(target, text.encode("utf-8"))

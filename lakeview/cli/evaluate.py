@@ -6,8 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
+from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, non_negative_int, output_file, positive_int,
+                                     require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
-                                  list_skipped, say)
+                                  list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
 
 
@@ -19,11 +21,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--split", choices=("valid", "test", "train"), default="valid",
                         help="which photos to evaluate on (default valid)")
-    parser.add_argument("--top", type=int, default=9, help="how many top losses to list (default 9)")
-    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--top", type=non_negative_int, default=9, help="how many top losses to list (default 9)")
+    parser.add_argument("--json", type=output_file, help="also write the figures to this JSON file")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation")
-    parser.add_argument("--bs", type=int, default=32, help="batch size (default 32)")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--bs", type=positive_int, default=32, help="batch size (default 32)")
+    parser.add_argument("--device", type=device_name, default="auto",
+                        help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(run=run_evaluate)
 
@@ -40,6 +43,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         model = load_model(args.model)
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
+    require_device(args.device)
     with ctrl_c_stops() as stop:
         data = load_dataset(args, stop, args.quiet)
         if data is None:
@@ -92,6 +96,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                 for t in interpretation.top_losses(args.top)
             ],
         }
-        write_atomically(args.json, json.dumps(figures, indent=2).encode())
+        with writing(args.json):
+            write_atomically(args.json, json.dumps(figures, indent=2).encode())
     list_skipped(skipped)
     return EXIT_SKIPPED if skipped else EXIT_OK

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
 from lakeview import __version__
-from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError
+from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError, signals_interrupt
+from lakeview.core.jobs import Stopped
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,21 +35,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        return open_app(parser, self_test=args.self_test)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
-            warnings.showwarning = _show_warning
-            return int(args.run(args))
+        with signals_interrupt():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command is not None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("default")
+                    warnings.showwarning = _show_warning
+                    code = int(args.run(args))
+                    sys.stdout.flush()  # here, where a closed pipe can still be reported, not at exit
+                    return code
     except UserError as exc:
         print(f"lakeview: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("lakeview: aborted", file=sys.stderr)
+    except (KeyboardInterrupt, Stopped):  # Stopped: a job that answered a stop request and was not caught
+        print("\nlakeview: stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # whoever read the output left early: `lakeview classify ... | head`
+        _discard_standard_output()
+        print("lakeview: error: the output was closed before the end (by the program reading it)", file=sys.stderr)
+        return EXIT_ERROR
+    return open_app(parser, self_test=args.self_test)
+
+
+def _discard_standard_output() -> None:
+    """Point stdout at the null device, so that flushing it at exit does not fail a second time."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (captured by a test): nothing to flush into a closed pipe
+        pass
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 from pathlib import Path
 
+from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, image_size, learning_rate, non_negative_int,
+                                     output_file, plot_file, positive_int, require_device, worker_count)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
-                                  list_skipped, say)
+                                  list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
 from lakeview.core.architectures import ARCHITECTURES, DEFAULT_HEAD, HEADS
 
@@ -20,13 +23,15 @@ def register(commands: argparse._SubParsersAction) -> None:
                                             "whole network with discriminative learning rates.")
     add_data_options(train)
     add_model_options(train)
-    train.add_argument("--epochs", type=int, default=4, help="epochs with the body frozen (default 4)")
-    train.add_argument("--unfreeze-epochs", type=int, default=4, help="epochs with the whole network (default 4)")
-    train.add_argument("--lr", type=float, default=DEFAULT_LR, help=f"peak learning rate, frozen (default {DEFAULT_LR})")
-    train.add_argument("--unfreeze-lr", type=float, default=DEFAULT_UNFREEZE_LR,
+    train.add_argument("--epochs", type=non_negative_int, default=4,
+                       help="epochs with the body frozen (default 4)")
+    train.add_argument("--unfreeze-epochs", type=non_negative_int, default=4,
+                       help="epochs with the whole network (default 4)")
+    train.add_argument("--lr", type=learning_rate, default=DEFAULT_LR, help=f"peak learning rate, frozen (default {DEFAULT_LR})")
+    train.add_argument("--unfreeze-lr", type=learning_rate, default=DEFAULT_UNFREEZE_LR,
                        help=f"peak learning rate of the head when unfrozen; the first layers get a tenth, spread "
                             f"geometrically (default {DEFAULT_UNFREEZE_LR})")
-    train.add_argument("--out", type=Path, required=True, help="model file to write (.lvmodel)")
+    train.add_argument("--out", type=output_file, required=True, help="model file to write (.lvmodel)")
     train.set_defaults(run=run_train)
 
     finder = commands.add_parser("lr-find", help="sweep the learning rate and suggest one",
@@ -35,8 +40,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_data_options(finder)
     add_model_options(finder)
     finder.add_argument("--unfrozen", action="store_true", help="sweep with the whole network trainable")
-    finder.add_argument("--iterations", type=int, default=100, help="steps in the sweep (default 100)")
-    finder.add_argument("--plot", type=Path, help="write the curve to this file: .png (needs matplotlib) or .csv")
+    finder.add_argument("--iterations", type=positive_int, default=100, help="steps in the sweep (default 100)")
+    finder.add_argument("--plot", type=plot_file, help="write the curve to this file: .png (needs matplotlib) or .csv")
     finder.set_defaults(run=run_lr_find)
 
 
@@ -47,12 +52,13 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
                        help="imagenet (torchvision's, downloaded once), a .pth state_dict FILE of the torchvision "
                             "model, or none")
     group.add_argument("--head", choices=HEADS, default=DEFAULT_HEAD, help=f"classifier head (default {DEFAULT_HEAD})")
-    group.add_argument("--size", type=int, default=224, help="image size in pixels (default 224)")
-    group.add_argument("--bs", type=int, default=16, help="batch size (default 16)")
+    group.add_argument("--size", type=image_size, default=224, help="image size in pixels (default 224)")
+    group.add_argument("--bs", type=positive_int, default=16, help="batch size (default 16)")
     group.add_argument("--no-flip", action="store_true", help="no mirror images in augmentation (scenes, text)")
     group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
-    group.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
-    group.add_argument("--workers", type=int, default=0, help="data-loading processes (default 0: in-process)")
+    group.add_argument("--device", type=device_name, default="auto",
+                       help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
+    group.add_argument("--workers", type=worker_count, default=0, help="data-loading processes (default 0: in-process)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -108,6 +114,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise UserError(str(exc).replace("the frozen and/or unfrozen phase", "--epochs and/or --unfreeze-epochs")) from None
     if args.out.exists() and args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder; give a file name such as lakes.lvmodel")
+    require_device(args.device)
     started = time.perf_counter()
     with ctrl_c_stops() as stop:
         learner = make_learner(args, stop)
@@ -120,7 +127,8 @@ def run_train(args: argparse.Namespace) -> int:
         if stopped:
             say("stopped; nothing written")
             return EXIT_INTERRUPTED
-    learner.export(args.out, notes=f"trained by 'lakeview train' on {args.data}")
+    with writing(args.out):
+        learner.export(args.out, notes=f"trained by 'lakeview train' on {args.data}")
     say(f"wrote {args.out} ({time.perf_counter() - started:.0f} s)")
     failed = [(p, r) for p, r in learner.failures.items()]
     list_skipped(failed)
@@ -128,6 +136,9 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_lr_find(args: argparse.Namespace) -> int:
+    require_device(args.device)
+    if args.plot and args.plot.suffix.lower() == ".png" and importlib.util.find_spec("matplotlib") is None:
+        raise UserError("a PNG plot needs matplotlib (pip install matplotlib); or use --plot curve.csv")
     with ctrl_c_stops() as stop:
         learner = make_learner(args, stop)
         if learner is None:
@@ -143,7 +154,8 @@ def run_lr_find(args: argparse.Namespace) -> int:
         raise UserError("the sweep was too short to suggest a rate; use more photos or --iterations")
     print(f"suggested learning rate: {result.suggestion:.2e}")
     if args.plot:
-        write_curve(result, args.plot)
+        with writing(args.plot):
+            write_curve(result, args.plot)
         say(f"wrote {args.plot}")
     return EXIT_OK
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
@@ -13,31 +13,31 @@ from typing import IO, Iterator
 def atomic_writer(path: Path | str, mode: str = "wb", **open_kwargs) -> Iterator[IO]:
     """Write to a temporary file beside `path`; on success flush, fsync and rename it over `path`.
 
-    If the block raises (or is interrupted), the temporary file is removed and `path` is untouched.
+    However the block ends otherwise (an error, KeyboardInterrupt from Ctrl+C or SIGTERM, SystemExit), the
+    temporary file is removed and `path` is untouched.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temp = None
     try:
-        os.chmod(temp_name, 0o666 & ~_UMASK)  # mkstemp makes it private; the result should be an ordinary file
+        # The name is chosen before the file exists, so an interrupt at any point still knows what to remove.
+        while True:
+            temp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+            try:
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+                break
+            except FileExistsError:  # someone else's; never remove it
+                temp = None
         with os.fdopen(fd, mode, **open_kwargs) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp_name, path)
+        os.replace(temp, path)
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
         raise
     fsync_folder(path.parent)
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
 
 
 def write_atomically(path: Path | str, data: bytes) -> None:

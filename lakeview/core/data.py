@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing.context
+import signal
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -70,13 +72,18 @@ def make_loader(
     pin_memory: bool = False,
     drop_last: bool = False,
 ) -> DataLoader:
-    """A DataLoader whose workers (if any) are spawned, so it behaves the same on Linux, macOS and Windows."""
+    """A DataLoader whose workers (if any) are spawned, so it behaves the same on Linux, macOS and Windows.
+
+    The workers ignore Ctrl+C, SIGTERM and SIGHUP: a terminal sends Ctrl+C to the whole process group, and only
+    the main process decides what a stop means (finish the batch, clean up); it then shuts the workers down."""
     generator = torch.Generator()
     if seed is not None:
         generator.manual_seed(seed)
     options = {}
     if workers > 0:
-        options = dict(multiprocessing_context="spawn", persistent_workers=True, prefetch_factor=2)
+        _start_resource_tracker()
+        options = dict(multiprocessing_context=_WorkerContext(), worker_init_fn=ignore_stop_signals,
+                       persistent_workers=True, prefetch_factor=2)
     return DataLoader(
         data,
         batch_size=batch_size,
@@ -88,3 +95,53 @@ def make_loader(
         drop_last=drop_last,
         **options,
     )
+
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def ignore_stop_signals(worker_id: int = 0) -> None:
+    """A DataLoader worker's first act: ignore stop signals, then accept signals again (see _WorkerProcess)."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _start_resource_tracker() -> None:
+    """multiprocessing's helper process (it unlinks the workers' semaphores) ignores Ctrl+C and SIGTERM but dies
+    of the SIGHUP a closed terminal sends its process group. Started with the stop signals blocked, it keeps
+    SIGHUP blocked for good, since it unblocks only the two it ignores. Once started it is reused."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return
+    from multiprocessing import resource_tracker
+
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class _WorkerProcess(multiprocessing.context.SpawnProcess):
+    """Started with the stop signals blocked, a mask the new process inherits: a Ctrl+C that arrives while it is
+    still importing torch waits (and is then ignored) instead of killing it before ignore_stop_signals runs. The
+    main process gets its own Ctrl+C as soon as the start returns."""
+
+    def start(self) -> None:
+        if not hasattr(signal, "pthread_sigmask"):
+            super().start()
+            return
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            super().start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    def terminate(self) -> None:
+        """The DataLoader's last resort for a worker that did not exit when told; it ignores SIGTERM, so SIGKILL."""
+        self.kill()
+
+
+class _WorkerContext(multiprocessing.context.SpawnContext):
+    Process = _WorkerProcess

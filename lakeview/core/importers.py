@@ -10,6 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from lakeview.core.csv_cells import existing_name, unquote
 from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
 from lakeview.core.files import has_image_suffix, is_hidden, iter_image_files, subfolders
 from lakeview.core.images import ImageLoadError, check_pixel_count, read_size
@@ -23,6 +24,9 @@ FALSE_WORDS = {"0", "false", "no", "n", "f", "", "train"}
 FILE_COLUMNS = ("name", "file", "filename", "fname", "path", "image", "image_id", "id")
 LABEL_COLUMNS = ("label", "labels", "class", "category", "tag", "tags")
 MULTI_LABEL_SEPARATORS = (";", "|")
+DELIMITERS = ",;\t|"
+"""Column separators a labels CSV may use (spreadsheets in many countries write ';')."""
+SNIFF_BYTES = 8192
 
 Pairs = list[tuple[Path, str | None]]
 
@@ -68,7 +72,7 @@ def from_csv(
     folder: str = "",
     suffix: str = "",
     header: bool | None = None,
-    delimiter: str = ",",
+    delimiter: str | None = None,
     valid_pct: float = DEFAULT_VALID_PCT,
     seed: int | None = DEFAULT_SEED,
     check_images: bool = True,
@@ -77,14 +81,16 @@ def from_csv(
 ) -> LabelledPhotos:
     """A CSV of `name,label[,is_valid]` (header optional); names are relative to `path/folder` plus `suffix`.
 
-    Rows naming files outside `path` are refused. Multi-label and numeric (regression) labels raise
-    DatasetError with an explanation.
+    Without a `delimiter`, the columns may be separated by ',', ';', a tab or '|' (guessed from the start of the
+    file). Names and labels written by LakeView's own CSV export read back exactly (see csv_cells: escaped bytes,
+    the quote before a formula-like cell). Rows naming files outside `path` are refused. Multi-label and numeric
+    (regression) labels raise DatasetError with an explanation.
     """
     path = _existing_folder(path)
     csv_path = Path(csv_labels)
     if not csv_path.is_absolute():
         csv_path = path / csv_path
-    rows = _read_csv_rows(csv_path, delimiter)
+    rows, delimiter = _read_csv_rows(csv_path, delimiter)
     if not rows:
         raise DatasetError(f"{csv_path} holds no rows")
     header_row = rows[0] if (header if header is not None else _looks_like_header(rows[0], path / folder, suffix)) else None
@@ -102,9 +108,10 @@ def from_csv(
             continue
         needed = max(file_col, label_col) + 1
         if len(row) < needed:
-            skipped.append(SkippedFile(where, f"expected at least {needed} columns (name,label), found {len(row)}"))
+            skipped.append(SkippedFile(where, f"expected at least {needed} columns (name,label), found {len(row)}"
+                                              + _other_delimiter_hint(row, delimiter)))
             continue
-        name, label = row[file_col].strip(), row[label_col].strip()
+        name, label = existing_name(row[file_col], base, suffix), unquote(row[label_col].strip())
         if not name:
             skipped.append(SkippedFile(where, "empty file name"))
             continue
@@ -378,10 +385,14 @@ def _gather_files(files: Path | str | Iterable[Path | str]) -> tuple[Path | None
     return None, [Path(f) for f in files], skipped
 
 
-def _read_csv_rows(csv_path: Path, delimiter: str) -> list[list[str]]:
+def _read_csv_rows(csv_path: Path, delimiter: str | None) -> tuple[list[list[str]], str]:
+    """The rows, and the delimiter used: `delimiter`, or else the one guessed from the start of the file."""
     try:
         with open(csv_path, newline="", encoding="utf-8-sig") as handle:
-            return list(csv.reader(handle, delimiter=delimiter))
+            if delimiter is None:
+                delimiter = _guess_delimiter(handle.read(SNIFF_BYTES))
+                handle.seek(0)
+            return list(csv.reader(handle, delimiter=delimiter)), delimiter
     except FileNotFoundError:
         raise DatasetError(f"CSV file not found: {csv_path}") from None
     except UnicodeDecodeError as exc:
@@ -390,6 +401,27 @@ def _read_csv_rows(csv_path: Path, delimiter: str) -> list[list[str]]:
         raise DatasetError(f"{csv_path} is not a readable CSV: {exc}") from None
     except OSError as exc:
         raise DatasetError(f"cannot read {csv_path}: {exc.strerror or exc}") from None
+
+
+def _guess_delimiter(sample: str) -> str:
+    """',' when the first line has two columns with it; otherwise what csv.Sniffer finds among DELIMITERS."""
+    first_line = next((line for line in sample.splitlines() if line.strip()), "")
+    if len(next(csv.reader([first_line]), [])) >= 2:
+        return ","
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _other_delimiter_hint(row: list[str], delimiter: str) -> str:
+    """For a row that came out as one column: the separator it seems to use instead, if any."""
+    text = delimiter.join(row)
+    for other in DELIMITERS:
+        if other != delimiter and other in text:
+            shown = "a tab" if other == "\t" else f"'{other}'"
+            return f"; the file seems to use {shown} between columns"
+    return ""
 
 
 def _looks_like_header(row: list[str], base: Path, suffix: str) -> bool:

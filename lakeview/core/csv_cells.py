@@ -1,0 +1,87 @@
+"""What LakeView writes in, and reads back from, a CSV cell, so that every file name a disk allows survives the
+round trip and no cell runs as a spreadsheet formula.
+
+- A name that is not valid UTF-8 (Linux allows any bytes) is written with each undecodable byte as `\\xNN`
+  (Python's backslashreplace of its bytes); valid names are written as they are.
+- A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice
+  against CSV formula injection), so a spreadsheet shows it as text instead of running it.
+
+Reading a name back tries it as written first, then without that quote, then with `\\xNN` turned back into bytes:
+the first one that exists on disk wins, so a file really named `'=x.jpg` or `a\\x41.jpg` still works.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Iterable
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet treat a cell as a formula (OWASP, 'CSV Injection')."""
+QUOTE = "'"
+HOW_CELLS_ARE_WRITTEN = ("Bytes of a file name that are not UTF-8 are written as \\xNN; a cell starting with = + - @ "
+                         "(or a tab) gets a leading ' so that spreadsheets do not run it as a formula. LakeView "
+                         "reads both back.")
+_ESCAPED_BYTE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+
+
+def escape_name(name: str | os.PathLike) -> str:
+    """`name` as text that any UTF-8 writer accepts: undecodable bytes become `\\xNN`, all else is unchanged."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
+
+
+def unescape_name(text: str) -> str:
+    """The name whose escape_name is `text` (os.fsdecode of the bytes: undecodable ones become surrogates)."""
+    raw = _ESCAPED_BYTE.sub(lambda match: bytes([int(match[1], 16)]), text.encode("utf-8", "surrogateescape"))
+    return os.fsdecode(raw)
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """`cell`, with a leading `'` if a spreadsheet would otherwise read it as a formula."""
+    return QUOTE + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def unquote(cell: str) -> str:
+    """Undo spreadsheet_safe: drop the leading `'` that it adds (and only that one)."""
+    if cell.startswith(QUOTE) and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def name_cell(name: str | os.PathLike) -> str:
+    """A file name as LakeView writes it in a CSV cell: escaped, then made spreadsheet-safe."""
+    return spreadsheet_safe(escape_name(name))
+
+
+def text_cell(text: str) -> str:
+    """Any other text (a label, a reason) as LakeView writes it in a CSV cell."""
+    return spreadsheet_safe(escape_name(text))
+
+
+def name_candidates(cell: str) -> list[str]:
+    """The names a cell may stand for, most literal first: as written, trimmed of surrounding spaces, without the
+    spreadsheet quote, with `\\xNN` unescaped. The caller keeps the first that exists on disk."""
+    found: list[str] = []
+
+    def add(options: Iterable[str]) -> None:
+        for option in options:
+            if option and option not in found:
+                found.append(option)
+
+    add([cell, cell.strip()])
+    add([unquote(c) for c in list(found)])
+    add([unescape_name(c) for c in list(found) if _ESCAPED_BYTE.search(c.encode("utf-8", "surrogateescape"))])
+    return found
+
+
+def existing_name(cell: str, base: Path, suffix: str = "") -> str:
+    """The name `cell` stands for: the first of name_candidates that names a file under `base` (with `suffix`),
+    else the cell trimmed of surrounding spaces (whose absence the caller reports)."""
+    for name in name_candidates(cell):
+        try:
+            if (base / (name + suffix)).exists():
+                return name
+        except (OSError, ValueError):  # ValueError: a NUL byte; the caller says why the name is unusable
+            continue
+    return cell.strip()
