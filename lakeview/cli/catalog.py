@@ -200,14 +200,17 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_recover(args: argparse.Namespace) -> int:
-    from lakeview.core.catalog.recovery import recover_catalog
+    from lakeview.core.catalog.recovery import check_recoverable, recover_catalog
     from lakeview.core.catalog.store import default_catalog_path
     from lakeview.core.jobs import Stopped
     from lakeview.core.library_lock import LibraryLock, LibraryLocked
 
     path = args.catalog or default_catalog_path()
+    check_recoverable(path)
+    lock = LibraryLock(path.parent)
     try:
-        lock = LibraryLock(path.parent).acquire()
+        if args.into is None:  # the catalog is about to be replaced: not under a running app
+            lock.acquire()
     except LibraryLocked as exc:
         raise UserError(f"{exc}; close LakeView first, then recover") from None
     except OSError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -84,12 +85,16 @@ class CatalogFolderUnwritable(CatalogUnavailable):
 
     def __init__(self, path: Path | str, folder: Path | str, detail: str) -> None:
         self.folder, self.detail = Path(folder), detail
-        super().__init__(path, f"LakeView cannot write in the library folder {folder} ({detail}); make it writable, "
-                               "or choose another place for the library")
+        where = "the library folder" if Path(folder) == Path(path).parent else "the folder"
+        super().__init__(path, f"LakeView cannot write in {where} {folder} ({detail}), which the catalog {path} "
+                               "needs; make it writable, or choose another place for the library")
 
 
 _DAMAGE_CODES = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 _BUSY_CODES = {"SQLITE_BUSY", "SQLITE_LOCKED"}
+_NEARLY_FULL = 1 << 20
+"""Below this many free bytes, an I/O error is taken for a full disk (SQLite says 'disk I/O error' when the
+shared-memory file, rather than the database, found no room)."""
 _UNWRITABLE_CODES = {"SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH"}
 
 
@@ -131,6 +136,9 @@ def _from_sqlite(exc: sqlite3.Error, path: Path, timeout: float) -> CatalogError
     if code == "SQLITE_FULL":
         return CatalogDiskFull(path, str(exc))
     if code == "SQLITE_IOERR":
+        free = _free_bytes(path.parent)
+        if free is not None and free < _NEARLY_FULL:
+            return CatalogDiskFull(path, f"{exc}; {free:,} bytes free")
         return CatalogWriteFailed(path, str(exc))
     if code in _UNWRITABLE_CODES:
         if path.is_dir():
@@ -144,6 +152,8 @@ def _from_os(exc: OSError, path: Path) -> CatalogError | None:
         return CatalogDiskFull(path, exc.strerror or str(exc))
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG):
         folder = Path(exc.filename) if exc.filename else path.parent
+        if exc.errno in (errno.ENOTDIR, errno.EEXIST):
+            folder = _file_in_the_way(folder) or folder
         return CatalogFolderUnwritable(path, folder, _os_reason(exc))
     return None
 
@@ -152,10 +162,18 @@ def _os_reason(exc: OSError) -> str:
     if exc.errno == errno.EROFS:
         return "it is on a read-only file system"
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        return "a file is in the way where a folder is needed"
+        return "it is a file, where a folder is needed"
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied: it is read-only for you"
     return exc.strerror or str(exc)
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The nearest of `folder` and its parents that exists and is not a folder."""
+    for candidate in (folder, *folder.parents):
+        if candidate.exists() or candidate.is_symlink():
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def _why_unwritable(path: Path) -> str | None:
@@ -163,11 +181,20 @@ def _why_unwritable(path: Path) -> str | None:
     folder = path.parent
     if not folder.is_dir():
         return "it does not exist" if not folder.exists() else "a file is in the way where a folder is needed"
+    if _read_only_file_system(folder):
+        return "it is on a read-only file system"
     if not os.access(folder, os.W_OK):
         return "permission denied: it is read-only for you"
     if path.exists() and not os.access(path, os.W_OK):
         return f"the catalog file {path.name} is read-only"
     return None
+
+
+def _read_only_file_system(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # Windows has no statvfs
+        return False
 
 
 def _damage_detail(path: Path, message: str) -> str:
@@ -187,6 +214,13 @@ def _damage_detail(path: Path, message: str) -> str:
     elif size < 100:
         return f"{message}; truncated to {size} bytes"
     return message
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
 
 
 def _alive(pid: int | None) -> bool:

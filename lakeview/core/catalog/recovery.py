@@ -118,6 +118,15 @@ def recover_catalog(path: Path | str, into: Path | str | None = None, progress: 
     return RecoveryReport(path, moved, report_tables)
 
 
+def check_recoverable(path: Path | str) -> None:
+    """Raise what `recover_catalog` would refuse (not a catalog, newer, nothing readable); changes nothing."""
+    source = _open_damaged(Path(path))
+    try:
+        _tables_to_copy(source, Path(path))
+    finally:
+        source.close()
+
+
 def _open_damaged(path: Path) -> sqlite3.Connection:
     if path.is_dir():
         raise NotACatalog(path, "it is a folder")
@@ -126,11 +135,20 @@ def _open_damaged(path: Path) -> sqlite3.Connection:
             header = handle.read(100)
     except OSError as exc:
         raise CatalogUnrecoverable(path, exc.strerror or str(exc)) from None
+    if not header:
+        raise CatalogUnrecoverable(path, "the file is empty")
     if not header.startswith(SQLITE_MAGIC):
-        raise CatalogUnrecoverable(path, "its first page is not an SQLite header") if header else \
-            CatalogUnrecoverable(path, "the file is empty")
+        if SQLITE_MAGIC.startswith(header):
+            raise CatalogUnrecoverable(path, f"truncated to {len(header)} bytes")
+        raise NotACatalog(path, "it is not an SQLite database")
+    application_id = int.from_bytes(header[68:72], "big") if len(header) >= 72 else 0
+    if application_id not in (0, APPLICATION_ID):
+        raise NotACatalog(path, f"it belongs to another application (SQLite application id {application_id:#010x})")
     try:
-        return sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None)
+        source = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None)
+        # Lets SQLite read a file shorter than its header says (truncated) instead of refusing all of it.
+        source.execute("PRAGMA writable_schema = ON")
+        return source
     except sqlite3.Error as exc:
         raise CatalogUnrecoverable(path, str(exc)) from None
 
@@ -205,6 +223,8 @@ def _rowid_bounds(source: sqlite3.Connection, table: str) -> tuple[int, int | No
 def _read_range(source: sqlite3.Connection, select: str, start: int, end: int,
                 outcome: TableRecovery) -> list[tuple]:
     try:
+        if start == end:  # an equality seek: a range scan would step on to the next (perhaps damaged) page
+            return source.execute(select.replace("BETWEEN ? AND ?", "= ?"), (start,)).fetchall()
         return source.execute(select, (start, end)).fetchall()
     except sqlite3.DatabaseError:
         if start == end:
