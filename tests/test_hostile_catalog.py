@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import random
-import resource
 import shutil
 import signal
 import sqlite3
@@ -243,12 +242,15 @@ def test_a_catalog_another_process_keeps_writing_to_is_busy_not_a_traceback(tmp_
 
 def _file_size_limit(limit: int):
     def apply() -> None:
+        import resource  # POSIX only
+
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     return apply
 
 
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="a file-size limit is POSIX")
 def test_a_write_that_finds_no_room_is_a_sentence_and_loses_nothing_committed(tmp_path):
     catalog, photos, labels = labelled_catalog(tmp_path, photos=40)
     more = tmp_path / "more"

@@ -132,6 +132,12 @@ class CrashReporter(QObject):
         path = write_entry(f"unhandled {exc_type.__name__} in {where}", text)
         if sys.stderr is not None:  # a windowed build has no console
             sys.stderr.write(text)
+        from lakeview.core.catalog.errors import CatalogUnavailable
+
+        if isinstance(exc, CatalogUnavailable):  # not a bug: the catalog's own sentence says what to do
+            message = str(exc)
+            self.crashed.emit(message[:1].upper() + message[1:] + ".", str(path))
+            return path
         summary = "".join(traceback.format_exception_only(exc_type, exc)).strip().splitlines()[-1]
         self.crashed.emit(f"An unexpected error happened ({where}): {summary}", str(path))
         return path

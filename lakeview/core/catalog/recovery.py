@@ -133,6 +133,8 @@ def _open_damaged(path: Path) -> sqlite3.Connection:
     try:
         with open(path, "rb") as handle:
             header = handle.read(100)
+    except FileNotFoundError:
+        raise CatalogUnavailable(path, f"there is no catalog at {path}") from None
     except OSError as exc:
         raise CatalogUnrecoverable(path, exc.strerror or str(exc)) from None
     if not header:
