@@ -87,13 +87,14 @@ def _catalog_errors_as_sentences(run):
 
     @functools.wraps(run)
     def guarded(args: argparse.Namespace) -> int:
+        from lakeview.core.catalog.connection import busy_timeout
         from lakeview.core.catalog.errors import CatalogError, translate
         from lakeview.core.catalog.store import default_catalog_path
 
         try:
             return run(args)
         except (CatalogError, sqlite3.Error) as exc:
-            error = translate(exc, args.catalog or default_catalog_path())
+            error = translate(exc, args.catalog or default_catalog_path(), busy_timeout())
             if error is None:
                 raise
             raise UserError(catalog_sentence(error, args)) from None

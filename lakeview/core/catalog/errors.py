@@ -59,9 +59,9 @@ class CatalogLocked(CatalogUnavailable):
 
     def __init__(self, path: Path | str, seconds: float, holder: int | None = None) -> None:
         self.seconds, self.holder = seconds, holder
-        who = f"LakeView process {holder}, which has this library open," if holder else "another program"
-        super().__init__(path, f"the catalog {path} is busy: {who} has been writing to it for more than "
-                               f"{seconds:g} s; retry when it has finished")
+        who = f" (LakeView process {holder} has this library open)" if holder else ""
+        super().__init__(path, f"the catalog {path} is busy: another program has been writing to it for more "
+                               f"than {seconds:g} s{who}; retry when it has finished")
 
 
 class CatalogWriteFailed(CatalogUnavailable):
