@@ -360,3 +360,33 @@ def _labels_readable_one_by_one(catalog: Path) -> dict[str, str]:
     finally:
         db.close()
     return readable
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_or_a_device_is_refused_at_once(tmp_path):
+    os.mkfifo(tmp_path / "catalog.sqlite")
+    for path, kind in ((tmp_path / "catalog.sqlite", "a FIFO"), (Path(os.devnull), "a device")):
+        for command in (("status",), ("add", tmp_path), ("check",), ("recover",)):
+            finished = run_lakeview("catalog", "--catalog", path, *command, timeout=60)
+            assert_refused(finished, "is not a LakeView catalog", f"it is {kind}")
+
+
+@pytest.mark.parametrize("damage", ["negative version", "version behind its tables", "a table gone"])
+def test_a_catalog_whose_tables_do_not_match_its_version_is_a_sentence(tmp_path, damage):
+    catalog, photos, _ = labelled_catalog(tmp_path, photos=5)
+    db = sqlite3.connect(catalog, isolation_level=None)
+    db.execute({"negative version": "PRAGMA user_version = -1", "version behind its tables": "PRAGMA user_version = 1",
+                "a table gone": "DROP TABLE corrections"}[damage])
+    db.close()
+    before = file_hash(catalog)
+    for name, finished in run_all(catalog, tmp_path, photos):
+        if name == "check":
+            assert finished.assert_clean().code == 2 and "is damaged" in finished.err
+            if damage == "a table gone":
+                assert "the corrections table of schema version 2 is missing" in finished.out
+            continue
+        if damage == "a table gone" and name in ("status", "add", "rescan", "export", "models"):
+            continue  # these never read the corrections
+        assert_refused(finished, str(catalog))
+        assert ("is damaged" in finished.err) if damage != "a table gone" else ("no such table" in finished.err)
+    assert file_hash(catalog) == before or damage == "a table gone"

@@ -94,9 +94,11 @@ def _catalog_errors_as_sentences(run):
         try:
             return run(args)
         except (CatalogError, sqlite3.Error) as exc:
-            error = translate(exc, args.catalog or default_catalog_path(), busy_timeout())
-            if error is None:
-                raise
+            path = args.catalog or default_catalog_path()
+            error = translate(exc, path, busy_timeout())
+            if error is None:  # SQLite refused a statement: a catalog that does not hold what it should
+                raise UserError(f"the catalog {path} cannot be used as it is ({exc}); `{_command(args)} check` "
+                                "tells what is wrong") from None
             raise UserError(catalog_sentence(error, args)) from None
 
     return guarded
@@ -106,7 +108,7 @@ def catalog_sentence(error: Exception, args: argparse.Namespace) -> str:
     from lakeview.core.catalog import errors
     from lakeview.core.catalog.recovery import CatalogUnrecoverable
 
-    command = "lakeview catalog" + (f" --catalog {_quoted(args.catalog)}" if args.catalog else "")
+    command = _command(args)
     if isinstance(error, CatalogUnrecoverable):
         return f"{error}; a backup copy of the library folder is the remaining way back"
     if isinstance(error, errors.CatalogDamaged):
@@ -121,6 +123,10 @@ def catalog_sentence(error: Exception, args: argparse.Namespace) -> str:
     if isinstance(error, errors.CatalogFolderUnwritable):
         return f"{error}: --catalog FILE for one command, $LAKEVIEW_DATA_DIR for all libraries"
     return str(error)
+
+
+def _command(args: argparse.Namespace) -> str:
+    return "lakeview catalog" + (f" --catalog {_quoted(args.catalog)}" if args.catalog else "")
 
 
 def _quoted(path: Path) -> str:
@@ -195,7 +201,7 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_OK
     for problem in health.problems:
         print(problem)
-    command = "lakeview catalog" + (f" --catalog {_quoted(args.catalog)}" if args.catalog else "")
+    command = _command(args)
     raise UserError(f"the catalog {path} is damaged ({len(health.problems)} problem(s), listed above); run "
                     f"`{command} recover` to copy what can be read into a fresh catalog (the damaged file is kept)")
 

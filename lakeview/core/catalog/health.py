@@ -9,6 +9,7 @@ from pathlib import Path
 from lakeview.core.catalog.connection import connect
 from lakeview.core.catalog.errors import CatalogDamaged, CatalogUnavailable
 from lakeview.core.catalog.identity import FileState, examine
+from lakeview.core.catalog.schema import migrate
 
 PROBLEM_LINES = 20
 
@@ -22,6 +23,35 @@ class Health:
     @property
     def healthy(self) -> bool:
         return not self.problems
+
+
+def schema_differences(db: sqlite3.Connection) -> list[str]:
+    """How the catalog's tables differ from those its schema version should have (tables of its own that
+    a user added are left alone)."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    expected = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        migrate(expected, version)
+        wanted = _tables(expected)
+    finally:
+        expected.close()
+    found = _tables(db)
+    problems = []
+    for table, columns in wanted.items():
+        if table not in found:
+            problems.append(f"the {table} table of schema version {version} is missing")
+            continue
+        for column in sorted(columns - found[table]):
+            problems.append(f"the {table} table lacks its {column} column (schema version {version})")
+        for column in sorted(found[table] - columns):
+            problems.append(f"the {table} table has a {column} column that schema version {version} does not have")
+    return problems
+
+
+def _tables(db: sqlite3.Connection) -> dict[str, set[str]]:
+    names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                          "AND name NOT LIKE 'sqlite_%'").fetchall()]
+    return {name: {row[1] for row in db.execute(f'PRAGMA table_info("{name}")').fetchall()} for name in names}
 
 
 def check_catalog(path: Path | str) -> Health:
@@ -39,6 +69,7 @@ def check_catalog(path: Path | str) -> Health:
             problems = [row[0] for row in db.execute(f"PRAGMA integrity_check({PROBLEM_LINES})").fetchall()]
             if problems != ["ok"]:
                 health.problems.extend(problems)
+            health.problems.extend(schema_differences(db))
             for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check").fetchall()[:PROBLEM_LINES]:
                 health.problems.append(f"{table} row {rowid} refers to a {parent} row that is not there")
             health.photos = db.execute("SELECT COUNT(*) FROM photos").fetchone()[0]

@@ -8,6 +8,8 @@ SQLite database becomes a new catalog. Anything else is refused and left byte-fo
 from __future__ import annotations
 
 import enum
+import os
+import stat
 from pathlib import Path
 
 from lakeview.core.catalog.connection import connect
@@ -30,9 +32,8 @@ class FileState(enum.Enum):
 def examine(path: Path, verify: bool = False) -> FileState:
     """Raise the CatalogUnavailable subclass that stops `path` from being opened for writing, changing nothing.
     `verify` also runs SQLite's quick check of every page (about 0.1 s per 100,000 photos)."""
-    if path.is_dir():
-        raise NotACatalog(path, "it is a folder")
     try:
+        refuse_special_file(path)
         with open(path, "rb") as handle:
             header = handle.read(100)
     except FileNotFoundError:
@@ -56,6 +57,8 @@ def examine(path: Path, verify: bool = False) -> FileState:
                                                "AND name NOT LIKE 'sqlite_%' ORDER BY name").fetchall()]
         if version == 0 and not tables:
             return FileState.NEW
+        if version < 0:
+            raise CatalogDamaged(path, f"its schema version reads {version}, which no LakeView writes")
         if version > LATEST:
             raise CatalogTooNew(path, version, LATEST)
         photo_columns = ({row[1] for row in db.execute("PRAGMA table_info(photos)").fetchall()}
@@ -72,6 +75,18 @@ def examine(path: Path, verify: bool = False) -> FileState:
         return FileState.CATALOG
     finally:
         db.close()
+
+
+def refuse_special_file(path: Path) -> None:
+    """NotACatalog for a folder, a FIFO (reading it would wait forever), a device or a socket;
+    FileNotFoundError when nothing is there."""
+    mode = os.stat(path).st_mode
+    if stat.S_ISDIR(mode):
+        raise NotACatalog(path, "it is a folder")
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else \
+            "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+        raise NotACatalog(path, f"it is {kind}")
 
 
 def verify_catalog(path: Path | str) -> FileState:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lakeview.core.catalog.connection import read_only_uri
 from lakeview.core.catalog.errors import CatalogError, CatalogTooNew, CatalogUnavailable, NotACatalog
-from lakeview.core.catalog.identity import APPLICATION_ID, PHOTO_COLUMNS, SQLITE_MAGIC
+from lakeview.core.catalog.identity import APPLICATION_ID, PHOTO_COLUMNS, SQLITE_MAGIC, refuse_special_file
 from lakeview.core.catalog.schema import LATEST
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
@@ -128,9 +128,8 @@ def check_recoverable(path: Path | str) -> None:
 
 
 def _open_damaged(path: Path) -> sqlite3.Connection:
-    if path.is_dir():
-        raise NotACatalog(path, "it is a folder")
     try:
+        refuse_special_file(path)
         with open(path, "rb") as handle:
             header = handle.read(100)
     except FileNotFoundError:

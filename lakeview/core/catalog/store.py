@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from lakeview.core.catalog.connection import connect
-from lakeview.core.catalog.errors import CatalogError, CatalogFolderUnwritable, translate
+from lakeview.core.catalog.errors import CatalogDamaged, CatalogError, CatalogFolderUnwritable, translate
 from lakeview.core.catalog.identity import APPLICATION_ID, FileState, examine
 from lakeview.core.catalog.labels import NONE_OF_THESE, Label, LabelRecords
 from lakeview.core.catalog.models import ModelRecords
@@ -53,6 +53,10 @@ class Catalog(PhotoRecords, LabelRecords, ModelRecords):
         except SchemaError as exc:
             self._db.close()
             raise CatalogError(str(exc)) from None
+        except sqlite3.Error as exc:  # the tables do not match the version it claims (a hand-edited catalog)
+            version = version_of(self._db)
+            self._db.close()
+            raise CatalogDamaged(self.path, f"its tables do not match its schema version {version}: {exc}") from None
         except BaseException:
             self._db.close()
             raise
