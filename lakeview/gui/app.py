@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QIcon
@@ -12,6 +13,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from lakeview import __version__
 from lakeview.gui import crash_reports
 from lakeview.resources import ICONS
+
+if TYPE_CHECKING:
+    from lakeview.core.catalog.errors import CatalogError
+    from lakeview.core.library_lock import LibraryLock
+    from lakeview.gui.main_window import MainWindow
 
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
 
@@ -67,7 +73,7 @@ def run_app(argv: list[str] | None = None, self_test: bool = False) -> int:
         lock.release()
 
 
-def open_library(catalog_path: Path):
+def open_library(catalog_path: Path) -> tuple[MainWindow, LibraryLock] | None:
     """(main window, library lock) for the library at `catalog_path`. When its catalog cannot be opened,
     a dialog says why and offers what can be done, until a library opens or the user quits (None)."""
     import sqlite3
@@ -111,7 +117,7 @@ def open_library(catalog_path: Path):
             problem = _recover(catalog_path)
 
 
-def _main_window(catalog_path: Path):
+def _main_window(catalog_path: Path) -> MainWindow:
     from lakeview.gui.main_window import MainWindow
     from lakeview.gui.session import LibrarySession
 
@@ -129,7 +135,7 @@ def _move_aside(catalog_path: Path) -> None:
     tell(f"The old catalog was kept as {moved}. LakeView starts with an empty catalog in its place.")
 
 
-def _recover(catalog_path: Path):
+def _recover(catalog_path: Path) -> CatalogError | None:
     """The salvage, on a worker thread behind a progress dialog; then what came back, in words. Returns the
     catalog error that stopped it, if one did."""
     from PySide6.QtCore import QEventLoop, QObject

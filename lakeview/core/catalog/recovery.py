@@ -100,7 +100,7 @@ def recover_catalog(path: Path | str, into: Path | str | None = None, progress: 
         tables = _tables_to_copy(source, path)
         target = Path(into) if into is not None else aside_name(path, "recovering")
         if into is not None and (target.exists() or target.is_symlink()):
-            raise CatalogError(f"{target} already exists; give `into` a new file name")
+            raise CatalogError(f"{target} already exists; choose a new file for the recovered catalog")
         try:
             with Catalog(target) as fresh:
                 report_tables = _copy(source, fresh._db, tables, progress, should_stop)
@@ -147,11 +147,12 @@ def _open_damaged(path: Path) -> sqlite3.Connection:
         raise NotACatalog(path, f"it belongs to another application (SQLite application id {application_id:#010x})")
     try:
         source = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None)
-        # Lets SQLite read a file shorter than its header says (truncated) instead of refusing all of it.
-        source.execute("PRAGMA writable_schema = ON")
-        return source
     except sqlite3.Error as exc:
         raise CatalogUnrecoverable(path, str(exc)) from None
+    # Lets SQLite read a file shorter than its header says (truncated) instead of refusing all of it;
+    # a read-only connection cannot write the schema all the same.
+    source.execute("PRAGMA writable_schema = ON")
+    return source
 
 
 def _tables_to_copy(source: sqlite3.Connection, path: Path) -> dict[str, list[str]]:
