@@ -106,6 +106,7 @@ def _catalog_errors_as_sentences(run):
 
 def catalog_sentence(error: Exception, args: argparse.Namespace) -> str:
     from lakeview.core.catalog import errors
+    from lakeview.core.catalog.connection import TIMEOUT_ENV
     from lakeview.core.catalog.recovery import CatalogUnrecoverable
 
     command = _command(args)
@@ -117,7 +118,7 @@ def catalog_sentence(error: Exception, args: argparse.Namespace) -> str:
     if isinstance(error, errors.NotACatalog):
         return f"{error}; give --catalog a LakeView catalog, or the name of a new file"
     if isinstance(error, errors.CatalogLocked):
-        return f"{error} (${_timeout_env()} sets how many seconds to wait)"
+        return f"{error} (${TIMEOUT_ENV} sets how many seconds to wait)"
     if isinstance(error, errors.CatalogWriteFailed) and not isinstance(error, errors.CatalogDiskFull):
         return f"{error}; once it is fixed, `{command} check` tells whether the catalog is whole"
     if isinstance(error, errors.CatalogFolderUnwritable):
@@ -133,12 +134,6 @@ def _quoted(path: Path) -> str:
     import shlex
 
     return shlex.quote(str(path))
-
-
-def _timeout_env() -> str:
-    from lakeview.core.catalog.connection import TIMEOUT_ENV
-
-    return TIMEOUT_ENV
 
 
 def run_import(args: argparse.Namespace) -> int:

@@ -87,6 +87,7 @@ class StartupProblemDialog(QDialog):
         text = QVBoxLayout()
         for label in (self.heading, self.detail, self.help):
             text.addWidget(label)
+        text.addStretch(1)
         top = QHBoxLayout()
         top.addWidget(icon)
         top.addLayout(text, 1)
@@ -105,6 +106,7 @@ class StartupProblemDialog(QDialog):
         layout.addLayout(top)
         layout.addLayout(buttons)
         self.setMinimumWidth(560)
+        self.resize(560, max(self.heightForWidth(560), self.minimumSizeHint().height()))  # wrapped text, no gaps
 
     def _choose(self, choice: Choice) -> None:
         self.choice = choice
