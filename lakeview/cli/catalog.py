@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import os
+import sqlite3
 from pathlib import Path
 
 from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, device_name, existing_folder, output_file,
@@ -34,7 +36,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.set_defaults(run=run_add)
 
     sub.add_parser("status", help="counts per class and source, the active model and its metrics").set_defaults(run=run_status)
-    sub.add_parser("check", help="SQLite integrity check").set_defaults(run=run_check)
+    sub.add_parser("check", help="check every page and reference; says healthy (exit 0) or what is wrong (exit 2)"
+                   ).set_defaults(run=run_check)
+    recover = sub.add_parser("recover", help="copy every readable row of a damaged catalog into a fresh one",
+                             description="Copies every row that can still be read into a fresh catalog, which "
+                                         "takes the damaged one's place; the damaged file is kept beside it as "
+                                         "catalog.sqlite.damaged-<time>. With --into, the fresh catalog is "
+                                         "written there and the damaged one is left where it is.")
+    recover.add_argument("--into", type=Path, help="write the recovered catalog to this new file instead")
+    recover.set_defaults(run=run_recover)
     sub.add_parser("rescan", help="flag photos gone from disk; reattach moved ones").set_defaults(run=run_rescan)
 
     label = sub.add_parser("label", help="label photos (a correction: undoable)")
@@ -68,14 +78,69 @@ def register(commands: argparse._SubParsersAction) -> None:
     promote.add_argument("version", help="version id (a unique prefix is enough)")
     promote.set_defaults(run=run_promote)
 
+    for command in sub.choices.values():
+        command.set_defaults(run=_catalog_errors_as_sentences(command.get_default("run")))
+
 
 def _open(args: argparse.Namespace):
-    from lakeview.core.catalog import Catalog, CatalogError
+    """The catalog, checked page by page first (about 0.1 s per 100,000 photos): nothing writes into a damaged one."""
+    from lakeview.core.catalog import Catalog
 
-    try:
-        return Catalog(args.catalog)
-    except CatalogError as exc:
-        raise UserError(str(exc)) from None
+    return Catalog(args.catalog, verify=True)
+
+
+def _catalog_errors_as_sentences(run):
+    """Every catalog command's one place for catalog errors: a sentence that says what to do, exit 2."""
+
+    @functools.wraps(run)
+    def guarded(args: argparse.Namespace) -> int:
+        from lakeview.core.catalog.connection import busy_timeout
+        from lakeview.core.catalog.errors import CatalogError, translate
+        from lakeview.core.catalog.store import default_catalog_path
+
+        try:
+            return run(args)
+        except (CatalogError, sqlite3.Error) as exc:
+            path = args.catalog or default_catalog_path()
+            error = translate(exc, path, busy_timeout())
+            if error is None:  # SQLite refused a statement: a catalog that does not hold what it should
+                raise UserError(f"the catalog {path} cannot be used as it is ({exc}); `{_command(args)} check` "
+                                "tells what is wrong") from None
+            raise UserError(catalog_sentence(error, args)) from None
+
+    return guarded
+
+
+def catalog_sentence(error: Exception, args: argparse.Namespace) -> str:
+    from lakeview.core.catalog import errors
+    from lakeview.core.catalog.connection import TIMEOUT_ENV
+    from lakeview.core.catalog.recovery import CatalogUnrecoverable
+
+    command = _command(args)
+    if isinstance(error, CatalogUnrecoverable):
+        return f"{error}; a backup copy of the library folder is the remaining way back"
+    if isinstance(error, errors.CatalogDamaged):
+        return (f"{error}; run `{command} recover` to copy what can be read into a fresh catalog "
+                "(the damaged file is kept)")
+    if isinstance(error, errors.NotACatalog):
+        return f"{error}; give --catalog a LakeView catalog, or the name of a new file"
+    if isinstance(error, errors.CatalogLocked):
+        return f"{error} (${TIMEOUT_ENV} sets how many seconds to wait)"
+    if isinstance(error, errors.CatalogWriteFailed) and not isinstance(error, errors.CatalogDiskFull):
+        return f"{error}; once it is fixed, `{command} check` tells whether the catalog is whole"
+    if isinstance(error, errors.CatalogFolderUnwritable):
+        return f"{error}: --catalog FILE for one command, $LAKEVIEW_DATA_DIR for all libraries"
+    return str(error)
+
+
+def _command(args: argparse.Namespace) -> str:
+    return "lakeview catalog" + (f" --catalog {_quoted(args.catalog)}" if args.catalog else "")
+
+
+def _quoted(path: Path) -> str:
+    import shlex
+
+    return shlex.quote(str(path))
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -127,10 +192,55 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    with _open(args) as catalog:
-        result = catalog.integrity_check()
-    print("\n".join(result))
-    return EXIT_OK if result == ["ok"] else EXIT_SKIPPED
+    from lakeview.core.catalog.health import check_catalog
+    from lakeview.core.catalog.store import default_catalog_path
+
+    path = args.catalog or default_catalog_path()
+    health = check_catalog(path)
+    if health.healthy:
+        say(f"the catalog {path} is healthy: every page reads and every reference is whole "
+            f"({health.photos} photo(s), {health.labels} label(s))")
+        return EXIT_OK
+    for problem in health.problems:
+        print(problem)
+    command = _command(args)
+    raise UserError(f"the catalog {path} is damaged ({len(health.problems)} problem(s), listed above); run "
+                    f"`{command} recover` to copy what can be read into a fresh catalog (the damaged file is kept)")
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    from lakeview.core.catalog.recovery import check_recoverable, recover_catalog
+    from lakeview.core.catalog.store import default_catalog_path
+    from lakeview.core.jobs import Stopped
+    from lakeview.core.library_lock import LibraryLock, LibraryLocked
+
+    path = args.catalog or default_catalog_path()
+    check_recoverable(path)
+    lock = LibraryLock(path.parent)
+    try:
+        if args.into is None:  # the catalog is about to be replaced: not under a running app
+            lock.acquire()
+    except LibraryLocked as exc:
+        raise UserError(f"{exc}; close LakeView first, then recover") from None
+    except OSError as exc:
+        raise UserError(f"cannot lock the library folder {path.parent} ({exc.strerror or exc})") from None
+    try:
+        with ctrl_c_stops() as stop, Bar("recovering", False, "row") as bar:
+            report = recover_catalog(path, args.into, bar, stop)
+    except Stopped:
+        say("stopped: nothing was changed (the partial copy was removed)")
+        return EXIT_INTERRUPTED
+    finally:
+        lock.release()
+    for name, table in report.tables.items():
+        say(f"  {name}: {table.copied} row(s) recovered"
+            + (f", {table.dropped} dropped (what they refer to was lost)" if table.dropped else "")
+            + (", some pages unreadable" if table.unreadable else ""))
+    where = (f"the damaged catalog was left at {report.damaged}" if args.into else
+             f"the damaged catalog was kept as {report.damaged}")
+    say(f"recovered into {report.recovered}; {where}"
+        + ("" if report.complete else "; check the labels of recently changed photos"))
+    return EXIT_OK
 
 
 def run_rescan(args: argparse.Namespace) -> int:

@@ -7,8 +7,10 @@ the dialog opens on the GUI thread, through a queued signal.
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
+import tempfile
 import threading
 import traceback
 from datetime import datetime
@@ -26,8 +28,40 @@ LOG_LIMIT = 2_000_000
 
 
 def log_dir() -> Path:
-    """`$LAKEVIEW_LOG_DIR`, else the platform's user log folder."""
-    return Path(os.environ.get(LOG_DIR_ENV) or platformdirs.user_log_dir("LakeView", appauthor=False))
+    """`$LAKEVIEW_LOG_DIR`, else the platform's user log folder; when that cannot be written (a read-only
+    home), a folder of the user's own in the temporary folder."""
+    preferred = Path(os.environ.get(LOG_DIR_ENV) or platformdirs.user_log_dir("LakeView", appauthor=False))
+    if _writable_folder(preferred):
+        return preferred
+    return fallback_log_dir() or preferred
+
+
+def fallback_log_dir() -> Path | None:
+    """`<temporary folder>/lakeview-logs-<user>`, made private to the user; None when even that fails."""
+    folder = Path(tempfile.gettempdir()) / f"lakeview-logs-{_user_name()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if hasattr(os, "getuid") and (folder.is_symlink() or folder.stat().st_uid != os.getuid()):
+            return None  # someone else's folder under our name: never write a log into it
+    except OSError:
+        return None
+    return folder if _writable_folder(folder) else None
+
+
+def _writable_folder(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def _user_name() -> str:
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name in the environment nor the password database
+        return str(os.getuid()) if hasattr(os, "getuid") else "user"
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "user"
 
 
 def log_path() -> Path:
@@ -38,15 +72,20 @@ _write_lock = threading.Lock()
 
 
 def write_entry(title: str, body: str) -> Path:
-    """Append a dated entry to the log; returns the log's path."""
+    """Append a dated entry to the log; returns the log's path. Never raises: a log that cannot be written
+    must not turn one error into two."""
     path = log_path()
     with _write_lock:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and path.stat().st_size > LOG_LIMIT:
-            os.replace(path, path.with_name(LOG_NAME + ".1"))
-        stamp = datetime.now().isoformat(sep=" ", timespec="seconds")
-        with open(path, "a", encoding="utf-8") as log:
-            log.write(f"--- {stamp} (process {os.getpid()}) {title}\n{body.rstrip()}\n\n")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and path.stat().st_size > LOG_LIMIT:
+                os.replace(path, path.with_name(LOG_NAME + ".1"))
+            stamp = datetime.now().isoformat(sep=" ", timespec="seconds")
+            with open(path, "a", encoding="utf-8") as log:
+                log.write(f"--- {stamp} (process {os.getpid()}) {title}\n{body.rstrip()}\n\n")
+        except OSError as exc:
+            if sys.stderr is not None:
+                sys.stderr.write(f"lakeview: could not write the log {path} ({exc.strerror or exc})\n")
     return path
 
 
@@ -93,6 +132,12 @@ class CrashReporter(QObject):
         path = write_entry(f"unhandled {exc_type.__name__} in {where}", text)
         if sys.stderr is not None:  # a windowed build has no console
             sys.stderr.write(text)
+        from lakeview.core.catalog.errors import CatalogUnavailable
+
+        if isinstance(exc, CatalogUnavailable):  # not a bug: the catalog's own sentence says what to do
+            message = str(exc)
+            self.crashed.emit(message[:1].upper() + message[1:] + ".", str(path))
+            return path
         summary = "".join(traceback.format_exception_only(exc_type, exc)).strip().splitlines()[-1]
         self.crashed.emit(f"An unexpected error happened ({where}): {summary}", str(path))
         return path

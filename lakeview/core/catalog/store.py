@@ -9,7 +9,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from lakeview.core.catalog.errors import CatalogError
+from lakeview.core.catalog.connection import connect
+from lakeview.core.catalog.errors import CatalogDamaged, CatalogError, CatalogFolderUnwritable, translate
+from lakeview.core.catalog.identity import APPLICATION_ID, FileState, examine
 from lakeview.core.catalog.labels import NONE_OF_THESE, Label, LabelRecords
 from lakeview.core.catalog.models import ModelRecords
 from lakeview.core.catalog.photos import PhotoRecords
@@ -30,20 +32,34 @@ def default_catalog_path(library: str = "default") -> Path:
 class Catalog(PhotoRecords, LabelRecords, ModelRecords):
     """One library's catalog. Use from one thread; every change is committed before the method returns."""
 
-    def __init__(self, path: Path | str | None = None, migrate_to: int = LATEST) -> None:
+    def __init__(self, path: Path | str | None = None, migrate_to: int = LATEST, verify: bool = False) -> None:
+        """Open (or create) the catalog. Raises a CatalogUnavailable subclass, before writing anything, for a
+        file that is not a LakeView catalog, is newer than this LakeView, or (with `verify`: SQLite's quick
+        check of every page) is damaged."""
         self.path = Path(path) if path is not None else default_catalog_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=True)
-            self._db.row_factory = sqlite3.Row
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise translate(exc, self.path) or CatalogFolderUnwritable(self.path, self.path.parent, str(exc)) from None
+        state = examine(self.path, verify)
+        self._db = connect(self.path)
+        try:
+            if state is FileState.NEW:
+                self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
             self._db.execute("PRAGMA foreign_keys = ON")
             migrate(self._db, migrate_to)
         except SchemaError as exc:
+            self._db.close()
             raise CatalogError(str(exc)) from None
-        except sqlite3.DatabaseError as exc:
-            raise CatalogError(f"cannot open the catalog {self.path}: {exc}") from None
+        except sqlite3.Error as exc:  # the tables do not match the version it claims (a hand-edited catalog)
+            version = version_of(self._db)
+            self._db.close()
+            raise CatalogDamaged(self.path, f"its tables do not match its schema version {version}: {exc}") from None
+        except BaseException:
+            self._db.close()
+            raise
 
     @property
     def folder(self) -> Path:
@@ -73,7 +89,8 @@ class Catalog(PhotoRecords, LabelRecords, ModelRecords):
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite has already rolled back after a full disk or an I/O error
+                self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
 
