@@ -6,11 +6,12 @@ import os
 import stat
 from functools import cache
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".heic", ".heif"}
 )
+JPEG_START = b"\xff\xd8"
 RAW_SUFFIXES = frozenset({".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 
 
@@ -56,32 +57,25 @@ def not_a_file_reason(path: Path | str) -> str | None:
     return reason
 
 
-def looks_like_image(handle: BinaryIO) -> bool:
-    """Whether the file's header is that of a photo format LakeView reads. Reads the header only (PIL's
-    identification, no pixels decoded), from the start of `handle`."""
-    from PIL import Image
+def looks_like_image(head: bytes) -> bool:
+    """Whether a file whose first bytes are `head` (16 are enough) is a photo in a format LakeView reads: PIL's
+    own signature check of each such format, nothing parsed beyond it. A JPEG whose start-of-image marker is
+    intact counts (a damaged photo is shown as damaged, not hidden), and so does HEIC without pillow-heif."""
+    from lakeview.core.images import HEIF_BRANDS
 
-    from lakeview.core.images import HEIF_BRANDS, heif_supported
-
-    heif_supported()  # registers the HEIC/HEIF opener when pillow-heif is installed
-    try:
-        with Image.open(handle, formats=_photo_formats()):
-            return True
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, AttributeError):
-        # UnidentifiedImageError is an OSError; the others are what PIL raises for damaged headers.
-        handle.seek(0)
-        head = handle.read(12)
-        return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS  # HEIC without pillow-heif: still a photo
+    if head.startswith(JPEG_START) or (head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS):
+        return True
+    return any(accept(head) for accept in _photo_signatures())
 
 
 @cache
-def _photo_formats() -> tuple[str, ...]:
-    """PIL's names for the formats of IMAGE_SUFFIXES that it can open (its JPEG opener also reads MPO, the
-    multi-picture JPEG that phones write)."""
+def _photo_signatures() -> tuple:
+    """PIL's signature checks of the formats of IMAGE_SUFFIXES."""
     from PIL import Image
 
     registered = Image.registered_extensions()
-    return tuple(sorted({registered[s] for s in IMAGE_SUFFIXES if registered.get(s) in Image.OPEN}))
+    formats = {registered[s] for s in IMAGE_SUFFIXES if s in registered}
+    return tuple(Image.OPEN[f][1] for f in sorted(formats) if f in Image.OPEN and Image.OPEN[f][1] is not None)
 
 
 def has_image_suffix(path: Path) -> bool:

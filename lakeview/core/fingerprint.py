@@ -37,10 +37,12 @@ def read_photo_file(path: Path | str) -> PhotoFile:
     (with the reason) for a folder, a FIFO, a device, a link to one of those, or a file that is not an image."""
     with open_regular_file(path) as handle:
         info = os.fstat(handle.fileno())
-        digest = _digest(handle, info.st_size)
-        handle.seek(0)
-        if not looks_like_image(handle):
-            raise NotAPhoto(path, "not an image file")
+        head = handle.read(SAMPLE)
+        digest = _digest(handle, info.st_size, head)
+    if info.st_size == 0:
+        raise NotAPhoto(path, "empty file (0 bytes)")
+    if not looks_like_image(head[:16]):
+        raise NotAPhoto(path, "not an image file (its first bytes are not those of a photo format)")
     return PhotoFile(Path(path), info.st_size, info.st_mtime_ns, digest)
 
 
@@ -65,9 +67,10 @@ def open_regular_file(path: Path | str) -> BinaryIO:
         raise
 
 
-def _digest(handle: BinaryIO, size: int) -> str:
+def _digest(handle: BinaryIO, size: int, head: bytes | None = None) -> str:
+    """`head`: the first SAMPLE bytes when the caller has read them already."""
     digest = hashlib.blake2b(str(size).encode(), digest_size=16)
-    digest.update(handle.read(SAMPLE))
+    digest.update(handle.read(SAMPLE) if head is None else head)
     if size > 2 * SAMPLE:
         handle.seek(size - SAMPLE)
     digest.update(handle.read(SAMPLE))
