@@ -72,6 +72,7 @@ def _open(args: argparse.Namespace):
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from lakeview.core.catalog import CatalogError
     from lakeview.core.jobs import Stopped
     from lakeview.core.library_data import import_labelled
 
@@ -85,6 +86,8 @@ def run_import(args: argparse.Namespace) -> int:
                 report, written = import_labelled(catalog, data, bar, stop, overwrite_user_labels=True)
         except Stopped:
             return _stopped("nothing was imported (an import goes in whole or not at all)")
+        except CatalogError as exc:
+            raise UserError(f"{exc}; nothing was imported") from None
     say(f"imported {written} labelled photo(s) in {len(data.classes)} class(es) into {catalog.path}"
         + (f" ({total - written} without a label)" if total > written else ""))
     skipped = [(s.where, s.reason) for s in data.skipped] + [(str(p), r) for p, r in report.failed]
