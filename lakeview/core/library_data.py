@@ -56,9 +56,10 @@ def import_labelled(catalog: Catalog, data: LabelledPhotos, progress: ProgressFn
         for photo in photos:
             if photo.label is None or Path(photo.path).absolute() not in recorded:
                 continue
-            current = catalog.label_of(photo.path)
-            if current is not None and current.source != "imported" and not overwrite_user_labels:
-                continue
+            if not overwrite_user_labels:
+                current = catalog.label_of(photo.path)
+                if current is not None and current.source != "imported":
+                    continue
             by_label.setdefault(photo.label, []).append(photo.path)
         for label, paths in by_label.items():
             if should_stop():

@@ -57,7 +57,7 @@ class LabelRecords:
                     known.add(name)
 
     def rename_class(self, old: str, new: str) -> None:
-        new = self._valid_class_name(new)
+        old, new = readable_name(old), self._valid_class_name(new)
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM classes WHERE name = ?", (new,)).fetchone():
                 raise self._error(f"there is already a class named '{new}'")
@@ -76,12 +76,14 @@ class LabelRecords:
                                (json.dumps([new if name == old else name for name in classes]), row["id"]))
 
     def set_class_colour(self, name: str, colour: str) -> None:
+        name = readable_name(name)
         with self._transaction() as db:
             if db.execute("UPDATE classes SET colour = ? WHERE name = ?", (colour, name)).rowcount == 0:
                 raise self._error(f"no class named '{name}'")
 
     def remove_class(self, name: str) -> None:
         """Only a class no photo is labelled with can go; its stale predictions go with it."""
+        name = readable_name(name)
         with self._transaction() as db:
             row = db.execute("SELECT id FROM classes WHERE name = ?", (name,)).fetchone()
             if row is None:
