@@ -20,7 +20,7 @@ from PIL import Image
 
 from lakeview.cli.main import main
 from lakeview.core.catalog import Catalog, CatalogError
-from lakeview.core.dataset import LabelledPhotos
+from lakeview.core.dataset import LabelledPhotos, Photo
 from lakeview.core.file_names import path_from_db, path_to_db, readable_name
 from lakeview.core.files import NotAPhoto, iter_image_files
 from lakeview.core.fingerprint import fingerprint, read_photo_file
@@ -146,6 +146,20 @@ def test_one_odd_name_never_costs_the_rest_of_a_batch(tmp_path):
         report = catalog.add_photos([*photos, odd, impossible])
         assert report.added == 41 and [p for p, _ in report.failed] == [impossible]
         assert catalog.photo_count() == 41
+
+
+def test_labels_made_from_odd_names_are_text_in_every_dataset_form(tmp_path):
+    tree = odd_tree(tmp_path / "photos")
+    forms = [LabelledPhotos.from_folder(tmp_path / "photos"),
+             LabelledPhotos.from_name_func(tmp_path / "photos", lambda path: path.parent.name),
+             LabelledPhotos.from_name_re(tmp_path / "photos", r"/([^/]+)/[^/]+$"),
+             LabelledPhotos.from_lists(tree[ODD_FOLDER] + tree["good"], [ODD_FOLDER] * 6 + ["good"] * 6),
+             LabelledPhotos([ODD_FOLDER], [Photo(tree[ODD_FOLDER][0], ODD_FOLDER)], [])]
+    for data in forms:
+        assert ODD_CLASS in data.classes and ODD_FOLDER not in data.classes
+        photos = data.train + data.valid
+        assert {p.label for p in photos} <= {ODD_CLASS, "good"}
+        assert {os.fsencode(p.path) for p in photos} <= {os.fsencode(p) for paths in tree.values() for p in paths}
 
 
 def test_training_on_an_odd_class_folder_then_classifying_and_importing_it(tmp_path, capsys):
