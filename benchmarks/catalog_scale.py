@@ -136,6 +136,8 @@ def grid_figures(photos: int) -> None:
         with Catalog(path) as catalog:
             queries = {
                 "all, by name": dict(order="path"),
+                "one folder of 1,000 (what the app opens)": dict(folder="/photos/042"),
+                "a folder holding them all": dict(folder="/photos"),
                 "least confident first: review queue": dict(order="confidence"),
                 "predicted 'louise'": dict(predicted="louise"),
                 "assigned 'moraine'": dict(assigned="moraine"),

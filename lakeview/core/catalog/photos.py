@@ -241,8 +241,7 @@ class PhotoRecords:
         cursor.row_factory = None
         return [r[0] for r in cursor.execute(sql + " LIMIT ? OFFSET ?", (*args, -1 if limit is None else limit, offset))]
 
-    @staticmethod
-    def _grid_sql(select: str, *, folder: Path | str | None = None, recursive: bool = True,
+    def _grid_sql(self, select: str, *, folder: Path | str | None = None, recursive: bool = True,
                   predicted: str | None = None, assigned: str | None = None, unlabelled: bool = False,
                   corrected: bool = False, disagreements: bool = False, search: str | None = None,
                   paths: Iterable[Path | str] | None = None, order: str = "path") -> tuple[str, list]:
@@ -255,18 +254,23 @@ class PhotoRecords:
                          + (f" OR p.path IN ({', '.join('?' * len(raw))})" if raw else "") + ")")
             args += [json.dumps([key for key in keys if isinstance(key, str)]), *raw]
         if folder is not None:
-            # Ranges on the path index: everything under `folder/`, stored as text and stored as bytes.
+            # Ranges on the path index: everything under `folder/`, stored as text and stored as bytes (names
+            # that are not UTF-8). A range that holds nothing is left out: one range is read in index order, so
+            # the first page of a huge folder needs no sort.
             prefix = str(Path(folder).absolute()).rstrip(os.sep) + os.sep
-            ranges = [prefix, os.fsencode(prefix)] if is_text(prefix) else [os.fsencode(prefix)]
+            ranges = [(start, start[:-1] + (chr(ord(os.sep) + 1) if isinstance(start, str) else bytes([start[-1] + 1])))
+                      for start in ([prefix] if is_text(prefix) else []) + [os.fsencode(prefix)]]
+            if len(ranges) == 2 and self._db.execute("SELECT 1 FROM photos WHERE path >= ? AND path < ? LIMIT 1",
+                                                     ranges[1]).fetchone() is None:
+                ranges.pop()
             terms = []
-            for start in ranges:
-                sep = start[-1:]
+            for start, end in ranges:
                 terms.append("(p.path >= ? AND p.path < ?"
                              + ("" if recursive else " AND instr(substr(p.path, ?), ?) = 0") + ")")
-                args += [start, start[:-1] + (chr(ord(sep) + 1) if isinstance(sep, str) else bytes([sep[0] + 1]))]
+                args += [start, end]
                 if not recursive:  # substr and instr count characters in text, bytes in a BLOB
-                    args += [len(start) + 1, sep]
-            where.append("(" + " OR ".join(terms) + ")")
+                    args += [len(start) + 1, start[-1:]]
+            where.append(" OR ".join(terms) if len(terms) == 1 else "(" + " OR ".join(terms) + ")")
         if predicted is not None:
             where.append("pr.class_id = (SELECT id FROM classes WHERE name = ?)")
             args.append(predicted)
