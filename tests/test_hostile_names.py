@@ -296,7 +296,7 @@ def unlabelled_and_total(catalog: Path) -> tuple[int, int]:
 
 
 def progress_passed(printed: bytes, bar: str, count: int) -> bool:
-    """Whether a tqdm bar named `bar` ('checking photos:  45%|████▌     | 1800/4000 [...]') has shown `count`."""
+    """Whether a tqdm bar named `bar` ('checking photos:  45%|████▌  | 1800/4000 [...]') has shown `count`."""
     return any(int(n) >= count for n in re.findall(rb"%s:[^\r\n]*?\| *(\d+)/" % re.escape(bar.encode()), printed))
 
 

@@ -127,7 +127,8 @@ class LabelRecords:
             changed = 0
             now = self._now()
             for path in paths:
-                photo = db.execute("SELECT id FROM photos WHERE path = ?", (path_to_db(Path(path).absolute()),)).fetchone()
+                photo = db.execute("SELECT id FROM photos WHERE path = ?",
+                                   (path_to_db(Path(path).absolute()),)).fetchone()
                 if photo is None:
                     raise self._error(f"{path} is not in the catalog")
                 old = db.execute("SELECT class_id, source FROM labels WHERE photo_id = ?", (photo["id"],)).fetchone()
@@ -152,7 +153,8 @@ class LabelRecords:
     def label_of(self, path: Path | str) -> Label | None:
         row = self._db.execute(
             "SELECT c.name, l.source, l.time FROM labels l JOIN photos p ON p.id = l.photo_id "
-            "LEFT JOIN classes c ON c.id = l.class_id WHERE p.path = ?", (path_to_db(Path(path).absolute()),)).fetchone()
+            "LEFT JOIN classes c ON c.id = l.class_id WHERE p.path = ?",
+            (path_to_db(Path(path).absolute()),)).fetchone()
         if row is None:
             return None
         return Label(row["name"] if row["name"] is not None else NONE_OF_THESE, row["source"], row["time"])
