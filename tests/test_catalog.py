@@ -28,7 +28,7 @@ def catalog(tmp_path, photos):
 
 def test_a_new_catalog_is_at_the_latest_schema_in_wal_mode(tmp_path):
     with Catalog(tmp_path / "c.sqlite") as cat:
-        assert cat.schema_version == LATEST == 2
+        assert cat.schema_version == LATEST == 3
         assert cat._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert cat.integrity_check() == ["ok"]
 
@@ -45,7 +45,7 @@ def test_a_version_1_database_is_migrated_keeping_its_labels(tmp_path, photos):
         assert "missing" not in [r[1] for r in db.execute("PRAGMA table_info(photos)")]
 
     with Catalog(path) as new:
-        assert new.schema_version == 2
+        assert new.schema_version == LATEST
         assert new.label_of(photos[0]).label == "louise"
         assert new.training_runs() == []
         assert len(new.photos_on_disk()) == 1

@@ -144,15 +144,22 @@ def _quoted(path: Path) -> str:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from lakeview.core.catalog import CatalogError
+    from lakeview.core.jobs import Stopped
     from lakeview.core.library_data import import_labelled
 
     with ctrl_c_stops() as stop, _open(args) as catalog:
         data = load_dataset(args, stop)
         if data is None:
-            return EXIT_INTERRUPTED
+            return _stopped("nothing was imported")
         total = sum(len(data.split(split)) for split in ("train", "valid", "test"))
-        with Bar("recording", False, "photo") as bar:
-            report, written = import_labelled(catalog, data, bar, stop, overwrite_user_labels=True)
+        try:
+            with Bar("recording", False, "photo") as bar:
+                report, written = import_labelled(catalog, data, bar, stop, overwrite_user_labels=True)
+        except Stopped:
+            return _stopped("nothing was imported (an import goes in whole or not at all)")
+        except CatalogError as exc:
+            raise UserError(f"{exc}; nothing was imported") from None
     say(f"imported {written} labelled photo(s) in {len(data.classes)} class(es) into {catalog.path}"
         + (f" ({total - written} without a label)" if total > written else ""))
     skipped = [(s.where, s.reason) for s in data.skipped] + [(str(p), r) for p, r in report.failed]
@@ -161,11 +168,33 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from lakeview.core.jobs import Stopped
+
+    folder = _existing_folder(args.folder)
     with ctrl_c_stops() as stop, _open(args) as catalog, Bar("adding", False, "photo") as bar:
-        report = catalog.add_folder(args.folder, not args.no_recursive, bar, stop)
+        before = catalog.photo_count()
+        try:
+            report = catalog.add_folder(folder, not args.no_recursive, bar, stop)
+        except Stopped:
+            bar.close()
+            return _stopped(f"{catalog.photo_count() - before} new photo(s) recorded before the stop stay in "
+                            "the catalog; run the same command again to add the rest")
     say(f"added {report.added}, updated {report.updated}, reattached {len(report.reattached)}")
     list_skipped([(str(p), r) for p, r in report.failed])
     return EXIT_SKIPPED if report.failed else EXIT_OK
+
+
+def _existing_folder(folder: Path) -> Path:
+    if not folder.exists():
+        raise UserError(f"folder not found: {folder}")
+    if not folder.is_dir():
+        raise UserError(f"not a folder: {folder} (to label one photo: lakeview catalog label PHOTO --as CLASS)")
+    return folder
+
+
+def _stopped(what_happened: str) -> int:
+    say(f"stopped: {what_happened}")
+    return EXIT_INTERRUPTED
 
 
 def run_status(args: argparse.Namespace) -> int:
@@ -244,8 +273,15 @@ def run_recover(args: argparse.Namespace) -> int:
 
 
 def run_rescan(args: argparse.Namespace) -> int:
+    from lakeview.core.jobs import Stopped
+
     with ctrl_c_stops() as stop, _open(args) as catalog, Bar("rescanning", False, "photo") as bar:
-        report = catalog.rescan(progress=bar, should_stop=stop)
+        try:
+            report = catalog.rescan(progress=bar, should_stop=stop)
+        except Stopped:
+            bar.close()
+            return _stopped("the photos missing on disk are flagged; new and moved photos found before the stop "
+                            "are recorded")
     say(f"missing: {len(report.missing)}, reattached: {len(report.reattached)}, found again: "
         f"{len(report.found_again)}, new: {report.added}")
     for old, new in report.reattached:
@@ -254,19 +290,25 @@ def run_rescan(args: argparse.Namespace) -> int:
 
 
 def run_label(args: argparse.Namespace) -> int:
+    """Photos the catalog does not know yet are added first; one that is not a photo (a folder, a FIFO, an
+    unreadable file) is listed with what it is, and the others are labelled."""
     from lakeview.core.catalog import NONE_OF_THESE, CatalogError
 
     label = NONE_OF_THESE if args.label.lower() in ("none", NONE_OF_THESE) else args.label
     with _open(args) as catalog:
         try:
             unknown = [p for p in args.photos if catalog.photo_id(p) is None]
-            if unknown:
-                catalog.add_photos(unknown)
-            action = catalog.set_labels(args.photos, label, source="user")
+            failed = catalog.add_photos(unknown).failed if unknown else []
+            refused = {path for path, _ in failed}
+            photos = [p for p in args.photos if p.absolute() not in refused]
+            if not photos:
+                raise UserError("; ".join(f"{path}: {reason}" for path, reason in failed) + "; nothing labelled")
+            action = catalog.set_labels(photos, label, source="user")
         except CatalogError as exc:
             raise UserError(str(exc)) from None
-    say(f"labelled {len(args.photos)} photo(s) '{label}'" if action else "nothing changed")
-    return EXIT_OK
+    say(f"labelled {len(photos)} photo(s) '{label}'" if action else "nothing changed")
+    list_skipped([(str(p), r) for p, r in failed])
+    return EXIT_SKIPPED if failed else EXIT_OK
 
 
 def run_undo(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from lakeview.core.file_names import is_text, readable_name
+
 SPLITS = ("train", "valid", "test")
 
 
@@ -40,6 +42,17 @@ class LabelledPhotos:
     skipped: list[SkippedFile] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     root: Path | None = None
+
+    def __post_init__(self) -> None:
+        """Class names are text (a model file's meta and the catalog hold them): a name made from a folder name
+        that is not UTF-8 becomes its readable form (see lakeview.core.file_names); the paths stay exact."""
+        if all(map(is_text, self.classes)) and all(p.label is None or is_text(p.label)
+                                                   for name in SPLITS for p in self.split(name)):
+            return
+        self.classes = [readable_name(c) for c in self.classes]
+        for name in SPLITS:
+            setattr(self, name, [p if p.label is None or is_text(p.label) else Photo(p.path, readable_name(p.label))
+                                 for p in self.split(name)])
 
     def split(self, name: str) -> list[Photo]:
         if name not in SPLITS:

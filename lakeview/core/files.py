@@ -1,15 +1,81 @@
-"""Finding photos on disk."""
+"""Finding photos on disk, and telling a photo from a folder, a FIFO, a device or a file that is not an image."""
 
 from __future__ import annotations
 
 import os
+import stat
+from functools import cache
 from pathlib import Path
 from typing import Iterator
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".heic", ".heif"}
 )
+JPEG_START = b"\xff\xd8"
 RAW_SUFFIXES = frozenset({".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".rw2", ".raf", ".srw", ".pef"})
+
+
+class NotAPhoto(Exception):
+    """A path that names something other than a photo (a folder, a FIFO, a device...), with the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        super().__init__(f"{os.fspath(path)}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+def kind_reason(mode: int, via_link: bool = False) -> str | None:
+    """Why a file of this `st_mode` is not a photo; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        kind = "a folder"
+    elif stat.S_ISFIFO(mode):
+        kind = "a named pipe (FIFO)"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    else:
+        kind = "a special file"
+    return f"{'a link to ' if via_link else ''}{kind}, not a photo"
+
+
+def not_a_file_reason(path: Path | str) -> str | None:
+    """Why `path` (links followed) is not a regular file that can be read; None when it is one. Opens nothing."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return "a broken link (its target does not exist)" if os.path.islink(path) else "file not found"
+    except PermissionError:
+        return "permission denied"
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        return f"cannot read: {getattr(exc, 'strerror', None) or exc}"
+    reason = kind_reason(info.st_mode, os.path.islink(path))
+    if reason is None and not os.access(path, os.R_OK):
+        return "permission denied"
+    return reason
+
+
+def looks_like_image(head: bytes) -> bool:
+    """Whether a file whose first bytes are `head` (16 are enough) is a photo in a format LakeView reads: PIL's
+    own signature check of each such format, nothing parsed beyond it. A JPEG whose start-of-image marker is
+    intact counts (a damaged photo is shown as damaged, not hidden), and so does HEIC without pillow-heif."""
+    from lakeview.core.images import HEIF_BRANDS
+
+    if head.startswith(JPEG_START) or (head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS):
+        return True
+    return any(accept(head) for accept in _photo_signatures())
+
+
+@cache
+def _photo_signatures() -> tuple:
+    """PIL's signature checks of the formats of IMAGE_SUFFIXES."""
+    from PIL import Image
+
+    registered = Image.registered_extensions()
+    formats = {registered[s] for s in IMAGE_SUFFIXES if s in registered}
+    return tuple(Image.OPEN[f][1] for f in sorted(formats) if f in Image.OPEN and Image.OPEN[f][1] is not None)
 
 
 def has_image_suffix(path: Path) -> bool:
@@ -25,7 +91,9 @@ def iter_image_files(folder: Path, recursive: bool = False, errors: list[tuple[P
     """Yield image files under `folder` in a stable (sorted) order, streaming folder by folder.
 
     Folders that cannot be read are reported through `errors` and skipped, and so are folders reached
-    a second time through a link (or links to a folder above the start), which would repeat photos.
+    a second time through a link (or links to a folder above the start), which would repeat photos, and
+    entries that are not files or folders (FIFOs, devices, sockets, broken links), whatever their names. Without
+    `recursive`, a folder named like a photo ('album.jpg/') is reported too.
     """
     root = Path(folder)
     root_real = Path(os.path.realpath(root))
@@ -54,8 +122,13 @@ def iter_image_files(folder: Path, recursive: bool = False, errors: list[tuple[P
             try:
                 if entry.is_dir():
                     subfolders.append(Path(entry.path))
-                elif entry.is_file() and has_image_suffix(Path(entry.name)):
-                    yield Path(entry.path)
+                    if not recursive and has_image_suffix(Path(entry.name)) and errors is not None:
+                        errors.append((Path(entry.path), kind_reason(stat.S_IFDIR, entry.is_symlink())))
+                elif entry.is_file():
+                    if has_image_suffix(Path(entry.name)):
+                        yield Path(entry.path)
+                elif errors is not None:
+                    errors.append((Path(entry.path), not_a_file_reason(entry.path) or "not a regular file"))
             except OSError as exc:
                 if errors is not None:
                     errors.append((Path(entry.path), f"cannot read: {exc.strerror or exc}"))

@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Sequence
 
 from lakeview.core.csv_cells import existing_name, unquote
 from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
+from lakeview.core.file_names import readable_name
 from lakeview.core.files import has_image_suffix, is_hidden, iter_image_files, subfolders
 from lakeview.core.images import ImageLoadError, check_pixel_count, read_size
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
@@ -262,7 +263,8 @@ def assemble(
     progress: ProgressFn,
     should_stop: ShouldStopFn,
 ) -> LabelledPhotos:
-    """Drop unusable files (with reasons), derive the classes and make the dataset."""
+    """Drop unusable files (with reasons), derive the classes and make the dataset. Labels are text: one made from
+    a name that is not UTF-8 (a class folder's) is its readable form, while the photo keeps its exact path."""
     total = len(train) + len(valid) + len(test)
     done = 0
     kept: list[list[Photo]] = []
@@ -275,7 +277,7 @@ def assemble(
             if reason:
                 skipped.append(SkippedFile(str(path), reason))
             else:
-                photos.append(Photo(path, label))
+                photos.append(Photo(path, None if label is None else readable_name(label)))
             done += 1
             if done % 32 == 0 or done == total:
                 progress(done, total)

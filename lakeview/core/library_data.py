@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
-from lakeview.core.catalog.photos import AddReport
+from lakeview.core.catalog.photos import AddReport, read_photos
 from lakeview.core.dataset import LabelledPhotos, Photo
-from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 if TYPE_CHECKING:  # the app counts labelled photos before torch has loaded
     import torch.nn as nn
@@ -41,20 +41,30 @@ def import_labelled(catalog: Catalog, data: LabelledPhotos, progress: ProgressFn
                     should_stop: ShouldStopFn = never_stop, overwrite_user_labels: bool = False) -> tuple[AddReport, int]:
     """Record a labelled dataset's photos in the library with their labels (source 'imported'; in the history,
     not on the undo stack). Labels the user set or accepted are kept unless `overwrite_user_labels`. Returns the
-    add report and the labels written."""
+    add report (photos that could not be read are in its `failed`, and the others go in) and the labels written.
+
+    All or nothing: the photos are read first, changing nothing; then the photos, classes and labels are written
+    in one transaction. A stop (Stopped) or an error at any point leaves the catalog as it was."""
     photos = [p for split in ("train", "valid", "test") for p in data.split(split)]
-    report = catalog.add_photos([p.path for p in photos], progress, should_stop, total=len(photos))
-    catalog.ensure_classes(data.classes)
-    by_label: dict[str, list[Path]] = {}
-    for photo in photos:
-        if photo.label is None:
-            continue
-        current = catalog.label_of(photo.path)
-        if current is not None and current.source != "imported" and not overwrite_user_labels:
-            continue
-        by_label.setdefault(photo.label, []).append(photo.path)
-    for label, paths in by_label.items():
-        catalog.set_labels(paths, label, source="imported", undoable=False)
+    read, failed = read_photos([p.path for p in photos], progress, should_stop)
+    recorded = {photo.path for photo in read}
+    with catalog.all_or_nothing():
+        report = catalog.record_photos(read, should_stop=should_stop)
+        report.failed.extend(failed)
+        catalog.ensure_classes(data.classes)
+        by_label: dict[str, list[Path]] = {}
+        for photo in photos:
+            if photo.label is None or Path(photo.path).absolute() not in recorded:
+                continue
+            if not overwrite_user_labels:
+                current = catalog.label_of(photo.path)
+                if current is not None and current.source != "imported":
+                    continue
+            by_label.setdefault(photo.label, []).append(photo.path)
+        for label, paths in by_label.items():
+            if should_stop():
+                raise Stopped()
+            catalog.set_labels(paths, label, source="imported", undoable=False)
     return report, sum(map(len, by_label.values()))
 
 

@@ -25,7 +25,7 @@ CORNER = 4
 class _Relay(QObject):
     """Carries results to the GUI thread (queued). The workers hold it, so it outlives a deleted loader."""
 
-    loaded = Signal(str, QImage, str)
+    loaded = Signal(object, QImage, str)  # object: a path str may hold surrogate escapes, which a QString drops
 
 
 class _Latest:
@@ -79,7 +79,7 @@ class ImageLoader(QObject):
     photo fitted into px x px (or a null image and the reason). `path` is `str(Path)`. A request still
     waiting when a newer one comes is dropped without a signal."""
 
-    loaded = Signal(str, QImage, str)
+    loaded = Signal(object, QImage, str)  # object: a path str may hold surrogate escapes, which a QString drops
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

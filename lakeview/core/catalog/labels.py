@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from lakeview.core.catalog.errors import CatalogError
+from lakeview.core.file_names import path_from_db, path_to_db, readable_name
 
 NONE_OF_THESE = "(none of these)"
 SOURCES = ("imported", "user", "accepted")
@@ -50,13 +51,13 @@ class LabelRecords:
     def ensure_classes(self, names: Iterable[str]) -> None:
         with self._transaction() as db:
             known = {r[0] for r in db.execute("SELECT name FROM classes")}
-            for name in names:
+            for name in map(readable_name, names):
                 if name not in known and name != NONE_OF_THESE:
                     self._insert_class(db, self._valid_class_name(name), None)
                     known.add(name)
 
     def rename_class(self, old: str, new: str) -> None:
-        new = self._valid_class_name(new)
+        old, new = readable_name(old), self._valid_class_name(new)
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM classes WHERE name = ?", (new,)).fetchone():
                 raise self._error(f"there is already a class named '{new}'")
@@ -75,12 +76,14 @@ class LabelRecords:
                                (json.dumps([new if name == old else name for name in classes]), row["id"]))
 
     def set_class_colour(self, name: str, colour: str) -> None:
+        name = readable_name(name)
         with self._transaction() as db:
             if db.execute("UPDATE classes SET colour = ? WHERE name = ?", (colour, name)).rowcount == 0:
                 raise self._error(f"no class named '{name}'")
 
     def remove_class(self, name: str) -> None:
         """Only a class no photo is labelled with can go; its stale predictions go with it."""
+        name = readable_name(name)
         with self._transaction() as db:
             row = db.execute("SELECT id FROM classes WHERE name = ?", (name,)).fetchone()
             if row is None:
@@ -101,7 +104,8 @@ class LabelRecords:
                    (name, colour or PALETTE[position % len(PALETTE)], position))
 
     def _valid_class_name(self, name: str) -> str:
-        name = name.strip()
+        """Class names are text: a folder's name that is not UTF-8 becomes its readable form (see file_names)."""
+        name = readable_name(name).strip()
         if not name or name == NONE_OF_THESE:
             raise self._error(f"'{name}' cannot be a class name")
         return name
@@ -123,7 +127,8 @@ class LabelRecords:
             changed = 0
             now = self._now()
             for path in paths:
-                photo = db.execute("SELECT id FROM photos WHERE path = ?", (str(Path(path).absolute()),)).fetchone()
+                photo = db.execute("SELECT id FROM photos WHERE path = ?",
+                                   (path_to_db(Path(path).absolute()),)).fetchone()
                 if photo is None:
                     raise self._error(f"{path} is not in the catalog")
                 old = db.execute("SELECT class_id, source FROM labels WHERE photo_id = ?", (photo["id"],)).fetchone()
@@ -148,7 +153,8 @@ class LabelRecords:
     def label_of(self, path: Path | str) -> Label | None:
         row = self._db.execute(
             "SELECT c.name, l.source, l.time FROM labels l JOIN photos p ON p.id = l.photo_id "
-            "LEFT JOIN classes c ON c.id = l.class_id WHERE p.path = ?", (str(Path(path).absolute()),)).fetchone()
+            "LEFT JOIN classes c ON c.id = l.class_id WHERE p.path = ?",
+            (path_to_db(Path(path).absolute()),)).fetchone()
         if row is None:
             return None
         return Label(row["name"] if row["name"] is not None else NONE_OF_THESE, row["source"], row["time"])
@@ -159,7 +165,7 @@ class LabelRecords:
             "SELECT p.path, c.name, l.source, p.fingerprint FROM labels l JOIN photos p ON p.id = l.photo_id "
             "LEFT JOIN classes c ON c.id = l.class_id " + ("" if include_missing else "WHERE p.missing = 0 ")
             + "ORDER BY p.path").fetchall()
-        return [(Path(r[0]), r[1] if r[1] is not None else NONE_OF_THESE, r[2], r[3]) for r in rows]
+        return [(path_from_db(r[0]), r[1] if r[1] is not None else NONE_OF_THESE, r[2], r[3]) for r in rows]
 
     def label_counts(self) -> dict[tuple[str, str], int]:
         """Photos per (label, source)."""
@@ -199,7 +205,7 @@ class LabelRecords:
             prefix = "old" if backwards else "new"
             self._write_label(db, row["photo_id"], row[f"{prefix}_class_id"], row[f"{prefix}_source"], now)
         db.execute("UPDATE corrections SET state = ? WHERE action = ?", ("undone" if backwards else "done", action))
-        return [Path(r["path"]) for r in rows]
+        return [path_from_db(r["path"]) for r in rows]
 
     # --- helpers ------------------------------------------------------------------------------------------
     def _write_label(self, db, photo_id: int, class_id: int | None, source: str | None, now: str) -> None:
@@ -213,6 +219,7 @@ class LabelRecords:
     def _class_id(self, db, label: str | None) -> int | None:
         if label is None or label == NONE_OF_THESE:
             return None
+        label = readable_name(label)
         row = db.execute("SELECT id FROM classes WHERE name = ?", (label,)).fetchone()
         if row is None:
             raise self._error(f"no class named '{label}'; add it first")

@@ -6,11 +6,12 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from lakeview.core.catalog.labels import NONE_OF_THESE
-from lakeview.core.files import iter_image_files
-from lakeview.core.fingerprint import fingerprint
+from lakeview.core.file_names import PathInDb, is_text, path_from_db, path_to_db
+from lakeview.core.files import NotAPhoto, iter_image_files, not_a_file_reason
+from lakeview.core.fingerprint import PhotoFile, read_photo_file
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 BATCH = 500
@@ -51,53 +52,112 @@ class RescanReport:
     added: int = 0
 
 
+def read_photo(path: Path | str, failed: list[tuple[Path, str]]) -> PhotoFile | None:
+    """The photo's size, time and fingerprint, or None with the reason appended to `failed`."""
+    path = Path(path).absolute()
+    try:
+        path_to_db(path)
+        return read_photo_file(path)
+    except NotAPhoto as exc:
+        failed.append((path, exc.reason))
+    except OSError as exc:
+        failed.append((path, not_a_file_reason(path) or exc.strerror or str(exc)))
+    except ValueError as exc:  # a NUL byte, or a str that no file system could have named
+        failed.append((path, f"not a usable file name ({exc})"))
+    return None
+
+
+def read_photos(paths: Sequence[Path | str], progress: ProgressFn = no_progress,
+                should_stop: ShouldStopFn = never_stop) -> tuple[list[PhotoFile], list[tuple[Path, str]]]:
+    """Read the photos (the slow part of adding them) without touching the catalog: the photos, and the paths
+    left out with the reason. Raises Stopped when asked to stop."""
+    photos: list[PhotoFile] = []
+    failed: list[tuple[Path, str]] = []
+    for done, path in enumerate(paths, 1):
+        if should_stop():
+            raise Stopped()
+        photo = read_photo(path, failed)
+        if photo is not None:
+            photos.append(photo)
+        progress(done, len(paths))
+    return photos, failed
+
+
 class PhotoRecords:
     def add_photos(self, paths: Iterable[Path | str], progress: ProgressFn = no_progress,
                    should_stop: ShouldStopFn = never_stop, total: int | None = None) -> AddReport:
-        """Record photos (size, mtime, fingerprint). A new path whose content matches a photo flagged missing
-        is that photo moved: the row, with its labels, follows it."""
+        """Record photos (size, mtime, fingerprint), committed a batch at a time: after a stop the batches
+        recorded so far stay. A new path whose content matches a photo flagged missing is that photo moved: the
+        row, with its labels, follows it. Anything but a regular image file is listed in `failed` with the
+        reason, and the rest of the batch goes on."""
         report = AddReport()
-        pending: list[tuple[Path, int, int, str]] = []
+        pending: list[PhotoFile] = []
         done = 0
         for path in paths:
             if should_stop():
                 raise Stopped()
-            path = Path(path).absolute()
-            try:
-                stat = path.stat()
-                pending.append((path, stat.st_size, stat.st_mtime_ns, fingerprint(path)))
-            except OSError as exc:
-                report.failed.append((path, exc.strerror or str(exc)))
+            photo = read_photo(path, report.failed)
+            if photo is not None:
+                pending.append(photo)
             done += 1
             if len(pending) >= BATCH:
-                self._record_photos(pending, report)
+                with self._transaction() as db:
+                    self._record_batch(db, pending, report)
                 pending.clear()
             progress(done, total or done)
-        self._record_photos(pending, report)
+        if pending:
+            with self._transaction() as db:
+                self._record_batch(db, pending, report)
         return report
 
-    def _record_photos(self, rows: list[tuple[Path, int, int, str]], report: AddReport) -> None:
-        if not rows:
-            return
-        now = self._now()
+    def record_photos(self, photos: Sequence[PhotoFile], progress: ProgressFn = no_progress,
+                      should_stop: ShouldStopFn = never_stop) -> AddReport:
+        """Record photos already read (see `read_photos`) in one transaction: all of them or, after a stop or an
+        error, none. Inside `all_or_nothing` it is part of that larger transaction."""
+        report = AddReport()
         with self._transaction() as db:
-            for path, size, mtime_ns, print_ in rows:
-                known = db.execute("SELECT id, fingerprint FROM photos WHERE path = ?", (str(path),)).fetchone()
-                if known is not None:
-                    db.execute("UPDATE photos SET size = ?, mtime_ns = ?, fingerprint = ?, missing = 0 WHERE id = ?",
-                               (size, mtime_ns, print_, known["id"]))
-                    report.updated += 1
-                    continue
-                moved = db.execute("SELECT id, path FROM photos WHERE fingerprint = ? AND missing = 1 LIMIT 1",
-                                   (print_,)).fetchone()
-                if moved is not None:
-                    db.execute("UPDATE photos SET path = ?, size = ?, mtime_ns = ?, missing = 0 WHERE id = ?",
-                               (str(path), size, mtime_ns, moved["id"]))
-                    report.reattached.append((Path(moved["path"]), path))
-                    continue
-                db.execute("INSERT INTO photos (path, size, mtime_ns, fingerprint, added) VALUES (?, ?, ?, ?, ?)",
-                           (str(path), size, mtime_ns, print_, now))
+            for start in range(0, len(photos), BATCH):
+                if should_stop():
+                    raise Stopped()
+                self._record_batch(db, photos[start:start + BATCH], report)
+                progress(min(start + BATCH, len(photos)), len(photos))
+        return report
+
+    def _record_batch(self, db, photos: Sequence[PhotoFile], report: AddReport) -> None:
+        """Two indexed queries for the whole batch (which paths are known, which missing photos have these
+        fingerprints), then the writes; the cost per photo does not grow with the library."""
+        keys = [path_to_db(photo.path) for photo in photos]
+        known = {r["path"]: r["id"] for r in db.execute(
+            f"SELECT id, path FROM photos WHERE path IN ({', '.join('?' * len(keys))})", keys)}
+        known_ids = set(known.values())
+        prints = sorted({photo.fingerprint for photo in photos})
+        gone: dict[str, list[tuple[int, PathInDb]]] = {}
+        for r in db.execute(f"SELECT id, path, fingerprint FROM photos INDEXED BY photos_missing_fingerprint "
+                            f"WHERE missing = 1 AND fingerprint IN ({', '.join('?' * len(prints))}) ORDER BY id DESC",
+                            prints):
+            if r["id"] not in known_ids:  # back at its own path: it is updated, not moved elsewhere
+                gone.setdefault(r["fingerprint"], []).append((r["id"], r["path"]))
+        updates, moves, inserts = [], [], []
+        new_keys: set[PathInDb] = set()
+        now = self._now()
+        for photo, key in zip(photos, keys):
+            if key in known:
+                updates.append((photo.size, photo.mtime_ns, photo.fingerprint, known[key]))
+                report.updated += 1
+            elif key in new_keys:  # the same path twice in one batch: recorded once
+                report.updated += 1
+            elif gone.get(photo.fingerprint):
+                row_id, old = gone[photo.fingerprint].pop()
+                moves.append((key, photo.size, photo.mtime_ns, row_id))
+                new_keys.add(key)
+                report.reattached.append((path_from_db(old), photo.path))
+            else:
+                inserts.append((key, photo.size, photo.mtime_ns, photo.fingerprint, now))
+                new_keys.add(key)
                 report.added += 1
+        db.executemany("UPDATE photos SET size = ?, mtime_ns = ?, fingerprint = ?, missing = 0 WHERE id = ?", updates)
+        db.executemany("UPDATE photos SET path = ?, size = ?, mtime_ns = ?, missing = 0 WHERE id = ?", moves)
+        db.executemany("INSERT INTO photos (path, size, mtime_ns, fingerprint, added) VALUES (?, ?, ?, ?, ?)", inserts)
 
     def add_folder(self, folder: Path | str, recursive: bool = True, progress: ProgressFn = no_progress,
                    should_stop: ShouldStopFn = never_stop) -> AddReport:
@@ -112,25 +172,26 @@ class PhotoRecords:
         """Flag photos gone from disk (their labels stay), then look through `folders` (default: the folders
         the catalog's photos live in) for new files, reattaching moved photos by fingerprint."""
         report = RescanReport()
-        rows = self._db.execute("SELECT id, path, missing FROM photos").fetchall()
+        rows = [(r["id"], path_from_db(r["path"]), r["missing"])
+                for r in self._db.execute("SELECT id, path, missing FROM photos")]
         gone, back = [], []
-        for row in rows:
-            exists = os.path.isfile(row["path"])
-            if not exists and not row["missing"]:
-                gone.append(row["id"])
-                report.missing.append(Path(row["path"]))
-            elif exists and row["missing"]:
-                back.append(row["id"])
-                report.found_again.append(Path(row["path"]))
+        for row_id, path, missing in rows:
+            exists = os.path.isfile(path)
+            if not exists and not missing:
+                gone.append(row_id)
+                report.missing.append(path)
+            elif exists and missing:
+                back.append(row_id)
+                report.found_again.append(path)
         with self._transaction() as db:
             db.executemany("UPDATE photos SET missing = 1 WHERE id = ?", [(i,) for i in gone])
             db.executemany("UPDATE photos SET missing = 0 WHERE id = ?", [(i,) for i in back])
-        search = [Path(f) for f in folders] if folders is not None else sorted({Path(r["path"]).parent for r in rows})
-        known = {r["path"] for r in rows}
+        search = [Path(f) for f in folders] if folders is not None else sorted({path.parent for _, path, _ in rows})
+        known = {path for _, path, _ in rows}
         candidates = []
         for folder in search:
             if folder.is_dir():
-                candidates += [p for p in iter_image_files(folder, recursive=True) if str(p.absolute()) not in known]
+                candidates += [p for p in iter_image_files(folder, recursive=True) if p.absolute() not in known]
         added = self.add_photos(candidates, progress, should_stop, total=len(candidates))
         report.reattached = added.reattached
         report.added = added.added
@@ -143,20 +204,20 @@ class PhotoRecords:
         moved = 0
         with self._transaction() as db:
             for old, new in moves:
-                old, new = str(Path(old).absolute()), str(Path(new).absolute())
+                old, new = path_to_db(Path(old).absolute()), path_to_db(Path(new).absolute())
                 moved += db.execute(
                     "UPDATE photos SET path = ?, missing = 0 WHERE path = ? AND NOT EXISTS "
                     "(SELECT 1 FROM photos WHERE path = ?)", (new, old, new)).rowcount
         return moved
 
     def photo_id(self, path: Path | str) -> int | None:
-        row = self._db.execute("SELECT id FROM photos WHERE path = ?", (str(Path(path).absolute()),)).fetchone()
+        row = self._db.execute("SELECT id FROM photos WHERE path = ?", (path_to_db(Path(path).absolute()),)).fetchone()
         return row["id"] if row else None
 
     def photos_on_disk(self) -> list[tuple[Path, str]]:
         """(path, fingerprint) of every photo not flagged missing, by path."""
         rows = self._db.execute("SELECT path, fingerprint FROM photos WHERE missing = 0 ORDER BY path")
-        return [(Path(r[0]), r[1]) for r in rows]
+        return [(path_from_db(r[0]), r[1]) for r in rows]
 
     def photo_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
@@ -167,7 +228,7 @@ class PhotoRecords:
             "p.id, p.path, p.missing, l.photo_id AS labelled, lc.name AS label, l.source, pc.name AS predicted, "
             "pr.confidence", **filters)
         return [
-            PhotoRow(r["id"], Path(r["path"]), bool(r["missing"]),
+            PhotoRow(r["id"], path_from_db(r["path"]), bool(r["missing"]),
                      (r["label"] if r["label"] is not None else NONE_OF_THESE) if r["labelled"] else None,
                      r["source"], r["predicted"], r["confidence"])
             for r in self._db.execute(sql + " LIMIT ? OFFSET ?", (*args, -1 if limit is None else limit, offset))
@@ -180,23 +241,36 @@ class PhotoRecords:
         cursor.row_factory = None
         return [r[0] for r in cursor.execute(sql + " LIMIT ? OFFSET ?", (*args, -1 if limit is None else limit, offset))]
 
-    @staticmethod
-    def _grid_sql(select: str, *, folder: Path | str | None = None, recursive: bool = True,
+    def _grid_sql(self, select: str, *, folder: Path | str | None = None, recursive: bool = True,
                   predicted: str | None = None, assigned: str | None = None, unlabelled: bool = False,
                   corrected: bool = False, disagreements: bool = False, search: str | None = None,
                   paths: Iterable[Path | str] | None = None, order: str = "path") -> tuple[str, list]:
         where, args = ["1 = 1"], []
         if paths is not None:
-            where.append("p.path IN (SELECT value FROM json_each(?))")
-            args.append(json.dumps([str(Path(path).absolute()) for path in paths]))
+            # Text paths travel as one JSON array; the few that are bytes (not UTF-8) as parameters.
+            keys = [path_to_db(Path(path).absolute()) for path in paths]
+            raw = [key for key in keys if isinstance(key, bytes)]
+            where.append("(p.path IN (SELECT value FROM json_each(?))"
+                         + (f" OR p.path IN ({', '.join('?' * len(raw))})" if raw else "") + ")")
+            args += [json.dumps([key for key in keys if isinstance(key, str)]), *raw]
         if folder is not None:
-            # A range on the path index: everything under `folder/`.
+            # Ranges on the path index: everything under `folder/`, stored as text and stored as bytes (names
+            # that are not UTF-8). A range that holds nothing is left out: one range is read in index order, so
+            # the first page of a huge folder needs no sort.
             prefix = str(Path(folder).absolute()).rstrip(os.sep) + os.sep
-            where.append("p.path >= ? AND p.path < ?")
-            args += [prefix, prefix[:-1] + chr(ord(os.sep) + 1)]
-            if not recursive:
-                where.append("instr(substr(p.path, ?), ?) = 0")
-                args += [len(prefix) + 1, os.sep]
+            ranges = [(start, start[:-1] + (chr(ord(os.sep) + 1) if isinstance(start, str) else bytes([start[-1] + 1])))
+                      for start in ([prefix] if is_text(prefix) else []) + [os.fsencode(prefix)]]
+            if len(ranges) == 2 and self._db.execute("SELECT 1 FROM photos WHERE path >= ? AND path < ? LIMIT 1",
+                                                     ranges[1]).fetchone() is None:
+                ranges.pop()
+            terms = []
+            for start, end in ranges:
+                terms.append("(p.path >= ? AND p.path < ?"
+                             + ("" if recursive else " AND instr(substr(p.path, ?), ?) = 0") + ")")
+                args += [start, end]
+                if not recursive:  # substr and instr count characters in text, bytes in a BLOB
+                    args += [len(start) + 1, start[-1:]]
+            where.append(" OR ".join(terms) if len(terms) == 1 else "(" + " OR ".join(terms) + ")")
         if predicted is not None:
             where.append("pr.class_id = (SELECT id FROM classes WHERE name = ?)")
             args.append(predicted)

@@ -7,6 +7,9 @@ import sqlite3
 # Version 1: photos, classes, labels, corrections, predictions, model versions.
 # Version 2: the missing-on-disk flag for photos, training runs with their per-epoch metrics, and a
 # prediction index for the grid's 'by predicted class, most confident first' order.
+# Version 3: an index of the photos flagged missing, by fingerprint, so that finding a moved photo stays one
+# lookup however many identical files the library holds. (Paths that are not valid UTF-8 are stored as BLOBs in
+# photos.path, see lakeview.core.file_names; that needed no change to the table.)
 MIGRATIONS: dict[int, str] = {
     1: """
         CREATE TABLE photos (
@@ -80,6 +83,9 @@ MIGRATIONS: dict[int, str] = {
             finished TEXT,
             outcome TEXT NOT NULL
         );
+    """,
+    3: """
+        CREATE INDEX photos_missing_fingerprint ON photos (fingerprint) WHERE missing = 1;
     """,
 }
 LATEST = max(MIGRATIONS)

@@ -83,8 +83,27 @@ class Catalog(PhotoRecords, LabelRecords, ModelRecords):
         self.close()
 
     @contextmanager
+    def all_or_nothing(self) -> Iterator[None]:
+        """Several changes as one: every catalog method called in the block joins one transaction, committed
+        when the block ends, or rolled back whole (an error, a stop, Ctrl+C)."""
+        with self._transaction():
+            yield
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT: all of the block is on disk when it ends, or none of it."""
+        """BEGIN IMMEDIATE ... COMMIT: all of the block is on disk when it ends, or none of it. Inside another
+        transaction it is a savepoint of that one (undone alone on an error, committed with the outer one)."""
+        if self._db.in_transaction:
+            self._db.execute("SAVEPOINT nested")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK TO nested")
+                    self._db.execute("RELEASE nested")
+                raise
+            self._db.execute("RELEASE nested")
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db

@@ -152,7 +152,7 @@ class PhotoDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         name_rect = QRect(option.rect.x() + MARGIN, box.bottom() + 1 + GAP, option.rect.width() - 2 * MARGIN,
                           option.fontMetrics.height())
-        name = option.fontMetrics.elidedText(entry.path.name, Qt.TextElideMode.ElideMiddle, name_rect.width())
+        name = option.fontMetrics.elidedText(entry.name, Qt.TextElideMode.ElideMiddle, name_rect.width())
         painter.drawText(name_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
 
         if entry.label is not None or entry.predicted is not None:

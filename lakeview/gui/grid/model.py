@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QPixmap
 
 from lakeview.core.catalog.labels import NONE_OF_THESE, PALETTE
 from lakeview.core.catalog.photos import PhotoRow
+from lakeview.core.file_names import readable_name, readable_path
 from lakeview.gui.grid.thumbnails import ThumbnailLoader
 
 DEFAULT_THUMBNAIL_PX = 160
@@ -54,12 +55,16 @@ _PREDICTION_ROLES = [_TOOLTIP, int(Role.PredictedRole), int(Role.ConfidenceRole)
 
 
 class PhotoEntry:
-    __slots__ = ("path", "key", "label", "label_source", "predicted", "confidence", "error")
+    """`key`: the path as Python names it (exact, also for names that are not UTF-8); `name`: the file name as
+    text Qt can show (see lakeview.core.file_names.readable_name)."""
+
+    __slots__ = ("path", "key", "name", "label", "label_source", "predicted", "confidence", "error")
 
     def __init__(self, path: Path, label: str | None = None, label_source: str | None = None,
                  predicted: str | None = None, confidence: float | None = None, error: str | None = None) -> None:
         self.path = path
         self.key = str(path)
+        self.name = readable_name(path.name)
         self.label = label
         self.label_source = label_source
         self.predicted = predicted
@@ -268,7 +273,7 @@ class PhotoGridModel(QAbstractListModel):
             pixmap = self._thumbnail(entry)
             return pixmap if pixmap is not None else QPixmap()
         if role == _DISPLAY:
-            return entry.path.name
+            return entry.name
         if role == _DECORATION:
             pixmap = self._thumbnail(entry)
             return pixmap if pixmap is not None else self._placeholder_pixmap()
@@ -299,7 +304,7 @@ class PhotoGridModel(QAbstractListModel):
         return names
 
     def _tooltip(self, entry: PhotoEntry) -> str:
-        lines = [entry.key]
+        lines = [readable_path(entry.path)]
         if entry.label is not None:
             how = {"user": "set by you", "accepted": "prediction accepted", "imported": "imported"}
             lines.append(f"Label: {entry.label} ({how.get(entry.label_source or '', entry.label_source)})")

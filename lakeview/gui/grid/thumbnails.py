@@ -32,8 +32,8 @@ class _Relay(QObject):
     """Carries results from the pool's threads to the GUI thread (queued). It has no parent and the workers
     hold it, so it outlives a loader deleted while a job is running."""
 
-    done = Signal(str, int, QImage)
-    failed = Signal(str, int, str)
+    done = Signal(object, int, QImage)  # object: a path str may hold surrogate escapes, which a QString drops
+    failed = Signal(object, int, str)
 
 
 class _Jobs:
@@ -163,8 +163,8 @@ class ThumbnailLoader(QObject):
     after `ready` the pixmap is in `pixmap(path, size)`. `path` is always `str(Path)`.
     """
 
-    ready = Signal(str, QImage)
-    failed = Signal(str, str)
+    ready = Signal(object, QImage)  # object: the path str exactly (see _Relay)
+    failed = Signal(object, str)
 
     def __init__(self, parent: QObject | None = None, *, disk_cache: DiskCache | None = None,
                  memory_budget: int = DEFAULT_BUDGET, threads: int | None = None) -> None:

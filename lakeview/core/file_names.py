@@ -1,0 +1,58 @@
+"""File names that are not valid UTF-8 (Linux allows any bytes but '/' and NUL; cameras and old archives write
+Latin-1 or Shift-JIS names): stored in the catalog without losing a byte, and shown as readable text.
+
+Python names such a file with a str whose undecodable bytes are surrogate escapes ('\\udcff' for the byte 0xff).
+SQLite, JSON and Qt cannot hold those, so:
+
+- the catalog stores a path as TEXT when it is valid UTF-8 (every ordinary name) and as a BLOB of the exact
+  bytes (`os.fsencode`) when it is not; `path_to_db` and `path_from_db` are the only way paths go in and out;
+- where a name becomes text for people or for a file format (a class named after a folder, a label in a model
+  file), each undecodable byte is written as the four characters '\\xff' (`readable_name`). Distinct folders keep
+  distinct class names; the photos' own paths stay exact.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PathInDb = str | bytes
+
+
+def is_text(name: str) -> bool:
+    """True when the name is valid Unicode text (no surrogate escapes for undecodable bytes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def path_to_db(path: Path | str) -> PathInDb:
+    """The value that stands for `path` in the catalog's path column (one canonical form per path).
+
+    Raises UnicodeEncodeError only for a str that no file system could have produced (a lone surrogate
+    outside the escapes of undecodable bytes)."""
+    text = os.fspath(path)
+    return text if is_text(text) else os.fsencode(text)
+
+
+def path_from_db(value: PathInDb) -> Path:
+    """The path a catalog value stands for: exactly the bytes that were stored."""
+    return Path(os.fsdecode(value) if isinstance(value, bytes) else value)
+
+
+def readable_name(name: str) -> str:
+    """`name` as valid text: each byte that is not UTF-8 becomes '\\xNN'. Ordinary names come back unchanged."""
+    if is_text(name):
+        return name
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def readable_path(path: Path | str) -> str:
+    """A path as text for a message, a label or a table cell; see `readable_name`."""
+    return readable_name(os.fspath(path))

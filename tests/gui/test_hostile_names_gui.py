@@ -1,0 +1,90 @@
+"""The app opening folders whose file and folder names are not UTF-8: every photo is shown, with its thumbnail,
+under a readable name, and labelling one works."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from lakeview.core.file_names import readable_name
+from lakeview.gui.grid.model import Role
+from lakeview.gui.main_window import MainWindow
+from lakeview.gui.session import LibrarySession
+from lakeview.gui.worker import RUNNING_THREADS
+
+from conftest import COLOURS, make_photo
+from hostile_tools import RAW_NAMES, raw_name
+
+ODD_FOLDER = raw_name(b"Urlaub_\xfc\xff")
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running(qtbot):
+    yield
+    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
+
+
+@pytest.fixture
+def odd_photos(tmp_path) -> dict[str, list[Path]]:
+    """An ordinary folder holding photos named by raw bytes, and a subfolder whose own name is raw bytes."""
+    folder = tmp_path / "camera"
+    names = [raw_name(raw) for raw in RAW_NAMES] + ["plain.jpg"]
+    return {
+        "top": [make_photo(folder / name, COLOURS["red"], seed=i) for i, name in enumerate(names)],
+        "odd": [make_photo(folder / ODD_FOLDER / name, COLOURS["blue"], seed=10 + i) for i, name in enumerate(names)],
+    }
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, app_settings):
+    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
+    main = MainWindow(session, app_settings)
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    main.close()
+
+
+def shown_paths(model) -> list[bytes]:
+    return sorted(os.fsencode(model.path_at(r)) for r in range(model.rowCount()))
+
+
+def test_opening_a_folder_with_odd_names_shows_every_photo_with_its_thumbnail(qtbot, window, odd_photos):
+    folder = odd_photos["top"][0].parent
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000) as ended:
+        window.open_folder(folder)
+    assert ended.args == ["Opening folder", ""]
+    model = window.model
+    everything = odd_photos["top"] + odd_photos["odd"]
+    assert shown_paths(model) == sorted(os.fsencode(p) for p in everything)
+
+    for row in range(model.rowCount()):
+        assert model.data(model.index(row), Qt.ItemDataRole.DisplayRole) == readable_name(model.path_at(row).name)
+        model.thumbnail(row)
+    qtbot.waitUntil(lambda: all(model.thumbnail(r) is not None for r in range(model.rowCount())), timeout=15_000)
+    assert not any(model.data(model.index(r), Role.ErrorRole) for r in range(model.rowCount()))
+
+    odd_photo = odd_photos["odd"][1]
+    with qtbot.waitSignal(window.inspector.loader.loaded, timeout=10_000,
+                          check_params_cb=lambda path, image, error: path == str(odd_photo)) as loaded:
+        window.grid.setCurrentIndex(model.index(model.row_of(odd_photo)))
+    assert window.inspector.path() == odd_photo and loaded.args[2] == "" and not loaded.args[1].isNull()
+
+    window.session.add_class("blue")
+    assert window.session.assign([odd_photo], "blue")
+    assert model.data(model.index(model.row_of(odd_photo)), Role.LabelRole) == "blue"
+    assert window.session.catalog.label_of(odd_photo).label == "blue"
+
+
+def test_a_folder_whose_own_name_is_not_utf8_shows_only_its_photos(qtbot, window, odd_photos):
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.session.open_folder(odd_photos["top"][0].parent)
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000) as ended:
+        window.session.open_folder(odd_photos["odd"][0].parent)
+    assert ended.args == ["Opening folder", ""]
+    assert sorted(os.fsencode(row.path) for row in window.session.rows()) == \
+        sorted(os.fsencode(p) for p in odd_photos["odd"])
+    assert shown_paths(window.model) == sorted(os.fsencode(p) for p in odd_photos["odd"])
