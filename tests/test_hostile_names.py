@@ -271,7 +271,7 @@ def test_catalog_label_says_an_unreadable_file_cannot_be_read(tmp_path):
 def test_a_missing_folder_is_a_usage_error(tmp_path, action):
     result = run_lakeview("catalog", "--catalog", tmp_path / "c.sqlite", action, tmp_path / "nonexistent")
     result.assert_clean()
-    assert result.code == 2 and result.err.strip() == f"lakeview: error: folder not found: {tmp_path / 'nonexistent'}"
+    assert result.code == 2 and f"folder not found: {tmp_path / 'nonexistent'}" in result.err
 
 
 # --- Ctrl+C and all-or-nothing imports ---------------------------------------------------------------------
