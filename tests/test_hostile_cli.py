@@ -260,21 +260,25 @@ def test_class_names_that_are_not_utf8_or_look_like_formulas_are_written_safely(
     assert row["top_k"].startswith(("bl\\xffue:", "'=red:"))
 
 
-def test_catalog_export_csv_escapes_names_and_neutralises_formulas(tmp_path, monkeypatch):
+def test_catalog_export_csv_escapes_names_and_neutralises_formulas(tmp_path):
     from lakeview.core.catalog import Catalog
 
     folder = tmp_path / "odd"
     photos = odd_photos(folder)
     labels = ["=cmd('calc')", "+lake", "-1", "@home", "plain"]
-    rows = [(path, labels[i % len(labels)], None, None) for i, path in enumerate(photos)]
-    monkeypatch.setattr(Catalog, "labelled_photos", lambda self: rows)
+    rows = [(path, labels[i % len(labels)]) for i, path in enumerate(photos)]
+    with Catalog(tmp_path / "c.lvcatalog") as catalog:
+        catalog.add_photos(photos)
+        catalog.ensure_classes(labels)
+        for path, label in rows:
+            catalog.set_labels([path], label)
     out = tmp_path / "labels.csv"
     assert main(["catalog", "--catalog", str(tmp_path / "c.lvcatalog"), "export", "--csv", str(out)]) == 0
     written = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))[1:]
     assert len(written) == len(photos)
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in written for cell in row)
     data = from_csv(folder, out, valid_pct=0, check_images=False)
-    assert sorted((p.path.name, p.label) for p in data.train) == sorted((p.name, label) for p, label, _, _ in rows)
+    assert sorted((p.path.name, p.label) for p in data.train) == sorted((p.name, label) for p, label in rows)
     assert leftovers(tmp_path) == []
 
 
