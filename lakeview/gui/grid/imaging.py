@@ -15,7 +15,7 @@ import os
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColorSpace, QImage, QImageReader, QPainter
 
-from lakeview.core.images import MAX_PIXELS, ImageLoadError
+from lakeview.core.images import DECODE_BUDGET, MAX_PIXELS, ImageLoadError
 from lakeview.gui.grid import decode
 
 JPEG_START, PNG_START = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
@@ -49,7 +49,9 @@ def _with_qt(path: str, px: int) -> QImage | None:
             return to_qimage(embedded)
     if max(size.width(), size.height()) > px:
         reader.setScaledSize(size.scaled(QSize(px, px), Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
+    # Qt decodes a PNG whole before scaling it (a JPEG at a reduced DCT scale): it waits for room like PIL's.
+    with DECODE_BUDGET.hold(size.width() * size.height() if kind == b"png" else 0):
+        image = reader.read()
     if image.isNull():
         return None
     return _normalise(image)
