@@ -8,6 +8,7 @@ import warnings
 
 from lakeview import __version__
 from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError
+from lakeview.core.model_schema import ModelFileError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("default")
             warnings.showwarning = _show_warning
             return int(args.run(args))
-    except UserError as exc:
+    except (UserError, ModelFileError) as exc:  # a model or weights file that cannot be used: one sentence
         print(f"lakeview: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
