@@ -35,9 +35,8 @@ HIDDEN_NAME = "?"
 MAX_PICKLE_BYTES = 64 << 20
 """data.pkl holds only the structure (names, shapes, metadata), never the tensors' bytes."""
 
-# Opcodes that import a name: GLOBAL and INST carry it, STACK_GLOBAL takes it from the stack, EXT* from
-# copyreg's registry.
-_NAMING_OPCODES = frozenset({"GLOBAL", "INST", "STACK_GLOBAL", "EXT1", "EXT2", "EXT4"})
+# Opcodes that import a name: GLOBAL and INST carry it, STACK_GLOBAL takes it from the stack (strings pushed
+# directly or through the memo), EXT1/2/4 from copyreg's registry.
 _STRING_OPCODES = frozenset({"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "STRING",
                              "BINSTRING", "SHORT_BINSTRING"})
 _MEMO_PUT = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
@@ -53,8 +52,8 @@ class UnsafeFile(Exception):
 
     def __init__(self, names: list[str]) -> None:
         self.names = names
-        shown = ", ".join(names[:3]).replace(HIDDEN_NAME, "an object whose name it computes") + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-        super().__init__(f"it names {shown}" if names else "it names a program object")
+        shown = ["an object whose name it computes" if name == HIDDEN_NAME else name for name in names]
+        super().__init__("it names " + (", ".join(shown) or "a program object"))
 
 
 class UnreadableFile(Exception):
@@ -145,17 +144,16 @@ def _check_archive(handle: IO[bytes], file_size: int) -> None:
             raise OversizedFile(
                 f"it would expand from {_megabytes(file_size)} to {_megabytes(expanded)} "
                 f"(at most {_megabytes(archive_limit(file_size))} is allowed): it looks like a zip bomb")
-        pickles = [e for e in entries if e.filename.endswith("data.pkl") and e.filename.count("/") == 1]
-        if len(pickles) != 1:
-            return  # not torch's layout: torch itself says what is wrong
-        if pickles[0].file_size > MAX_PICKLE_BYTES:
-            raise OversizedFile(f"its structure (data.pkl) is {_megabytes(pickles[0].file_size)}; at most "
-                                f"{_megabytes(MAX_PICKLE_BYTES)} is allowed")
-        try:
-            data = archive.read(pickles[0])
-        except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
-            raise UnreadableFile(f"a damaged archive ({_first_line(exc)})") from None
-    _check_pickles(io.BytesIO(data))
+        # torch reads its structure from <name>/data.pkl; every pickle in the archive is checked all the same.
+        for entry in (e for e in entries if e.filename.endswith(".pkl")):
+            if entry.file_size > MAX_PICKLE_BYTES:
+                raise OversizedFile(f"its structure ({entry.filename}) is {_megabytes(entry.file_size)}; at most "
+                                    f"{_megabytes(MAX_PICKLE_BYTES)} is allowed")
+            try:
+                data = archive.read(entry)
+            except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+                raise UnreadableFile(f"a damaged archive ({_first_line(exc)})") from None
+            _check_pickles(io.BytesIO(data))
 
 
 def _check_pickles(handle: IO[bytes]) -> None:
@@ -257,7 +255,10 @@ def _size(handle: IO[bytes]) -> int:
 
 
 def _megabytes(count: int) -> str:
-    return f"{count / (1 << 20):,.0f} MB" if count >= 1 << 20 else f"{count / 1024:,.0f} KB"
+    megabytes = count / (1 << 20)
+    if megabytes >= 10:
+        return f"{megabytes:,.0f} MB"
+    return f"{megabytes:.1f} MB" if megabytes >= 1 else f"{count / 1024:,.0f} KB"
 
 
 def _first_line(exc: BaseException) -> str:
