@@ -11,16 +11,14 @@ import math
 import os
 import pickle
 import struct
-import subprocess
-import sys
-import threading
 import zipfile
 import zlib
 from pathlib import Path
 
 import pytest
 import torch
-from hostile_tools import REPO, Finished
+from hostile_tools import Finished
+from memory_tools import PEAK_LIMIT_MB, run_measured
 
 from lakeview.core.model_file import ModelFileError, ModelMeta, load_model, read_meta, save_model
 from lakeview.core.model_schema import MAX_CLASSES
@@ -28,43 +26,7 @@ from lakeview.core.network import bare_network
 from lakeview.core.safe_load import UnsafeFile, load_tensors_only
 from lakeview.core.weights import WeightsUnavailable, load_state_dict_file
 
-PEAK_LIMIT_MB = 2048
 BOMB_CLAIMS = 3_500 << 20  # 3.5 GB of zeros in a file of about 3.6 MB
-
-
-def run_measured(*args: str | os.PathLike, timeout: float = 120) -> tuple[Finished, float]:
-    """`python -m lakeview ARGS` in a child process: its result and its own peak memory in MB (wait4)."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    with open(os.devnull, "rb") as stdin:
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        process = subprocess.Popen([sys.executable, "-m", "lakeview", *map(os.fspath, args)], stdin=stdin,
-                                   stdout=out_w, stderr=err_w, env=env)
-        os.close(out_w)
-        os.close(err_w)
-        chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
-
-        def drain(fd: int) -> None:
-            while data := os.read(fd, 1 << 16):
-                chunks[fd].append(data)
-            os.close(fd)
-
-        readers = [threading.Thread(target=drain, args=(fd,)) for fd in (out_r, err_r)]
-        for reader in readers:
-            reader.start()
-        watchdog = threading.Timer(timeout, process.kill)
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            watchdog.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
-        for reader in readers:
-            reader.join()
-    decode = lambda fd: b"".join(chunks[fd]).decode("utf-8", "backslashreplace")  # noqa: E731
-    return Finished(process.returncode, decode(out_r), decode(err_r)), usage.ru_maxrss / 1024
 
 
 def assert_refused(finished: Finished, *phrases: str) -> str:

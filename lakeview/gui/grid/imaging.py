@@ -43,6 +43,9 @@ def _with_qt(path: str, px: int) -> QImage | None:
     size = reader.size()
     if not size.isValid() or size.width() * size.height() > MAX_PIXELS:
         return None  # PIL says why
+    limit = QImageReader.allocationLimit() << 20
+    if limit and size.width() * size.height() * 4 > limit:
+        return None  # Qt would refuse it with a logged warning; PIL decodes it reduced, within DECODE_BUDGET
     if kind == b"jpeg" and size.width() * size.height() >= EXIF_WORTH_PIXELS:
         embedded = decode.embedded_thumbnail(path, px)
         if embedded is not None:
