@@ -409,7 +409,7 @@ def test_train_refuses_a_bad_weights_file_with_a_sentence(tmp_path, colour_folde
                "bomb": lambda: bomb, "folder": lambda: _not_a_file(tmp_path, "folder")}[kind]()
     finished, peak_mb = run_measured("train", colour_folders, "--arch", "resnet18", "--weights", weights,
                                      "--out", tmp_path / "out.lvmodel", "--epochs", "1", "--unfreeze-epochs", "0",
-                                     "--quiet")
+                                     "--quiet", "--device", "cpu")
     assert_refused(finished, {"code": "it contains code", "bomb": "zip bomb", "folder": "is a folder"}[kind])
     assert not marker.exists() and not (tmp_path / "out.lvmodel").exists()
     assert peak_mb < PEAK_LIMIT_MB
