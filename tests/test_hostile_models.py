@@ -289,6 +289,19 @@ def test_a_file_that_would_run_code_says_so_and_runs_nothing(tmp_path, monkeypat
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("data", [
+    b"\x80\x04\x8d" + struct.pack("<Q", 2**62) + b"abc",  # an 8-byte string length: a MemoryError before
+    b"\x80\x02X" + struct.pack("<I", 2**31) + b"abc",
+    b"\x80\x02c" + b"x" * 200_000,  # a GLOBAL whose name never ends
+])
+def test_a_pickle_whose_lengths_lie_is_damaged_not_a_crash(tmp_path, monkeypatch, data):
+    path = tmp_path / "liar.lvmodel"
+    path.write_bytes(data)
+    monkeypatch.setattr(torch, "load", _must_not_load)
+    with pytest.raises(ModelFileError, match="is damaged or not a model file \\(not a readable pickle"):
+        load_model(path)
+
+
 def test_the_check_names_what_a_file_asks_for_without_matching_torchs_words(tmp_path, monkeypatch):
     path = code_file(tmp_path / "evil.pth", tmp_path / "ran", "torch.save")
     # Whatever torch's own loader would say, the refusal comes from reading the pickle's opcodes.

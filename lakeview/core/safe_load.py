@@ -159,16 +159,41 @@ def _check_archive(handle: IO[bytes], file_size: int) -> None:
 def _check_pickles(handle: IO[bytes]) -> None:
     """The pickles at the start of `handle`: a plain pickle is one, a legacy torch file five, then raw bytes."""
     end = _size(handle)
-    for _ in range(LEGACY_PICKLES):
+    bounded = _BoundedReader(handle, end)
+    for number in range(LEGACY_PICKLES):
         start = handle.tell()
         try:
-            for name in _named_globals(handle):
+            for name in _named_globals(bounded):
                 if not _allowed(name):
                     raise UnsafeFile([name])
-        except (ValueError, EOFError, UnicodeDecodeError, OverflowError, IndexError, KeyError):
-            return  # not (or no longer) a pickle: torch's loader says whether the file is readable
+        except (ValueError, EOFError, UnicodeDecodeError, OverflowError, IndexError, KeyError) as exc:
+            if number == 0:
+                raise UnreadableFile(f"not a readable pickle: {_first_line(exc)}") from None
+            return  # the raw tensor bytes that follow a legacy file's pickles
         if handle.tell() in (start, end):
             return
+
+
+class _BoundedReader:
+    """What pickletools reads through: a length field cannot make it ask for more bytes than the file holds
+    (a crafted 2**62-byte string would otherwise be a MemoryError), nor a line run on for megabytes."""
+
+    MAX_LINE = 1 << 16
+
+    def __init__(self, handle: IO[bytes], end: int) -> None:
+        self.handle, self.end = handle, end
+
+    def read(self, count: int = -1) -> bytes:
+        left = self.end - self.handle.tell()
+        if count > left:
+            raise EOFError(f"a length of {count:,} bytes where {left:,} are left")
+        return self.handle.read(left if count < 0 else count)
+
+    def readline(self) -> bytes:
+        return self.handle.readline(self.MAX_LINE)
+
+    def tell(self) -> int:
+        return self.handle.tell()
 
 
 def _named_globals(handle: IO[bytes]) -> Iterator[str]:
