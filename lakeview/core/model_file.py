@@ -88,8 +88,8 @@ def read_model_payload(path: Path | str, mmap: bool = False) -> dict[str, Any]:
         payload = load_tensors_only(path, mmap)
     except UnsafeFile as exc:
         raise ModelFileError(
-            f"refused to open {path}: it contains code ({exc}), which would run on this computer if the file "
-            "were opened as an ordinary PyTorch file; LakeView ran none of it. Only use model files you trust."
+            f"refused to open {path}: it contains code ({exc}) that would run on this computer if the file were "
+            "opened as an ordinary PyTorch file, so LakeView ran none of it; use only model files you trust"
         ) from None
     except OversizedFile as exc:
         raise ModelFileError(f"refused to open {path}: {exc}") from None

@@ -117,8 +117,8 @@ def load_state_dict_file(path: Path | str) -> dict[str, torch.Tensor]:
         loaded = load_tensors_only(path)
     except UnsafeFile as exc:
         raise WeightsFileError(
-            f"refused to open {path}: it contains code ({exc}), which would run on this computer if the file "
-            "were opened as an ordinary PyTorch file; LakeView ran none of it. Only use weights files you trust."
+            f"refused to open {path}: it contains code ({exc}) that would run on this computer if the file were "
+            "opened as an ordinary PyTorch file, so LakeView ran none of it; use only weights files you trust"
         ) from None
     except OversizedFile as exc:
         raise WeightsFileError(f"refused to open {path}: {exc}") from None
