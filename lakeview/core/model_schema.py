@@ -73,7 +73,8 @@ def _checked_meta(meta: dict[str, Any], path: Path | str) -> dict[str, Any]:
             raise ModelFileError(f"{path} is damaged or was altered: meta.classes holds {_shown(name)}; each "
                                  f"class name must be text of 1 to {MAX_CLASS_NAME} characters")
     if len(set(classes)) != len(classes):
-        twice = next(name for i, name in enumerate(classes) if name in classes[:i])
+        seen: set[str] = set()
+        twice = next(name for name in classes if name in seen or seen.add(name))
         raise ModelFileError(f"{path} is damaged or was altered: meta.classes names {_shown(twice)} twice; "
                              "class names must be distinct")
     checked["classes"] = list(classes)
