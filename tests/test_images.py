@@ -306,9 +306,32 @@ def test_a_multi_picture_jpeg_from_a_phone_is_also_decoded_small(tmp_path):
     assert close_to(im.getpixel((10, 10)), (200, 0, 0), tol=6)
 
 
-def test_min_side_does_not_shrink_other_formats(tmp_path):
+@pytest.mark.parametrize("min_side, size", [(None, (400, 300)), (50, (67, 50)), (100, (134, 100)),
+                                             (150, (200, 150)), (151, (400, 300)), (500, (400, 300))])
+def test_other_formats_are_reduced_by_a_whole_factor_keeping_both_sides_at_least_min_side(tmp_path, min_side, size):
     path = make_photo(tmp_path / "p.png", size=(400, 300))
-    assert open_image(path, min_side=50).size == (400, 300)
+    assert open_image(path, min_side=min_side).size == size
+
+
+@pytest.mark.parametrize("mode, value, expected", [("I;16", 25700, 100), ("1", 1, 255), ("P", 3, 3)])
+def test_a_reduced_decode_keeps_the_colours_of_every_mode(tmp_path, mode, value, expected):
+    path = tmp_path / "p.png"
+    image = Image.new(mode, (400, 300), value)
+    if mode == "P":
+        image.putpalette([i for i in range(256) for _ in range(3)])
+    image.save(path)
+    im = open_image(path, min_side=50)
+    assert (im.mode, im.size) == ("RGB", (67, 50))
+    assert im.getpixel((30, 20)) == (expected,) * 3
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif", ".webp"])
+def test_exif_orientation_is_applied_after_a_reduced_decode_of_other_formats(tmp_path, suffix):
+    path = with_orientation(tmp_path / f"turned{suffix}", 6, size=(400, 300))
+    im = open_image(path, min_side=50)
+    assert im.size == (50, 67)  # reduced by 6 (67x50), then turned upright
+    x, y = red_centre(im)
+    assert x > 45 and y < 3
 
 
 def test_a_jpeg_named_png_still_gets_the_reduced_decode(tmp_path):

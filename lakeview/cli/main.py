@@ -10,6 +10,7 @@ import warnings
 from lakeview import __version__
 from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError, signals_interrupt
 from lakeview.core.jobs import Stopped
+from lakeview.core.model_schema import ModelFileError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
                     code = int(args.run(args))
                     sys.stdout.flush()  # here, where a closed pipe can still be reported, not at exit
                     return code
-    except UserError as exc:
+    except (UserError, ModelFileError) as exc:  # a model or weights file that cannot be used: one sentence
         print(f"lakeview: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except (KeyboardInterrupt, Stopped):  # Stopped: a job that answered a stop request and was not caught

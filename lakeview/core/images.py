@@ -11,16 +11,37 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
+from lakeview.core.pixel_budget import PixelBudget
+
 # LakeView checks the pixel count itself (see `MAX_PIXELS`) so that an oversized file becomes a per-file
 # error instead of PIL's global warning/exception pair.
 Image.MAX_IMAGE_PIXELS = None
 
-MAX_PIXELS = 250_000_000
+MAX_PIXELS = 100_000_000
+"""The most pixels decoded for one photo: 100 MP, about 400 MB as RGB in PIL. Larger PNG, TIFF, WebP or HEIC
+files are refused with a per-file reason. JPEGs are decoded at a reduced scale (down to 1/8 a side) when only a
+smaller image is needed, so the limit applies to the reduced size and far larger JPEGs still open."""
+JPEG_SCALES = (8, 4, 2, 1)
+DECODE_BUDGET = PixelBudget(MAX_PIXELS)
+"""Pixels being decoded at once in this process, all threads together (inference prefetch, thumbnails...)."""
 HEIF_SUFFIXES = frozenset({".heic", ".heif"})
 # ISO base media "ftyp" brands of HEIC/HEIF stills and sequences, as phones write them.
 HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
 HEIF_MISSING = "HEIC/HEIF photos need the pillow-heif package (pip install pillow-heif)"
 SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+# Modes PIL's Image.reduce works on; others are converted to RGB first.
+_REDUCIBLE_MODES = frozenset({"L", "LA", "La", "I", "F", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr"})
+# What each EXIF orientation asks for (as ImageOps.exif_transpose does it), for a photo already reduced.
+EXIF_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+ORIENTATION = 0x0112
 # What PIL raises for damaged files, besides UnidentifiedImageError.
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
 
@@ -55,31 +76,72 @@ def heif_supported() -> bool:
 def open_image(path: Path | str, min_side: int | None = None, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Load a photo as an RGB image, upright.
 
-    With `min_side`, JPEGs are decoded at the smallest DCT scale whose sides are both at least that long,
-    which is several times cheaper than a full decode of a 12-48 MP photo.
-    Raises ImageLoadError for anything that is not a usable image.
+    With `min_side`, the photo is returned reduced so that both sides stay at least that long: JPEGs are decoded
+    at the smallest DCT scale that allows it (several times cheaper than a full decode of a 12-48 MP photo),
+    other formats are box-reduced by a whole factor right after decoding.
+    The header is read first: a photo that would decode to more than `max_pixels` is refused unread, and the
+    decode itself waits for room in DECODE_BUDGET. Raises ImageLoadError for anything that is not a usable image.
     """
     path = Path(path)
     _check_readable(path)
     try:
         with Image.open(path) as im:
-            check_pixel_count(path, im.size, max_pixels)
             # MPO, the multi-picture JPEG many phones write, is a JpegImageFile too.
             if min_side and isinstance(im, JpegImagePlugin.JpegImageFile):
                 im.draft("RGB", (min_side, min_side))
-            im.load()
-            upright = ImageOps.exif_transpose(im)
-            return to_rgb(upright if upright is not None else im)
+            check_pixel_count(path, im.size, max_pixels)
+            with DECODE_BUDGET.hold(im.width * im.height):
+                im.load()
+                reduced = _reduced(im, min_side) if min_side else im
+                if reduced is im:
+                    upright = ImageOps.exif_transpose(im)
+                    return to_rgb(upright if upright is not None else im)
+                # The reduced copy has lost the file's EXIF (a TIFF keeps it in its tags): ask the original.
+                transpose = EXIF_TRANSPOSE.get(im.getexif().get(ORIENTATION))
+                return to_rgb(reduced.transpose(transpose) if transpose is not None else reduced)
     except ImageLoadError:
         raise
     except UnidentifiedImageError:
         raise ImageLoadError(path, _unidentified_reason(path)) from None
-    except Image.DecompressionBombError as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageLoadError(path, f"image too large: {exc}") from None
     except _DECODE_ERRORS as exc:
         raise ImageLoadError(path, f"corrupt or truncated image ({_describe(exc)})") from None
     except MemoryError:
         raise ImageLoadError(path, "not enough memory to decode this image") from None
+
+
+def check_decodable(path: Path | str, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """The header's pixel size, if `open_image` can decode the photo at some size (a JPEG at its smallest
+    scale); raises ImageLoadError otherwise. Nothing is decoded."""
+    path = Path(path)
+    _check_readable(path)
+    try:
+        with Image.open(path) as im:
+            size = im.size
+            scale = JPEG_SCALES[0] if isinstance(im, JpegImagePlugin.JpegImageFile) else 1
+    except UnidentifiedImageError:
+        raise ImageLoadError(path, _unidentified_reason(path)) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageLoadError(path, f"image too large: {exc}") from None
+    except _DECODE_ERRORS as exc:
+        raise ImageLoadError(path, f"corrupt image header ({_describe(exc)})") from None
+    check_pixel_count(path, size, max_pixels * scale * scale)
+    return size
+
+
+def _reduced(im: Image.Image, min_side: int) -> Image.Image:
+    """A whole-factor box reduction keeping both sides at least `min_side` (a JPEG's draft already did this)."""
+    factor = min(im.size) // min_side
+    if factor < 2 or isinstance(im, JpegImagePlugin.JpegImageFile):
+        return im
+    if im.mode in SIXTEEN_BIT_MODES:  # reduced as 32-bit integers, then mapped onto 8 bits as to_rgb does
+        return to_rgb(im.convert("I").reduce(factor).convert("I;16"))
+    if im.mode == "1":
+        im = im.convert("L")  # a byte a pixel either way; RGB would be four
+    elif im.mode not in _REDUCIBLE_MODES:
+        im = to_rgb(im)
+    return im.reduce(factor)
 
 
 def read_size(path: Path | str) -> tuple[int, int]:
@@ -91,6 +153,8 @@ def read_size(path: Path | str) -> tuple[int, int]:
             return im.size
     except UnidentifiedImageError:
         raise ImageLoadError(path, _unidentified_reason(path)) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageLoadError(path, f"image too large: {exc}") from None
     except _DECODE_ERRORS as exc:
         raise ImageLoadError(path, f"corrupt image header ({_describe(exc)})") from None
 
@@ -121,8 +185,9 @@ def to_rgb(im: Image.Image) -> Image.Image:
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     if mode in SIXTEEN_BIT_MODES:
-        # The whole 16-bit range maps onto 8 bits, so a dark photo stays dark.
-        return _grey_to_rgb(np.asarray(im, dtype=np.float64) / 257.0)
+        # The whole 16-bit range maps onto 8 bits, so a dark photo stays dark. (float32 rounds every one of the
+        # 65,536 values as float64 does, in half the memory.)
+        return _grey_to_rgb(np.asarray(im, dtype=np.float32) / np.float32(257.0))
     if mode in ("I", "F"):
         return _grey_to_rgb(_stretch(np.asarray(im, dtype=np.float64)))
     if mode == "CMYK" and im.info.get("icc_profile"):

@@ -14,7 +14,7 @@ from lakeview.core.csv_cells import existing_name, unquote
 from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
 from lakeview.core.file_names import readable_name
 from lakeview.core.files import has_image_suffix, is_hidden, iter_image_files, subfolders
-from lakeview.core.images import ImageLoadError, check_pixel_count, read_size
+from lakeview.core.images import ImageLoadError, check_decodable
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 DEFAULT_VALID_PCT = 0.2
@@ -298,7 +298,7 @@ def _unusable_reason(path: Path, check_images: bool) -> str | None:
     if not check_images:
         return None if path.is_file() else "file not found"
     try:
-        check_pixel_count(path, read_size(path))
+        check_decodable(path)
     except ImageLoadError as exc:
         return exc.reason
     return None

@@ -20,6 +20,8 @@ from lakeview.core.model_file import SavedModel
 from lakeview.core.transforms import decode_side, valid_transform
 
 TTA_ZOOM = 1.1
+PREFETCH_BYTES = 256 << 20
+"""Decoded photos waiting beyond the batch being run: at most this many bytes of tensors (and at least one)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,8 @@ def classify_files(
     progress: ProgressFn = no_progress,
     should_stop: ShouldStopFn = never_stop,
 ) -> Iterator[Prediction | Failure]:
-    """Yield one Prediction or Failure per path, in order. At most two batches of photos are in memory."""
+    """Yield one Prediction or Failure per path, in order. At most two batches of photos are in memory, and the
+    second only while it stays under PREFETCH_BYTES; each decode also waits for room in images.DECODE_BUDGET."""
     device = device if isinstance(device, torch.device) else pick_device(device)
     network = model.network.to(device, memory_format=torch.channels_last).eval()
     meta = model.meta
@@ -75,13 +78,16 @@ def classify_files(
     amp = autocast_dtype(device)
     k = min(top_k, len(meta.classes))
     threads = decode_threads or max(1, os.cpu_count() or 1)
+    views = (4 if meta.flip else 2) if tta else 1
+    photo_bytes = views * 3 * meta.size * meta.size * 4
+    in_flight = batch_size + max(1, min(batch_size, PREFETCH_BYTES // photo_bytes))
     done = 0
     pending: deque[tuple[Path, Future]] = deque()
     source = iter(paths)
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lakeview-decode") as pool:
         try:
             while True:
-                while len(pending) < 2 * batch_size:
+                while len(pending) < in_flight:
                     path = next(source, None)
                     if path is None:
                         break

@@ -16,7 +16,8 @@ from lakeview.core.architectures import Architecture
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.paths import cache_dir
-from lakeview.core.safe_load import UnreadableFile, UnsafeFile, load_tensors_only
+from lakeview.core.model_schema import ModelFileError
+from lakeview.core.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
 
 TORCHVISION_BASE = "https://download.pytorch.org/models/"
 MIRROR_ENV = "LAKEVIEW_WEIGHTS_MIRROR"
@@ -25,6 +26,11 @@ CHUNK = 1 << 16
 
 class WeightsUnavailable(RuntimeError):
     """The weights could not be had; the message says why and what to do instead."""
+
+
+class WeightsFileError(WeightsUnavailable, ModelFileError):
+    """A weights file that cannot be used: missing, not a file, damaged, oversized or unsafe (a fatal error
+    on the command line, like a bad model file)."""
 
 
 def imagenet_file_info(arch: Architecture) -> tuple[str, str, float | None]:
@@ -104,20 +110,26 @@ def download(
 def load_state_dict_file(path: Path | str) -> dict[str, torch.Tensor]:
     """A state_dict from a .pth file, loaded without executing code. Accepts {'state_dict': ...} wrappers."""
     path = Path(path)
-    if not path.is_file():
-        raise WeightsUnavailable(f"weights file not found: {path}")
+    reason = not_a_file_reason(path, "weights file")
+    if reason is not None:
+        raise WeightsFileError(f"weights file not found: {path}" if reason == "not found" else f"{path} {reason}")
     try:
         loaded = load_tensors_only(path)
     except UnsafeFile as exc:
-        raise WeightsUnavailable(f"refused to load {path}: besides weights it asks to run code ({exc})") from None
+        raise WeightsFileError(
+            f"refused to open {path}: it contains code ({exc}) that would run on this computer if the file were "
+            "opened as an ordinary PyTorch file, so LakeView ran none of it; use only weights files you trust"
+        ) from None
+    except OversizedFile as exc:
+        raise WeightsFileError(f"refused to open {path}: {exc}") from None
     except UnreadableFile as exc:
-        raise WeightsUnavailable(f"{path} is not a readable PyTorch weights file ({exc})") from None
+        raise WeightsFileError(f"{path} is not a readable PyTorch weights file ({exc})") from None
     except OSError as exc:
-        raise WeightsUnavailable(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise WeightsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
         loaded = loaded["state_dict"]
     if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
-        raise WeightsUnavailable(f"{path} does not hold a state_dict (a mapping of names to tensors)")
+        raise WeightsFileError(f"{path} does not hold a state_dict (a mapping of names to tensors)")
     return loaded
 
 
@@ -137,7 +149,7 @@ def load_into(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], sourc
             k = wrong_shape[0]
             parts.append(f"{len(wrong_shape)} of another shape (e.g. {k}: {tuple(state_dict[k].shape)} "
                          f"vs {tuple(own[k].shape)})")
-        raise WeightsUnavailable(
+        raise WeightsFileError(
             f"{source} does not fit torchvision's {arch_name}: {'; '.join(parts)}. "
             "Is it a state_dict of a different architecture? Pick the matching --arch."
         )

@@ -8,24 +8,13 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, JpegImagePlugin
 
-from lakeview.core.images import ImageLoadError, open_image, to_rgb
+from lakeview.core.images import (DECODE_BUDGET, EXIF_TRANSPOSE, MAX_PIXELS, ORIENTATION, ImageLoadError, open_image,
+                                  to_rgb)
 
-ORIENTATION = 0x0112
 JPEG_OFFSET, JPEG_LENGTH = 0x0201, 0x0202  # JPEGInterchangeFormat(Length), in IFD1
 # How far the embedded thumbnail's shape may differ from the photo's (cameras that letterbox a 16:9 photo
 # into a 160x120 thumbnail would otherwise show black bars).
 ASPECT_TOLERANCE = 0.03
-# Same transposes as PIL's ImageOps.exif_transpose, applied to the embedded thumbnail, which carries no
-# orientation of its own.
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
 
 
 def make_thumbnail(path: Path | str, px: int) -> Image.Image:
@@ -67,15 +56,20 @@ def embedded_thumbnail(path: Path | str, px: int) -> Image.Image | None:
         with Image.open(io.BytesIO(blob)) as thumb:
             if max(thumb.size) < px or min(thumb.size) < 1:
                 return None
+            if thumb.width * thumb.height > min(width * height, MAX_PIXELS):  # bigger than the photo: crafted
+                return None
             if abs(thumb.width / thumb.height - width / height) > ASPECT_TOLERANCE * width / height:
                 return None
-            thumb.load()
-            image = to_rgb(thumb)
+            if isinstance(thumb, JpegImagePlugin.JpegImageFile):
+                thumb.draft("RGB", (px, px))
+            with DECODE_BUDGET.hold(thumb.width * thumb.height):
+                thumb.load()
+                image = to_rgb(thumb)
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, ZeroDivisionError,
-            Image.DecompressionBombError):
+            Image.DecompressionBombError, Image.DecompressionBombWarning):
         return None
-    if orientation in _TRANSPOSE:
-        image = image.transpose(_TRANSPOSE[orientation])
+    if orientation in EXIF_TRANSPOSE:
+        image = image.transpose(EXIF_TRANSPOSE[orientation])
     if max(image.size) > px:
         image.thumbnail((px, px), Image.Resampling.BICUBIC)
     return image

@@ -15,7 +15,7 @@ import os
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColorSpace, QImage, QImageReader, QPainter
 
-from lakeview.core.images import MAX_PIXELS, ImageLoadError
+from lakeview.core.images import DECODE_BUDGET, MAX_PIXELS, ImageLoadError
 from lakeview.gui.grid import decode
 
 JPEG_START, PNG_START = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
@@ -43,13 +43,18 @@ def _with_qt(path: str, px: int) -> QImage | None:
     size = reader.size()
     if not size.isValid() or size.width() * size.height() > MAX_PIXELS:
         return None  # PIL says why
+    limit = QImageReader.allocationLimit() << 20
+    if limit and size.width() * size.height() * 4 > limit:
+        return None  # Qt would refuse it with a logged warning; PIL decodes it reduced, within DECODE_BUDGET
     if kind == b"jpeg" and size.width() * size.height() >= EXIF_WORTH_PIXELS:
         embedded = decode.embedded_thumbnail(path, px)
         if embedded is not None:
             return to_qimage(embedded)
     if max(size.width(), size.height()) > px:
         reader.setScaledSize(size.scaled(QSize(px, px), Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
+    # Qt decodes a PNG whole before scaling it (a JPEG at a reduced DCT scale): it waits for room like PIL's.
+    with DECODE_BUDGET.hold(size.width() * size.height() if kind == b"png" else 0):
+        image = reader.read()
     if image.isNull():
         return None
     return _normalise(image)
