@@ -9,9 +9,8 @@ import os
 import re
 from pathlib import Path
 
-MIN_IMAGE_SIZE = 16
-MAX_IMAGE_SIZE = 1024
-"""Networks see photos as squares of this many pixels; beyond 1024 the memory needed grows past any GPU's."""
+from lakeview.core.model_schema import MAX_SIZE as MAX_IMAGE_SIZE, MIN_SIZE as MIN_IMAGE_SIZE
+
 MAX_LEARNING_RATE = 10.0
 MAX_WORKERS = 64
 
