@@ -60,10 +60,11 @@ def finished(child: subprocess.Popen) -> dict:
 
 
 def same_size_photos(folder: Path, count: int, tag: str) -> Path:
-    """`count` files named DSC_0000.JPG... whose content differs from every other folder's, all of one size."""
+    """`count` files named DSC_0000.JPG... whose content differs from every other folder's, all of one size.
+    Each starts with a JPEG's signature, so the catalog takes it for a (damaged) photo: cheap, and enough here."""
     folder.mkdir(parents=True)
     for i in range(count):
-        (folder / f"DSC_{i:04d}.JPG").write_bytes(f"{tag}:{i:06d}".encode().ljust(48, b"."))
+        (folder / f"DSC_{i:04d}.JPG").write_bytes(b"\xff\xd8\xff\xe0" + f"{tag}:{i:06d}".encode().ljust(48, b"."))
     return folder
 
 
@@ -356,7 +357,7 @@ def test_the_command_line_says_the_disk_is_full_and_how_to_undo(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     for i in range(4):
-        (photos / f"IMG_{i}.jpg").write_bytes(os.urandom(2_000_000 if i == 2 else 10_000))
+        (photos / f"IMG_{i}.jpg").write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(2_000_000 if i == 2 else 10_000))
     before = tree_hashes(photos)
     catalog_path = tmp_path / "lib" / "catalog.sqlite"
     with Catalog(catalog_path) as catalog:
