@@ -401,3 +401,48 @@ def test_classify_stops_on_sigterm_and_sighup_and_writes_no_csv(signum, r18_mode
     assert "no CSV written" in err and "Traceback" not in err
     assert not out.exists() and leftovers(tmp_path) == []
     assert tree_hashes(folder) == before
+
+
+# --- CSV files someone else made ------------------------------------------------------------------------------
+@pytest.mark.parametrize("cell", [" =1+1", "  @SUM(A1)", " -2"])
+def test_a_formula_after_leading_spaces_is_neutralised_and_reads_back(cell):
+    from lakeview.core.csv_cells import spreadsheet_safe, text_cell, unquote
+
+    assert text_cell(cell) == "'" + cell
+    assert unquote(spreadsheet_safe(cell)) == cell
+    assert spreadsheet_safe("a =1") == "a =1"
+
+
+def test_a_label_csv_that_is_a_pipe_or_a_folder_is_refused_without_hanging(tmp_path):
+    make_photo(tmp_path / "data" / "a" / "x.jpg")
+    os.mkfifo(tmp_path / "data" / "labels.csv")
+    (tmp_path / "data" / "folder.csv").mkdir()
+    for name, says in (("labels.csv", "not a regular file (a pipe"), ("folder.csv", "is a folder")):
+        done = run_lakeview("train", tmp_path / "data", "--layout", "csv", "--csv", name, "--arch", "resnet18",
+                            "--out", tmp_path / "m.lvmodel", timeout=60).assert_clean()
+        assert done.code == 2 and says in done.err, done.err
+    assert not (tmp_path / "m.lvmodel").exists()
+
+
+def test_odd_label_csv_contents_are_reported_per_row_not_as_a_traceback(tmp_path):
+    folder = tmp_path / "data"
+    for i, name in enumerate(("a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg")):
+        make_photo(folder / name, seed=i)
+    rows = (b"name,label\n" + b"x" * 300 + b".jpg,red\n"   # a name longer than any file system allows
+            + b"a.jpg,red\nb.jpg,blue\nc.jpg,gr\x00een\n"     # a NUL byte in a label
+            + b'd.jpg,"unclosed\ne.jpg,blue\n')                # a quote never closed swallows the lines after it
+    (folder / "labels.csv").write_bytes(rows)
+    data = from_csv(folder, valid_pct=0)
+    assert sorted((p.path.name, p.label) for p in data.train) == [("a.jpg", "red"), ("b.jpg", "blue")]
+    reasons = " | ".join(str(s) for s in data.skipped)
+    assert "File name too long" in reasons and "NUL byte" in reasons and "runs over several lines" in reasons
+
+
+def test_a_label_csv_whose_first_cell_is_too_long_for_a_name_is_read(tmp_path):
+    folder = tmp_path / "data"
+    make_photo(folder / "a.jpg", seed=1)
+    make_photo(folder / "b.jpg", seed=2)
+    (folder / "labels.csv").write_text("x" * 5000 + ",label\na.jpg,red\nb.jpg,blue\n", encoding="utf-8")
+    data = from_csv(folder, valid_pct=0, check_images=False)
+    assert sorted(p.label for p in data.train) == ["blue", "red"]
+    assert data.skipped == []  # the long first cell was taken for a header, as "label" beside it says

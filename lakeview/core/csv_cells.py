@@ -3,8 +3,8 @@ round trip and no cell runs as a spreadsheet formula.
 
 - A name that is not valid UTF-8 (Linux allows any bytes) is written with each undecodable byte as `\\xNN`
   (Python's backslashreplace of its bytes); valid names are written as they are.
-- A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice
-  against CSV formula injection), so a spreadsheet shows it as text instead of running it.
+- A cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return, also after leading spaces, gets a leading
+  `'` (OWASP's advice against CSV formula injection), so a spreadsheet shows it as text instead of running it.
 
 Reading a name back tries it as written first, then without that quote, then with `\\xNN` turned back into bytes:
 the first one that exists on disk wins, so a file really named `'=x.jpg` or `a\\x41.jpg` still works.
@@ -21,8 +21,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet treat a cell as a formula (OWASP, 'CSV Injection')."""
 QUOTE = "'"
 HOW_CELLS_ARE_WRITTEN = ("Bytes of a file name that are not UTF-8 are written as \\xNN; a cell starting with = + - @ "
-                         "(or a tab) gets a leading ' so that spreadsheets do not run it as a formula. LakeView "
-                         "reads both back.")
+                         "(or a tab; also after spaces) gets a leading ' so that spreadsheets do not run it as a "
+                         "formula. LakeView reads both back.")
 _ESCAPED_BYTE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 
 
@@ -37,14 +37,20 @@ def unescape_name(text: str) -> str:
     return os.fsdecode(raw)
 
 
+def looks_like_formula(cell: str) -> bool:
+    """A spreadsheet may run `cell`: it starts with a formula character, also after spaces (which some
+    spreadsheets trim on import)."""
+    return cell.startswith(FORMULA_STARTS) or cell.lstrip(" ").startswith(FORMULA_STARTS)
+
+
 def spreadsheet_safe(cell: str) -> str:
     """`cell`, with a leading `'` if a spreadsheet would otherwise read it as a formula."""
-    return QUOTE + cell if cell.startswith(FORMULA_STARTS) else cell
+    return QUOTE + cell if looks_like_formula(cell) else cell
 
 
 def unquote(cell: str) -> str:
     """Undo spreadsheet_safe: drop the leading `'` that it adds (and only that one)."""
-    if cell.startswith(QUOTE) and cell[1:].startswith(FORMULA_STARTS):
+    if cell.startswith(QUOTE) and looks_like_formula(cell[1:]):
         return cell[1:]
     return cell
 

@@ -6,6 +6,7 @@ import csv
 import os
 import random
 import re
+import stat
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -118,6 +119,13 @@ def from_csv(
             continue
         if not label:
             skipped.append(SkippedFile(where, f"'{name}' has an empty label"))
+            continue
+        if "\0" in label:
+            skipped.append(SkippedFile(where, f"the label of '{name}' holds a NUL byte (a binary file, not text?)"))
+            continue
+        if "\n" in label or "\r" in label:
+            skipped.append(SkippedFile(where, f"the label of '{name}' runs over several lines (a quote \" that is "
+                                              "never closed takes in the lines after it)"))
             continue
         file_path = base / (name + suffix)
         try:
@@ -296,7 +304,7 @@ def assemble(
 
 def _unusable_reason(path: Path, check_images: bool) -> str | None:
     if not check_images:
-        return None if path.is_file() else "file not found"
+        return None if _is_file(path) else "file not found"
     try:
         check_decodable(path)
     except ImageLoadError as exc:
@@ -390,7 +398,7 @@ def _gather_files(files: Path | str | Iterable[Path | str]) -> tuple[Path | None
 def _read_csv_rows(csv_path: Path, delimiter: str | None) -> tuple[list[list[str]], str]:
     """The rows, and the delimiter used: `delimiter`, or else the one guessed from the start of the file."""
     try:
-        with open(csv_path, newline="", encoding="utf-8-sig") as handle:
+        with _open_regular_text(csv_path) as handle:
             if delimiter is None:
                 delimiter = _guess_delimiter(handle.read(SNIFF_BYTES))
                 handle.seek(0)
@@ -403,6 +411,22 @@ def _read_csv_rows(csv_path: Path, delimiter: str | None) -> tuple[list[list[str
         raise DatasetError(f"{csv_path} is not a readable CSV: {exc}") from None
     except OSError as exc:
         raise DatasetError(f"cannot read {csv_path}: {exc.strerror or exc}") from None
+
+
+def _open_regular_text(csv_path: Path):
+    """`csv_path` opened for reading as UTF-8 text, only if it is a regular file: a pipe (which would block until
+    someone writes to it), a device or a folder raises DatasetError instead."""
+    fd = os.open(csv_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            kind = "a folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "not a regular file (a pipe, device or socket)"
+            raise DatasetError(f"{csv_path} is {kind}, not a CSV file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return open(fd, newline="", encoding="utf-8-sig")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _guess_delimiter(sample: str) -> str:
@@ -428,9 +452,17 @@ def _other_delimiter_hint(row: list[str], delimiter: str) -> str:
 
 def _looks_like_header(row: list[str], base: Path, suffix: str) -> bool:
     cells = [cell.strip().lower() for cell in row]
-    if not cells or (base / (row[0].strip() + suffix)).is_file():
+    if not cells or _is_file(base / (row[0].strip() + suffix)):
         return False
     return any(cell in FILE_COLUMNS + LABEL_COLUMNS + ("is_valid",) for cell in cells)
+
+
+def _is_file(path: Path) -> bool:
+    """Like Path.is_file, also False for a name the system cannot look up (too long, a NUL byte...)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _csv_columns(header: list[str] | None, csv_path: Path) -> tuple[int, int, int | None]:
