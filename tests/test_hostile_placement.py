@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from lakeview.core.placement import JournalError, apply_placement, new_journal, plan_placement, undo_journal
+from lakeview.core.placement import (JournalError, PlannedFile, apply_placement, new_journal, plan_placement,
+                                     undo_journal)
 from lakeview.core.placement_journal import read_journal
 
 from hostile_tools import REPO, RAW_NAMES, content_counts, file_hash, raw_name, run_lakeview, tree_hashes
@@ -558,3 +559,148 @@ def test_a_real_full_disk_stops_the_job_and_leaves_no_partial_file(tmp_path, sma
     result = run_lakeview("undo", small_disk / "j.jsonl").assert_clean()
     assert result.code == 0, result.err
     assert tree_hashes(source) == before and photo_files(small_disk) == {}
+
+
+# --- names and labels at the file system's limits ------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_a_name_of_255_bytes_whose_name_is_taken_gets_a_shortened_free_name(tmp_path, mode):
+    long_name = "é" * 124 + "a_1.jpg"  # 255 bytes: the most a Linux name may have
+    assert len(os.fsencode(long_name)) == 255
+    source = tmp_path / "card"
+    source.mkdir()
+    (source / long_name).write_bytes(b"\xff\xd8\xff new photo")
+    (tmp_path / "sorted" / "lake").mkdir(parents=True)
+    (tmp_path / "sorted" / "lake" / long_name).write_bytes(b"\xff\xd8\xff already there")
+    before = tree_hashes(tmp_path)
+    journal = tmp_path / "j.jsonl"
+
+    report = apply_placement(plan_placement([(source / long_name, "lake")], tmp_path / "sorted"), mode, journal)
+
+    assert report.failed == [] and len(report.done) == 1
+    placed = report.done[0].destination
+    assert placed.name.endswith("-1.jpg") and len(os.fsencode(placed.name)) <= 255
+    assert file_hash(placed) == before[f"card/{long_name}"]
+    assert file_hash(tmp_path / "sorted" / "lake" / long_name) == before[f"sorted/lake/{long_name}"]
+    result = run_lakeview("undo", journal).assert_clean()
+    assert result.code == 0, result.err
+    assert photo_files(tmp_path) == {k: v for k, v in before.items()}
+
+
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_labels_a_file_system_would_refuse_still_make_one_class_folder_each(tmp_path, mode):
+    labels = ["..", ".", "a/b/../c", "nul\0byte", "x" * 300, "ü" * 200, "new\nline", " ", "=1+1"]
+    source = same_size_photos(tmp_path / "card", len(labels), "s")
+    before = tree_hashes(source)
+    into = tmp_path / "sorted"
+    journal = tmp_path / "j.jsonl"
+
+    report = apply_placement(plan_placement(zip(sorted(source.iterdir()), labels), into), mode, journal)
+
+    assert report.failed == [] and len(report.done) == len(labels)
+    folders = [p for p in into.iterdir()]
+    assert all(p.is_dir() and p.parent == into and len(os.fsencode(p.name)) <= 255 for p in folders)
+    assert content_counts(into) == content_counts(source if mode == "copy" else into)
+    result = run_lakeview("undo", journal).assert_clean()
+    assert result.code == 0, result.err
+    assert tree_hashes(source) == before and list(into.iterdir()) == []
+
+
+def test_a_name_with_a_newline_is_placed_and_the_undo_hint_is_one_pasteable_line(tmp_path):
+    source = tmp_path / "card"
+    source.mkdir()
+    (source / "new\nline.jpg").write_bytes(b"\xff\xd8\xff photo")
+    into = tmp_path / "sorted\nfolder"
+    journal = tmp_path / "j\nj.jsonl"
+    report = apply_placement(plan_placement([(source / "new\nline.jpg", "lake")], into), "move", journal)
+    assert len(report.done) == 1
+
+    from lakeview.core.placement import printable, shell_quoted
+
+    assert "\n" not in printable(report.done[0].destination) + shell_quoted(journal)
+    result = subprocess.run(["bash", "-c", f"cat {shell_quoted(journal)} > /dev/null"], capture_output=True)
+    assert result.returncode == 0, result.stderr
+    assert run_lakeview("undo", journal).assert_clean().code == 0
+    assert (source / "new\nline.jpg").read_bytes() == b"\xff\xd8\xff photo"
+
+
+# --- journals that lead elsewhere ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_a_journal_whose_root_is_the_file_system_root_is_refused(tmp_path, thesis, mode):
+    sha = file_hash(thesis)
+    twin = tmp_path / "twin.docx"
+    twin.write_bytes(thesis.read_bytes())
+    journal = crafted(tmp_path / "root.jsonl", header(mode, Path("/")),
+                      {"place": 0, "source": str(twin if mode == "copy" else tmp_path / "taken.docx"),
+                       "planned": str(thesis), "temp": None, "sha256": sha},
+                      {"done": 0, "destination": str(thesis), "sha256": sha, "size": 18})
+    before = tree_hashes(tmp_path)
+    result = run_lakeview("undo", journal).assert_clean()
+    assert result.code == 2 and "whole file system" in result.err and "nothing was changed" in result.err
+    assert tree_hashes(tmp_path) == before
+
+
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_a_journal_reaching_another_folder_through_a_link_leaves_it_alone(tmp_path, thesis, mode):
+    """A crafted journal that knows the file's true hash, naming it through a linked class folder in its root."""
+    sha = file_hash(thesis)
+    root = tmp_path / "sorted"
+    root.mkdir()
+    (root / "lake").symlink_to(thesis.parent)
+    twin = tmp_path / "twin.docx"
+    twin.write_bytes(thesis.read_bytes())
+    through_link = root / "lake" / thesis.name
+    journal = crafted(tmp_path / "link.jsonl", header(mode, root),
+                      {"folder": str(root / "lake")},
+                      {"place": 0, "source": str(twin if mode == "copy" else tmp_path / "taken.docx"),
+                       "planned": str(through_link), "temp": None, "sha256": sha},
+                      {"done": 0, "destination": str(through_link), "sha256": sha, "size": 18})
+    before = photo_files(tmp_path)
+    result = run_lakeview("undo", journal).assert_clean()
+    assert result.code == 1 and "symbolic link" in result.err and "left alone" in result.err, result.err
+    assert photo_files(tmp_path) == before and (root / "lake").is_symlink()
+
+
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_placing_through_linked_folders_undoes_and_a_link_swapped_later_is_left_alone(tmp_path, mode):
+    source = same_size_photos(tmp_path / "card", 3, "s")
+    before = tree_hashes(source)
+    real = tmp_path / "disk" / "sorted"
+    real.mkdir(parents=True)
+    (tmp_path / "sorted").symlink_to(real)  # the destination the user names is a link to another disk
+    (real / "lake").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (real / "sky").symlink_to(tmp_path / "elsewhere")  # and so is one class folder
+    photos = sorted(source.iterdir())
+    plan = plan_placement(zip(photos, ["lake", "sky", "lake"]), tmp_path / "sorted")
+    journal = tmp_path / "j.jsonl"
+
+    report = apply_placement(plan, mode, journal)
+
+    assert len(report.done) == 3
+    assert len(list((tmp_path / "elsewhere").iterdir())) == 1
+    result = run_lakeview("undo", journal).assert_clean()
+    assert result.code == 0, result.err
+    assert tree_hashes(source) == before
+    assert photo_files(real) == {} and list((tmp_path / "elsewhere").iterdir()) == []
+
+    # Again; then the link is pointed at another folder that holds the same photos under the same names. The journal
+    # names the folder the photos really went to, so undo removes those and never touches the other folder.
+    journal2 = tmp_path / "j2.jsonl"
+    report = apply_placement(plan_placement(zip(photos, ["sky"] * 3), tmp_path / "sorted"), mode, journal2)
+    (tmp_path / "other").mkdir()
+    for placed in report.done:
+        (tmp_path / "other" / placed.destination.name).write_bytes(placed.destination.read_bytes())
+    (real / "sky").unlink()
+    (real / "sky").symlink_to(tmp_path / "other")
+    other = tree_hashes(tmp_path / "other")
+    result = run_lakeview("undo", journal2).assert_clean()
+    assert result.code == 0, result.err
+    assert tree_hashes(tmp_path / "other") == other and list((tmp_path / "elsewhere").iterdir()) == []
+    assert tree_hashes(source) == before
+
+
+def test_nothing_is_placed_at_the_top_of_the_file_system(tmp_path):
+    photo = same_size_photos(tmp_path / "card", 1, "s") / "DSC_0000.JPG"
+    with pytest.raises(JournalError, match="top of the file system"):
+        apply_placement([PlannedFile(photo, Path("/lake/DSC_0000.JPG"))], "copy", tmp_path / "j.jsonl")
+    assert not Path("/lake").exists() and photo.exists()

@@ -30,6 +30,49 @@ class CrossDevice(OSError):
     """The source and the destination are on different filesystems: the file has to be copied."""
 
 
+NAME_MAX = 255
+"""The most bytes one name may have on the file systems LakeView writes to (ext4, btrfs, APFS, NTFS...)."""
+_NUMBERED = re.compile(r"(?s)(.*)-([1-9][0-9]*)(.*)")
+
+
+def fit_name(name: str, limit: int = NAME_MAX) -> str:
+    """`name` shortened, if its bytes exceed `limit`, by dropping characters from the end of its stem (its suffix,
+    '.jpg', is kept); never cut inside a character. Names are str as os.fsdecode makes them."""
+    if len(os.fsencode(name)) <= limit:
+        return name
+    stem, suffix = _split(name)
+    if len(os.fsencode(suffix)) >= limit:
+        stem, suffix = name, ""
+    while stem and len(os.fsencode(stem + suffix)) > limit:
+        stem = stem[:-1]
+    return stem + suffix
+
+
+def numbered_name(name: str, n: int) -> str:
+    """The n-th free-name variant of `name`: `<stem>-<n><suffix>`, its stem shortened to fit NAME_MAX."""
+    stem, suffix = _split(name)
+    tag = f"-{n}"
+    if len(os.fsencode(tag + suffix)) >= NAME_MAX:
+        stem, suffix = name, ""
+    while stem and len(os.fsencode(stem + tag + suffix)) > NAME_MAX:
+        stem = stem[:-1]
+    return stem + tag + suffix
+
+
+def number_of(candidate: str, name: str) -> int | None:
+    """n when `candidate` is numbered_name(name, n); None otherwise."""
+    match = _NUMBERED.fullmatch(candidate)
+    if match is None or len(match[2]) > 9:
+        return None
+    n = int(match[2])
+    return n if numbered_name(name, n) == candidate else None
+
+
+def _split(name: str) -> tuple[str, str]:
+    path = Path(name)
+    return name[:len(name) - len(path.suffix)], path.suffix
+
+
 def temp_name_in(folder: Path) -> Path:
     return Path(folder) / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
 

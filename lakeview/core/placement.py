@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
-from lakeview.core.claimed_files import (CrossDevice, claim, copy_to_temp, link_or_rename, sha256_of,
-                                         temp_name_in)
+from lakeview.core.claimed_files import (CrossDevice, claim, copy_to_temp, fit_name, link_or_rename, numbered_name,
+                                         sha256_of, temp_name_in)
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.placement_journal import (JOURNAL_FORMAT, JOURNAL_VERSION, JournalError, JournalIsFolder,
                                              JournalWriter, new_journal, now, path_text)
@@ -52,8 +52,10 @@ class PlacementReport:
 
 
 def safe_folder_name(label: str) -> str:
-    cleaned = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 else c for c in label).strip().strip(".")
-    return cleaned or "_"
+    """A class folder's name for `label`: separators, characters Windows forbids and control characters become '_',
+    no leading or trailing dots or spaces ('..' and '.' become '_'), at most NAME_MAX bytes."""
+    cleaned = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 or c == "\x7f" else c for c in label)
+    return fit_name(cleaned.strip().strip(".").strip()).rstrip(". ") or "_"
 
 
 def plan_placement(assignments: Iterable[tuple[Path, str]], into: Path) -> list[PlannedFile]:
@@ -65,7 +67,7 @@ def plan_placement(assignments: Iterable[tuple[Path, str]], into: Path) -> list[
         candidate = folder / Path(source).name
         n = 1
         while candidate in taken or os.path.lexists(candidate):
-            candidate = folder / f"{Path(source).stem}-{n}{Path(source).suffix}"
+            candidate = folder / numbered_name(Path(source).name, n)
             n += 1
         taken.add(candidate)
         plan.append(PlannedFile(Path(source), candidate))
@@ -93,9 +95,12 @@ def apply_placement(
     first full-disk error (or journal failure), leaving the rest untouched; `report.halted` says why."""
     if mode not in ("copy", "move"):
         raise ValueError(f"mode must be 'copy' or 'move', not {mode!r}")
-    items = [PlannedFile(Path(os.path.abspath(p.source)), Path(os.path.abspath(p.destination))) for p in plan]
+    items = [PlannedFile(Path(os.path.abspath(p.source)), _real_destination(p.destination)) for p in plan]
     journal = Path(os.path.abspath(journal))
     roots = sorted({path_text(item.destination.parent.parent) for item in items}) or [path_text(journal.parent)]
+    if any(os.path.dirname(root) == root for root in roots):
+        raise JournalError(f"LakeView does not make class folders at the top of the file system ({roots[0]}); "
+                           f"choose a folder; nothing was {PAST[mode]}")
     report = PlacementReport()
     journal.parent.mkdir(parents=True, exist_ok=True)
     with JournalWriter(journal, new=True) as log:
@@ -120,6 +125,13 @@ def apply_placement(
                 break
             progress(n + 1, len(items))
     return report
+
+
+def _real_destination(destination: Path) -> Path:
+    """`destination` with its class folder's real path: what undo checks it is still reached by, so a folder
+    swapped for a link (or a crafted journal going through one) cannot lead undo elsewhere."""
+    destination = Path(os.path.abspath(destination))
+    return Path(os.path.realpath(destination.parent)) / destination.name
 
 
 def _journal_failed(journal: Path, exc: OSError) -> str:
@@ -261,25 +273,33 @@ class _Placer:
 
 
 def printable(path: Path | str) -> str:
-    """`path` for a message: bytes that are not UTF-8 (any name Linux allows) shown as \\xNN, never an error."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """`path` for a message on one line: bytes that are not UTF-8 (any name Linux allows) and control characters
+    (a newline in a name) shown as \\xNN, never an error."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace").translate(_CONTROL_SHOWN)
 
 
 def shell_quoted(path: Path | str) -> str:
-    """`path` quoted for a POSIX shell, so that it can be pasted back; raw bytes as bash's $'\\xNN'."""
+    """`path` quoted for a POSIX shell, so that it can be pasted back; raw bytes and control characters as bash's
+    $'\\xNN'."""
     raw = os.fsencode(path)
     try:
-        return shlex.quote(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return "$'" + "".join(chr(b) if 32 <= b < 127 and b not in b"'\\" else f"\\x{b:02x}" for b in raw) + "'"
+        text = None
+    if text is not None and text == text.translate(_CONTROL_SHOWN):
+        return shlex.quote(text)
+    return "$'" + "".join(chr(b) if 32 <= b < 127 and b not in b"'\\" else f"\\x{b:02x}" for b in raw) + "'"
+
+
+_CONTROL_SHOWN = {c: f"\\x{c:02x}" for c in [*range(32), 127]}
 
 
 def _free_name_candidates(item: PlannedFile) -> Iterator[Path]:
-    """The planned name, then `<stem>-1<suffix>`, `<stem>-2<suffix>`... of the source's name."""
+    """The planned name, then `<stem>-1<suffix>`, `<stem>-2<suffix>`... of the source's name (stem shortened where
+    the name would be too long)."""
     yield item.destination
-    stem, suffix = item.source.stem, item.source.suffix
     for n in range(1, _MAX_NAME_TRIES):
-        name = item.destination.parent / f"{stem}-{n}{suffix}"
+        name = item.destination.parent / numbered_name(item.source.name, n)
         if name != item.destination:
             yield name
 

@@ -17,8 +17,9 @@ Python decodes it with surrogateescape (`os.fsdecode`) and JSON writes each such
 which reads back to the same bytes (`os.fsencode`). The file itself is plain ASCII.
 
 Reading refuses, as a whole, a journal that LakeView did not write: no header, another format or version, a record
-of a kind or shape LakeView does not write, a destination, temporary file or folder outside the header's roots, a
-source that is not absolute. Only a cut-short last line (what a crash leaves) is tolerated, and reported.
+of a kind or shape LakeView does not write, a root that is the file system's root, a destination, temporary file or
+folder outside the header's roots, a source that is not absolute. Destinations are written with their class folder's
+real path (no symbolic links on the way), so undo leaves alone an entry whose folder is now reached through a link. Only a cut-short last line (what a crash leaves) is tolerated, and reported.
 """
 
 from __future__ import annotations
@@ -258,6 +259,8 @@ class _Reader:
                 or not roots or not all(_is_clean_absolute(r) for r in roots)
                 or not isinstance(record["started"], str)):
             raise self.refuse(number, "is not a journal header LakeView writes")
+        if any(os.path.dirname(r) == r for r in roots):
+            raise self.refuse(number, "names the whole file system as its folder, which LakeView never places into")
         return Journal(self.path, record["mode"], [Path(r) for r in roots], record["started"])
 
     def _record(self, number: int, record: dict) -> None:

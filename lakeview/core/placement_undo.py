@@ -8,12 +8,11 @@ Every other entry is left alone and named. Each entry undone is journaled, so a 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lakeview.core.claimed_files import (CrossDevice, claim, copy_to_temp, is_regular_file, link_or_rename,
-                                         same_file, sha256_of, temp_name_in)
+                                         number_of, same_file, sha256_of, temp_name_in)
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.placement_journal import JournalEntry, JournalError, JournalWriter, now, read_journal
 
@@ -79,6 +78,11 @@ def undo_journal(journal: Path, progress: ProgressFn = no_progress,
 
 
 def _undo_entry(entry: JournalEntry, mode: str, report: UndoReport) -> None:
+    for folder in {entry.planned.parent, *(p.parent for p in (entry.destination, entry.temp) if p is not None)}:
+        real = os.path.realpath(folder)
+        if real != str(folder):
+            raise _LeftAlone(f"its folder {folder} now leads elsewhere through a symbolic link ({real}), so it may not "
+                             "be the file LakeView placed; left alone")
     if entry.destination is None:
         _finish_interrupted(entry, mode, report)
     elif mode == "copy":
@@ -186,10 +190,9 @@ def _same_entry(a: Path, b: Path) -> bool:
 
 def _candidate_names(entry: JournalEntry) -> list[Path]:
     """The names the placement could have given the photo: the planned one, then `<stem>-<n><suffix>`."""
-    folder = entry.planned.parent
-    pattern = re.compile(re.escape(entry.source.stem) + r"(-[0-9]+)?" + re.escape(entry.source.suffix))
+    folder, name = entry.planned.parent, entry.source.name
     try:
-        names = [folder / e.name for e in os.scandir(folder) if pattern.fullmatch(e.name)]
+        names = [folder / e.name for e in os.scandir(folder) if e.name == name or number_of(e.name, name) is not None]
     except OSError:
         names = []
     if entry.planned not in names and os.path.lexists(entry.planned):
@@ -244,6 +247,8 @@ def _put_back(placed: Path, source: Path, sha: str) -> None:
 def _remove_empty_folders(folders: list[Path]) -> None:
     """The folders the placement created, deepest first, where empty now (rmdir refuses any other)."""
     for folder in sorted(folders, key=lambda f: len(f.parts), reverse=True):
+        if os.path.realpath(folder.parent) != str(folder.parent):
+            continue  # reached through a link now: not necessarily the folder LakeView made
         try:
             os.rmdir(folder)
         except OSError:
