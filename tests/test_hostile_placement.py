@@ -704,3 +704,50 @@ def test_nothing_is_placed_at_the_top_of_the_file_system(tmp_path):
     with pytest.raises(JournalError, match="top of the file system"):
         apply_placement([PlannedFile(photo, Path("/lake/DSC_0000.JPG"))], "copy", tmp_path / "j.jsonl")
     assert not Path("/lake").exists() and photo.exists()
+
+
+@pytest.mark.parametrize("move", [True, False])
+def test_exporting_into_the_same_folder_again_leaves_the_photos_as_they_are(tmp_path, move):
+    """A second `catalog export --into` used to rename every photo to '-1' (move) or copy it beside itself."""
+    from lakeview.core.catalog import Catalog
+
+    photos = sorted(same_size_photos(tmp_path / "card", 3, "s").iterdir())
+    catalog = tmp_path / "c.lvcatalog"
+    with Catalog(catalog) as open_catalog:
+        open_catalog.add_photos(photos)
+        open_catalog.ensure_classes(["lake"])
+        open_catalog.set_labels(photos, "lake")
+    into = tmp_path / "sorted"
+    export = ["catalog", "--catalog", catalog, "export", "--into", into] + (["--move"] if move else [])
+    assert run_lakeview(*export).assert_clean().code == 0
+    placed = photo_files(into)
+    assert sorted(placed) == ["lake/DSC_0000.JPG", "lake/DSC_0001.JPG", "lake/DSC_0002.JPG"]
+    if not move:  # the catalog still knows the originals; export those of the copies' folder again via a link
+        (tmp_path / "card").rename(tmp_path / "card-old")
+        (tmp_path / "card").symlink_to(into / "lake")
+    again = run_lakeview(*export).assert_clean()
+    assert again.code == 0 and "3 photo(s) already in their class folder" in again.err, again.err
+    assert photo_files(into) == placed
+
+
+@pytest.mark.parametrize("option", ["--move-into", "--copy-into"])
+def test_classifying_a_class_folder_into_its_own_parent_leaves_its_photos_as_they_are(tmp_path, capsys, option):
+    import torch
+
+    from conftest import make_photo
+    from lakeview.cli.main import main
+    from lakeview.core.model_file import ModelMeta, save_model
+    from lakeview.core.network import bare_network
+
+    torch.manual_seed(0)
+    model = save_model(tmp_path / "tiny.lvmodel", bare_network("tiny", 2), ModelMeta(arch="tiny", classes=["a", "b"],
+                                                                                       size=32))
+    into = tmp_path / "sorted"
+    for i in range(3):
+        make_photo(into / "_unsure" / f"p{i}.jpg", seed=i)
+    before = tree_hashes(into)
+    code = main(["classify", str(into / "_unsure"), "--model", str(model), option, str(into), "--min-confidence", "1",
+                 "--quiet"])
+    assert code == 0
+    assert "3 photo(s) already in their class folder" in capsys.readouterr().err
+    assert tree_hashes(into) == before

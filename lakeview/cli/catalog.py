@@ -343,11 +343,17 @@ def run_export(args: argparse.Namespace) -> int:
         say(f"wrote {len(rows)} rows to {args.csv}; names are relative to {root} "
             f"(lakeview train {root} --layout csv --csv {args.csv.resolve()})")
         return EXIT_OK
-    from lakeview.core.placement import (JournalError, apply_placement, new_journal, plan_placement, printable,
-                                         shell_quoted)
+    from lakeview.core.placement import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
+                                         printable, shell_quoted)
 
-    plan = plan_placement(rows, args.into)
     mode = "move" if args.move else "copy"
+    in_place = [p for p, label in rows if in_class_folder(p, label, args.into)]
+    if in_place:
+        say(f"{len(in_place)} photo(s) already in their class folder in {printable(args.into)}: left as they are")
+        rows = [(p, label) for p, label in rows if not in_class_folder(p, label, args.into)]
+        if not rows:
+            return EXIT_OK
+    plan = plan_placement(rows, args.into)
     if args.dry_run:
         for item in plan:
             print(f"{printable(item.source)} -> {printable(item.destination)}")

@@ -147,11 +147,17 @@ def _csv_row(result, folder: Path) -> list[str]:
 
 
 def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
-    from lakeview.core.placement import (JournalError, apply_placement, new_journal, plan_placement, printable,
-                                         shell_quoted)
+    from lakeview.core.placement import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
+                                         printable, shell_quoted)
 
     mode = "copy" if args.copy_into else "move"
     assignments = [(p.path, p.label if p.confidence >= args.min_confidence else "_unsure") for p in predictions]
+    in_place = [path for path, label in assignments if in_class_folder(path, label, destination)]
+    if in_place:
+        say(f"{len(in_place)} photo(s) already in their class folder in {printable(destination)}: left as they are")
+        assignments = [(path, label) for path, label in assignments if not in_class_folder(path, label, destination)]
+        if not assignments:
+            return EXIT_OK
     plan = plan_placement(assignments, destination)
     counts: dict[str, int] = {}
     for item in plan:

@@ -24,7 +24,7 @@ from lakeview.core.placement_journal import (JOURNAL_FORMAT, JOURNAL_VERSION, Jo
 from lakeview.core.placement_undo import UndoReport, undo_journal
 
 __all__ = ["Mode", "PlannedFile", "PlacementReport", "UndoReport", "JournalError", "JournalIsFolder",
-           "safe_folder_name", "plan_placement", "apply_placement", "undo_journal", "new_journal", "printable",
+           "safe_folder_name", "in_class_folder", "plan_placement", "apply_placement", "undo_journal", "new_journal", "printable",
            "shell_quoted"]
 
 Mode = Literal["copy", "move"]
@@ -56,6 +56,11 @@ def safe_folder_name(label: str) -> str:
     no leading or trailing dots or spaces ('..' and '.' become '_'), at most NAME_MAX bytes."""
     cleaned = "".join("_" if c in '/\\:*?"<>|' or ord(c) < 32 or c == "\x7f" else c for c in label)
     return fit_name(cleaned.strip().strip(".").strip()).rstrip(". ") or "_"
+
+
+def in_class_folder(source: Path, label: str, into: Path) -> bool:
+    """`source` is already in `into`'s class folder for `label` (placing it would only rename it to '-1')."""
+    return os.path.realpath(Path(source).parent) == os.path.realpath(Path(into) / safe_folder_name(label))
 
 
 def plan_placement(assignments: Iterable[tuple[Path, str]], into: Path) -> list[PlannedFile]:

@@ -18,8 +18,9 @@ which reads back to the same bytes (`os.fsencode`). The file itself is plain ASC
 
 Reading refuses, as a whole, a journal that LakeView did not write: no header, another format or version, a record
 of a kind or shape LakeView does not write, a root that is the file system's root, a destination, temporary file or
-folder outside the header's roots, a source that is not absolute. Destinations are written with their class folder's
-real path (no symbolic links on the way), so undo leaves alone an entry whose folder is now reached through a link. Only a cut-short last line (what a crash leaves) is tolerated, and reported.
+folder outside the header's roots, a source that is not absolute. Destinations are written with their class
+folder's real path (no symbolic links on the way), so undo leaves alone an entry whose folder is now reached
+through a link. Only a cut-short last line (what a crash leaves) is tolerated, and reported.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBo
 from lakeview.core.atomic import write_atomically
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.placement import (JournalError, Mode, PlacementReport, PlannedFile, UndoReport, apply_placement,
-                                     new_journal, plan_placement, printable, safe_folder_name, undo_journal)
+                                     in_class_folder, new_journal, plan_placement, printable, safe_folder_name,
+                                     undo_journal)
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
 
@@ -86,7 +87,7 @@ def preview(facts: list[PhotoFacts], into: Path | None, use_predictions: bool, t
     decided = []
     for f in facts:
         label, why = choose_class(f, use_predictions, threshold)
-        if label is not None and into is not None and f.path.parent == into / safe_folder_name(label):
+        if label is not None and into is not None and in_class_folder(f.path, label, into):
             label, why = None, "already in its class folder"  # placing it would only rename it
         decided.append((f.path, label, why))
     if into is None:
