@@ -446,3 +446,40 @@ def test_a_label_csv_whose_first_cell_is_too_long_for_a_name_is_read(tmp_path):
     data = from_csv(folder, valid_pct=0, check_images=False)
     assert sorted(p.label for p in data.train) == ["blue", "red"]
     assert data.skipped == []  # the long first cell was taken for a header, as "label" beside it says
+
+
+@pytest.mark.parametrize("command", ["classify", "export"])
+def test_a_csv_written_to_a_pipe_or_through_a_link_keeps_the_pipe_and_the_link(tiny_model, tmp_path, command):
+    """`--csv` naming a pipe (what `/dev/stdout` or a shell's `>(gzip > x.gz)` is) used to be replaced by a file,
+    so the reader waited forever; a link to a file was replaced by a file, the file it named left unchanged."""
+    import threading
+
+    from lakeview.core.catalog import Catalog
+
+    folder = tmp_path / "photos"
+    photos = [make_photo(folder / f"p{i}.jpg", seed=i) for i in range(3)]
+    with Catalog(tmp_path / "c.lvcatalog") as catalog:
+        catalog.add_photos(photos)
+        catalog.ensure_classes(["red"])
+        catalog.set_labels(photos, "red")
+
+    def run(out: Path) -> int:
+        if command == "classify":
+            return main(["classify", str(folder), "--model", str(tiny_model), "--csv", str(out), "--quiet"])
+        return main(["catalog", "--catalog", str(tmp_path / "c.lvcatalog"), "export", "--csv", str(out)])
+
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    assert run(pipe) == 0
+    reader.join(timeout=60)
+    assert received and len(received[0].decode().splitlines()) == 4
+    assert pipe.is_fifo() and leftovers(tmp_path) == []
+
+    (tmp_path / "real.csv").write_text("old")
+    (tmp_path / "link.csv").symlink_to("real.csv")
+    assert run(tmp_path / "link.csv") == 0
+    assert (tmp_path / "link.csv").is_symlink()
+    assert len((tmp_path / "real.csv").read_text().splitlines()) == 4

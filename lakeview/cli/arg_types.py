@@ -151,6 +151,14 @@ def output_file(text: str) -> Path:
     return path
 
 
+def csv_output_file(text: str) -> Path:
+    """Like output_file; also a pipe or device to write to (`/dev/stdout`, a shell's `>(gzip > x.gz)`)."""
+    path = Path(text)
+    if path.exists() and not path.is_file() and not path.is_dir() and os.access(path, os.W_OK):
+        return path
+    return output_file(text)
+
+
 def plot_file(text: str) -> Path:
     path = output_file(text)
     if path.suffix.lower() not in (".png", ".csv"):

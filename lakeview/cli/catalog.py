@@ -9,8 +9,8 @@ import os
 import sqlite3
 from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, device_name, existing_folder, output_file,
-                                     output_folder)
+from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, csv_output_file, device_name, existing_folder,
+                                     output_file, output_folder)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -57,7 +57,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     export = sub.add_parser("export", help="export labels as a fast.ai CSV or a class-folder tree")
     target = export.add_mutually_exclusive_group(required=True)
-    target.add_argument("--csv", type=output_file,
+    target.add_argument("--csv", type=csv_output_file,
                         help="write name,label rows (fast.ai's from_csv form). " + HOW_CELLS_ARE_WRITTEN)
     target.add_argument("--into", type=output_folder, help="copy (or --move) labelled photos into DIR/<class>/")
     export.add_argument("--move", action="store_true", help="move instead of copying")
@@ -326,8 +326,7 @@ def run_redo(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from lakeview.core.atomic import atomic_writer
-    from lakeview.core.csv_cells import name_cell, text_cell
+    from lakeview.core.csv_cells import csv_output, is_stream, name_cell, text_cell
     from lakeview.core.catalog import NONE_OF_THESE
 
     with _open(args) as catalog:
@@ -336,12 +335,12 @@ def run_export(args: argparse.Namespace) -> int:
         raise UserError("no labelled photos to export")
     if args.csv:
         root = Path(os.path.commonpath([str(p.parent) for p, _ in rows]))
-        with writing(args.csv), atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
+        with writing(args.csv), csv_output(args.csv) as handle:
             writer = csv.writer(handle)
             writer.writerow(["name", "label"])
             writer.writerows([(name_cell(p.relative_to(root).as_posix()), text_cell(label)) for p, label in rows])
-        say(f"wrote {len(rows)} rows to {args.csv}; names are relative to {root} "
-            f"(lakeview train {root} --layout csv --csv {args.csv.resolve()})")
+        say(f"wrote {len(rows)} rows to {args.csv}; names are relative to {root}"
+            + ("" if is_stream(args.csv) else f" (lakeview train {root} --layout csv --csv {args.csv.resolve()})"))
         return EXIT_OK
     from lakeview.core.placement import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
                                          printable, shell_quoted)

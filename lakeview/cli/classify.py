@@ -7,8 +7,8 @@ import csv
 import sys
 from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, output_file, output_folder, positive_int, probability,
-                                     require_device)
+from lakeview.cli.arg_types import (DEVICE_FORMS, csv_output_file, device_name, output_file, output_folder,
+                                     positive_int, probability, require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
@@ -22,7 +22,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("folder", type=Path, help="folder of photos")
     parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--recursive", "-r", action="store_true", help="include subfolders")
-    parser.add_argument("--csv", type=output_file,
+    parser.add_argument("--csv", type=csv_output_file,
                         help="write the predictions here (default: standard output, unless copying or moving). "
                              + HOW_CELLS_ARE_WRITTEN)
     target = parser.add_mutually_exclusive_group()
@@ -79,13 +79,13 @@ def run_classify(args: argparse.Namespace) -> int:
     if not paths:
         raise UserError(f"no photos found in {args.folder}" + ("" if args.recursive else " (try --recursive)"))
 
-    from lakeview.core.atomic import atomic_writer
+    from lakeview.core.csv_cells import csv_output
 
     try:
         with ctrl_c_stops() as stop:
             say(f"{len(paths)} photo(s); classes: {', '.join(model.classes)}", quiet=args.quiet)
             if args.csv is not None:
-                with writing(args.csv), atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
+                with writing(args.csv), csv_output(args.csv) as handle:
                     rows = _classify_into(csv.writer(handle), model, paths, args, stop)
             else:
                 sink = None if destination is not None else csv.writer(sys.stdout)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import os
 import re
+import stat
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import IO, Iterable, Iterator
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet treat a cell as a formula (OWASP, 'CSV Injection')."""
@@ -91,3 +93,29 @@ def existing_name(cell: str, base: Path, suffix: str = "") -> str:
         except (OSError, ValueError):  # ValueError: a NUL byte; the caller says why the name is unusable
             continue
     return cell.strip()
+
+
+@contextmanager
+def csv_output(path: Path) -> Iterator[IO[str]]:
+    """`path` opened for writing a CSV (UTF-8). A file is written under a temporary name and renamed into place
+    when complete (at its real path, so a link to it stays a link); a pipe or device (`--csv /dev/stdout`, a shell's
+    `>(gzip > x.gz)`) is written to directly, never replaced by a file."""
+    from lakeview.core.atomic import atomic_writer
+
+    if is_stream(path):
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            yield handle
+        return
+    with atomic_writer(os.path.realpath(path), "w", newline="", encoding="utf-8") as handle:
+        yield handle
+
+
+def is_stream(path: Path) -> bool:
+    """`path` is a pipe or a device (or under /dev or /proc), not a file to replace."""
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
