@@ -751,3 +751,19 @@ def test_classifying_a_class_folder_into_its_own_parent_leaves_its_photos_as_the
     assert code == 0
     assert "3 photo(s) already in their class folder" in capsys.readouterr().err
     assert tree_hashes(into) == before
+
+
+@pytest.mark.parametrize("kind", ["pipe", "device"])
+def test_a_journal_option_naming_a_pipe_or_a_device_is_refused_before_anything_moves(tmp_path, kind):
+    """`--journal /dev/null` used to be taken (it is empty), so the undo was thrown away; a pipe hung."""
+    source = same_size_photos(tmp_path / "card", 2, "s")
+    before = tree_hashes(source)
+    journal = tmp_path / "j.jsonl"
+    if kind == "pipe":
+        os.mkfifo(journal)
+    else:
+        journal = Path("/dev/null")
+    plan = plan_placement([(p, "lake") for p in sorted(source.iterdir())], tmp_path / "sorted")
+    with pytest.raises(JournalError, match="is not a file"):
+        apply_placement(plan, "move", journal)
+    assert tree_hashes(source) == before and photo_files(tmp_path / "sorted") == {}

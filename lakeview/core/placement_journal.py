@@ -25,10 +25,12 @@ through a link. Only a cut-short last line (what a crash leaves) is tolerated, a
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
 import secrets
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -113,10 +115,23 @@ class JournalWriter:
         try:
             return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-            if os.fstat(fd).st_size:
+            not_a_file = JournalError(f"{self.path} is not a file (a pipe or device would lose the journal, and "
+                                      "with it the undo); name a new file; nothing was placed")
+            try:  # O_NONBLOCK: a pipe with no reader must not hang here
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NONBLOCK", 0))
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:
+                    raise not_a_file from None
+                raise JournalError(f"cannot use {self.path} as the journal ({exc.strerror}); name a new file; "
+                                   "nothing was placed") from None
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                os.close(fd)
+                raise not_a_file
+            if info.st_size:
                 os.close(fd)
                 raise JournalError(f"the journal {self.path} already exists; name a new one") from None
+            os.set_blocking(fd, True)
             return fd
 
     def append(self, record: dict) -> None:
