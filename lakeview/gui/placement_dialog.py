@@ -30,6 +30,7 @@ from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
 PLACEMENTS = "placements"
 LAST = "last.json"
 DEFAULT_THRESHOLD = 0.8
+_MAX_LAST = 1 << 20
 STAYS = "stays where it is"
 _GREY = QColor("#8c8c8c")
 
@@ -109,8 +110,11 @@ class LastPlacement:
 
 def last_placement(library: Path) -> LastPlacement | None:
     """The library's last placement not yet undone (`library` is the catalog's folder)."""
+    path = Path(library) / PLACEMENTS / LAST
     try:
-        data = json.loads((Path(library) / PLACEMENTS / LAST).read_text(encoding="utf-8"))
+        if not path.is_file() or path.stat().st_size > _MAX_LAST:  # never a pipe that would hang the window
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
         last = LastPlacement(Path(data["journal"]), data["mode"], Path(data["into"]), int(data["count"]), data["time"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -147,11 +151,18 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
     holder: dict[str, PlacementReport] = {}
 
     def job(progress, should_stop, emit_partial) -> PlacementReport:
-        journal = new_journal(into)
+        try:
+            journal = new_journal(into)
+        except OSError as exc:  # a file where the folder should be, a read-only disk...
+            return PlacementReport(halted=f"cannot write in {printable(into)} ({exc.strerror or exc}); nothing was "
+                                          f"{'copied' if mode == 'copy' else 'moved'}", not_started=list(plan))
         previous = last_placement(library)
         _remember(library, LastPlacement(journal, mode, Path(into), len(plan), datetime.now().isoformat(" ", "minutes")))
         try:
             report = holder["report"] = apply_placement(plan, mode, journal, progress, should_stop)
+        except JournalError as exc:  # the journal could not be started: nothing was placed
+            _remember(library, previous)
+            return PlacementReport(halted=printable(str(exc)), not_started=list(plan))
         except BaseException:
             _remember(library, previous)
             raise

@@ -264,3 +264,34 @@ def test_a_full_disk_stops_the_job_and_lists_what_was_not_placed(qtbot, monkeypa
     assert [(path.name, reason) for path, reason in problems[0]] == [
         ("b.jpg", f"{into / 'red'} has no room for it (No space left on device)"), ("c.jpg", "not started")]
     assert sorted(p.name for p in into.rglob("*") if p.is_file() and not p.name.startswith(".")) == ["a.jpg"]
+
+
+def test_a_destination_that_cannot_be_written_is_a_message_and_nothing_moves(qtbot, monkeypatch, tmp_path, library):
+    session, folder, photos = library
+    into = tmp_path / "sorted"
+    into.write_text("a file where the folder would go")
+    texts = []
+    monkeypatch.setattr(placement_dialog, "show_problems",
+                        lambda parent, title, text, items: texts.append((text, [p for p, _ in items])))
+    dialog = open_dialog(qtbot, monkeypatch, session, [photos["a"], photos["c"]], into)
+    dialog.move.setChecked(True)
+    with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        dialog.start_button.click()
+    assert ended.args[1] == f"0 photo(s) moved into {into}, 2 not started"
+    [(text, items)] = texts
+    assert f"cannot write in {into}" in text and "nothing was moved" in text
+    assert sorted(items) == sorted([photos["a"], photos["c"]])
+    assert photos["a"].is_file() and photos["c"].is_file() and into.read_text().startswith("a file")
+    assert last_placement(session.catalog.folder) is None
+
+
+def test_a_remembered_placement_that_is_a_pipe_does_not_hang_the_dialog(qtbot, monkeypatch, tmp_path, library):
+    import os
+
+    session, folder, photos = library
+    remembered = session.catalog.folder / "placements" / "last.json"
+    remembered.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(remembered)
+    dialog = open_dialog(qtbot, monkeypatch, session, [photos["a"]], tmp_path / "sorted")
+    assert not dialog.undo_button.isEnabled()
+    assert last_placement(session.catalog.folder) is None
