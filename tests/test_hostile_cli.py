@@ -21,6 +21,7 @@ from lakeview.cli.console import EXIT_INTERRUPTED, ctrl_c_stops, signals_interru
 from lakeview.cli.main import build_parser, main
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.csv_cells import escape_name, existing_name, name_cell, name_candidates, unescape_name
+from lakeview.core.dataset import DatasetError
 from lakeview.core.importers import from_csv
 from lakeview.core.model_file import ModelMeta, save_model
 from lakeview.core.network import bare_network
@@ -483,3 +484,38 @@ def test_a_csv_written_to_a_pipe_or_through_a_link_keeps_the_pipe_and_the_link(t
     assert run(tmp_path / "link.csv") == 0
     assert (tmp_path / "link.csv").is_symlink()
     assert len((tmp_path / "real.csv").read_text().splitlines()) == 4
+
+
+def test_a_label_csv_written_by_a_shell_loop_with_raw_byte_names_reads_them(tmp_path):
+    """`for f in *; do echo "$f,lake"; done > labels.csv` writes names as their bytes, which are not UTF-8."""
+    folder = tmp_path / "data"
+    for i, raw in enumerate(RAW_NAMES):
+        make_photo(folder / raw_name(raw), seed=i)
+    make_photo(folder / "sky.jpg", seed=9)
+    (folder / "labels.csv").write_bytes(b"".join(raw + b",lake\n" for raw in RAW_NAMES) + b"sky.jpg,sky\n")
+    data = from_csv(folder, valid_pct=0)
+    assert sorted(os.fsencode(p.path.name) for p in data.train if p.label == "lake") == sorted(RAW_NAMES)
+    assert data.skipped == []
+
+
+def test_a_latin1_label_csv_matches_utf8_names_but_a_latin1_label_is_refused_as_before(tmp_path):
+    folder = tmp_path / "data"
+    make_photo(folder / "Müller.jpg", seed=1)
+    make_photo(folder / "Ærø.jpg", seed=2)
+    (folder / "labels.csv").write_bytes("name;label\nMüller.jpg;street\nÆrø.jpg;island\n".encode("cp1252"))
+    data = from_csv(folder, valid_pct=0)
+    assert sorted((p.path.name, p.label) for p in data.train) == [("Müller.jpg", "street"), ("Ærø.jpg", "island")]
+    assert data.skipped == []
+    (folder / "labels.csv").write_bytes("name;label\nMüller.jpg;Straße\n".encode("cp1252"))
+    with pytest.raises(DatasetError, match=r"not UTF-8 text \(byte \d+\); save it as UTF-8 CSV"):
+        from_csv(folder, valid_pct=0)
+
+
+def test_a_spreadsheets_unicode_text_export_is_read(tmp_path):
+    """Excel's "Unicode text": UTF-16 with a byte order mark, columns separated by tabs."""
+    folder = tmp_path / "data"
+    make_photo(folder / "a.jpg", seed=1)
+    make_photo(folder / "b.jpg", seed=2)
+    (folder / "labels.csv").write_bytes("name\tlabel\r\na.jpg\tred\r\nb.jpg\tblau\r\n".encode("utf-16"))
+    data = from_csv(folder, valid_pct=0)
+    assert sorted((p.path.name, p.label) for p in data.train) == [("a.jpg", "red"), ("b.jpg", "blau")]

@@ -80,7 +80,23 @@ def name_candidates(cell: str) -> list[str]:
     add([cell, cell.strip()])
     add([unquote(c) for c in list(found)])
     add([unescape_name(c) for c in list(found) if _ESCAPED_BYTE.search(c.encode("utf-8", "surrogateescape"))])
+    add([latin1_text(c) for c in list(found)])  # a Latin-1 CSV naming files whose names are UTF-8
     return found
+
+
+def latin1_text(cell: str) -> str:
+    """A cell read from a CSV that is not UTF-8 (its other bytes kept as os.fsdecode's surrogates) as text: those
+    bytes read as Windows-1252, or Latin-1 where that has no character. A cell that is valid text is unchanged."""
+    try:
+        cell.encode("utf-8")
+        return cell
+    except UnicodeEncodeError:
+        pass
+    raw = cell.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def existing_name(cell: str, base: Path, suffix: str = "") -> str:

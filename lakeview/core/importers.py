@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import os
 import random
 import re
@@ -13,7 +15,7 @@ from typing import Callable, Iterable, Sequence
 
 from lakeview.core.csv_cells import existing_name, unquote
 from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
-from lakeview.core.file_names import readable_name
+from lakeview.core.file_names import is_text, readable_name
 from lakeview.core.files import has_image_suffix, is_hidden, iter_image_files, subfolders
 from lakeview.core.images import ImageLoadError, check_decodable
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
@@ -92,7 +94,7 @@ def from_csv(
     csv_path = Path(csv_labels)
     if not csv_path.is_absolute():
         csv_path = path / csv_path
-    rows, delimiter = _read_csv_rows(csv_path, delimiter)
+    rows, delimiter, not_text = _read_csv_rows(csv_path, delimiter)
     if not rows:
         raise DatasetError(f"{csv_path} holds no rows")
     header_row = rows[0] if (header if header is not None else _looks_like_header(rows[0], path / folder, suffix)) else None
@@ -114,6 +116,8 @@ def from_csv(
                                               + _other_delimiter_hint(row, delimiter)))
             continue
         name, label = existing_name(row[file_col], base, suffix), unquote(row[label_col].strip())
+        if not_text and not is_text(label):
+            raise DatasetError(not_text)
         if not name:
             skipped.append(SkippedFile(where, "empty file name"))
             continue
@@ -395,27 +399,43 @@ def _gather_files(files: Path | str | Iterable[Path | str]) -> tuple[Path | None
     return None, [Path(f) for f in files], skipped
 
 
-def _read_csv_rows(csv_path: Path, delimiter: str | None) -> tuple[list[list[str]], str]:
-    """The rows, and the delimiter used: `delimiter`, or else the one guessed from the start of the file."""
+def _read_csv_rows(csv_path: Path, delimiter: str | None) -> tuple[list[list[str]], str, str | None]:
+    """The rows, the delimiter used (`delimiter`, or else the one guessed from the start of the file), and why
+    the file is not UTF-8 (None if it is; see _decode)."""
     try:
-        with _open_regular_text(csv_path) as handle:
-            if delimiter is None:
-                delimiter = _guess_delimiter(handle.read(SNIFF_BYTES))
-                handle.seek(0)
-            return list(csv.reader(handle, delimiter=delimiter)), delimiter
+        with _open_regular(csv_path) as handle:
+            text, note = _decode(handle.read(), csv_path)
+        if delimiter is None:
+            delimiter = _guess_delimiter(text[:SNIFF_BYTES])
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), delimiter, note
     except FileNotFoundError:
         raise DatasetError(f"CSV file not found: {csv_path}") from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{csv_path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV") from None
     except csv.Error as exc:
         raise DatasetError(f"{csv_path} is not a readable CSV: {exc}") from None
     except OSError as exc:
         raise DatasetError(f"cannot read {csv_path}: {exc.strerror or exc}") from None
 
 
-def _open_regular_text(csv_path: Path):
-    """`csv_path` opened for reading as UTF-8 text, only if it is a regular file: a pipe (which would block until
-    someone writes to it), a device or a folder raises DatasetError instead."""
+def _decode(data: bytes, csv_path: Path) -> tuple[str, str | None]:
+    """UTF-8 (with or without a BOM); UTF-16 with a BOM (a spreadsheet's "Unicode text"); else UTF-8 with each byte
+    that is not kept as itself (os.fsdecode's surrogates), so a name matches the file named by those very bytes
+    (a shell loop writes names so), or its UTF-8 namesake for a Latin-1 CSV (see csv_cells.name_candidates). Then
+    the second value is why the file is not text, for a label with such bytes, which cannot be a class name."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            raise DatasetError(f"{csv_path} starts as UTF-16 text but is not (byte {exc.start})") from None
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return data.decode("utf-8-sig", "surrogateescape"), (f"{csv_path} is not UTF-8 text (byte {exc.start}); "
+                                                             "save it as UTF-8 CSV")
+
+
+def _open_regular(csv_path: Path):
+    """`csv_path` opened for reading bytes, only if it is a regular file: a pipe (which would block until someone
+    writes to it), a device or a folder raises DatasetError instead."""
     fd = os.open(csv_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -423,7 +443,7 @@ def _open_regular_text(csv_path: Path):
             raise DatasetError(f"{csv_path} is {kind}, not a CSV file")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
-        return open(fd, newline="", encoding="utf-8-sig")
+        return open(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
