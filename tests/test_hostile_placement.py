@@ -767,3 +767,33 @@ def test_a_journal_option_naming_a_pipe_or_a_device_is_refused_before_anything_m
     with pytest.raises(JournalError, match="is not a file"):
         apply_placement(plan, "move", journal)
     assert tree_hashes(source) == before and photo_files(tmp_path / "sorted") == {}
+
+
+def test_thousands_of_photos_of_one_name_are_planned_and_placed_in_linear_work(tmp_path, monkeypatch):
+    """A recursive classify of a camera archive (100CANON/IMG_0001.JPG, 101CANON/IMG_0001.JPG...): planning used to
+    try every '-n' from 1 for each photo, 4,000 photos of one name took 85 s."""
+    count = 3000
+    sources = [Path(f"/nowhere/{i}/IMG_0001.JPG") for i in range(count)]
+    calls = []
+    real_lexists = os.path.lexists
+    monkeypatch.setattr(os.path, "lexists", lambda path: calls.append(path) or real_lexists(path))
+    plan = plan_placement([(s, "lake") for s in sources], tmp_path / "sorted")
+    monkeypatch.undo()
+    assert len({item.destination for item in plan}) == count
+    assert len(calls) <= 3 * count
+
+    card = tmp_path / "card"
+    for i in range(60):
+        (card / str(i)).mkdir(parents=True)
+        (card / str(i) / "IMG_0001.JPG").write_bytes(b"\xff\xd8\xff" + bytes([i]))
+    photos = sorted(card.glob("*/IMG_0001.JPG"))
+    plan = plan_placement([(p, "lake") for p in photos], tmp_path / "sorted")
+    (tmp_path / "sorted" / "lake").mkdir(parents=True)
+    (tmp_path / "sorted" / "lake" / plan[30].destination.name).write_bytes(b"someone else's")  # taken meanwhile
+    links = []
+    real_link = os.link
+    monkeypatch.setattr(os, "link", lambda a, b, **kw: links.append(b) or real_link(a, b, **kw))
+    report = apply_placement(plan, "copy", tmp_path / "j.jsonl")
+    assert len(report.done) == 60 and len(links) <= 2 * 60  # each photo after the taken name moves up one
+    assert content_counts(tmp_path / "sorted") == {**content_counts(card), file_hash(
+        tmp_path / "sorted" / "lake" / plan[30].destination.name): 1}

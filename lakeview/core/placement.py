@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
-from lakeview.core.claimed_files import (CrossDevice, claim, copy_to_temp, fit_name, link_or_rename, numbered_name,
-                                         sha256_of, temp_name_in)
+from lakeview.core.claimed_files import (CrossDevice, claim, copy_to_temp, fit_name, link_or_rename, number_of,
+                                         numbered_name, sha256_of, temp_name_in)
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.placement_journal import (JOURNAL_FORMAT, JOURNAL_VERSION, JournalError, JournalIsFolder,
                                              JournalWriter, new_journal, now, path_text)
@@ -66,14 +66,17 @@ def in_class_folder(source: Path, label: str, into: Path) -> bool:
 def plan_placement(assignments: Iterable[tuple[Path, str]], into: Path) -> list[PlannedFile]:
     """Where each photo would go: `into/<label>/<name>`, with '-1', '-2'... added rather than overwriting."""
     taken: set[Path] = set()
+    next_number: dict[Path, int] = {}  # so that thousands of photos of one name stay linear, not quadratic
     plan = []
     for source, label in assignments:
         folder = Path(into) / safe_folder_name(label)
-        candidate = folder / Path(source).name
-        n = 1
+        name = Path(source).name
+        candidate = folder / name
+        n = next_number.get(candidate, 1)
         while candidate in taken or os.path.lexists(candidate):
-            candidate = folder / numbered_name(Path(source).name, n)
+            candidate = folder / numbered_name(name, n)
             n += 1
+        next_number[folder / name] = n
         taken.add(candidate)
         plan.append(PlannedFile(Path(source), candidate))
     return plan
@@ -303,10 +306,9 @@ def _free_name_candidates(item: PlannedFile) -> Iterator[Path]:
     """The planned name, then `<stem>-1<suffix>`, `<stem>-2<suffix>`... of the source's name (stem shortened where
     the name would be too long)."""
     yield item.destination
-    for n in range(1, _MAX_NAME_TRIES):
-        name = item.destination.parent / numbered_name(item.source.name, n)
-        if name != item.destination:
-            yield name
+    planned = number_of(item.destination.name, item.source.name) or 0
+    for n in [*range(planned + 1, _MAX_NAME_TRIES), *range(1, planned)]:  # above the planned number first: the
+        yield item.destination.parent / numbered_name(item.source.name, n)  # names below are mostly taken
 
 
 def _is_photo_file(path: Path, follow_links: bool) -> bool:
