@@ -253,17 +253,17 @@ class PreviewModel(ListTableModel):
             return None
         row, column = self.rows[index.row()], index.column()
         if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
-            if column == 0:
-                return row.source.name
+            if column == 0:  # printable: a name of raw bytes or with a newline shown as \xNN, not mangled by Qt
+                return printable(row.source.name)
             if column == 1:
-                return row.why
+                return printable(row.why)
             if row.destination is None:
                 return STAYS
-            return str(self._relative(row.destination))
+            return printable(self._relative(row.destination))
         if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-            return str(row.source)
+            return printable(row.source)
         if role == Qt.ItemDataRole.ToolTipRole and column == 2:
-            return str(row.destination if row.destination is not None else row.source)
+            return printable(row.destination if row.destination is not None else row.source)
         if role == Qt.ItemDataRole.ForegroundRole and row.destination is None:
             return _GREY
         return None
@@ -380,7 +380,7 @@ class PlacementDialog(QDialog):
         self.table.resizeColumnToContents(1)
         placed = [r for r in self.rows if r.destination is not None]
         counts = Counter(r.destination.parent.name for r in placed)
-        parts = [f"{name}: {n}" for name, n in sorted(counts.items())]
+        parts = [f"{printable(name)}: {n}" for name, n in sorted(counts.items())]
         stays = len(self.rows) - len(placed)
         renamed = sum(1 for r in placed if r.destination.name != r.source.name)
         text = (f"{len(placed)} of {len(self.rows)} photo(s) into " + ", ".join(parts)) if placed else "Nothing to place"

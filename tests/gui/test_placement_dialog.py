@@ -295,3 +295,33 @@ def test_a_remembered_placement_that_is_a_pipe_does_not_hang_the_dialog(qtbot, m
     dialog = open_dialog(qtbot, monkeypatch, session, [photos["a"]], tmp_path / "sorted")
     assert not dialog.undo_button.isEnabled()
     assert last_placement(session.catalog.folder) is None
+
+
+def test_odd_names_are_shown_apart_and_placed_and_undone(qtbot, monkeypatch, tmp_path, problems):
+    """Two names that differ only in bytes that are not UTF-8 used to show as the same '.jpg' (Qt drops them)."""
+    import os
+
+    names = [os.fsdecode(b"\xff.jpg"), os.fsdecode(b"\xfe.jpg"), "new\nline.jpg", "é" * 124 + "a.jpg"]
+    photos = [make_photo(tmp_path / "card" / name, COLOURS["red"], seed=i) for i, name in enumerate(names)]
+    into = tmp_path / "sorted"
+    (into / "a_b").mkdir(parents=True)
+    (into / "a_b" / names[3]).write_bytes(b"taken")  # the 255-byte name is taken: it gets a shortened -1 name
+    before = {p: p.read_bytes() for p in photos}
+    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
+    try:
+        session.catalog.add_photos(photos)
+        session.catalog.ensure_classes(["a/b"])
+        session.catalog.set_labels(photos, "a/b")
+        dialog = open_dialog(qtbot, monkeypatch, session, photos, into)
+        seen = shown(dialog)
+        assert {"\\xff.jpg", "\\xfe.jpg", "new\\x0aline.jpg"} <= set(seen) and len(seen) == 4
+        dialog.move.setChecked(True)
+        with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+            dialog.start_button.click()
+        assert ended.args[1] == f"4 photo(s) moved into {into}"
+        assert not any(p.exists() for p in photos)
+        with qtbot.waitSignal(session.job_ended, timeout=20_000):
+            assert undo_last_placement(session)
+        assert {p: p.read_bytes() for p in photos} == before and problems == []
+    finally:
+        session.close()
