@@ -797,3 +797,31 @@ def test_thousands_of_photos_of_one_name_are_planned_and_placed_in_linear_work(t
     assert len(report.done) == 60 and len(links) <= 2 * 60  # each photo after the taken name moves up one
     assert content_counts(tmp_path / "sorted") == {**content_counts(card), file_hash(
         tmp_path / "sorted" / "lake" / plan[30].destination.name): 1}
+
+
+def test_copies_of_linked_photos_are_undone_but_never_when_the_link_now_leads_to_the_copy(tmp_path):
+    """Copies follow links, so a copy of a photo reached through a link used to be kept by undo for ever ('the
+    original is gone or changed'), exit 1."""
+    real = same_size_photos(tmp_path / "archive", 2, "r")
+    card = tmp_path / "card"
+    card.mkdir()
+    for photo in real.iterdir():
+        (card / photo.name).symlink_to(photo)
+    before = tree_hashes(real)
+    journal = tmp_path / "j.jsonl"
+    report = apply_placement(plan_placement([(p, "lake") for p in sorted(card.iterdir())], tmp_path / "sorted"),
+                             "copy", journal)
+    assert len(report.done) == 2
+    result = run_lakeview("undo", journal).assert_clean()
+    assert result.code == 0 and "undone: 2 photo(s)" in result.err, result.err
+    assert photo_files(tmp_path / "sorted") == {} and tree_hashes(real) == before
+
+    journal2 = tmp_path / "j2.jsonl"
+    report = apply_placement(plan_placement([(card / "DSC_0000.JPG", "lake")], tmp_path / "sorted"), "copy", journal2)
+    copy = report.done[0].destination
+    (real / "DSC_0000.JPG").unlink()  # the original is deleted, and its link now leads to the copy
+    (card / "DSC_0000.JPG").unlink()
+    (card / "DSC_0000.JPG").symlink_to(copy)
+    result = run_lakeview("undo", journal2).assert_clean()
+    assert result.code == 1 and "left alone" in result.err
+    assert file_hash(copy) == before["DSC_0000.JPG"]

@@ -8,6 +8,7 @@ Every other entry is left alone and named. Each entry undone is journaled, so a 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,11 +98,11 @@ def _remove_copy(entry: JournalEntry, report: UndoReport) -> None:
     if _same_entry(copy, source):
         raise _LeftAlone("the journal names the same file as the copy and its original; left alone")
     if not os.path.lexists(copy):
-        if _holds(source, entry.sha256):
+        if _original_holds(source, entry.sha256):
             return  # already gone, the original is there: nothing left to undo
         raise _LeftAlone("the copy is no longer there (and the original is gone or changed)")
     _check_placed_file(copy, entry.sha256)
-    if same_file(copy, source) or not _holds(source, entry.sha256):
+    if _same_file_followed(copy, source) or not _original_holds(source, entry.sha256):
         raise _LeftAlone(f"the original {source} is gone or changed, so this copy is kept")
     os.unlink(copy)
     report.restored.append(copy)
@@ -135,7 +136,7 @@ def _finish_interrupted(entry: JournalEntry, mode: str, report: UndoReport) -> N
     if _drop_temp(entry, mode):
         report.restored.append(source)
         return
-    if is_regular_file(source):
+    if is_regular_file(source) or (mode == "copy" and _regular_followed(source)):
         for name in _candidate_names(entry):
             if same_file(name, source) and not _same_entry(name, source):
                 os.unlink(name)  # the second name an interrupted move made; the photo stays at the source
@@ -198,6 +199,29 @@ def _candidate_names(entry: JournalEntry) -> list[Path]:
     if entry.planned not in names and os.path.lexists(entry.planned):
         names.insert(0, entry.planned)
     return [n for n in names if is_regular_file(n)]
+
+
+def _original_holds(source: Path, sha: str | None) -> bool:
+    """The original of a copy is there with this content; it may be a link to the photo (copies follow links)."""
+    try:
+        return sha is not None and stat.S_ISREG(os.stat(source).st_mode) and sha256_of(source) == sha
+    except OSError:
+        return False
+
+
+def _regular_followed(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _same_file_followed(a: Path, b: Path) -> bool:
+    """`a` and `b` are one file, links followed (an original that is now a link to its own copy)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _check_placed_file(path: Path, sha: str) -> None:
