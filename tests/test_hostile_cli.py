@@ -519,3 +519,17 @@ def test_a_spreadsheets_unicode_text_export_is_read(tmp_path):
     (folder / "labels.csv").write_bytes("name\tlabel\r\na.jpg\tred\r\nb.jpg\tblau\r\n".encode("utf-16"))
     data = from_csv(folder, valid_pct=0)
     assert sorted((p.path.name, p.label) for p in data.train) == [("a.jpg", "red"), ("b.jpg", "blau")]
+
+
+def test_names_and_labels_quoted_for_a_formula_after_spaces_read_back(tmp_path):
+    from lakeview.core.csv_cells import name_cell, text_cell
+
+    folder = tmp_path / "data"
+    make_photo(folder / " =a.jpg", seed=1)
+    make_photo(folder / "b.jpg", seed=2)
+    rows = [(name_cell(" =a.jpg"), text_cell(" =1+1")), (name_cell("b.jpg"), text_cell("sky"))]
+    assert rows[0] == ("' =a.jpg", "' =1+1")
+    with open(folder / "labels.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    data = from_csv(folder, valid_pct=0)
+    assert sorted((p.path.name, p.label) for p in data.train) == [(" =a.jpg", "=1+1"), ("b.jpg", "sky")]

@@ -115,7 +115,7 @@ def from_csv(
             skipped.append(SkippedFile(where, f"expected at least {needed} columns (name,label), found {len(row)}"
                                               + _other_delimiter_hint(row, delimiter)))
             continue
-        name, label = existing_name(row[file_col], base, suffix), unquote(row[label_col].strip())
+        name, label = existing_name(row[file_col], base, suffix), unquote(row[label_col].strip()).strip()
         if not_text and not is_text(label):
             raise DatasetError(not_text)
         if not name:
