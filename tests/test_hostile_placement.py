@@ -701,9 +701,11 @@ def test_placing_through_linked_folders_undoes_and_a_link_swapped_later_is_left_
 
 def test_nothing_is_placed_at_the_top_of_the_file_system(tmp_path):
     photo = same_size_photos(tmp_path / "card", 1, "s") / "DSC_0000.JPG"
+    journal = new_journal(tmp_path / "journals")
     with pytest.raises(JournalError, match="top of the file system"):
-        apply_placement([PlannedFile(photo, Path("/lake/DSC_0000.JPG"))], "copy", tmp_path / "j.jsonl")
+        apply_placement([PlannedFile(photo, Path("/lake/DSC_0000.JPG"))], "copy", journal)
     assert not Path("/lake").exists() and photo.exists()
+    assert not journal.exists()  # the journal reserved for the job that never started is not left behind
 
 
 @pytest.mark.parametrize("move", [True, False])

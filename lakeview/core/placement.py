@@ -9,6 +9,7 @@ is written under a hidden temporary name and named only when complete, so a full
 from __future__ import annotations
 
 import errno
+import fnmatch
 import os
 import shlex
 import stat
@@ -19,8 +20,8 @@ from typing import Callable, Iterable, Iterator, Literal
 from lakeview.core.claimed_files import (CrossDevice, claim, copy_to_temp, fit_name, link_or_rename, number_of,
                                          numbered_name, sha256_of, temp_name_in)
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.placement_journal import (JOURNAL_FORMAT, JOURNAL_VERSION, JournalError, JournalIsFolder,
-                                             JournalWriter, new_journal, now, path_text)
+from lakeview.core.placement_journal import (JOURNAL_FORMAT, JOURNAL_PATTERN, JOURNAL_VERSION, JournalError,
+                                             JournalIsFolder, JournalWriter, new_journal, now, path_text)
 from lakeview.core.placement_undo import UndoReport, undo_journal
 
 __all__ = ["Mode", "PlannedFile", "PlacementReport", "UndoReport", "JournalError", "JournalIsFolder",
@@ -107,6 +108,7 @@ def apply_placement(
     journal = Path(os.path.abspath(journal))
     roots = sorted({path_text(item.destination.parent.parent) for item in items}) or [path_text(journal.parent)]
     if any(os.path.dirname(root) == root for root in roots):
+        _drop_unused(journal)
         raise JournalError(f"LakeView does not make class folders at the top of the file system ({roots[0]}); "
                            f"choose a folder; nothing was {PAST[mode]}")
     report = PlacementReport()
@@ -116,6 +118,7 @@ def apply_placement(
             log.append({"format": JOURNAL_FORMAT, "version": JOURNAL_VERSION, "mode": mode, "started": now(),
                         "roots": roots, "hash": "sha256"})
         except OSError as exc:
+            _drop_unused(journal)
             raise JournalError(f"cannot write the journal {journal} ({exc.strerror}); "
                                f"nothing was {PAST[mode]}") from None
         for n, item in enumerate(items):
@@ -133,6 +136,15 @@ def apply_placement(
                 break
             progress(n + 1, len(items))
     return report
+
+
+def _drop_unused(journal: Path) -> None:
+    """Remove the empty journal `new_journal` reserved for a job that placed nothing (no other file)."""
+    try:
+        if fnmatch.fnmatch(journal.name, JOURNAL_PATTERN) and os.lstat(journal).st_size == 0:
+            os.unlink(journal)
+    except OSError:
+        pass
 
 
 def _real_destination(destination: Path) -> Path:
