@@ -533,3 +533,34 @@ def test_names_and_labels_quoted_for_a_formula_after_spaces_read_back(tmp_path):
         csv.writer(handle).writerows(rows)
     data = from_csv(folder, valid_pct=0)
     assert sorted((p.path.name, p.label) for p in data.train) == [(" =a.jpg", "=1+1"), ("b.jpg", "sky")]
+
+
+def test_a_csv_link_into_a_folder_that_refuses_writes_is_one_sentence(tmp_path, monkeypatch, capsys):
+    """The file is written beside the link's target, whose errors name that folder: still one sentence."""
+    import errno as errnos
+
+    from lakeview.core import atomic
+    from lakeview.core.catalog import Catalog
+
+    photo = make_photo(tmp_path / "photos" / "a.jpg")
+    with Catalog(tmp_path / "c.lvcatalog") as catalog:
+        catalog.add_photos([photo])
+        catalog.ensure_classes(["red"])
+        catalog.set_labels([photo], "red")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "real.csv").write_text("old")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "link.csv").symlink_to(tmp_path / "locked" / "real.csv")
+    real_open = os.open
+
+    def refusing_open(path, flags, *args, **kwargs):
+        if Path(path).parent == tmp_path / "locked":
+            raise PermissionError(errnos.EACCES, os.strerror(errnos.EACCES), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(atomic.os, "open", refusing_open)
+    code = main(["catalog", "--catalog", str(tmp_path / "c.lvcatalog"), "export", "--csv",
+                 str(tmp_path / "out" / "link.csv")])
+    assert code == 2
+    assert f"cannot write {tmp_path / 'out' / 'link.csv'}: Permission denied" in capsys.readouterr().err
+    assert (tmp_path / "locked" / "real.csv").read_text() == "old"

@@ -122,8 +122,14 @@ def csv_output(path: Path) -> Iterator[IO[str]]:
         with open(path, "w", newline="", encoding="utf-8") as handle:
             yield handle
         return
-    with atomic_writer(os.path.realpath(path), "w", newline="", encoding="utf-8") as handle:
-        yield handle
+    real = os.path.realpath(path)
+    try:
+        with atomic_writer(real, "w", newline="", encoding="utf-8") as handle:
+            yield handle
+    except OSError as exc:
+        if exc.filename is None or os.path.dirname(os.fspath(exc.filename)) != os.path.dirname(real):
+            raise
+        raise OSError(exc.errno, exc.strerror, os.fspath(path)) from None  # named as the user named it
 
 
 def is_stream(path: Path) -> bool:
