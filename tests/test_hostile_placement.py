@@ -827,3 +827,19 @@ def test_copies_of_linked_photos_are_undone_but_never_when_the_link_now_leads_to
     result = run_lakeview("undo", journal2).assert_clean()
     assert result.code == 1 and "left alone" in result.err
     assert file_hash(copy) == before["DSC_0000.JPG"]
+
+
+@pytest.mark.parametrize("mode", ["copy", "move"])
+def test_labels_that_clean_to_one_folder_name_never_mix_their_photos(tmp_path, mode):
+    labels = ["a/b", "a_b", "a:b", ".", "..", "x" * 300 + "1", "x" * 300 + "2"]
+    source = same_size_photos(tmp_path / "card", len(labels), "s")
+    photos = sorted(source.iterdir())
+    before = tree_hashes(source)
+    into = tmp_path / "sorted"
+    report = apply_placement(plan_placement(zip(photos, labels), into), mode, tmp_path / "j.jsonl")
+    assert len(report.done) == len(labels)
+    folders = {item.destination.parent for item in report.done}
+    assert len(folders) == len(labels) and all(len(os.fsencode(f.name)) <= 255 for f in folders)
+    assert (into / "a_b" / photos[1].name).is_file()  # the label that needed no cleaning keeps its plain name
+    assert run_lakeview("undo", tmp_path / "j.jsonl").assert_clean().code == 0
+    assert tree_hashes(source) == before

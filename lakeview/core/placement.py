@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import hashlib
 import os
 import shlex
 import stat
@@ -17,16 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
-from lakeview.core.claimed_files import (CrossDevice, claim, copy_to_temp, fit_name, link_or_rename, number_of,
-                                         numbered_name, sha256_of, temp_name_in)
+from lakeview.core.claimed_files import (NAME_MAX, CrossDevice, claim, copy_to_temp, fit_name, link_or_rename,
+                                         number_of, numbered_name, sha256_of, temp_name_in)
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.placement_journal import (JOURNAL_FORMAT, JOURNAL_PATTERN, JOURNAL_VERSION, JournalError,
                                              JournalIsFolder, JournalWriter, new_journal, now, path_text)
 from lakeview.core.placement_undo import UndoReport, undo_journal
 
 __all__ = ["Mode", "PlannedFile", "PlacementReport", "UndoReport", "JournalError", "JournalIsFolder",
-           "safe_folder_name", "in_class_folder", "plan_placement", "apply_placement", "undo_journal", "new_journal", "printable",
-           "shell_quoted"]
+           "safe_folder_name", "class_folder_names", "in_class_folder", "plan_placement", "apply_placement",
+           "undo_journal", "new_journal", "printable", "shell_quoted"]
 
 Mode = Literal["copy", "move"]
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
@@ -59,6 +60,25 @@ def safe_folder_name(label: str) -> str:
     return fit_name(cleaned.strip().strip(".").strip()).rstrip(". ") or "_"
 
 
+def class_folder_names(labels: Iterable[str]) -> dict[str, str]:
+    """Each label's class folder name: safe_folder_name, except where two labels would share one folder ('a/b' and
+    'a_b', '.' and '..', long labels alike in their first 255 bytes). Then each label the cleaning changed gets
+    '-' and 6 hex digits of its hash, so two classes are never mixed in one folder."""
+    distinct = sorted(set(labels))
+    by_name: dict[str, list[str]] = {}
+    for label in distinct:
+        by_name.setdefault(safe_folder_name(label), []).append(label)
+    names = {}
+    for name, group in by_name.items():
+        for label in group:
+            if len(group) == 1 or label == name:
+                names[label] = name
+            else:
+                tag = "-" + hashlib.sha256(os.fsencode(label)).hexdigest()[:6]
+                names[label] = fit_name(name, NAME_MAX - len(tag)) + tag
+    return names
+
+
 def in_class_folder(source: Path, label: str, into: Path) -> bool:
     """`source` is already in `into`'s class folder for `label` (placing it would only rename it to '-1')."""
     return os.path.realpath(Path(source).parent) == os.path.realpath(Path(into) / safe_folder_name(label))
@@ -66,11 +86,13 @@ def in_class_folder(source: Path, label: str, into: Path) -> bool:
 
 def plan_placement(assignments: Iterable[tuple[Path, str]], into: Path) -> list[PlannedFile]:
     """Where each photo would go: `into/<label>/<name>`, with '-1', '-2'... added rather than overwriting."""
+    assignments = list(assignments)
+    folders = class_folder_names(label for _, label in assignments)
     taken: set[Path] = set()
     next_number: dict[Path, int] = {}  # so that thousands of photos of one name stay linear, not quadratic
     plan = []
     for source, label in assignments:
-        folder = Path(into) / safe_folder_name(label)
+        folder = Path(into) / folders[label]
         name = Path(source).name
         candidate = folder / name
         n = next_number.get(candidate, 1)
