@@ -162,6 +162,23 @@ def test_labels_made_from_odd_names_are_text_in_every_dataset_form(tmp_path):
         assert {os.fsencode(p.path) for p in photos} <= {os.fsencode(p) for paths in tree.values() for p in paths}
 
 
+def test_an_odd_class_folder_whose_readable_name_is_another_folders_name_stays_its_own_class(tmp_path):
+    root = tmp_path / "photos"
+    latin1, literal = raw_name(b"caf\xe9"), "caf\\xe9"  # the readable form of the first is the second's real name
+    for c, (folder, colour) in enumerate(((latin1, COLOURS["red"]), (literal, COLOURS["blue"]), ("plain", COLOURS["red"]))):
+        for i in range(3):
+            make_photo(root / folder / f"p{i}.jpg", colour, size=(8, 8), seed=10 * c + i)
+    data = LabelledPhotos.from_folder(root)
+    assert sorted(data.classes) == sorted([literal, "caf\\xe9 (2)", "plain"])
+    by_folder = {p.path.parent.name: p.label for p in data.train + data.valid}
+    assert by_folder == {literal: literal, latin1: "caf\\xe9 (2)", "plain": "plain"}
+
+    catalog = tmp_path / "c.sqlite"
+    run_lakeview("catalog", "--catalog", catalog, "import", root).assert_clean()
+    labels = {os.fsencode(path).split(b"/")[-2]: label for path, label in catalog_rows(catalog)}
+    assert labels == {b"caf\xe9": "caf\\xe9 (2)", b"caf\\xe9": literal, b"plain": "plain"}
+
+
 def test_training_on_an_odd_class_folder_then_classifying_and_importing_it(tmp_path, capsys):
     from lakeview.core.inference import Prediction, classify_files
     from lakeview.core.model_file import load_model, read_meta

@@ -7,14 +7,16 @@ SQLite, JSON and Qt cannot hold those, so:
 - the catalog stores a path as TEXT when it is valid UTF-8 (every ordinary name) and as a BLOB of the exact
   bytes (`os.fsencode`) when it is not; `path_to_db` and `path_from_db` are the only way paths go in and out;
 - where a name becomes text for people or for a file format (a class named after a folder, a label in a model
-  file), each undecodable byte is written as the four characters '\\xff' (`readable_name`). Distinct folders keep
-  distinct class names; the photos' own paths stay exact.
+  file), each undecodable byte is written as the four characters '\\xff' (`readable_name`). That form can be some
+  other folder's real name (a folder literally named 'caf\\xe9' beside the Latin-1 'caf\xe9'): `distinct_readable_names`
+  then numbers it ('caf\\xe9 (2)'), so distinct folders keep distinct class names; the photos' own paths stay exact.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterable
 
 PathInDb = str | bytes
 
@@ -56,3 +58,24 @@ def readable_name(name: str) -> str:
 def readable_path(path: Path | str) -> str:
     """A path as text for a message, a label or a table cell; see `readable_name`."""
     return readable_name(os.fspath(path))
+
+
+def distinct_readable_names(names: Iterable[str]) -> dict[str, str]:
+    """A readable name for each distinct name, no two alike: a text name keeps itself; a name with undecodable
+    bytes gets its `readable_name`, or, when that is already another name's, that form with ' (2)', ' (3)'...
+    Text names are placed first, so an ordinary folder name never changes because of an odd neighbour."""
+    unique = sorted(set(names), key=lambda n: (not is_text(n), n.encode("utf-8", "surrogatepass")))
+    taken = {name for name in unique if is_text(name)}
+    result = {name: name for name in taken}
+    for name in unique:
+        if name in result:
+            continue
+        readable = candidate = readable_name(name)
+        number = 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{readable} ({number})"
+        taken.add(candidate)
+        result[name] = candidate
+    return result
+
