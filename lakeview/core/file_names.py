@@ -79,3 +79,50 @@ def distinct_readable_names(names: Iterable[str]) -> dict[str, str]:
         result[name] = candidate
     return result
 
+
+
+SETTING_PREFIX = "bytes:"
+"""`path_to_setting`'s mark of a path kept as hex bytes; no absolute path starts with it."""
+
+
+def path_to_setting(path: Path | str) -> str:
+    """`path` as text that Qt settings, INI and JSON keep exactly: itself when it is text, else 'bytes:' and
+    the hex of its bytes. `path_from_setting` reads both back."""
+    text = os.fspath(path)
+    return text if is_text(text) else SETTING_PREFIX + os.fsencode(text).hex()
+
+
+def path_from_setting(value: str) -> Path:
+    if value.startswith(SETTING_PREFIX):
+        try:
+            return Path(os.fsdecode(bytes.fromhex(value[len(SETTING_PREFIX):])))
+        except ValueError:
+            pass
+    return Path(value)
+
+
+def _as_qt_shows(name: str) -> str:
+    """A file name as Qt reports it: Qt drops (or replaces with U+FFFD) the bytes that are not UTF-8."""
+    return "".join(c for c in name if not "\udc80" <= c <= "\udcff" and c != "\ufffd")
+
+
+def resolve_lossy_path(path: Path | str) -> Path:
+    """The path that a folder chooser (Qt) meant when the one it gave does not exist: Qt cannot hold bytes that
+    are not UTF-8, so it drops them. Each missing part is looked up among its folder's entries by that lossy
+    form; a part that matches no entry, or more than one, leaves `path` as it was."""
+    path = Path(path)
+    if os.path.lexists(path) or not path.is_absolute():
+        return path
+    resolved = Path(path.anchor)
+    for part in path.parts[1:]:
+        candidate = resolved / part
+        if not os.path.lexists(candidate):
+            try:
+                matches = [entry for entry in os.listdir(resolved) if _as_qt_shows(entry) == _as_qt_shows(part)]
+            except OSError:
+                return path
+            if len(matches) != 1:
+                return path
+            candidate = resolved / matches[0]
+        resolved = candidate
+    return resolved
