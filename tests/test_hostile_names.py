@@ -450,3 +450,17 @@ def test_identical_files_and_moved_photos_are_told_apart(tmp_path):
         plan = " ".join(str(r[-1]) for r in catalog._db.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM photos WHERE missing = 1 AND fingerprint = 'x'"))
         assert "photos_missing_fingerprint" in plan
+
+
+def test_a_path_qt_gave_back_without_its_odd_bytes_is_found_again_only_when_it_is_unambiguous(tmp_path):
+    from lakeview.core.file_names import path_from_setting, path_to_setting, resolve_lossy_path
+
+    odd = tmp_path / raw_name(b"Urlaub_\xfc") / raw_name(b"Tag_\xff1")
+    odd.mkdir(parents=True)
+    assert os.fsencode(resolve_lossy_path(tmp_path / "Urlaub_" / "Tag_1")) == os.fsencode(odd)
+    assert resolve_lossy_path(tmp_path / "Urlaub_\ufffd") == odd.parent  # Qt's other form: U+FFFD
+    (tmp_path / raw_name(b"Urlaub_\xe4")).mkdir()  # now two folders read 'Urlaub_': no guessing
+    assert resolve_lossy_path(tmp_path / "Urlaub_" / "Tag_1") == tmp_path / "Urlaub_" / "Tag_1"
+    for path in (odd, tmp_path / "plain", Path("relative")):
+        assert os.fsencode(path_from_setting(path_to_setting(path))) == os.fsencode(path)
+        assert path_to_setting(path).encode("utf-8")
