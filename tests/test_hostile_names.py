@@ -452,6 +452,32 @@ def test_identical_files_and_moved_photos_are_told_apart(tmp_path):
         assert "photos_missing_fingerprint" in plan
 
 
+def test_identical_photos_moved_or_renamed_each_keep_their_own_label(tmp_path):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="JPEG")
+    old_folder, renamed_folder = tmp_path / raw_name(b"Reise_\xe9"), tmp_path / raw_name(b"Reise_\xfa")
+    names = [raw_name(b"z_%02d_\xff.jpg" % i) for i in range(12)]  # identical files, listed in another order
+    for name in names:
+        (old_folder / "sub").mkdir(parents=True, exist_ok=True)
+        (old_folder / "sub" / name).write_bytes(buffer.getvalue())
+    (old_folder / "alone.jpg").write_bytes(buffer.getvalue())
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        catalog.add_folder(old_folder)
+        catalog.ensure_classes(["even", "odd", "alone"])
+        for i, name in enumerate(names):
+            catalog.set_labels([old_folder / "sub" / name], "even" if i % 2 == 0 else "odd", source="user")
+        catalog.set_labels([old_folder / "alone.jpg"], "alone", source="user")
+        old_folder.rename(renamed_folder)
+        (renamed_folder / "alone.jpg").rename(renamed_folder / raw_name(b"renamed_\xfe.jpg"))
+        (renamed_folder / "sub" / names[0]).unlink()  # one copy deleted: the others must not shift by one
+        report = catalog.rescan([renamed_folder])
+        assert report.added == 0 and report.missing == [old_folder / "sub" / names[0]]
+        assert len(report.reattached) == 12
+        for i, name in enumerate(names[1:], 1):
+            assert catalog.label_of(renamed_folder / "sub" / name).label == ("even" if i % 2 == 0 else "odd")
+        assert catalog.label_of(renamed_folder / raw_name(b"renamed_\xfe.jpg")).label == "alone"
+
+
 def test_a_path_qt_gave_back_without_its_odd_bytes_is_found_again_only_when_it_is_unambiguous(tmp_path):
     from lakeview.core.file_names import path_from_setting, path_to_setting, resolve_lossy_path
 
