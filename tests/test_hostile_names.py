@@ -452,6 +452,23 @@ def test_identical_files_and_moved_photos_are_told_apart(tmp_path):
         assert "photos_missing_fingerprint" in plan
 
 
+def test_an_odd_name_in_a_message_is_one_readable_line(tmp_path):
+    folder = tmp_path / "photos"
+    make_photo(folder / raw_name(b"ok_\xff.jpg"), seed=1)
+    os.mkfifo(folder / raw_name(b"pipe_\xe9\nnext line.jpg"))
+    catalog = tmp_path / "c.sqlite"
+    added = run_lakeview("catalog", "--catalog", catalog, "add", folder).assert_clean()
+    assert added.code == 1
+    assert "pipe_\\xe9\\nnext line.jpg: a named pipe (FIFO), not a photo" in added.err
+    assert "\\udc" not in added.err and "next line" not in added.err.replace("\\nnext line", "")
+
+    moved = folder / raw_name(b"moved_\xfa\n.jpg")
+    (folder / raw_name(b"ok_\xff.jpg")).rename(moved)
+    rescanned = run_lakeview("catalog", "--catalog", catalog, "rescan").assert_clean()
+    assert rescanned.code == 0
+    assert "ok_\\xff.jpg -> " in rescanned.err and rescanned.err.rstrip().endswith("moved_\\xfa\\n.jpg")
+
+
 def test_identical_photos_moved_or_renamed_each_keep_their_own_label(tmp_path):
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buffer, format="JPEG")

@@ -126,3 +126,13 @@ def resolve_lossy_path(path: Path | str) -> Path:
             candidate = resolved / matches[0]
         resolved = candidate
     return resolved
+
+
+_CONTROL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown_path(path: Path | str) -> str:
+    """A path on one line of a message: `readable_path`, with control characters (a newline in a file name)
+    written as \\n, \\r, \\t or \\xNN, so that one name never looks like two lines."""
+    return "".join(_CONTROL_ESCAPES.get(c, f"\\x{ord(c):02x}") if ord(c) < 32 or ord(c) == 127 else c
+                   for c in readable_path(path))
