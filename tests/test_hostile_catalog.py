@@ -391,3 +391,17 @@ def test_a_catalog_whose_tables_do_not_match_its_version_is_a_sentence(tmp_path,
         assert_refused(finished, str(catalog))
         assert ("is damaged" in finished.err) if damage != "a table gone" else ("no such table" in finished.err)
     assert file_hash(catalog) == before or damage == "a table gone"
+
+
+def test_a_catalog_that_is_a_link_to_nowhere_names_the_folder_that_is_missing(tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
+    for target, folder, why in ((tmp_path / "gone" / "catalog.sqlite", tmp_path / "gone", "it does not exist"),
+                                (tmp_path / "a_file" / "catalog.sqlite", tmp_path / "a_file",
+                                 "it is a file, where a folder is needed")):
+        link = tmp_path / "link.sqlite"
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+        for command in (("status",), ("add", tmp_path)):
+            finished = run_lakeview("catalog", "--catalog", link, *command, timeout=60)
+            assert_refused(finished, f"cannot write in the folder {folder} ({why})")
+        assert not (tmp_path / "gone").exists() and link.is_symlink()
