@@ -405,3 +405,20 @@ def test_a_catalog_that_is_a_link_to_nowhere_names_the_folder_that_is_missing(tm
             finished = run_lakeview("catalog", "--catalog", link, *command, timeout=60)
             assert_refused(finished, f"cannot write in the folder {folder} ({why})")
         assert not (tmp_path / "gone").exists() and link.is_symlink()
+
+
+def test_a_write_ahead_log_from_another_database_is_named_and_both_files_are_left_alone(tmp_path):
+    catalog, photos, _ = labelled_catalog(tmp_path, photos=5)
+    other = tmp_path / "other.sqlite"
+    db = sqlite3.connect(other, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    db.execute("CREATE TABLE notes (x)")
+    db.executemany("INSERT INTO notes VALUES (?)", [(i,) for i in range(200)])
+    shutil.copy(f"{other}-wal", f"{catalog}-wal")  # copied while the other database still has it open
+    db.close()
+    before = {p: file_hash(p) for p in (catalog, Path(f"{catalog}-wal"))}
+    for name, finished in run_all(catalog, tmp_path, photos):
+        assert_refused(finished, f"{catalog}-wal, is the write-ahead log of another database",
+                       "move catalog.sqlite-wal out of that folder")
+    assert {p: file_hash(p) for p in before} == before
