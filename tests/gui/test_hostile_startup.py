@@ -4,6 +4,7 @@ folder): a dialog says what is wrong and offers what can be done; never a silent
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -252,3 +253,22 @@ def test_a_read_only_home_gets_the_dialog_and_a_log_elsewhere(tmp_path, mounted_
     assert "Traceback" not in out.stderr
     assert f"asked: CatalogFolderUnwritable | LakeView cannot write in the folder {home}" in out.stdout
     assert "read-only file system" in out.stdout
+
+
+def test_a_library_on_a_read_only_file_system_names_its_folder_not_the_lock_file(startup, tmp_path, mounted_tmpfs):
+    asked, answers, _ = startup
+    folder, remount = mounted_tmpfs
+    catalog, _, _ = labelled_catalog(tmp_path, photos=5)
+    shutil.copy(catalog, folder / "catalog.sqlite")
+    remount("ro")
+    before = file_hash(folder / "catalog.sqlite")
+    answers.extend([Choice.QUIT, Choice.QUIT])
+
+    assert _open(folder / "catalog.sqlite") is None
+    assert _open(folder / "new library" / "catalog.sqlite") is None
+    assert [type(p) for p in asked] == [errors.CatalogFolderUnwritable] * 2
+    for problem in asked:
+        assert problem.folder == folder and "lock" not in str(problem), str(problem)
+        assert f"cannot write in the library folder {folder} (it is on a read-only file system)" in str(problem) \
+            or f"cannot write in the folder {folder} (it is on a read-only file system)" in str(problem)
+    assert file_hash(folder / "catalog.sqlite") == before and sorted(os.listdir(folder)) == ["catalog.sqlite"]

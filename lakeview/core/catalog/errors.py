@@ -155,7 +155,9 @@ def _from_os(exc: OSError, path: Path) -> CatalogError | None:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return CatalogDiskFull(path, exc.strerror or str(exc))
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG):
-        folder = Path(exc.filename) if exc.filename else path.parent
+        folder = Path(os.fsdecode(exc.filename)) if exc.filename else path.parent
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and not folder.is_dir():
+            folder = folder.parent  # a file that could not be made (the lock, the catalog) or a folder: its parent
         if exc.errno in (errno.ENOTDIR, errno.EEXIST):
             folder = _file_in_the_way(Path(os.path.realpath(folder))) or folder  # through links to the real file
         return CatalogFolderUnwritable(path, folder, _os_reason(exc))
