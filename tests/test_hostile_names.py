@@ -507,3 +507,13 @@ def test_a_path_qt_gave_back_without_its_odd_bytes_is_found_again_only_when_it_i
     for path in (odd, tmp_path / "plain", Path("relative")):
         assert os.fsencode(path_from_setting(path_to_setting(path))) == os.fsencode(path)
         assert path_to_setting(path).encode("utf-8")
+
+
+def test_labelling_with_an_unknown_class_names_the_classes_and_how_to_make_one(tmp_path):
+    tree = odd_tree(tmp_path / "photos", per_class=1)
+    catalog = tmp_path / "c.sqlite"
+    run_lakeview("catalog", "--catalog", catalog, "import", tmp_path / "photos").assert_clean()
+    finished = run_lakeview("catalog", "--catalog", catalog, "label", tree["good"][0], "--as", "louise").assert_clean()
+    assert finished.code == 2
+    assert f"no class named 'louise' (the classes are '{ODD_CLASS}', 'good')" in finished.err
+    assert "add it in the app's Classes panel, or import a folder" in finished.err and "add it first" not in finished.err

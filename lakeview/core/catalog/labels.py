@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from lakeview.core.catalog.errors import CatalogError
-from lakeview.core.file_names import path_from_db, path_to_db, readable_name
+from lakeview.core.file_names import path_from_db, path_to_db, readable_name, shown_path
 
 NONE_OF_THESE = "(none of these)"
 SOURCES = ("imported", "user", "accepted")
@@ -222,7 +222,12 @@ class LabelRecords:
         label = readable_name(label)
         row = db.execute("SELECT id FROM classes WHERE name = ?", (label,)).fetchone()
         if row is None:
-            raise self._error(f"no class named '{label}'; add it first")
+            names = [r[0] for r in db.execute("SELECT name FROM classes ORDER BY position, id")]
+            shown = ", ".join(f"'{shown_path(n)}'" for n in names[:10]) + (f" and {len(names) - 10} more"
+                                                                             if len(names) > 10 else "")
+            known = f"the classes are {shown}" if names else "there are no classes yet"
+            raise self._error(f"no class named '{label}' ({known}); add it in the app's Classes panel, or import a "
+                              "folder with a sub-folder of that name (lakeview catalog import)")
         return row["id"]
 
     @staticmethod
