@@ -272,3 +272,27 @@ def test_a_library_on_a_read_only_file_system_names_its_folder_not_the_lock_file
         assert f"cannot write in the library folder {folder} (it is on a read-only file system)" in str(problem) \
             or f"cannot write in the folder {folder} (it is on a read-only file system)" in str(problem)
     assert file_hash(folder / "catalog.sqlite") == before and sorted(os.listdir(folder)) == ["catalog.sqlite"]
+
+
+def test_choosing_a_library_that_is_open_elsewhere_asks_again_about_the_first(startup, tmp_path, monkeypatch):
+    from lakeview.core.library_lock import LibraryLock
+
+    asked, answers, told = startup
+    damaged, _, _ = labelled_catalog(tmp_path / "first")
+    damage_pages(damaged)
+    busy = tmp_path / "busy" / "catalog.sqlite"
+    Catalog(busy).close()
+    held = LibraryLock(busy.parent).acquire()
+    refusals = []
+    monkeypatch.setattr(app, "tell_already_open", refusals.append)
+    monkeypatch.setattr("lakeview.gui.startup_problem.choose_library", lambda parent=None: busy)
+    answers.extend([Choice.OPEN_OTHER, Choice.START_FRESH])
+    try:
+        window = _open(damaged)
+    finally:
+        held.release()
+    assert len(refusals) == 1 and "already open with this library" in refusals[0]
+    assert [type(p) for p in asked] == [errors.CatalogDamaged, errors.CatalogDamaged]
+    assert window == ("window on", damaged)  # the fresh start is the first library's, not the busy one's
+    assert sorted(p.name for p in busy.parent.iterdir() if p.name.startswith("catalog")) == ["catalog.sqlite"]
+    assert any(p.name.startswith("catalog.sqlite.damaged-") for p in damaged.parent.iterdir())
