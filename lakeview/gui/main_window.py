@@ -12,8 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFileSystemM
 
 from lakeview import __version__
 from lakeview.core.catalog import CatalogError
-from lakeview.core.file_names import (path_from_setting, path_to_setting, readable_name, readable_path,
-                                      resolve_lossy_path)
+from lakeview.core.file_names import path_from_setting, path_to_setting, resolve_lossy_path, shown_path
 from lakeview.gui.classes_panel import ClassesPanel
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
@@ -262,7 +261,7 @@ class MainWindow(QMainWindow):
         self.show_folder_action.setVisible(only is not None)
         self._inspect_current()
         if self.session.folder is not None:
-            self.setWindowTitle(f"{readable_name(self.session.folder.name)} — LakeView {__version__}")
+            self.setWindowTitle(f"{shown_path(self.session.folder.name)} — LakeView {__version__}")
 
     def _refresh_classes(self) -> None:
         classes = self.session.catalog.classes()
@@ -484,7 +483,7 @@ class MainWindow(QMainWindow):
         self.recent.clear()
         kept = self.settings.value("recent_folders", [], list)
         self._recent_folders = [folder for folder in map(path_from_setting, kept) if folder.is_dir()]
-        self.recent.addItems([readable_path(folder) for folder in self._recent_folders])
+        self.recent.addItems([shown_path(folder) for folder in self._recent_folders])
 
     def _remember_folder(self, folder: Path) -> None:
         kept = path_to_setting(Path(folder).absolute())

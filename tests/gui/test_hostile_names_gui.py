@@ -113,3 +113,12 @@ def test_an_odd_folder_keeps_its_exact_name_in_the_title_and_the_recent_folders(
     assert os.fsencode(second.session.folder) == os.fsencode(folder)
     assert len(second.session.rows()) == len(odd_photos["odd"])
     second.close()
+
+
+def test_a_folder_named_with_a_newline_is_one_line_in_the_title_and_the_recent_folders(qtbot, window, tmp_path):
+    folder = tmp_path / raw_name(b"Reise\n2019_\xe9")
+    make_photo(folder / "a.jpg", COLOURS["red"], seed=1)
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.open_folder(folder)
+    assert window.windowTitle().startswith("Reise\\n2019_\\xe9 — LakeView")
+    assert window.recent.item(0).text() == str(tmp_path) + "/Reise\\n2019_\\xe9"
