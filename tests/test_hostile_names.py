@@ -517,3 +517,18 @@ def test_labelling_with_an_unknown_class_names_the_classes_and_how_to_make_one(t
     assert finished.code == 2
     assert f"no class named 'louise' (the classes are '{ODD_CLASS}', 'good')" in finished.err
     assert "add it in the app's Classes panel, or import a folder" in finished.err and "add it first" not in finished.err
+
+
+def test_a_path_with_dot_dot_or_doubled_slashes_is_the_same_photo_not_a_second_row(tmp_path):
+    tree = odd_tree(tmp_path / "photos", per_class=1)
+    catalog = tmp_path / "c.sqlite"
+    run_lakeview("catalog", "--catalog", catalog, "import", tmp_path / "photos").assert_clean()
+    odd = tree[ODD_FOLDER][0]
+    (tmp_path / "link").symlink_to(tmp_path / "photos")
+    spellings = [f"{odd.parent}/../{ODD_FOLDER}/{odd.name}", f"{tmp_path}/link/../photos//good/{tree['good'][0].name}"]
+    labelled = run_lakeview("catalog", "--catalog", catalog, "label", *spellings, "--as", "good").assert_clean()
+    assert labelled.code == 0 and "labelled 2 photo(s)" in labelled.err
+    rows = catalog_rows(catalog)
+    assert len(rows) == 8 and dict(rows)[os.fsencode(odd)] == "good"
+    with Catalog(catalog) as opened:
+        assert opened.photo_id(spellings[0]) == opened.photo_id(odd) is not None

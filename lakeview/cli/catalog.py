@@ -16,7 +16,7 @@ from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, 
 from lakeview.cli.data_options import add_data_options, load_dataset
 from lakeview.core.architectures import ARCHITECTURES
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
-from lakeview.core.file_names import shown_path
+from lakeview.core.file_names import absolute_path, shown_path
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -301,7 +301,7 @@ def run_label(args: argparse.Namespace) -> int:
             unknown = [p for p in args.photos if catalog.photo_id(p) is None]
             failed = catalog.add_photos(unknown).failed if unknown else []
             refused = {path for path, _ in failed}
-            photos = [p for p in args.photos if p.absolute() not in refused]
+            photos = [p for p in args.photos if absolute_path(p) not in refused]
             if not photos:
                 raise UserError("; ".join(f"{shown_path(path)}: {reason}" for path, reason in failed)
                                 + "; nothing labelled")

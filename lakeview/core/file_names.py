@@ -136,3 +136,14 @@ def shown_path(path: Path | str) -> str:
     written as \\n, \\r, \\t or \\xNN, so that one name never looks like two lines."""
     return "".join(_CONTROL_ESCAPES.get(c, f"\\x{ord(c):02x}") if ord(c) < 32 or ord(c) == 127 else c
                    for c in readable_path(path))
+
+
+def absolute_path(path: Path | str) -> Path:
+    """The one form the catalog knows a photo by: absolute, and without '..' (photos/x/../x/a.jpg is the same
+    file as photos/x/a.jpg, so it must not become a second row). A folder part with '..' is resolved on disk
+    (a link followed by '..' leads where the system says); the file's own name is kept, link or not."""
+    path = Path(path).absolute()
+    if ".." not in path.parts:
+        return path
+    return Path(os.path.realpath(path.parent)) / path.name if path.name not in ("", "..") else \
+        Path(os.path.realpath(path))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from lakeview.core.catalog.errors import CatalogError
-from lakeview.core.file_names import path_from_db, path_to_db, readable_name, shown_path
+from lakeview.core.file_names import absolute_path, path_from_db, path_to_db, readable_name, shown_path
 
 NONE_OF_THESE = "(none of these)"
 SOURCES = ("imported", "user", "accepted")
@@ -128,7 +128,7 @@ class LabelRecords:
             now = self._now()
             for path in paths:
                 photo = db.execute("SELECT id FROM photos WHERE path = ?",
-                                   (path_to_db(Path(path).absolute()),)).fetchone()
+                                   (path_to_db(absolute_path(path)),)).fetchone()
                 if photo is None:
                     raise self._error(f"{path} is not in the catalog")
                 old = db.execute("SELECT class_id, source FROM labels WHERE photo_id = ?", (photo["id"],)).fetchone()
@@ -154,7 +154,7 @@ class LabelRecords:
         row = self._db.execute(
             "SELECT c.name, l.source, l.time FROM labels l JOIN photos p ON p.id = l.photo_id "
             "LEFT JOIN classes c ON c.id = l.class_id WHERE p.path = ?",
-            (path_to_db(Path(path).absolute()),)).fetchone()
+            (path_to_db(absolute_path(path)),)).fetchone()
         if row is None:
             return None
         return Label(row["name"] if row["name"] is not None else NONE_OF_THESE, row["source"], row["time"])

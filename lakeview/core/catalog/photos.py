@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lakeview.core.catalog.labels import NONE_OF_THESE
-from lakeview.core.file_names import PathInDb, is_text, path_from_db, path_to_db
+from lakeview.core.file_names import PathInDb, absolute_path, is_text, path_from_db, path_to_db
 from lakeview.core.files import NotAPhoto, iter_image_files, not_a_file_reason
 from lakeview.core.fingerprint import PhotoFile, read_photo_file
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
@@ -54,7 +54,7 @@ class RescanReport:
 
 def read_photo(path: Path | str, failed: list[tuple[Path, str]]) -> PhotoFile | None:
     """The photo's size, time and fingerprint, or None with the reason appended to `failed`."""
-    path = Path(path).absolute()
+    path = absolute_path(path)
     try:
         path_to_db(path)
         return read_photo_file(path)
@@ -243,7 +243,7 @@ class PhotoRecords:
         candidates = []
         for folder in search:
             if folder.is_dir():
-                candidates += [p for p in iter_image_files(folder, recursive=True) if p.absolute() not in known]
+                candidates += [p for p in iter_image_files(folder, recursive=True) if absolute_path(p) not in known]
         added = self.add_photos(candidates, progress, should_stop, total=len(candidates))
         report.reattached = added.reattached
         report.added = added.added
@@ -257,14 +257,14 @@ class PhotoRecords:
         moved = 0
         with self._transaction() as db:
             for old, new in moves:
-                old, new = path_to_db(Path(old).absolute()), path_to_db(Path(new).absolute())
+                old, new = path_to_db(absolute_path(old)), path_to_db(absolute_path(new))
                 moved += db.execute(
                     "UPDATE photos SET path = ?, missing = 0 WHERE path = ? AND NOT EXISTS "
                     "(SELECT 1 FROM photos WHERE path = ?)", (new, old, new)).rowcount
         return moved
 
     def photo_id(self, path: Path | str) -> int | None:
-        row = self._db.execute("SELECT id FROM photos WHERE path = ?", (path_to_db(Path(path).absolute()),)).fetchone()
+        row = self._db.execute("SELECT id FROM photos WHERE path = ?", (path_to_db(absolute_path(path)),)).fetchone()
         return row["id"] if row else None
 
     def photos_on_disk(self) -> list[tuple[Path, str]]:
@@ -301,7 +301,7 @@ class PhotoRecords:
         where, args = ["1 = 1"], []
         if paths is not None:
             # Text paths travel as one JSON array; the few that are bytes (not UTF-8) as parameters.
-            keys = [path_to_db(Path(path).absolute()) for path in paths]
+            keys = [path_to_db(absolute_path(path)) for path in paths]
             raw = [key for key in keys if isinstance(key, bytes)]
             where.append("(p.path IN (SELECT value FROM json_each(?))"
                          + (f" OR p.path IN ({', '.join('?' * len(raw))})" if raw else "") + ")")
@@ -310,7 +310,7 @@ class PhotoRecords:
             # Ranges on the path index: everything under `folder/`, stored as text and stored as bytes (names
             # that are not UTF-8). A range that holds nothing is left out: one range is read in index order, so
             # the first page of a huge folder needs no sort.
-            prefix = str(Path(folder).absolute()).rstrip(os.sep) + os.sep
+            prefix = str(absolute_path(folder)).rstrip(os.sep) + os.sep
             ranges = [(start, start[:-1] + (chr(ord(os.sep) + 1) if isinstance(start, str) else bytes([start[-1] + 1])))
                       for start in ([prefix] if is_text(prefix) else []) + [os.fsencode(prefix)]]
             if len(ranges) == 2 and self._db.execute("SELECT 1 FROM photos WHERE path >= ? AND path < ? LIMIT 1",
