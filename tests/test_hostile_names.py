@@ -532,3 +532,16 @@ def test_a_path_with_dot_dot_or_doubled_slashes_is_the_same_photo_not_a_second_r
     assert len(rows) == 8 and dict(rows)[os.fsencode(odd)] == "good"
     with Catalog(catalog) as opened:
         assert opened.photo_id(spellings[0]) == opened.photo_id(odd) is not None
+
+
+def test_class_folders_with_spaces_around_their_names_are_imported_as_distinct_trimmed_classes(tmp_path):
+    root = tmp_path / "photos"
+    folders = ["x", " x", " spaced ", "   "]
+    for c, folder in enumerate(folders):
+        for i in range(2):
+            make_photo(root / folder / f"p{i}.jpg", size=(8, 8), seed=10 * c + i)
+    catalog = tmp_path / "c.sqlite"
+    imported = run_lakeview("catalog", "--catalog", catalog, "import", root).assert_clean()
+    assert imported.code == 0 and "imported 8 labelled photo(s) in 4 class(es)" in imported.err
+    labels = {os.fsencode(path).split(b"/")[-2]: label for path, label in catalog_rows(catalog)}
+    assert labels == {b"x": "x", b" x": "x (2)", b" spaced ": "spaced", b"   ": "\\x20\\x20\\x20"}

@@ -61,16 +61,15 @@ def readable_path(path: Path | str) -> str:
 
 
 def distinct_readable_names(names: Iterable[str]) -> dict[str, str]:
-    """A readable name for each distinct name, no two alike: a text name keeps itself; a name with undecodable
-    bytes gets its `readable_name`, or, when that is already another name's, that form with ' (2)', ' (3)'...
-    Text names are placed first, so an ordinary folder name never changes because of an odd neighbour."""
-    unique = sorted(set(names), key=lambda n: (not is_text(n), n.encode("utf-8", "surrogatepass")))
-    taken = {name for name in unique if is_text(name)}
-    result = {name: name for name in taken}
+    """A class name for each distinct name, no two alike, each one the catalog keeps as it is: a clean text name
+    keeps itself; a name with undecodable bytes becomes its `readable_name`, and one with spaces around it is
+    trimmed (the catalog trims class names); when that is already another name's, ' (2)', ' (3)'... is added.
+    Clean names are placed first, so an ordinary folder name never changes because of an odd neighbour."""
+    unique = sorted(set(names), key=lambda n: (_class_form(n) != n, n.encode("utf-8", "surrogatepass")))
+    taken: set[str] = set()
+    result: dict[str, str] = {}
     for name in unique:
-        if name in result:
-            continue
-        readable = candidate = readable_name(name)
+        readable = candidate = _class_form(name)
         number = 1
         while candidate in taken:
             number += 1
@@ -79,6 +78,11 @@ def distinct_readable_names(names: Iterable[str]) -> dict[str, str]:
         result[name] = candidate
     return result
 
+
+def _class_form(name: str) -> str:
+    """`readable_name`, trimmed; a name of spaces alone keeps them, as \x20."""
+    readable = readable_name(name)
+    return readable.strip() or "".join(f"\\x{ord(c):02x}" for c in readable)
 
 
 SETTING_PREFIX = "bytes:"

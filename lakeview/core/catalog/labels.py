@@ -53,8 +53,10 @@ class LabelRecords:
             known = {r[0] for r in db.execute("SELECT name FROM classes")}
             for name in map(readable_name, names):
                 if name not in known and name != NONE_OF_THESE:
-                    self._insert_class(db, self._valid_class_name(name), None)
-                    known.add(name)
+                    name = self._valid_class_name(name)
+                    if name not in known:
+                        self._insert_class(db, name, None)
+                        known.add(name)
 
     def rename_class(self, old: str, new: str) -> None:
         old, new = readable_name(old), self._valid_class_name(new)
