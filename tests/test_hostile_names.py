@@ -165,7 +165,8 @@ def test_labels_made_from_odd_names_are_text_in_every_dataset_form(tmp_path):
 def test_an_odd_class_folder_whose_readable_name_is_another_folders_name_stays_its_own_class(tmp_path):
     root = tmp_path / "photos"
     latin1, literal = raw_name(b"caf\xe9"), "caf\\xe9"  # the readable form of the first is the second's real name
-    for c, (folder, colour) in enumerate(((latin1, COLOURS["red"]), (literal, COLOURS["blue"]), ("plain", COLOURS["red"]))):
+    folders = ((latin1, COLOURS["red"]), (literal, COLOURS["blue"]), ("plain", COLOURS["red"]))
+    for c, (folder, colour) in enumerate(folders):
         for i in range(3):
             make_photo(root / folder / f"p{i}.jpg", colour, size=(8, 8), seed=10 * c + i)
     data = LabelledPhotos.from_folder(root)
@@ -516,7 +517,8 @@ def test_labelling_with_an_unknown_class_names_the_classes_and_how_to_make_one(t
     finished = run_lakeview("catalog", "--catalog", catalog, "label", tree["good"][0], "--as", "louise").assert_clean()
     assert finished.code == 2
     assert f"no class named 'louise' (the classes are '{ODD_CLASS}', 'good')" in finished.err
-    assert "add it in the app's Classes panel, or import a folder" in finished.err and "add it first" not in finished.err
+    assert "add it in the app's Classes panel, or import a folder" in finished.err
+    assert "add it first" not in finished.err
 
 
 def test_a_path_with_dot_dot_or_doubled_slashes_is_the_same_photo_not_a_second_row(tmp_path):

@@ -189,7 +189,8 @@ def _existing_folder(folder: Path) -> Path:
     if not folder.exists():
         raise UserError(f"folder not found: {shown_path(folder)}")
     if not folder.is_dir():
-        raise UserError(f"not a folder: {shown_path(folder)} (to label one photo: lakeview catalog label PHOTO --as CLASS)")
+        raise UserError(f"not a folder: {shown_path(folder)} "
+                        "(to label one photo: lakeview catalog label PHOTO --as CLASS)")
     return folder
 
 
