@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QDir, QSettings, Qt, QTimer
@@ -441,6 +442,10 @@ class MainWindow(QMainWindow):
 
     def open_folder(self, folder: Path) -> None:
         folder = resolve_lossy_path(Path(folder).absolute())  # Qt's choosers drop bytes that are not UTF-8
+        if not folder.is_dir():
+            what = "is not a folder" if os.path.lexists(folder) else "was not found"
+            self.show_warning("Open folder", f"{shown_path(folder)} {what}; nothing was opened.")
+            return
         self.session.open_folder(folder)
         self._remember_folder(folder)
         self._reveal_folder(Path(folder).absolute())

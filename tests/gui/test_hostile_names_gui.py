@@ -122,3 +122,15 @@ def test_a_folder_named_with_a_newline_is_one_line_in_the_title_and_the_recent_f
         window.open_folder(folder)
     assert window.windowTitle().startswith("Reise\\n2019_\\xe9 — LakeView")
     assert window.recent.item(0).text() == str(tmp_path) + "/Reise\\n2019_\\xe9"
+
+
+def test_opening_a_file_or_a_missing_folder_says_so_and_opens_nothing(qtbot, window, tmp_path):
+    (tmp_path / "a_file.jpg").write_bytes(b"not a folder")
+    os.mkfifo(tmp_path / "pipe")
+    for path, what in ((tmp_path / "a_file.jpg", "is not a folder"), (tmp_path / "pipe", "is not a folder"),
+                       (tmp_path / raw_name(b"gone_\xff"), "was not found")):
+        window.open_folder(path)
+        assert window.last_warning.text() == f"{readable_name(str(path))} {what}; nothing was opened."
+        window.last_warning.close()
+    assert window.session.folder is None and window.recent.count() == 0 and not window.session.busy
+    assert window.windowTitle().startswith("LakeView")
