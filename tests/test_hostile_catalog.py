@@ -391,3 +391,34 @@ def test_a_catalog_whose_tables_do_not_match_its_version_is_a_sentence(tmp_path,
         assert_refused(finished, str(catalog))
         assert ("is damaged" in finished.err) if damage != "a table gone" else ("no such table" in finished.err)
     assert file_hash(catalog) == before or damage == "a table gone"
+
+
+def test_a_catalog_that_is_a_link_to_nowhere_names_the_folder_that_is_missing(tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
+    for target, folder, why in ((tmp_path / "gone" / "catalog.sqlite", tmp_path / "gone", "it does not exist"),
+                                (tmp_path / "a_file" / "catalog.sqlite", tmp_path / "a_file",
+                                 "it is a file, where a folder is needed")):
+        link = tmp_path / "link.sqlite"
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+        for command in (("status",), ("add", tmp_path)):
+            finished = run_lakeview("catalog", "--catalog", link, *command, timeout=60)
+            assert_refused(finished, f"cannot write in the folder {folder} ({why})")
+        assert not (tmp_path / "gone").exists() and link.is_symlink()
+
+
+def test_a_write_ahead_log_from_another_database_is_named_and_both_files_are_left_alone(tmp_path):
+    catalog, photos, _ = labelled_catalog(tmp_path, photos=5)
+    other = tmp_path / "other.sqlite"
+    db = sqlite3.connect(other, isolation_level=None)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    db.execute("CREATE TABLE notes (x)")
+    db.executemany("INSERT INTO notes VALUES (?)", [(i,) for i in range(200)])
+    shutil.copy(f"{other}-wal", f"{catalog}-wal")  # copied while the other database still has it open
+    db.close()
+    before = {p: file_hash(p) for p in (catalog, Path(f"{catalog}-wal"))}
+    for name, finished in run_all(catalog, tmp_path, photos):
+        assert_refused(finished, f"{catalog}-wal, is the write-ahead log of another database",
+                       "move catalog.sqlite-wal out of that folder")
+    assert {p: file_hash(p) for p in before} == before

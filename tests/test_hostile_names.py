@@ -162,6 +162,24 @@ def test_labels_made_from_odd_names_are_text_in_every_dataset_form(tmp_path):
         assert {os.fsencode(p.path) for p in photos} <= {os.fsencode(p) for paths in tree.values() for p in paths}
 
 
+def test_an_odd_class_folder_whose_readable_name_is_another_folders_name_stays_its_own_class(tmp_path):
+    root = tmp_path / "photos"
+    latin1, literal = raw_name(b"caf\xe9"), "caf\\xe9"  # the readable form of the first is the second's real name
+    folders = ((latin1, COLOURS["red"]), (literal, COLOURS["blue"]), ("plain", COLOURS["red"]))
+    for c, (folder, colour) in enumerate(folders):
+        for i in range(3):
+            make_photo(root / folder / f"p{i}.jpg", colour, size=(8, 8), seed=10 * c + i)
+    data = LabelledPhotos.from_folder(root)
+    assert sorted(data.classes) == sorted([literal, "caf\\xe9 (2)", "plain"])
+    by_folder = {p.path.parent.name: p.label for p in data.train + data.valid}
+    assert by_folder == {literal: literal, latin1: "caf\\xe9 (2)", "plain": "plain"}
+
+    catalog = tmp_path / "c.sqlite"
+    run_lakeview("catalog", "--catalog", catalog, "import", root).assert_clean()
+    labels = {os.fsencode(path).split(b"/")[-2]: label for path, label in catalog_rows(catalog)}
+    assert labels == {b"caf\xe9": "caf\\xe9 (2)", b"caf\\xe9": literal, b"plain": "plain"}
+
+
 def test_training_on_an_odd_class_folder_then_classifying_and_importing_it(tmp_path, capsys):
     from lakeview.core.inference import Prediction, classify_files
     from lakeview.core.model_file import load_model, read_meta
@@ -433,3 +451,99 @@ def test_identical_files_and_moved_photos_are_told_apart(tmp_path):
         plan = " ".join(str(r[-1]) for r in catalog._db.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM photos WHERE missing = 1 AND fingerprint = 'x'"))
         assert "photos_missing_fingerprint" in plan
+
+
+def test_an_odd_name_in_a_message_is_one_readable_line(tmp_path):
+    folder = tmp_path / "photos"
+    make_photo(folder / raw_name(b"ok_\xff.jpg"), seed=1)
+    os.mkfifo(folder / raw_name(b"pipe_\xe9\nnext line.jpg"))
+    catalog = tmp_path / "c.sqlite"
+    added = run_lakeview("catalog", "--catalog", catalog, "add", folder).assert_clean()
+    assert added.code == 1
+    assert "pipe_\\xe9\\nnext line.jpg: a named pipe (FIFO), not a photo" in added.err
+    assert "\\udc" not in added.err and "next line" not in added.err.replace("\\nnext line", "")
+
+    moved = folder / raw_name(b"moved_\xfa\n.jpg")
+    (folder / raw_name(b"ok_\xff.jpg")).rename(moved)
+    rescanned = run_lakeview("catalog", "--catalog", catalog, "rescan").assert_clean()
+    assert rescanned.code == 0
+    assert "ok_\\xff.jpg -> " in rescanned.err and rescanned.err.rstrip().endswith("moved_\\xfa\\n.jpg")
+
+
+def test_identical_photos_moved_or_renamed_each_keep_their_own_label(tmp_path):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="JPEG")
+    old_folder, renamed_folder = tmp_path / raw_name(b"Reise_\xe9"), tmp_path / raw_name(b"Reise_\xfa")
+    names = [raw_name(b"z_%02d_\xff.jpg" % i) for i in range(12)]  # identical files, listed in another order
+    for name in names:
+        (old_folder / "sub").mkdir(parents=True, exist_ok=True)
+        (old_folder / "sub" / name).write_bytes(buffer.getvalue())
+    (old_folder / "alone.jpg").write_bytes(buffer.getvalue())
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        catalog.add_folder(old_folder)
+        catalog.ensure_classes(["even", "odd", "alone"])
+        for i, name in enumerate(names):
+            catalog.set_labels([old_folder / "sub" / name], "even" if i % 2 == 0 else "odd", source="user")
+        catalog.set_labels([old_folder / "alone.jpg"], "alone", source="user")
+        old_folder.rename(renamed_folder)
+        (renamed_folder / "alone.jpg").rename(renamed_folder / raw_name(b"renamed_\xfe.jpg"))
+        (renamed_folder / "sub" / names[0]).unlink()  # one copy deleted: the others must not shift by one
+        report = catalog.rescan([renamed_folder])
+        assert report.added == 0 and report.missing == [old_folder / "sub" / names[0]]
+        assert len(report.reattached) == 12
+        for i, name in enumerate(names[1:], 1):
+            assert catalog.label_of(renamed_folder / "sub" / name).label == ("even" if i % 2 == 0 else "odd")
+        assert catalog.label_of(renamed_folder / raw_name(b"renamed_\xfe.jpg")).label == "alone"
+
+
+def test_a_path_qt_gave_back_without_its_odd_bytes_is_found_again_only_when_it_is_unambiguous(tmp_path):
+    from lakeview.core.file_names import path_from_setting, path_to_setting, resolve_lossy_path
+
+    odd = tmp_path / raw_name(b"Urlaub_\xfc") / raw_name(b"Tag_\xff1")
+    odd.mkdir(parents=True)
+    assert os.fsencode(resolve_lossy_path(tmp_path / "Urlaub_" / "Tag_1")) == os.fsencode(odd)
+    assert resolve_lossy_path(tmp_path / "Urlaub_\ufffd") == odd.parent  # Qt's other form: U+FFFD
+    (tmp_path / raw_name(b"Urlaub_\xe4")).mkdir()  # now two folders read 'Urlaub_': no guessing
+    assert resolve_lossy_path(tmp_path / "Urlaub_" / "Tag_1") == tmp_path / "Urlaub_" / "Tag_1"
+    for path in (odd, tmp_path / "plain", Path("relative")):
+        assert os.fsencode(path_from_setting(path_to_setting(path))) == os.fsencode(path)
+        assert path_to_setting(path).encode("utf-8")
+
+
+def test_labelling_with_an_unknown_class_names_the_classes_and_how_to_make_one(tmp_path):
+    tree = odd_tree(tmp_path / "photos", per_class=1)
+    catalog = tmp_path / "c.sqlite"
+    run_lakeview("catalog", "--catalog", catalog, "import", tmp_path / "photos").assert_clean()
+    finished = run_lakeview("catalog", "--catalog", catalog, "label", tree["good"][0], "--as", "louise").assert_clean()
+    assert finished.code == 2
+    assert f"no class named 'louise' (the classes are '{ODD_CLASS}', 'good')" in finished.err
+    assert "add it in the app's Classes panel, or import a folder" in finished.err
+    assert "add it first" not in finished.err
+
+
+def test_a_path_with_dot_dot_or_doubled_slashes_is_the_same_photo_not_a_second_row(tmp_path):
+    tree = odd_tree(tmp_path / "photos", per_class=1)
+    catalog = tmp_path / "c.sqlite"
+    run_lakeview("catalog", "--catalog", catalog, "import", tmp_path / "photos").assert_clean()
+    odd = tree[ODD_FOLDER][0]
+    (tmp_path / "link").symlink_to(tmp_path / "photos")
+    spellings = [f"{odd.parent}/../{ODD_FOLDER}/{odd.name}", f"{tmp_path}/link/../photos//good/{tree['good'][0].name}"]
+    labelled = run_lakeview("catalog", "--catalog", catalog, "label", *spellings, "--as", "good").assert_clean()
+    assert labelled.code == 0 and "labelled 2 photo(s)" in labelled.err
+    rows = catalog_rows(catalog)
+    assert len(rows) == 8 and dict(rows)[os.fsencode(odd)] == "good"
+    with Catalog(catalog) as opened:
+        assert opened.photo_id(spellings[0]) == opened.photo_id(odd) is not None
+
+
+def test_class_folders_with_spaces_around_their_names_are_imported_as_distinct_trimmed_classes(tmp_path):
+    root = tmp_path / "photos"
+    folders = ["x", " x", " spaced ", "   "]
+    for c, folder in enumerate(folders):
+        for i in range(2):
+            make_photo(root / folder / f"p{i}.jpg", size=(8, 8), seed=10 * c + i)
+    catalog = tmp_path / "c.sqlite"
+    imported = run_lakeview("catalog", "--catalog", catalog, "import", root).assert_clean()
+    assert imported.code == 0 and "imported 8 labelled photo(s) in 4 class(es)" in imported.err
+    labels = {os.fsencode(path).split(b"/")[-2]: label for path, label in catalog_rows(catalog)}
+    assert labels == {b"x": "x", b" x": "x (2)", b" spaced ": "spaced", b"   ": "\\x20\\x20\\x20"}

@@ -16,6 +16,7 @@ from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, 
 from lakeview.cli.data_options import add_data_options, load_dataset
 from lakeview.core.architectures import ARCHITECTURES
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
+from lakeview.core.file_names import absolute_path, shown_path
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -162,7 +163,7 @@ def run_import(args: argparse.Namespace) -> int:
             raise UserError(f"{exc}; nothing was imported") from None
     say(f"imported {written} labelled photo(s) in {len(data.classes)} class(es) into {catalog.path}"
         + (f" ({total - written} without a label)" if total > written else ""))
-    skipped = [(s.where, s.reason) for s in data.skipped] + [(str(p), r) for p, r in report.failed]
+    skipped = [(shown_path(s.where), s.reason) for s in data.skipped] + [(shown_path(p), r) for p, r in report.failed]
     list_skipped(skipped)
     return EXIT_SKIPPED if skipped else EXIT_OK
 
@@ -180,15 +181,16 @@ def run_add(args: argparse.Namespace) -> int:
             return _stopped(f"{catalog.photo_count() - before} new photo(s) recorded before the stop stay in "
                             "the catalog; run the same command again to add the rest")
     say(f"added {report.added}, updated {report.updated}, reattached {len(report.reattached)}")
-    list_skipped([(str(p), r) for p, r in report.failed])
+    list_skipped([(shown_path(p), r) for p, r in report.failed])
     return EXIT_SKIPPED if report.failed else EXIT_OK
 
 
 def _existing_folder(folder: Path) -> Path:
     if not folder.exists():
-        raise UserError(f"folder not found: {folder}")
+        raise UserError(f"folder not found: {shown_path(folder)}")
     if not folder.is_dir():
-        raise UserError(f"not a folder: {folder} (to label one photo: lakeview catalog label PHOTO --as CLASS)")
+        raise UserError(f"not a folder: {shown_path(folder)} "
+                        "(to label one photo: lakeview catalog label PHOTO --as CLASS)")
     return folder
 
 
@@ -285,7 +287,7 @@ def run_rescan(args: argparse.Namespace) -> int:
     say(f"missing: {len(report.missing)}, reattached: {len(report.reattached)}, found again: "
         f"{len(report.found_again)}, new: {report.added}")
     for old, new in report.reattached:
-        say(f"  {old} -> {new}")
+        say(f"  {shown_path(old)} -> {shown_path(new)}")
     return EXIT_OK
 
 
@@ -300,14 +302,15 @@ def run_label(args: argparse.Namespace) -> int:
             unknown = [p for p in args.photos if catalog.photo_id(p) is None]
             failed = catalog.add_photos(unknown).failed if unknown else []
             refused = {path for path, _ in failed}
-            photos = [p for p in args.photos if p.absolute() not in refused]
+            photos = [p for p in args.photos if absolute_path(p) not in refused]
             if not photos:
-                raise UserError("; ".join(f"{path}: {reason}" for path, reason in failed) + "; nothing labelled")
+                raise UserError("; ".join(f"{shown_path(path)}: {reason}" for path, reason in failed)
+                                + "; nothing labelled")
             action = catalog.set_labels(photos, label, source="user")
         except CatalogError as exc:
             raise UserError(str(exc)) from None
     say(f"labelled {len(photos)} photo(s) '{label}'" if action else "nothing changed")
-    list_skipped([(str(p), r) for p, r in failed])
+    list_skipped([(shown_path(p), r) for p, r in failed])
     return EXIT_SKIPPED if failed else EXIT_OK
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from lakeview.core.file_names import is_text, readable_name
+from lakeview.core.file_names import distinct_readable_names
 
 SPLITS = ("train", "valid", "test")
 
@@ -45,14 +45,16 @@ class LabelledPhotos:
 
     def __post_init__(self) -> None:
         """Class names are text (a model file's meta and the catalog hold them): a name made from a folder name
-        that is not UTF-8 becomes its readable form (see lakeview.core.file_names); the paths stay exact."""
-        if all(map(is_text, self.classes)) and all(p.label is None or is_text(p.label)
-                                                   for name in SPLITS for p in self.split(name)):
+        that is not UTF-8 becomes its readable form, numbered when another folder already has that name (see
+        lakeview.core.file_names.distinct_readable_names); so does one with spaces around it, trimmed as the
+        catalog trims class names; the paths stay exact."""
+        names = distinct_readable_names([*self.classes, *(p.label for split in SPLITS for p in self.split(split)
+                                                          if p.label is not None)])
+        if all(name == kept for name, kept in names.items()):
             return
-        self.classes = [readable_name(c) for c in self.classes]
+        self.classes = [names[c] for c in self.classes]
         for name in SPLITS:
-            setattr(self, name, [p if p.label is None or is_text(p.label) else Photo(p.path, readable_name(p.label))
-                                 for p in self.split(name)])
+            setattr(self, name, [p if p.label is None else Photo(p.path, names[p.label]) for p in self.split(name)])
 
     def split(self, name: str) -> list[Photo]:
         if name not in SPLITS:

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Sequence
 
 from lakeview.core.csv_cells import existing_name, unquote
 from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
-from lakeview.core.file_names import is_text, readable_name
+from lakeview.core.file_names import distinct_readable_names, is_text, readable_name
 from lakeview.core.files import has_image_suffix, is_hidden, iter_image_files, subfolders
 from lakeview.core.images import ImageLoadError, check_decodable
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
@@ -280,6 +280,7 @@ def assemble(
     total = len(train) + len(valid) + len(test)
     done = 0
     kept: list[list[Photo]] = []
+    names = distinct_readable_names(label for pairs in (train, valid, test) for _, label in pairs if label is not None)
     for pairs in (train, valid, test):
         photos = []
         for path, label in pairs:
@@ -289,7 +290,7 @@ def assemble(
             if reason:
                 skipped.append(SkippedFile(str(path), reason))
             else:
-                photos.append(Photo(path, None if label is None else readable_name(label)))
+                photos.append(Photo(path, None if label is None else names[label]))
             done += 1
             if done % 32 == 0 or done == total:
                 progress(done, total)

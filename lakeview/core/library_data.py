@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.catalog.photos import AddReport, read_photos
 from lakeview.core.dataset import LabelledPhotos, Photo
+from lakeview.core.file_names import absolute_path
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 if TYPE_CHECKING:  # the app counts labelled photos before torch has loaded
@@ -54,7 +55,7 @@ def import_labelled(catalog: Catalog, data: LabelledPhotos, progress: ProgressFn
         catalog.ensure_classes(data.classes)
         by_label: dict[str, list[Path]] = {}
         for photo in photos:
-            if photo.label is None or Path(photo.path).absolute() not in recorded:
+            if photo.label is None or absolute_path(photo.path) not in recorded:
                 continue
             if not overwrite_user_labels:
                 current = catalog.label_of(photo.path)

@@ -83,7 +83,7 @@ def open_library(catalog_path: Path) -> tuple[MainWindow, LibraryLock] | None:
     from lakeview.core.library_lock import LibraryLock, LibraryLocked
     from lakeview.gui.startup_problem import Choice, StartupProblemDialog, choose_library
 
-    problem = None
+    problem = asked = None
     while True:
         if problem is None:
             try:
@@ -92,7 +92,9 @@ def open_library(catalog_path: Path) -> tuple[MainWindow, LibraryLock] | None:
                 who = f"process {exc.pid}" if exc.pid is not None else "another process"
                 tell_already_open(f"LakeView is already open with this library ({who}). "
                                   "Switch to that window, or close it first.")
-                return None
+                if asked is None:
+                    return None
+                problem, catalog_path = asked  # the library chosen instead is open elsewhere: choose again
             except OSError as exc:
                 problem = translate(exc, catalog_path) or CatalogFolderUnwritable(
                     catalog_path, catalog_path.parent, exc.strerror or str(exc))
@@ -106,7 +108,7 @@ def open_library(catalog_path: Path) -> tuple[MainWindow, LibraryLock] | None:
                     if problem is None:
                         raise
         choice = StartupProblemDialog.ask(problem)
-        problem = None
+        asked, problem = (problem, catalog_path), None
         if choice is Choice.QUIT:
             return None
         if choice is Choice.OPEN_OTHER:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QDir, QSettings, Qt, QTimer
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFileSystemM
 
 from lakeview import __version__
 from lakeview.core.catalog import CatalogError
+from lakeview.core.file_names import path_from_setting, path_to_setting, resolve_lossy_path, shown_path
 from lakeview.gui.classes_panel import ClassesPanel
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
@@ -82,7 +84,8 @@ class MainWindow(QMainWindow):
         open_button.clicked.connect(self.choose_folder)
         self.recent = QListWidget()
         self.recent.setToolTip("Recent folders: double-click to open")
-        self.recent.itemActivated.connect(lambda item: self.open_folder(Path(item.text())))
+        self._recent_folders: list[Path] = []  # exact paths; the list shows them readable (see file_names)
+        self.recent.itemActivated.connect(lambda item: self.open_folder(self._recent_folders[self.recent.row(item)]))
         self.folders = QFileSystemModel(self)
         self.folders.setFilter(QDir.Filter.AllDirs | QDir.Filter.NoDotAndDotDot)
         self.folders.setRootPath(QDir.rootPath())
@@ -259,7 +262,7 @@ class MainWindow(QMainWindow):
         self.show_folder_action.setVisible(only is not None)
         self._inspect_current()
         if self.session.folder is not None:
-            self.setWindowTitle(f"{self.session.folder.name} — LakeView {__version__}")
+            self.setWindowTitle(f"{shown_path(self.session.folder.name)} — LakeView {__version__}")
 
     def _refresh_classes(self) -> None:
         classes = self.session.catalog.classes()
@@ -438,6 +441,11 @@ class MainWindow(QMainWindow):
             self.open_folder(folder)
 
     def open_folder(self, folder: Path) -> None:
+        folder = resolve_lossy_path(Path(folder).absolute())  # Qt's choosers drop bytes that are not UTF-8
+        if not folder.is_dir():
+            what = "is not a folder" if os.path.lexists(folder) else "was not found"
+            self.show_warning("Open folder", f"{shown_path(folder)} {what}; nothing was opened.")
+            return
         self.session.open_folder(folder)
         self._remember_folder(folder)
         self._reveal_folder(Path(folder).absolute())
@@ -478,11 +486,13 @@ class MainWindow(QMainWindow):
     # --- persistence --------------------------------------------------------------------------------------
     def _fill_recent(self) -> None:
         self.recent.clear()
-        self.recent.addItems([f for f in self.settings.value("recent_folders", [], list) if Path(f).is_dir()])
+        kept = self.settings.value("recent_folders", [], list)
+        self._recent_folders = [folder for folder in map(path_from_setting, kept) if folder.is_dir()]
+        self.recent.addItems([shown_path(folder) for folder in self._recent_folders])
 
     def _remember_folder(self, folder: Path) -> None:
-        folders = [str(Path(folder).absolute())] + [f for f in self.settings.value("recent_folders", [], list)
-                                                     if f != str(Path(folder).absolute())]
+        kept = path_to_setting(Path(folder).absolute())
+        folders = [kept] + [f for f in self.settings.value("recent_folders", [], list) if f != kept]
         self.settings.setValue("recent_folders", folders[:RECENT_LIMIT])
         self._fill_recent()
 

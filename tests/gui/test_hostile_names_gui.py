@@ -88,3 +88,49 @@ def test_a_folder_whose_own_name_is_not_utf8_shows_only_its_photos(qtbot, window
     assert sorted(os.fsencode(row.path) for row in window.session.rows()) == \
         sorted(os.fsencode(p) for p in odd_photos["odd"])
     assert shown_paths(window.model) == sorted(os.fsencode(p) for p in odd_photos["odd"])
+
+
+def test_an_odd_folder_keeps_its_exact_name_in_the_title_and_the_recent_folders(qtbot, tmp_path, app_settings,
+                                                                                odd_photos):
+    folder = odd_photos["odd"][0].parent
+    qt_form = folder.parent / "Urlaub_"  # what Qt's folder chooser gives back: the bytes that are not UTF-8 dropped
+    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
+    first = MainWindow(session, app_settings)
+    qtbot.addWidget(first)
+    with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        first.open_folder(qt_form)
+    assert ended.args == ["Opening folder", ""]
+    assert first.windowTitle().startswith(readable_name(ODD_FOLDER) + " — LakeView")
+    assert sorted(os.fsencode(row.path) for row in session.rows()) == sorted(os.fsencode(p) for p in odd_photos["odd"])
+    first.close()
+    app_settings.sync()
+
+    second = MainWindow(LibrarySession(tmp_path / "library2" / "catalog.sqlite"), app_settings)
+    qtbot.addWidget(second)
+    assert [second.recent.item(r).text() for r in range(second.recent.count())] == [readable_name(str(folder))]
+    with qtbot.waitSignal(second.session.job_ended, timeout=20_000):
+        second.recent.itemActivated.emit(second.recent.item(0))
+    assert os.fsencode(second.session.folder) == os.fsencode(folder)
+    assert len(second.session.rows()) == len(odd_photos["odd"])
+    second.close()
+
+
+def test_a_folder_named_with_a_newline_is_one_line_in_the_title_and_the_recent_folders(qtbot, window, tmp_path):
+    folder = tmp_path / raw_name(b"Reise\n2019_\xe9")
+    make_photo(folder / "a.jpg", COLOURS["red"], seed=1)
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.open_folder(folder)
+    assert window.windowTitle().startswith("Reise\\n2019_\\xe9 — LakeView")
+    assert window.recent.item(0).text() == str(tmp_path) + "/Reise\\n2019_\\xe9"
+
+
+def test_opening_a_file_or_a_missing_folder_says_so_and_opens_nothing(qtbot, window, tmp_path):
+    (tmp_path / "a_file.jpg").write_bytes(b"not a folder")
+    os.mkfifo(tmp_path / "pipe")
+    for path, what in ((tmp_path / "a_file.jpg", "is not a folder"), (tmp_path / "pipe", "is not a folder"),
+                       (tmp_path / raw_name(b"gone_\xff"), "was not found")):
+        window.open_folder(path)
+        assert window.last_warning.text() == f"{readable_name(str(path))} {what}; nothing was opened."
+        window.last_warning.close()
+    assert window.session.folder is None and window.recent.count() == 0 and not window.session.busy
+    assert window.windowTitle().startswith("LakeView")

@@ -4,6 +4,7 @@ folder): a dialog says what is wrong and offers what can be done; never a silent
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -252,3 +253,46 @@ def test_a_read_only_home_gets_the_dialog_and_a_log_elsewhere(tmp_path, mounted_
     assert "Traceback" not in out.stderr
     assert f"asked: CatalogFolderUnwritable | LakeView cannot write in the folder {home}" in out.stdout
     assert "read-only file system" in out.stdout
+
+
+def test_a_library_on_a_read_only_file_system_names_its_folder_not_the_lock_file(startup, tmp_path, mounted_tmpfs):
+    asked, answers, _ = startup
+    folder, remount = mounted_tmpfs
+    catalog, _, _ = labelled_catalog(tmp_path, photos=5)
+    shutil.copy(catalog, folder / "catalog.sqlite")
+    remount("ro")
+    before = file_hash(folder / "catalog.sqlite")
+    answers.extend([Choice.QUIT, Choice.QUIT])
+
+    assert _open(folder / "catalog.sqlite") is None
+    assert _open(folder / "new library" / "catalog.sqlite") is None
+    assert [type(p) for p in asked] == [errors.CatalogFolderUnwritable] * 2
+    for problem in asked:
+        assert problem.folder == folder and "lock" not in str(problem), str(problem)
+        assert f"cannot write in the library folder {folder} (it is on a read-only file system)" in str(problem) \
+            or f"cannot write in the folder {folder} (it is on a read-only file system)" in str(problem)
+    assert file_hash(folder / "catalog.sqlite") == before and sorted(os.listdir(folder)) == ["catalog.sqlite"]
+
+
+def test_choosing_a_library_that_is_open_elsewhere_asks_again_about_the_first(startup, tmp_path, monkeypatch):
+    from lakeview.core.library_lock import LibraryLock
+
+    asked, answers, told = startup
+    damaged, _, _ = labelled_catalog(tmp_path / "first")
+    damage_pages(damaged)
+    busy = tmp_path / "busy" / "catalog.sqlite"
+    Catalog(busy).close()
+    held = LibraryLock(busy.parent).acquire()
+    refusals = []
+    monkeypatch.setattr(app, "tell_already_open", refusals.append)
+    monkeypatch.setattr("lakeview.gui.startup_problem.choose_library", lambda parent=None: busy)
+    answers.extend([Choice.OPEN_OTHER, Choice.START_FRESH])
+    try:
+        window = _open(damaged)
+    finally:
+        held.release()
+    assert len(refusals) == 1 and "already open with this library" in refusals[0]
+    assert [type(p) for p in asked] == [errors.CatalogDamaged, errors.CatalogDamaged]
+    assert window == ("window on", damaged)  # the fresh start is the first library's, not the busy one's
+    assert sorted(p.name for p in busy.parent.iterdir() if p.name.startswith("catalog")) == ["catalog.sqlite"]
+    assert any(p.name.startswith("catalog.sqlite.damaged-") for p in damaged.parent.iterdir())

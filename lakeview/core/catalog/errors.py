@@ -143,6 +143,10 @@ def _from_sqlite(exc: sqlite3.Error, path: Path, timeout: float) -> CatalogError
     if code in _UNWRITABLE_CODES:
         if path.is_dir():
             return NotACatalog(path, "it is a folder")
+        if path.is_symlink() and not path.exists():  # a link to a catalog in a folder that is not there
+            target = Path(os.path.realpath(path))
+            return CatalogFolderUnwritable(path, target.parent, _why_unwritable(target) or
+                                           f"it does not exist, and {path} is a link to {target} there")
         return CatalogFolderUnwritable(path, path.parent, _why_unwritable(path) or str(exc))
     return None
 
@@ -151,9 +155,11 @@ def _from_os(exc: OSError, path: Path) -> CatalogError | None:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return CatalogDiskFull(path, exc.strerror or str(exc))
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.ENAMETOOLONG):
-        folder = Path(exc.filename) if exc.filename else path.parent
+        folder = Path(os.fsdecode(exc.filename)) if exc.filename else path.parent
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and not folder.is_dir():
+            folder = folder.parent  # a file that could not be made (the lock, the catalog) or a folder: its parent
         if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-            folder = _file_in_the_way(folder) or folder
+            folder = _file_in_the_way(Path(os.path.realpath(folder))) or folder  # through links to the real file
         return CatalogFolderUnwritable(path, folder, _os_reason(exc))
     return None
 

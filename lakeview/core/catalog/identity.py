@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 
 from lakeview.core.catalog.connection import connect
-from lakeview.core.catalog.errors import CatalogDamaged, CatalogTooNew, NotACatalog, translate
+from lakeview.core.catalog.errors import CatalogDamaged, CatalogTooNew, CatalogUnavailable, NotACatalog, translate
 from lakeview.core.catalog.schema import LATEST
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -50,6 +50,37 @@ def examine(path: Path, verify: bool = False) -> FileState:
     if application_id not in (0, APPLICATION_ID):
         raise NotACatalog(path, f"it belongs to another application (SQLite application id {application_id:#010x})")
 
+    try:
+        return _examine_database(path, verify)
+    except NotACatalog:
+        if _catalog_without_its_wal(path):
+            wal = Path(f"{path}-wal")
+            raise CatalogUnavailable(path, f"the catalog {path} cannot be opened: the file beside it, {wal}, is "
+                                           "the write-ahead log of another database, which would overwrite the "
+                                           f"catalog; move {wal.name} out of that folder and retry (LakeView left "
+                                           "both files untouched)") from None
+        raise
+
+
+def _catalog_without_its_wal(path: Path) -> bool:
+    """True when the file alone, its -wal file ignored, is a LakeView catalog."""
+    import sqlite3
+
+    if not Path(f"{path}-wal").exists():
+        return False
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            columns = {row[1] for row in db.execute("PRAGMA table_info(photos)")}
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return 1 <= version <= LATEST and PHOTO_COLUMNS <= columns
+
+
+def _examine_database(path: Path, verify: bool) -> FileState:
     db = connect(path, read_only=True)
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]

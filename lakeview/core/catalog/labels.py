@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from lakeview.core.catalog.errors import CatalogError
-from lakeview.core.file_names import path_from_db, path_to_db, readable_name
+from lakeview.core.file_names import absolute_path, path_from_db, path_to_db, readable_name, shown_path
 
 NONE_OF_THESE = "(none of these)"
 SOURCES = ("imported", "user", "accepted")
@@ -53,8 +53,10 @@ class LabelRecords:
             known = {r[0] for r in db.execute("SELECT name FROM classes")}
             for name in map(readable_name, names):
                 if name not in known and name != NONE_OF_THESE:
-                    self._insert_class(db, self._valid_class_name(name), None)
-                    known.add(name)
+                    name = self._valid_class_name(name)
+                    if name not in known:
+                        self._insert_class(db, name, None)
+                        known.add(name)
 
     def rename_class(self, old: str, new: str) -> None:
         old, new = readable_name(old), self._valid_class_name(new)
@@ -128,7 +130,7 @@ class LabelRecords:
             now = self._now()
             for path in paths:
                 photo = db.execute("SELECT id FROM photos WHERE path = ?",
-                                   (path_to_db(Path(path).absolute()),)).fetchone()
+                                   (path_to_db(absolute_path(path)),)).fetchone()
                 if photo is None:
                     raise self._error(f"{path} is not in the catalog")
                 old = db.execute("SELECT class_id, source FROM labels WHERE photo_id = ?", (photo["id"],)).fetchone()
@@ -154,7 +156,7 @@ class LabelRecords:
         row = self._db.execute(
             "SELECT c.name, l.source, l.time FROM labels l JOIN photos p ON p.id = l.photo_id "
             "LEFT JOIN classes c ON c.id = l.class_id WHERE p.path = ?",
-            (path_to_db(Path(path).absolute()),)).fetchone()
+            (path_to_db(absolute_path(path)),)).fetchone()
         if row is None:
             return None
         return Label(row["name"] if row["name"] is not None else NONE_OF_THESE, row["source"], row["time"])
@@ -222,7 +224,12 @@ class LabelRecords:
         label = readable_name(label)
         row = db.execute("SELECT id FROM classes WHERE name = ?", (label,)).fetchone()
         if row is None:
-            raise self._error(f"no class named '{label}'; add it first")
+            names = [r[0] for r in db.execute("SELECT name FROM classes ORDER BY position, id")]
+            shown = ", ".join(f"'{shown_path(n)}'" for n in names[:10]) + (f" and {len(names) - 10} more"
+                                                                             if len(names) > 10 else "")
+            known = f"the classes are {shown}" if names else "there are no classes yet"
+            raise self._error(f"no class named '{label}' ({known}); add it in the app's Classes panel, or import a "
+                              "folder with a sub-folder of that name (lakeview catalog import)")
         return row["id"]
 
     @staticmethod

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from lakeview.core.catalog.errors import CatalogError
-from lakeview.core.file_names import path_to_db
+from lakeview.core.file_names import absolute_path, path_to_db
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class ModelRecords:
             class_ids = {r["name"]: r["id"] for r in db.execute("SELECT id, name FROM classes")}
             photo_ids = {r["path"]: r["id"] for r in db.execute("SELECT id, path FROM photos")}
             for path, top in results:
-                photo = photo_ids.get(path_to_db(Path(path).absolute()))
+                photo = photo_ids.get(path_to_db(absolute_path(path)))
                 if photo is None or not top:
                     continue
                 best, confidence = top[0]
@@ -106,7 +106,7 @@ class ModelRecords:
     def prediction_of(self, path: Path | str) -> tuple[str, list[tuple[str, float]]] | None:
         """(model version, top-k) for a photo, or None."""
         row = self._db.execute("SELECT pr.model_id, pr.top FROM predictions pr JOIN photos p ON p.id = pr.photo_id "
-                               "WHERE p.path = ?", (path_to_db(Path(path).absolute()),)).fetchone()
+                               "WHERE p.path = ?", (path_to_db(absolute_path(path)),)).fetchone()
         if row is None:
             return None
         return row["model_id"], [(label, prob) for label, prob in json.loads(row["top"])]

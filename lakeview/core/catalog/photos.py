@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lakeview.core.catalog.labels import NONE_OF_THESE
-from lakeview.core.file_names import PathInDb, is_text, path_from_db, path_to_db
+from lakeview.core.file_names import PathInDb, absolute_path, is_text, path_from_db, path_to_db
 from lakeview.core.files import NotAPhoto, iter_image_files, not_a_file_reason
 from lakeview.core.fingerprint import PhotoFile, read_photo_file
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
@@ -54,7 +54,7 @@ class RescanReport:
 
 def read_photo(path: Path | str, failed: list[tuple[Path, str]]) -> PhotoFile | None:
     """The photo's size, time and fingerprint, or None with the reason appended to `failed`."""
-    path = Path(path).absolute()
+    path = absolute_path(path)
     try:
         path_to_db(path)
         return read_photo_file(path)
@@ -83,6 +83,61 @@ def read_photos(paths: Sequence[Path | str], progress: ProgressFn = no_progress,
     return photos, failed
 
 
+class _MissingPhotos:
+    """Photos flagged missing, by fingerprint, for reattaching moved ones. Among identical files the one with the
+    same file name is taken first (a renamed folder), then one from the same folder (a renamed file), then the
+    oldest: identical copies keep their own rows, labels and history. Each take is amortised O(1)."""
+
+    def __init__(self) -> None:
+        self._lists: dict[tuple, list[tuple[int, PathInDb]]] = {}
+        self._taken: set[int] = set()
+        self._loaded: set[str] = set()
+
+    def load(self, db, fingerprints: Iterable[str], known_ids: Iterable[int]) -> None:
+        """Fetch the missing rows with these fingerprints, each fingerprint once per add (so a library of
+        identical files is read once, not once per batch); rows whose own path is back (`known_ids`) are no
+        longer missing and match nothing."""
+        self._taken.update(known_ids)
+        wanted = sorted(set(fingerprints) - self._loaded)
+        self._loaded.update(wanted)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for r in db.execute(f"SELECT id, path, fingerprint FROM photos INDEXED BY photos_missing_fingerprint "
+                                f"WHERE missing = 1 AND fingerprint IN ({', '.join('?' * len(chunk))}) "
+                                "ORDER BY id DESC", chunk):
+                self.add(r["id"], r["path"], r["fingerprint"])
+
+    def add(self, row_id: int, value: PathInDb, fingerprint: str) -> None:
+        """Rows in descending id order: the oldest is taken first."""
+        path = path_from_db(value)
+        for key in ((fingerprint, "name", path.name), (fingerprint, "folder", path.parent), (fingerprint,)):
+            self._lists.setdefault(key, []).append((row_id, value))
+
+    def match(self, photos: Sequence[PhotoFile], keys: Sequence[PathInDb],
+              known: Iterable[PathInDb]) -> dict[int, tuple[int, PathInDb]]:
+        """{index in `photos`: the missing row it is}: every same-name match first, then same-folder, then any.
+        Paths the catalog knows, and a path's repeats in the batch, match nothing."""
+        seen = set(known)
+        new = [index for index, key in enumerate(keys) if not (key in seen or seen.add(key))]
+        found: dict[int, tuple[int, PathInDb]] = {}
+        for level in range(3):
+            for index in new:
+                photo = photos[index]
+                if index in found:
+                    continue
+                path = Path(photo.path)
+                key = ((photo.fingerprint, "name", path.name), (photo.fingerprint, "folder", path.parent),
+                       (photo.fingerprint,))[level]
+                candidates = self._lists.get(key, [])
+                while candidates:
+                    row_id, value = candidates.pop()
+                    if row_id not in self._taken:
+                        self._taken.add(row_id)
+                        found[index] = row_id, value
+                        break
+        return found
+
+
 class PhotoRecords:
     def add_photos(self, paths: Iterable[Path | str], progress: ProgressFn = no_progress,
                    should_stop: ShouldStopFn = never_stop, total: int | None = None) -> AddReport:
@@ -91,6 +146,7 @@ class PhotoRecords:
         row, with its labels, follows it. Anything but a regular image file is listed in `failed` with the
         reason, and the rest of the batch goes on."""
         report = AddReport()
+        gone = _MissingPhotos()
         pending: list[PhotoFile] = []
         done = 0
         for path in paths:
@@ -102,12 +158,12 @@ class PhotoRecords:
             done += 1
             if len(pending) >= BATCH:
                 with self._transaction() as db:
-                    self._record_batch(db, pending, report)
+                    self._record_batch(db, pending, report, gone)
                 pending.clear()
             progress(done, total or done)
         if pending:
             with self._transaction() as db:
-                self._record_batch(db, pending, report)
+                self._record_batch(db, pending, report, gone)
         return report
 
     def record_photos(self, photos: Sequence[PhotoFile], progress: ProgressFn = no_progress,
@@ -115,39 +171,35 @@ class PhotoRecords:
         """Record photos already read (see `read_photos`) in one transaction: all of them or, after a stop or an
         error, none. Inside `all_or_nothing` it is part of that larger transaction."""
         report = AddReport()
+        gone = _MissingPhotos()
         with self._transaction() as db:
             for start in range(0, len(photos), BATCH):
                 if should_stop():
                     raise Stopped()
-                self._record_batch(db, photos[start:start + BATCH], report)
+                self._record_batch(db, photos[start:start + BATCH], report, gone)
                 progress(min(start + BATCH, len(photos)), len(photos))
         return report
 
-    def _record_batch(self, db, photos: Sequence[PhotoFile], report: AddReport) -> None:
-        """Two indexed queries for the whole batch (which paths are known, which missing photos have these
-        fingerprints), then the writes; the cost per photo does not grow with the library."""
+    def _record_batch(self, db, photos: Sequence[PhotoFile], report: AddReport, gone: _MissingPhotos) -> None:
+        """Indexed queries for the whole batch (which paths are known; the missing photos with fingerprints not
+        seen before in this add), then the writes; the cost per photo does not grow with the library."""
         keys = [path_to_db(photo.path) for photo in photos]
         known = {r["path"]: r["id"] for r in db.execute(
             f"SELECT id, path FROM photos WHERE path IN ({', '.join('?' * len(keys))})", keys)}
         known_ids = set(known.values())
-        prints = sorted({photo.fingerprint for photo in photos})
-        gone: dict[str, list[tuple[int, PathInDb]]] = {}
-        for r in db.execute(f"SELECT id, path, fingerprint FROM photos INDEXED BY photos_missing_fingerprint "
-                            f"WHERE missing = 1 AND fingerprint IN ({', '.join('?' * len(prints))}) ORDER BY id DESC",
-                            prints):
-            if r["id"] not in known_ids:  # back at its own path: it is updated, not moved elsewhere
-                gone.setdefault(r["fingerprint"], []).append((r["id"], r["path"]))
+        gone.load(db, (photo.fingerprint for photo in photos), known_ids)  # back at its own path: updated
         updates, moves, inserts = [], [], []
         new_keys: set[PathInDb] = set()
         now = self._now()
-        for photo, key in zip(photos, keys):
+        matches = gone.match(photos, keys, known)
+        for index, (photo, key) in enumerate(zip(photos, keys)):
             if key in known:
                 updates.append((photo.size, photo.mtime_ns, photo.fingerprint, known[key]))
                 report.updated += 1
             elif key in new_keys:  # the same path twice in one batch: recorded once
                 report.updated += 1
-            elif gone.get(photo.fingerprint):
-                row_id, old = gone[photo.fingerprint].pop()
+            elif index in matches:
+                row_id, old = matches.pop(index)
                 moves.append((key, photo.size, photo.mtime_ns, row_id))
                 new_keys.add(key)
                 report.reattached.append((path_from_db(old), photo.path))
@@ -191,11 +243,12 @@ class PhotoRecords:
         candidates = []
         for folder in search:
             if folder.is_dir():
-                candidates += [p for p in iter_image_files(folder, recursive=True) if p.absolute() not in known]
+                candidates += [p for p in iter_image_files(folder, recursive=True) if absolute_path(p) not in known]
         added = self.add_photos(candidates, progress, should_stop, total=len(candidates))
         report.reattached = added.reattached
         report.added = added.added
-        report.missing = [p for p in report.missing if p not in {old for old, _ in added.reattached}]
+        moved = {old for old, _ in added.reattached}
+        report.missing = [p for p in report.missing if p not in moved]
         return report
 
     def record_moves(self, moves: Iterable[tuple[Path | str, Path | str]]) -> int:
@@ -204,14 +257,14 @@ class PhotoRecords:
         moved = 0
         with self._transaction() as db:
             for old, new in moves:
-                old, new = path_to_db(Path(old).absolute()), path_to_db(Path(new).absolute())
+                old, new = path_to_db(absolute_path(old)), path_to_db(absolute_path(new))
                 moved += db.execute(
                     "UPDATE photos SET path = ?, missing = 0 WHERE path = ? AND NOT EXISTS "
                     "(SELECT 1 FROM photos WHERE path = ?)", (new, old, new)).rowcount
         return moved
 
     def photo_id(self, path: Path | str) -> int | None:
-        row = self._db.execute("SELECT id FROM photos WHERE path = ?", (path_to_db(Path(path).absolute()),)).fetchone()
+        row = self._db.execute("SELECT id FROM photos WHERE path = ?", (path_to_db(absolute_path(path)),)).fetchone()
         return row["id"] if row else None
 
     def photos_on_disk(self) -> list[tuple[Path, str]]:
@@ -248,7 +301,7 @@ class PhotoRecords:
         where, args = ["1 = 1"], []
         if paths is not None:
             # Text paths travel as one JSON array; the few that are bytes (not UTF-8) as parameters.
-            keys = [path_to_db(Path(path).absolute()) for path in paths]
+            keys = [path_to_db(absolute_path(path)) for path in paths]
             raw = [key for key in keys if isinstance(key, bytes)]
             where.append("(p.path IN (SELECT value FROM json_each(?))"
                          + (f" OR p.path IN ({', '.join('?' * len(raw))})" if raw else "") + ")")
@@ -257,7 +310,7 @@ class PhotoRecords:
             # Ranges on the path index: everything under `folder/`, stored as text and stored as bytes (names
             # that are not UTF-8). A range that holds nothing is left out: one range is read in index order, so
             # the first page of a huge folder needs no sort.
-            prefix = str(Path(folder).absolute()).rstrip(os.sep) + os.sep
+            prefix = str(absolute_path(folder)).rstrip(os.sep) + os.sep
             ranges = [(start, start[:-1] + (chr(ord(os.sep) + 1) if isinstance(start, str) else bytes([start[-1] + 1])))
                       for start in ([prefix] if is_text(prefix) else []) + [os.fsencode(prefix)]]
             if len(ranges) == 2 and self._db.execute("SELECT 1 FROM photos WHERE path >= ? AND path < ? LIMIT 1",
