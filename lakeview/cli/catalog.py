@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, csv_output_file, device_name, existing_folder,
-                                     output_file, output_folder)
+                                     output_folder)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset

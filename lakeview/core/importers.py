@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Sequence
 
 from lakeview.core.csv_cells import existing_name, unquote
 from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
-from lakeview.core.file_names import distinct_readable_names, is_text, readable_name
+from lakeview.core.file_names import distinct_readable_names, is_text
 from lakeview.core.files import has_image_suffix, is_hidden, iter_image_files, subfolders
 from lakeview.core.images import ImageLoadError, check_decodable
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
