@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,3 +66,23 @@ def content_counts(folder: Path) -> dict[str, int]:
     for digest in tree_hashes(folder).values():
         counts[digest] = counts.get(digest, 0) + 1
     return counts
+
+
+@contextmanager
+def small_filesystem(folder: Path, size: str) -> Iterator[Callable[[str], None]]:
+    """A tmpfs of `size` ("256k", "1m") mounted on `folder`, for full-disk and read-only cases; yields
+    remount(options), e.g. remount("ro"). Skips the test where this process may not mount (not root)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.name != "posix" or not shutil.which("mount") or os.geteuid() != 0:
+        pytest.skip("mounting a small file system needs root")
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode(errors='replace').strip()}")
+
+    def remount(options: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,{options}", str(folder)], check=True, capture_output=True)
+
+    try:
+        yield remount
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

@@ -20,7 +20,7 @@ from lakeview.core.catalog import Catalog
 from lakeview.core.catalog.schema import LATEST
 
 from conftest import make_photo
-from hostile_tools import file_hash, run_lakeview, tree_hashes
+from hostile_tools import file_hash, run_lakeview, small_filesystem, tree_hashes
 
 PAGE = 4096
 CLASSES = ("emerald", "louise", "moraine")
@@ -266,22 +266,9 @@ def test_a_write_that_finds_no_room_is_a_sentence_and_loses_nothing_committed(tm
 
 @pytest.fixture
 def mounted_tmpfs(tmp_path):
-    """A small tmpfs (root with the right to mount); (folder, remount(options)). Skipped where it cannot be had."""
-    folder = tmp_path / "mnt"
-    folder.mkdir()
-    if os.name != "posix" or not shutil.which("mount") or os.geteuid() != 0:
-        pytest.skip("mounting a small file system needs root")
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)], capture_output=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode(errors='replace').strip()}")
-
-    def remount(options: str) -> None:
-        subprocess.run(["mount", "-o", f"remount,{options}", str(folder)], check=True, capture_output=True)
-
-    try:
-        yield folder, remount
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+    """A 256 KB file system: (folder, remount(options)). Skipped where it cannot be had."""
+    with small_filesystem(tmp_path / "mnt", "256k") as remount:
+        yield tmp_path / "mnt", remount
 
 
 def test_a_full_disk_says_so(tmp_path, mounted_tmpfs):

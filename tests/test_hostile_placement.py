@@ -21,7 +21,8 @@ from lakeview.core.placement import (JournalError, PlannedFile, apply_placement,
                                      undo_journal)
 from lakeview.core.placement_journal import read_journal
 
-from hostile_tools import REPO, RAW_NAMES, content_counts, file_hash, raw_name, run_lakeview, tree_hashes
+from hostile_tools import (REPO, RAW_NAMES, content_counts, file_hash, raw_name, run_lakeview, small_filesystem,
+                           tree_hashes)
 
 PLACE = """
 import errno, json, os, sys, time
@@ -511,14 +512,9 @@ def other_filesystem(tmp_path):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 1 MB filesystem (tmpfs) mounted in tmp_path, where this process may mount one; else skip."""
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True)
-    if made.returncode != 0:
-        pytest.skip("cannot mount a small filesystem here")
-    yield mount_point
-    subprocess.run(["umount", str(mount_point)], check=True)
+    """A 1 MB file system mounted in tmp_path, where this process may mount one; else skip."""
+    with small_filesystem(tmp_path / "small", "1m"):
+        yield tmp_path / "small"
 
 
 @pytest.mark.parametrize("mode", ["copy", "move"])
