@@ -42,14 +42,7 @@ def examine(path: Path, verify: bool = False) -> FileState:
         raise translate(exc, path) or NotACatalog(path, exc.strerror or str(exc)) from None
     if not header:
         return FileState.NEW
-    if not header.startswith(SQLITE_MAGIC):
-        if SQLITE_MAGIC.startswith(header):
-            raise CatalogDamaged(path, f"truncated to {len(header)} bytes")
-        raise NotACatalog(path, "it is not an SQLite database")
-    application_id = int.from_bytes(header[68:72], "big") if len(header) >= 72 else 0
-    if application_id not in (0, APPLICATION_ID):
-        raise NotACatalog(path, f"it belongs to another application (SQLite application id {application_id:#010x})")
-
+    refuse_foreign_header(path, header, truncated=CatalogDamaged)
     try:
         return _examine_database(path, verify)
     except NotACatalog:
@@ -60,6 +53,18 @@ def examine(path: Path, verify: bool = False) -> FileState:
                                            f"catalog; move {wal.name} out of that folder and retry (LakeView left "
                                            "both files untouched)") from None
         raise
+
+
+def refuse_foreign_header(path: Path, header: bytes, truncated: type[CatalogUnavailable]) -> None:
+    """Raise NotACatalog unless the file's first bytes are an SQLite header of no other application's;
+    `truncated` for a file cut short inside its header."""
+    if not header.startswith(SQLITE_MAGIC):
+        if SQLITE_MAGIC.startswith(header):
+            raise truncated(path, f"truncated to {len(header)} bytes")
+        raise NotACatalog(path, "it is not an SQLite database")
+    application_id = int.from_bytes(header[68:72], "big") if len(header) >= 72 else 0
+    if application_id not in (0, APPLICATION_ID):
+        raise NotACatalog(path, f"it belongs to another application (SQLite application id {application_id:#010x})")
 
 
 def _catalog_without_its_wal(path: Path) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lakeview.core.catalog.connection import read_only_uri
 from lakeview.core.catalog.errors import CatalogError, CatalogTooNew, CatalogUnavailable, NotACatalog
-from lakeview.core.catalog.identity import APPLICATION_ID, PHOTO_COLUMNS, SQLITE_MAGIC, refuse_special_file
+from lakeview.core.catalog.identity import APPLICATION_ID, PHOTO_COLUMNS, refuse_foreign_header, refuse_special_file
 from lakeview.core.catalog.schema import LATEST
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
@@ -138,13 +138,7 @@ def _open_damaged(path: Path) -> sqlite3.Connection:
         raise CatalogUnrecoverable(path, exc.strerror or str(exc)) from None
     if not header:
         raise CatalogUnrecoverable(path, "the file is empty")
-    if not header.startswith(SQLITE_MAGIC):
-        if SQLITE_MAGIC.startswith(header):
-            raise CatalogUnrecoverable(path, f"truncated to {len(header)} bytes")
-        raise NotACatalog(path, "it is not an SQLite database")
-    application_id = int.from_bytes(header[68:72], "big") if len(header) >= 72 else 0
-    if application_id not in (0, APPLICATION_ID):
-        raise NotACatalog(path, f"it belongs to another application (SQLite application id {application_id:#010x})")
+    refuse_foreign_header(path, header, truncated=CatalogUnrecoverable)
     try:
         source = sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None)
     except sqlite3.Error as exc:
