@@ -156,6 +156,26 @@ def code_file(path: Path, marker: Path, writer: str, inside: str = "meta") -> Pa
 # ------------------------------------------------------------------------------ the schema, in process
 
 
+def _nested(depth: int) -> list:
+    """A list inside a list ... `depth` levels deep: more than Python's stack takes when copied or shown."""
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _save_deep(payload: object, path: Path) -> None:
+    """torch.save recurses once per level, so writing such a file needs a deeper stack than reading it may use."""
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        torch.save(payload, path)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 @pytest.mark.parametrize("changes, phrase", [
     ({"size": 20000}, "meta.size is 20000"),
     ({"size": 0}, "meta.size is 0"),
@@ -186,13 +206,19 @@ def code_file(path: Path, marker: Path, writer: str, inside: str = "meta") -> Pa
     ({"mean": [0.5, math.inf, 0.5]}, "meta.mean is [0.5, inf, 0.5]"),
     ({"std": [0.2, 0.0, 0.2]}, "meta.std is [0.2, 0.0, 0.2]"),
     ({"std": ["a", "b", "c"]}, "meta.std is ['a', 'b', 'c']"),
+    ({"std": [1e-320, 0.2, 0.2]}, "meta.std is [1e-320, 0.2, 0.2]"),
+    ({"mean": [1e300, 0.5, 0.5]}, "meta.mean is [1e+300, 0.5, 0.5]"),
+    ({"classes": [_nested(10_000), "b"]}, "nest more than 32 levels deep"),
+    ({"mean": _nested(10_000)}, "nest more than 32 levels deep"),
+    ({"metrics": {"deep": _nested(10_000)}}, "nest more than 32 levels deep"),
+    ({"history": [{"deep": _nested(10_000)}]}, "nest more than 32 levels deep"),
     ({"flip": "yes"}, "meta.flip is 'yes'"),
     ({"history": "long"}, "meta.history is 'long'"),
     ({"notes": 5}, "meta.notes is 5"),
 ])
 def test_every_meta_field_is_checked_before_anything_is_built(tmp_path, monkeypatch, changes, phrase):
     path = tmp_path / "crafted.lvmodel"
-    torch.save(small_payload(**changes), path)
+    _save_deep(small_payload(**changes), path)
     monkeypatch.setattr("lakeview.core.model_file.bare_network", _must_not_build)
     with pytest.raises(ModelFileError) as caught:
         load_model(path)
@@ -238,6 +264,51 @@ def test_weights_of_another_shape_are_refused_by_name_before_any_is_copied(tmp_p
         load_model(path)
     with pytest.raises(ModelFileError, match="do not match its own description"):
         read_meta(path)  # what the app checks when a model file is chosen: the whole file, not only its meta
+
+
+def _tensor_changes(state: dict, kind: str) -> dict:
+    key = next(k for k in state if k.endswith("weight"))
+    value = state[key]
+    return {**state, key: {"nan": lambda: torch.full_like(value, math.nan),
+                           "inf": lambda: torch.full_like(value, -math.inf),
+                           "complex": lambda: value.to(torch.complex64),
+                           "deep": lambda: _nested(10_000)}[kind]()}
+
+
+@pytest.mark.parametrize("kind, phrase", [
+    ("nan", "hold NaN or infinite values"),
+    ("inf", "hold NaN or infinite values"),
+    ("complex", "not a tensor of numbers"),
+    ("deep", "nest more than 32 levels deep"),
+])
+def test_weights_that_could_give_no_answer_are_refused(tmp_path, kind, phrase):
+    """NaN weights used to load and classify every photo as the first class with confidence 'nan', exit 0."""
+    network = bare_network("tiny", 2)
+    path = save_model(tmp_path / "m.lvmodel", network, ModelMeta(arch="tiny", classes=["a", "b"]))
+    payload = torch.load(path, weights_only=True)
+    payload["state_dict"] = _tensor_changes(payload["state_dict"], kind)
+    _save_deep(payload, path)
+    with pytest.raises(ModelFileError) as caught:
+        load_model(path)
+    assert phrase in str(caught.value) and "\n" not in str(caught.value)
+    weights = tmp_path / "w.pth"
+    _save_deep(_tensor_changes(bare_network("tiny", 2).state_dict(), kind), weights)
+    with pytest.raises(WeightsUnavailable) as caught:
+        load_state_dict_file(weights)
+    assert (phrase if kind != "deep" else "does not hold a state_dict") in str(caught.value)
+
+
+def test_a_photo_on_which_the_weights_overflow_is_a_failure_not_a_nan_answer(tmp_path, photos):
+    """Finite weights can still overflow to NaN on one photo: that photo is listed, not labelled 'nan'."""
+    from lakeview.core.inference import NO_ANSWER, Failure, classify_files
+
+    network = bare_network("tiny", 2)
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.fill_(3e38)
+    path = save_model(tmp_path / "m.lvmodel", network, ModelMeta(arch="tiny", classes=["a", "b"], size=64))
+    results = list(classify_files(load_model(path), sorted(photos.iterdir()), device="cpu"))
+    assert len(results) == 3 and all(isinstance(r, Failure) and r.reason == NO_ANSWER for r in results)
 
 
 def test_a_valid_file_still_loads_with_every_field_at_its_limit(tmp_path):
