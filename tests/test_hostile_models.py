@@ -382,6 +382,22 @@ def test_the_check_names_what_a_file_asks_for_without_matching_torchs_words(tmp_
     assert caught.value.names == [f"{os.system.__module__}.system"]
 
 
+def test_a_tar_archive_is_damaged_without_torchs_advice_to_run_it(tmp_path, monkeypatch):
+    """torch refuses its old .tar format under weights_only with advice to load it without: never repeated."""
+    import tarfile
+
+    monkeypatch.chdir(tmp_path)
+    Path("base.lvmodel").write_bytes(b"not a model")  # the member's name opens the archive, and reads as a pickle
+    with tarfile.open(tmp_path / "old.lvmodel", "w") as archive:
+        archive.add("base.lvmodel")
+    for load, error in ((load_model, ModelFileError), (load_state_dict_file, WeightsUnavailable)):
+        with pytest.raises(error) as caught:
+            load(tmp_path / "old.lvmodel")
+        message = str(caught.value)
+        assert "old .tar format" in message
+        assert "weights_only" not in message and "Re-running" not in message and "\n" not in message
+
+
 def test_genuine_files_pass_the_checks(tmp_path, real_model):
     legacy = tmp_path / "legacy.pth"
     torch.save({"fc.weight": torch.ones(2, 2)}, legacy, _use_new_zipfile_serialization=False)

@@ -126,7 +126,7 @@ def _torch_load(source: Path | IO[bytes], mmap: bool) -> Any:
         raise UnreadableFile(_unpickler_detail(str(exc))) from None
     except (RuntimeError, EOFError, ValueError, KeyError, IndexError, UnicodeDecodeError, TypeError,
             AttributeError, OverflowError, MemoryError) as exc:
-        raise UnreadableFile(_first_line(exc)) from None
+        raise UnreadableFile(_without_advice(_first_line(exc))) from None
 
 
 def _check_archive(handle: IO[bytes], file_size: int) -> None:
@@ -289,6 +289,16 @@ def _megabytes(count: int) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _without_advice(detail: str) -> str:
+    """torch's words, cut before its advice to load the file without weights_only (which would run its code)."""
+    if "legacy .tar format" in detail:
+        return "it is in PyTorch's old .tar format, which cannot be read without running the code it may hold"
+    detail = re.split(r"\s*(?:In PyTorch 2\.6|Re-running `?torch\.load)", detail, maxsplit=1)[0].strip()
+    if "weights_only" in detail or "add_safe_globals" in detail:
+        return "it holds something other than tensors and plain data"
+    return detail or "not a readable PyTorch file"
 
 
 def _unpickler_detail(message: str) -> str:
