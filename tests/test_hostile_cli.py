@@ -82,6 +82,11 @@ def test_no_option_takes_a_bare_int_or_float():
     ("train D --out M --layout regex --pattern ([a-z", "--pattern"),
     ("evaluate D --model M --layout regex --pattern [a-z]+", "--pattern"),
     ("train D --out M --device cuda:x", "--device"),
+    ("classify F --model M --device cuda:99999999999999999999", "--device"),
+    ("classify F --model M --bs 99999999999999999999", "--bs"),
+    ("evaluate D --model M --bs 4097", "--bs"),
+    ("train D --out M --bs 99999999999999999999", "--bs"),
+    ("lr-find D --bs 100000", "--bs"),
     ("catalog retrain --device tpu", "--device"),
     ("catalog retrain --arch vgg99", "--arch"),
     ("catalog label a.jpg --as ' '", "--as"),
@@ -92,6 +97,41 @@ def test_out_of_range_numbers_are_usage_errors(argv, option, capsys):
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert f"error: argument {option}:" in err and "Traceback" not in err
+
+
+def test_the_largest_seed_trains_instead_of_overflowing(tmp_path, capsys):
+    """--seed 18446744073709551615 passed its check and then overflowed torch's 64-bit seed: a traceback."""
+    data = make_class_folders(tmp_path / "photos", per_class=3)
+    out = tmp_path / "m.lvmodel"
+    for seed in ("18446744073709551615", "-9223372036854775808"):
+        assert main(["train", str(data), "--out", str(out), "--arch", "tiny", "--weights", "none", "--size", "32",
+                     "--epochs", "1", "--unfreeze-epochs", "0", "--device", "cpu", "--quiet", "--seed", seed]) in (0, 1)
+        assert out.exists() and "Traceback" not in capsys.readouterr().err
+        out.unlink()
+
+
+def test_evaluate_names_the_classes_when_none_match_and_the_photos_when_none_decode(tmp_path, tiny_model, capsys):
+    """A split whose labels the model does not know, or whose every photo fails to decode (a torch.stack
+    traceback before), is one sentence, with the failures listed."""
+    data = make_class_folders(tmp_path / "photos", per_class=3)
+    other = save_model(tmp_path / "other.lvmodel", bare_network("tiny", 2),
+                       ModelMeta(arch="tiny", classes=["cat", "dog"], size=32))
+    assert main(["evaluate", str(data), "--model", str(other), "--split", "train", "--quiet", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "the model knows 'cat', 'dog'; the photos are labelled 'blue', 'red'" in err and "Traceback" not in err
+    import numpy as np
+    from PIL import Image
+
+    noise = np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)
+    for photo in data.rglob("*.jpg"):
+        Image.fromarray(noise).save(photo.with_suffix(".png"))
+        photo.unlink()
+        data_bytes = photo.with_suffix(".png").read_bytes()  # the header still reads; the pixels do not
+        photo.with_suffix(".png").write_bytes(data_bytes[:len(data_bytes) // 2])
+    assert main(["evaluate", str(data), "--model", str(tiny_model), "--split", "train", "--quiet",
+                 "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "could be classified" in err and "truncated" in err and "Traceback" not in err
 
 
 def test_usage_errors_in_a_real_process(tmp_path):

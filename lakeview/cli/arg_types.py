@@ -13,6 +13,9 @@ from lakeview.core.model_schema import MAX_SIZE as MAX_IMAGE_SIZE, MIN_SIZE as M
 
 MAX_LEARNING_RATE = 10.0
 MAX_WORKERS = 64
+MAX_BATCH = 4096
+"""Photos per batch: a batch is decoded and held in memory at once (4,096 at 224 px is 2.5 GB of tensors), so a
+huge --bs would read a whole folder into memory, or overflow a counter."""
 
 
 def _integer(text: str) -> int:
@@ -37,6 +40,14 @@ def positive_int(text: str) -> int:
     value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def batch_size(text: str) -> int:
+    """Photos per batch: 1 to MAX_BATCH."""
+    value = positive_int(text)
+    if value > MAX_BATCH:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_BATCH:,}, not {value}")
     return value
 
 
@@ -107,6 +118,8 @@ def existing_folder(text: str) -> Path:
 
 
 DEVICE_FORMS = "auto, cpu, cuda, cuda:N or mps"
+MAX_GPU_INDEX = 127
+"""torch keeps a device's number in a small integer: a huge cuda:N was a traceback, not a missing GPU."""
 
 
 def device_name(text: str) -> str:
@@ -115,6 +128,8 @@ def device_name(text: str) -> str:
     if kind in ("auto", "cpu", "mps") and not index:
         return kind
     if kind == "cuda" and (not index or index.isdigit()):
+        if index and int(index) > MAX_GPU_INDEX:
+            raise argparse.ArgumentTypeError(f"GPU numbers go from cuda:0 to cuda:{MAX_GPU_INDEX}, not '{text}'")
         return f"cuda:{int(index)}" if index else "cuda"
     raise argparse.ArgumentTypeError(f"must be {DEVICE_FORMS}, not '{text}'")
 

@@ -7,7 +7,7 @@ import csv
 import sys
 from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, output_file, output_folder, positive_int, probability,
+from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, output_file, output_folder, positive_int, probability,
                                      require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
@@ -36,7 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--top-k", type=positive_int, default=3,
                         help="how many classes to list per photo (default 3; at most the model's classes)")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation (slower, a little more accurate)")
-    parser.add_argument("--bs", type=positive_int, default=32, help="batch size (default 32)")
+    parser.add_argument("--bs", type=batch_size, default=32, help="batch size (default 32)")
     parser.add_argument("--device", type=device_name, default="auto",
                         help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
