@@ -258,3 +258,39 @@ def test_thumbnails_of_huge_pngs_on_many_threads_stay_small(tmp_path, huge):
     assert finished.out.count("256") == 8 and "too large: 15000x15000" in finished.out
     assert "allocation limit" not in finished.err  # Qt is not asked to decode what it would refuse
     assert peak_mb < 600
+
+
+# ------------------------------------------------------------------------- a strip one pixel wide
+
+
+def strip_png(path: Path, size: tuple[int, int] = (1, 100_000)) -> Path:
+    """475 bytes, 0.1 MP: far under the pixel limit, yet resizing its short side to 256 made it 6.5 gigapixels."""
+    Image.new("RGB", size, (10, 200, 10)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("size", [(1, 100_000), (100_000, 2)])
+def test_a_strip_is_cut_to_ten_to_one_before_its_short_side_is_resized(tmp_path, size):
+    from lakeview.core.images import open_image
+    from lakeview.core.transforms import Augmentation, ShortSideResize, train_transform, valid_transform
+
+    image = open_image(strip_png(tmp_path / "strip.png", size), min_side=256)
+    resized = ShortSideResize(256)(image)
+    assert min(resized.size) == 256 and max(resized.size) <= 2_560
+    assert tuple(valid_transform(224)(image).shape) == (3, 224, 224)
+    assert tuple(train_transform(64, Augmentation())(image).shape) == (3, 64, 64)
+    ordinary = Image.new("RGB", (400, 300))
+    assert ShortSideResize(256)(ordinary).size == (341, 256)  # a real photo is resized as before
+
+
+@pytest.mark.slow  # a child process that imports torch
+def test_classify_of_a_one_pixel_strip_takes_little_memory(model_file, tmp_path):
+    """It took 3.4 GB at size 64 (and would take about 20 GB at 224) for one 475-byte PNG."""
+    folder = tmp_path / "strips"
+    folder.mkdir()
+    strip_png(folder / "strip.png")
+    finished, peak_mb = run_measured("classify", folder, "--model", model_file, "--tta", "--quiet", "--device", "cpu")
+    finished.assert_clean()
+    assert finished.code == 0, finished.err
+    assert finished.out.splitlines()[1].startswith("strip.png,")
+    assert peak_mb < PEAK_LIMIT_MB

@@ -17,7 +17,7 @@ from lakeview.core.device import autocast_dtype, pick_device
 from lakeview.core.images import ImageLoadError, open_image
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.model_file import SavedModel
-from lakeview.core.transforms import decode_side, valid_transform
+from lakeview.core.transforms import ShortSideResize, decode_side, valid_transform
 
 TTA_ZOOM = 1.1
 NO_ANSWER = "the model gave no usable answer for this photo (its output was NaN or infinite)"
@@ -45,7 +45,7 @@ class _Preprocess:
     def __init__(self, size: int, mean, std, tta: bool, flip: bool) -> None:
         self.side = round(decode_side(size) * TTA_ZOOM) if tta else decode_side(size)
         self.base = valid_transform(size, mean, std)
-        self.zoomed = v2.Compose([v2.Resize(self.side, antialias=True), *self.base.transforms[1:]])
+        self.zoomed = v2.Compose([ShortSideResize(self.side), *self.base.transforms[1:]])
         self.tta, self.flip = tta, flip
 
     def __call__(self, path: Path) -> torch.Tensor:
