@@ -5,6 +5,7 @@ A 1-bit PNG of 15000 x 15000 pixels (225 MP) is a few tens of KB on disk; decode
 
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 
@@ -294,3 +295,18 @@ def test_classify_of_a_one_pixel_strip_takes_little_memory(model_file, tmp_path)
     assert finished.code == 0, finished.err
     assert finished.out.splitlines()[1].startswith("strip.png,")
     assert peak_mb < PEAK_LIMIT_MB
+
+
+@pytest.mark.parametrize("fill", [math.nan, math.inf, -math.inf])
+def test_a_float_tiff_with_nan_or_infinite_pixels_opens_without_a_warning(tmp_path, fill):
+    """numpy's 'invalid value encountered in cast' reached the terminal as 'lakeview: warning: ...'."""
+    import numpy as np
+
+    from lakeview.core.images import open_image
+
+    values = np.full((32, 32), 0.5, np.float32)
+    values[:16] = fill
+    Image.fromarray(values).save(tmp_path / "f.tif")
+    image = open_image(tmp_path / "f.tif")  # pytest turns any warning into an error
+    assert image.mode == "RGB" and image.size == (32, 32)
+    assert image.getpixel((0, 0)) == (0, 0, 0)
