@@ -6,6 +6,7 @@ A 1-bit PNG of 15000 x 15000 pixels (225 MP) is a few tens of KB on disk; decode
 from __future__ import annotations
 
 import math
+import os
 import threading
 from pathlib import Path
 
@@ -310,3 +311,17 @@ def test_a_float_tiff_with_nan_or_infinite_pixels_opens_without_a_warning(tmp_pa
     image = open_image(tmp_path / "f.tif")  # pytest turns any warning into an error
     assert image.mode == "RGB" and image.size == (32, 32)
     assert image.getpixel((0, 0)) == (0, 0, 0)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_fifo_named_like_a_photo_is_a_reason_in_the_grid_and_the_preview(tmp_path):
+    """The thumbnail paths opened the file before checking it: a FIFO blocked a pool thread forever."""
+    from lakeview.gui.grid.decode import make_thumbnail
+    from lakeview.gui.image_loader import decode
+
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageLoadError, match="not a regular file"):
+        make_thumbnail(fifo, 256)
+    image, reason = decode(str(fifo), 256)  # the grid's and the preview's path, Qt's decoder first
+    assert image.isNull() and reason == "not a regular file"

@@ -225,6 +225,12 @@ def _icc_to_srgb(im: Image.Image) -> Image.Image | None:
         return None
 
 
+def check_readable(path: Path | str) -> None:
+    """Raise ImageLoadError for what no decoder should open: missing, a folder, a FIFO (opening one waits
+    forever for a writer), a device, an empty or unreadable file."""
+    _check_readable(Path(path))
+
+
 def _check_readable(path: Path) -> None:
     _check_file(path)
     # Registers pillow-heif's opener, so a HEIC photo opens whatever its name says.
