@@ -441,3 +441,30 @@ def test_classify_stops_on_sigterm_and_sighup_and_writes_no_csv(signum, r18_mode
     assert "no CSV written" in err and "Traceback" not in err
     assert not out.exists() and leftovers(tmp_path) == []
     assert tree_hashes(folder) == before
+
+
+_INTERRUPTED_IMPORT = """\
+import ctypes, sys
+from lakeview.cli import main as program
+
+def parser_whose_import_is_interrupted():
+    # What torch's import does for seconds at start-up: Python code run by an extension through PyRun_String.
+    # A KeyboardInterrupt raised there is caught by main() all the same, but CPython remembers it.
+    run = ctypes.pythonapi.PyRun_String
+    run.restype, run.argtypes = ctypes.py_object, [ctypes.c_char_p, ctypes.c_int, ctypes.py_object, ctypes.py_object]
+    run(b"raise KeyboardInterrupt", 257, {}, {})
+
+program.build_parser = parser_whose_import_is_interrupted
+sys.argv = ["lakeview", "classify"]
+raise SystemExit(program.main())
+"""
+
+
+def test_ctrl_c_during_an_extensions_import_still_exits_130(tmp_path):
+    """Ctrl+C 0.5-3 s after start (while torch imports) ended the process by SIGINT: -2 to a parent, 1 time in 4."""
+    (tmp_path / "interrupted_cli.py").write_text(_INTERRUPTED_IMPORT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(tmp_path)]))
+    # -m, as `python -m lakeview` runs: a script file would end through another exit path that hides it.
+    result = subprocess.run([sys.executable, "-m", "interrupted_cli"], env=env, capture_output=True, timeout=120)
+    assert result.returncode == EXIT_INTERRUPTED, result.stderr
+    assert result.stderr.decode().strip() == "lakeview: stopped"
