@@ -468,3 +468,18 @@ def test_ctrl_c_during_an_extensions_import_still_exits_130(tmp_path):
     result = subprocess.run([sys.executable, "-m", "interrupted_cli"], env=env, capture_output=True, timeout=120)
     assert result.returncode == EXIT_INTERRUPTED, result.stderr
     assert result.stderr.decode().strip() == "lakeview: stopped"
+
+
+def test_class_names_reach_the_terminal_without_control_characters_and_capped(tmp_path, capsys):
+    """A model file's class names went to stderr raw: an ESC sequence recoloured or rewrote the terminal, and
+    10,000 names made one line of megabytes."""
+    folder = tmp_path / "photos"
+    make_photo(folder / "p.jpg", seed=1)
+    classes = ["a\nb", "\x1b[2J\x1b[31mred"] + [f"c{i}" for i in range(28)]
+    model = save_model(tmp_path / "m.lvmodel", bare_network("tiny", len(classes)),
+                       ModelMeta(arch="tiny", classes=classes, size=32))
+    assert main(["classify", str(folder), "--model", str(model), "--csv", str(tmp_path / "o.csv")]) == 0
+    line = next(line for line in capsys.readouterr().err.splitlines() if "classes:" in line)
+    assert "\x1b" not in line
+    assert line.endswith("classes: a\\nb, \\x1b[2J\\x1b[31mred, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, "
+                         "c12, c13, c14, c15, c16, c17 and 10 more")

@@ -83,7 +83,7 @@ def run_classify(args: argparse.Namespace) -> int:
 
     try:
         with ctrl_c_stops() as stop:
-            say(f"{len(paths)} photo(s); classes: {', '.join(model.classes)}", quiet=args.quiet)
+            say(f"{len(paths)} photo(s); classes: {shown_classes(model.classes)}", quiet=args.quiet)
             if args.csv is not None:
                 with writing(args.csv), atomic_writer(args.csv, "w", newline="", encoding="utf-8") as handle:
                     rows = _classify_into(csv.writer(handle), model, paths, args, stop)
@@ -102,6 +102,19 @@ def run_classify(args: argparse.Namespace) -> int:
     if code != EXIT_OK:
         return code
     return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+SHOWN_CLASSES = 20
+
+
+def shown_classes(classes: list[str], limit: int = SHOWN_CLASSES) -> str:
+    """The class names for the terminal: control characters (a model file's ESC sequences, newlines) escaped
+    as \\xNN, and at most `limit` of them (a model may hold 10,000)."""
+    def safe(name: str) -> str:
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+    shown = ", ".join(safe(name) for name in classes[:limit])
+    return shown + (f" and {len(classes) - limit:,} more" if len(classes) > limit else "")
 
 
 class _Interrupted(Exception):
