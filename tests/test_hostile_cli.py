@@ -483,3 +483,20 @@ def test_class_names_reach_the_terminal_without_control_characters_and_capped(tm
     assert "\x1b" not in line
     assert line.endswith("classes: a\\nb, \\x1b[2J\\x1b[31mred, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, "
                          "c12, c13, c14, c15, c16, c17 and 10 more")
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["classify", "", "--model", "m.lvmodel"], "folder"),
+    (["classify", "photos", "--model", ""], "--model"),
+    (["classify", "photos", "--model", "m.lvmodel", "--copy-into", ""], "--copy-into"),
+    (["classify", "photos", "--model", "m.lvmodel", "--csv", ""], "--csv"),
+    (["evaluate", "data", "--model", ""], "--model"),
+    (["train", "", "--out", "m.lvmodel"], "data"),
+    (["train", "data", "--out", ""], "--out"),
+])
+def test_an_empty_name_is_a_usage_error_not_the_current_folder(argv, option, capsys):
+    """`--copy-into ""` (a script's unset variable) copied every photo into the current folder, exit 0."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert f"argument {option}: an empty name is not a file or folder" in capsys.readouterr().err

@@ -108,6 +108,13 @@ def worker_count(text: str) -> int:
     return value
 
 
+def given_path(text: str) -> Path:
+    """A file or folder name: an empty one ('' from a script's unset variable) would mean the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty name is not a file or folder (an unset variable?)")
+    return Path(text)
+
+
 def existing_folder(text: str) -> Path:
     path = Path(text)
     if not path.exists():
@@ -153,7 +160,7 @@ def require_device(name: str) -> None:
 def output_file(text: str) -> Path:
     """A file to write: not a folder, and in a folder that exists (or can be made) and may be written to, so that
     a long job does not end in 'permission denied'."""
-    path = Path(text)
+    path = given_path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
     folder = path.absolute().parent
@@ -186,7 +193,7 @@ def label_pattern(text: str) -> str:
 
 def output_folder(text: str) -> Path:
     """A folder to write into: not a file, and under a folder that may be written to."""
-    path = Path(text)
+    path = given_path(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
     output_file(str(path / "x"))

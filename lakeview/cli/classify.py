@@ -7,8 +7,8 @@ import csv
 import sys
 from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, output_file, output_folder, positive_int, probability,
-                                     require_device)
+from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, given_path, output_file, output_folder,
+                                     positive_int, probability, require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
@@ -19,8 +19,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                                  description="Predict a class for every photo in FOLDER. Writes a CSV (file, "
                                              "label, confidence, top_k, error) to --csv or standard output, "
                                              "and/or copies or moves the photos into class folders.")
-    parser.add_argument("folder", type=Path, help="folder of photos")
-    parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
+    parser.add_argument("folder", type=given_path, help="folder of photos")
+    parser.add_argument("--model", type=given_path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--recursive", "-r", action="store_true", help="include subfolders")
     parser.add_argument("--csv", type=output_file,
                         help="write the predictions here (default: standard output, unless copying or moving). "

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, non_negative_int, output_file, positive_int,
+from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, given_path, non_negative_int, output_file,
                                      require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
@@ -18,7 +17,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                                  description="Error rate, accuracy per class, confusion matrix, most confused "
                                              "pairs and top losses.")
     add_data_options(parser)
-    parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
+    parser.add_argument("--model", type=given_path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--split", choices=("valid", "test", "train"), default="valid",
                         help="which photos to evaluate on (default valid)")
     parser.add_argument("--top", type=non_negative_int, default=9, help="how many top losses to list (default 9)")
