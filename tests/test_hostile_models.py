@@ -333,6 +333,21 @@ def _must_not_load(*args, **kwargs):
     raise AssertionError("torch.load was reached")
 
 
+def test_a_file_larger_than_any_model_is_refused_before_torch_reads_it(tmp_path, monkeypatch, real_model):
+    """torch reads every tensor whole into memory; a sparse file can be gigabytes that cost no disk space."""
+    from lakeview.core.safe_load import MAX_FILE_BYTES
+
+    path = tmp_path / "sparse.lvmodel"
+    path.write_bytes(real_model.read_bytes())
+    with path.open("r+b") as handle:
+        handle.truncate(MAX_FILE_BYTES + (1 << 30))
+    monkeypatch.setattr(torch, "load", _must_not_load)
+    for load, error in ((load_model, ModelFileError), (load_state_dict_file, WeightsUnavailable)):
+        with pytest.raises(error, match=r"refused to open .*: it is 5,120 MB; a model or weights file is at most "
+                                        r"4,096 MB"):
+            load(path)
+
+
 def test_an_archive_of_too_many_entries_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "many.lvmodel"
     with zipfile.ZipFile(path, "w") as archive:
