@@ -211,6 +211,11 @@ def _save_deep(payload: object, path: Path) -> None:
     ({"classes": [_nested(10_000), "b"]}, "nest more than 32 levels deep"),
     ({"mean": _nested(10_000)}, "nest more than 32 levels deep"),
     ({"metrics": {"deep": _nested(10_000)}}, "nest more than 32 levels deep"),
+    ({"metrics": {"error_rate": "lots"}}, "meta.metrics.error_rate is 'lots'"),
+    ({"metrics": {"error_rate": 7.5}}, "meta.metrics.error_rate is 7.5"),
+    ({"metrics": {"weights": torch.zeros(2)}}, "meta.metrics is a Tensor"),
+    ({"metrics": {1: 0.5}}, "meta.metrics is 1"),
+    ({"history": [{"epoch": {1, 2}}]}, "meta.history is a set"),
     ({"history": [{"deep": _nested(10_000)}]}, "nest more than 32 levels deep"),
     ({"flip": "yes"}, "meta.flip is 'yes'"),
     ({"history": "long"}, "meta.history is 'long'"),
@@ -541,3 +546,11 @@ def test_catalog_promote_of_a_version_whose_file_is_a_bomb_exits_2(tmp_path, bom
     assert main(["catalog", "--catalog", str(catalog_file), "promote", "v1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("lakeview: error: refused to open") and "zip bomb" in err and "Traceback" not in err
+
+
+def test_a_model_whose_training_diverged_still_loads(tmp_path):
+    """A NaN loss is what a diverged run honestly records: the plain-data check of history and metrics allows it."""
+    meta = ModelMeta(arch="tiny", classes=["a", "b"], metrics={"error_rate": 0.5, "valid_loss": math.nan},
+                     history=[{"epoch": 1, "train_loss": math.nan, "error_rate": None, "phase": ("frozen", 1)}])
+    path = save_model(tmp_path / "m.lvmodel", bare_network("tiny", 2), meta)
+    assert math.isnan(load_model(path).meta.metrics["valid_loss"])

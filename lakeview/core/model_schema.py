@@ -106,6 +106,13 @@ def _checked_meta(meta: dict[str, Any], path: Path | str) -> dict[str, Any]:
         raise bad("history", history, f"a list of at most {MAX_HISTORY:,} epoch records")
     if not isinstance(meta.get("metrics", {}), dict):
         raise bad("metrics", meta["metrics"], "a table of measurements")
+    for field in ("metrics", "history"):
+        odd = _not_plain(meta.get(field, {}))
+        if odd is not None:
+            raise bad(field, odd, "plain text, numbers and tables (it is stored in the catalog as JSON)")
+    error_rate = meta.get("metrics", {}).get("error_rate")
+    if error_rate is not None and not (_is_number(error_rate) and (math.isnan(error_rate) or 0 <= error_rate <= 1)):
+        raise bad("metrics.error_rate", error_rate, "empty or a number from 0 to 1")
     for field in TEXT_FIELDS:
         if field in meta and (not isinstance(meta[field], str) or len(meta[field]) > MAX_TEXT):
             raise bad(field, meta[field], f"text of at most {MAX_TEXT:,} characters")
@@ -132,6 +139,24 @@ def check_state_dict(state: dict[Any, Any], path: Path | str) -> None:
                 or value.is_complex() or value.is_quantized):
             raise ModelFileError(f"{path} is damaged: its state_dict entry {_shown(key)} is {_shown(value)}, "
                                  "not a tensor of numbers")
+
+
+def _not_plain(value: Any) -> Any:
+    """The first value inside `value` that JSON cannot hold as LakeView wrote it (a tensor, a set, a number key,
+    ...), or None when all is plain. NaN stays allowed: a training run that diverged records a NaN loss."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, child in item.items():
+                if not isinstance(key, str):
+                    return key
+                stack.append(child)
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif item is not None and not isinstance(item, (str, int, float)):
+            return item
+    return None
 
 
 def check_finite(state: dict[str, Any], path: Path | str) -> None:
