@@ -554,3 +554,10 @@ def test_a_model_whose_training_diverged_still_loads(tmp_path):
                      history=[{"epoch": 1, "train_loss": math.nan, "error_rate": None, "phase": ("frozen", 1)}])
     path = save_model(tmp_path / "m.lvmodel", bare_network("tiny", 2), meta)
     assert math.isnan(load_model(path).meta.metrics["valid_loss"])
+
+
+def test_a_lakeview_model_given_as_weights_says_what_it_is(tmp_path):
+    """It said '122 missing; 122 unexpected ... Pick the matching --arch', which no --arch could fix."""
+    path = save_model(tmp_path / "m.lvmodel", bare_network("tiny", 2), ModelMeta(arch="tiny", classes=["a", "b"]))
+    with pytest.raises(WeightsUnavailable, match=r"m\.lvmodel is a LakeView model file, not torchvision weights"):
+        load_state_dict_file(path)
