@@ -500,3 +500,34 @@ def test_an_empty_name_is_a_usage_error_not_the_current_folder(argv, option, cap
         main(argv)
     assert caught.value.code == 2
     assert f"argument {option}: an empty name is not a file or folder" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_csv_into_a_named_pipe_reaches_its_reader_and_the_pipe_stays(tiny_model, tmp_path):
+    """The CSV was written beside the FIFO and renamed over it: the reader got nothing and waited forever, and
+    the pipe became a plain file (so would /dev/stdout or /dev/null, run as root)."""
+    import stat
+    import threading
+
+    folder = tmp_path / "photos"
+    make_photo(folder / "p.jpg", seed=1)
+    fifo = tmp_path / "out.csv"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert main(["classify", str(folder), "--model", str(tiny_model), "--csv", str(fifo), "--quiet"]) == 0
+    reader.join(timeout=30)
+    assert received and received[0].decode().splitlines()[1].startswith("p.jpg,")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and leftovers(tmp_path) == []
+
+
+def test_a_csv_through_a_symbolic_link_replaces_the_file_and_keeps_the_link(tiny_model, tmp_path):
+    folder = tmp_path / "photos"
+    make_photo(folder / "p.jpg", seed=1)
+    (tmp_path / "real.csv").write_text("old")
+    (tmp_path / "link.csv").symlink_to("real.csv")
+    assert main(["classify", str(folder), "--model", str(tiny_model), "--csv", str(tmp_path / "link.csv"),
+                 "--quiet"]) == 0
+    assert (tmp_path / "link.csv").is_symlink()
+    assert (tmp_path / "real.csv").read_text(encoding="utf-8").splitlines()[1].startswith("p.jpg,")

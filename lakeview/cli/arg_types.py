@@ -163,6 +163,10 @@ def output_file(text: str) -> Path:
     path = given_path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    if path.exists() and not path.is_file():  # a pipe, FIFO or device (/dev/stdout, >(gzip)): written straight into
+        if not os.access(path, os.W_OK):
+            raise argparse.ArgumentTypeError(f"cannot write {text}: it is not writable")
+        return path
     folder = path.absolute().parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
