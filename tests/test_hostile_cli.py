@@ -83,6 +83,11 @@ def test_no_option_takes_a_bare_int_or_float():
     ("train D --out M --layout regex --pattern ([a-z", "--pattern"),
     ("evaluate D --model M --layout regex --pattern [a-z]+", "--pattern"),
     ("train D --out M --device cuda:x", "--device"),
+    ("classify F --model M --device cuda:99999999999999999999", "--device"),
+    ("classify F --model M --bs 99999999999999999999", "--bs"),
+    ("evaluate D --model M --bs 4097", "--bs"),
+    ("train D --out M --bs 99999999999999999999", "--bs"),
+    ("lr-find D --bs 100000", "--bs"),
     ("catalog retrain --device tpu", "--device"),
     ("catalog retrain --arch vgg99", "--arch"),
     ("catalog label a.jpg --as ' '", "--as"),
@@ -93,6 +98,41 @@ def test_out_of_range_numbers_are_usage_errors(argv, option, capsys):
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert f"error: argument {option}:" in err and "Traceback" not in err
+
+
+def test_the_largest_seed_trains_instead_of_overflowing(tmp_path, capsys):
+    """--seed 18446744073709551615 passed its check and then overflowed torch's 64-bit seed: a traceback."""
+    data = make_class_folders(tmp_path / "photos", per_class=3)
+    out = tmp_path / "m.lvmodel"
+    for seed in ("18446744073709551615", "-9223372036854775808"):
+        assert main(["train", str(data), "--out", str(out), "--arch", "tiny", "--weights", "none", "--size", "32",
+                     "--epochs", "1", "--unfreeze-epochs", "0", "--device", "cpu", "--quiet", "--seed", seed]) in (0, 1)
+        assert out.exists() and "Traceback" not in capsys.readouterr().err
+        out.unlink()
+
+
+def test_evaluate_names_the_classes_when_none_match_and_the_photos_when_none_decode(tmp_path, tiny_model, capsys):
+    """A split whose labels the model does not know, or whose every photo fails to decode (a torch.stack
+    traceback before), is one sentence, with the failures listed."""
+    data = make_class_folders(tmp_path / "photos", per_class=3)
+    other = save_model(tmp_path / "other.lvmodel", bare_network("tiny", 2),
+                       ModelMeta(arch="tiny", classes=["cat", "dog"], size=32))
+    assert main(["evaluate", str(data), "--model", str(other), "--split", "train", "--quiet", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "the model knows 'cat', 'dog'; the photos are labelled 'blue', 'red'" in err and "Traceback" not in err
+    import numpy as np
+    from PIL import Image
+
+    noise = np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)
+    for photo in data.rglob("*.jpg"):
+        Image.fromarray(noise).save(photo.with_suffix(".png"))
+        photo.unlink()
+        data_bytes = photo.with_suffix(".png").read_bytes()  # the header still reads; the pixels do not
+        photo.with_suffix(".png").write_bytes(data_bytes[:len(data_bytes) // 2])
+    assert main(["evaluate", str(data), "--model", str(tiny_model), "--split", "train", "--quiet",
+                 "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "could be classified" in err and "truncated" in err and "Traceback" not in err
 
 
 def test_usage_errors_in_a_real_process(tmp_path):
@@ -564,3 +604,62 @@ def test_a_csv_link_into_a_folder_that_refuses_writes_is_one_sentence(tmp_path, 
     assert code == 2
     assert f"cannot write {tmp_path / 'out' / 'link.csv'}: Permission denied" in capsys.readouterr().err
     assert (tmp_path / "locked" / "real.csv").read_text() == "old"
+
+
+_INTERRUPTED_IMPORT = """\
+import ctypes, sys
+from lakeview.cli import main as program
+
+def parser_whose_import_is_interrupted():
+    # What torch's import does for seconds at start-up: Python code run by an extension through PyRun_String.
+    # A KeyboardInterrupt raised there is caught by main() all the same, but CPython remembers it.
+    run = ctypes.pythonapi.PyRun_String
+    run.restype, run.argtypes = ctypes.py_object, [ctypes.c_char_p, ctypes.c_int, ctypes.py_object, ctypes.py_object]
+    run(b"raise KeyboardInterrupt", 257, {}, {})
+
+program.build_parser = parser_whose_import_is_interrupted
+sys.argv = ["lakeview", "classify"]
+raise SystemExit(program.main())
+"""
+
+
+def test_ctrl_c_during_an_extensions_import_still_exits_130(tmp_path):
+    """Ctrl+C 0.5-3 s after start (while torch imports) ended the process by SIGINT: -2 to a parent, 1 time in 4."""
+    (tmp_path / "interrupted_cli.py").write_text(_INTERRUPTED_IMPORT)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(tmp_path)]))
+    # -m, as `python -m lakeview` runs: a script file would end through another exit path that hides it.
+    result = subprocess.run([sys.executable, "-m", "interrupted_cli"], env=env, capture_output=True, timeout=120)
+    assert result.returncode == EXIT_INTERRUPTED, result.stderr
+    assert result.stderr.decode().strip() == "lakeview: stopped"
+
+
+def test_class_names_reach_the_terminal_without_control_characters_and_capped(tmp_path, capsys):
+    """A model file's class names went to stderr raw: an ESC sequence recoloured or rewrote the terminal, and
+    10,000 names made one line of megabytes."""
+    folder = tmp_path / "photos"
+    make_photo(folder / "p.jpg", seed=1)
+    classes = ["a\nb", "\x1b[2J\x1b[31mred"] + [f"c{i}" for i in range(28)]
+    model = save_model(tmp_path / "m.lvmodel", bare_network("tiny", len(classes)),
+                       ModelMeta(arch="tiny", classes=classes, size=32))
+    assert main(["classify", str(folder), "--model", str(model), "--csv", str(tmp_path / "o.csv")]) == 0
+    line = next(line for line in capsys.readouterr().err.splitlines() if "classes:" in line)
+    assert "\x1b" not in line
+    assert line.endswith("classes: a\\nb, \\x1b[2J\\x1b[31mred, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, "
+                         "c12, c13, c14, c15, c16, c17 and 10 more")
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["classify", "", "--model", "m.lvmodel"], "folder"),
+    (["classify", "photos", "--model", ""], "--model"),
+    (["classify", "photos", "--model", "m.lvmodel", "--copy-into", ""], "--copy-into"),
+    (["classify", "photos", "--model", "m.lvmodel", "--csv", ""], "--csv"),
+    (["evaluate", "data", "--model", ""], "--model"),
+    (["train", "", "--out", "m.lvmodel"], "data"),
+    (["train", "data", "--out", ""], "--out"),
+])
+def test_an_empty_name_is_a_usage_error_not_the_current_folder(argv, option, capsys):
+    """`--copy-into ""` (a script's unset variable) copied every photo into the current folder, exit 0."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    assert f"argument {option}: an empty name is not a file or folder" in capsys.readouterr().err

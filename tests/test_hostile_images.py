@@ -5,6 +5,8 @@ A 1-bit PNG of 15000 x 15000 pixels (225 MP) is a few tens of KB on disk; decode
 
 from __future__ import annotations
 
+import math
+import os
 import threading
 from pathlib import Path
 
@@ -258,3 +260,68 @@ def test_thumbnails_of_huge_pngs_on_many_threads_stay_small(tmp_path, huge):
     assert finished.out.count("256") == 8 and "too large: 15000x15000" in finished.out
     assert "allocation limit" not in finished.err  # Qt is not asked to decode what it would refuse
     assert peak_mb < 600
+
+
+# ------------------------------------------------------------------------- a strip one pixel wide
+
+
+def strip_png(path: Path, size: tuple[int, int] = (1, 100_000)) -> Path:
+    """475 bytes, 0.1 MP: far under the pixel limit, yet resizing its short side to 256 made it 6.5 gigapixels."""
+    Image.new("RGB", size, (10, 200, 10)).save(path)
+    return path
+
+
+@pytest.mark.parametrize("size", [(1, 100_000), (100_000, 2)])
+def test_a_strip_is_cut_to_ten_to_one_before_its_short_side_is_resized(tmp_path, size):
+    from lakeview.core.images import open_image
+    from lakeview.core.transforms import Augmentation, ShortSideResize, train_transform, valid_transform
+
+    image = open_image(strip_png(tmp_path / "strip.png", size), min_side=256)
+    resized = ShortSideResize(256)(image)
+    assert min(resized.size) == 256 and max(resized.size) <= 2_560
+    assert tuple(valid_transform(224)(image).shape) == (3, 224, 224)
+    assert tuple(train_transform(64, Augmentation())(image).shape) == (3, 64, 64)
+    ordinary = Image.new("RGB", (400, 300))
+    assert ShortSideResize(256)(ordinary).size == (341, 256)  # a real photo is resized as before
+
+
+@pytest.mark.slow  # a child process that imports torch
+def test_classify_of_a_one_pixel_strip_takes_little_memory(model_file, tmp_path):
+    """It took 3.4 GB at size 64 (and would take about 20 GB at 224) for one 475-byte PNG."""
+    folder = tmp_path / "strips"
+    folder.mkdir()
+    strip_png(folder / "strip.png")
+    finished, peak_mb = run_measured("classify", folder, "--model", model_file, "--tta", "--quiet", "--device", "cpu")
+    finished.assert_clean()
+    assert finished.code == 0, finished.err
+    assert finished.out.splitlines()[1].startswith("strip.png,")
+    assert peak_mb < PEAK_LIMIT_MB
+
+
+@pytest.mark.parametrize("fill", [math.nan, math.inf, -math.inf])
+def test_a_float_tiff_with_nan_or_infinite_pixels_opens_without_a_warning(tmp_path, fill):
+    """numpy's 'invalid value encountered in cast' reached the terminal as 'lakeview: warning: ...'."""
+    import numpy as np
+
+    from lakeview.core.images import open_image
+
+    values = np.full((32, 32), 0.5, np.float32)
+    values[:16] = fill
+    Image.fromarray(values).save(tmp_path / "f.tif")
+    image = open_image(tmp_path / "f.tif")  # pytest turns any warning into an error
+    assert image.mode == "RGB" and image.size == (32, 32)
+    assert image.getpixel((0, 0)) == (0, 0, 0)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_fifo_named_like_a_photo_is_a_reason_in_the_grid_and_the_preview(tmp_path):
+    """The thumbnail paths opened the file before checking it: a FIFO blocked a pool thread forever."""
+    from lakeview.gui.grid.decode import make_thumbnail
+    from lakeview.gui.image_loader import decode
+
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(ImageLoadError, match="not a regular file"):
+        make_thumbnail(fifo, 256)
+    image, reason = decode(str(fifo), 256)  # the grid's and the preview's path, Qt's decoder first
+    assert image.isNull() and reason == "not a regular file"

@@ -156,6 +156,26 @@ def code_file(path: Path, marker: Path, writer: str, inside: str = "meta") -> Pa
 # ------------------------------------------------------------------------------ the schema, in process
 
 
+def _nested(depth: int) -> list:
+    """A list inside a list ... `depth` levels deep: more than Python's stack takes when copied or shown."""
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _save_deep(payload: object, path: Path) -> None:
+    """torch.save recurses once per level, so writing such a file needs a deeper stack than reading it may use."""
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        torch.save(payload, path)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 @pytest.mark.parametrize("changes, phrase", [
     ({"size": 20000}, "meta.size is 20000"),
     ({"size": 0}, "meta.size is 0"),
@@ -186,13 +206,24 @@ def code_file(path: Path, marker: Path, writer: str, inside: str = "meta") -> Pa
     ({"mean": [0.5, math.inf, 0.5]}, "meta.mean is [0.5, inf, 0.5]"),
     ({"std": [0.2, 0.0, 0.2]}, "meta.std is [0.2, 0.0, 0.2]"),
     ({"std": ["a", "b", "c"]}, "meta.std is ['a', 'b', 'c']"),
+    ({"std": [1e-320, 0.2, 0.2]}, "meta.std is [1e-320, 0.2, 0.2]"),
+    ({"mean": [1e300, 0.5, 0.5]}, "meta.mean is [1e+300, 0.5, 0.5]"),
+    ({"classes": [_nested(10_000), "b"]}, "nest more than 32 levels deep"),
+    ({"mean": _nested(10_000)}, "nest more than 32 levels deep"),
+    ({"metrics": {"deep": _nested(10_000)}}, "nest more than 32 levels deep"),
+    ({"metrics": {"error_rate": "lots"}}, "meta.metrics.error_rate is 'lots'"),
+    ({"metrics": {"error_rate": 7.5}}, "meta.metrics.error_rate is 7.5"),
+    ({"metrics": {"weights": torch.zeros(2)}}, "meta.metrics is a Tensor"),
+    ({"metrics": {1: 0.5}}, "meta.metrics is 1"),
+    ({"history": [{"epoch": {1, 2}}]}, "meta.history is a set"),
+    ({"history": [{"deep": _nested(10_000)}]}, "nest more than 32 levels deep"),
     ({"flip": "yes"}, "meta.flip is 'yes'"),
     ({"history": "long"}, "meta.history is 'long'"),
     ({"notes": 5}, "meta.notes is 5"),
 ])
 def test_every_meta_field_is_checked_before_anything_is_built(tmp_path, monkeypatch, changes, phrase):
     path = tmp_path / "crafted.lvmodel"
-    torch.save(small_payload(**changes), path)
+    _save_deep(small_payload(**changes), path)
     monkeypatch.setattr("lakeview.core.model_file.bare_network", _must_not_build)
     with pytest.raises(ModelFileError) as caught:
         load_model(path)
@@ -240,6 +271,51 @@ def test_weights_of_another_shape_are_refused_by_name_before_any_is_copied(tmp_p
         read_meta(path)  # what the app checks when a model file is chosen: the whole file, not only its meta
 
 
+def _tensor_changes(state: dict, kind: str) -> dict:
+    key = next(k for k in state if k.endswith("weight"))
+    value = state[key]
+    return {**state, key: {"nan": lambda: torch.full_like(value, math.nan),
+                           "inf": lambda: torch.full_like(value, -math.inf),
+                           "complex": lambda: value.to(torch.complex64),
+                           "deep": lambda: _nested(10_000)}[kind]()}
+
+
+@pytest.mark.parametrize("kind, phrase", [
+    ("nan", "hold NaN or infinite values"),
+    ("inf", "hold NaN or infinite values"),
+    ("complex", "not a tensor of numbers"),
+    ("deep", "nest more than 32 levels deep"),
+])
+def test_weights_that_could_give_no_answer_are_refused(tmp_path, kind, phrase):
+    """NaN weights used to load and classify every photo as the first class with confidence 'nan', exit 0."""
+    network = bare_network("tiny", 2)
+    path = save_model(tmp_path / "m.lvmodel", network, ModelMeta(arch="tiny", classes=["a", "b"]))
+    payload = torch.load(path, weights_only=True)
+    payload["state_dict"] = _tensor_changes(payload["state_dict"], kind)
+    _save_deep(payload, path)
+    with pytest.raises(ModelFileError) as caught:
+        load_model(path)
+    assert phrase in str(caught.value) and "\n" not in str(caught.value)
+    weights = tmp_path / "w.pth"
+    _save_deep(_tensor_changes(bare_network("tiny", 2).state_dict(), kind), weights)
+    with pytest.raises(WeightsUnavailable) as caught:
+        load_state_dict_file(weights)
+    assert (phrase if kind != "deep" else "does not hold a state_dict") in str(caught.value)
+
+
+def test_a_photo_on_which_the_weights_overflow_is_a_failure_not_a_nan_answer(tmp_path, photos):
+    """Finite weights can still overflow to NaN on one photo: that photo is listed, not labelled 'nan'."""
+    from lakeview.core.inference import NO_ANSWER, Failure, classify_files
+
+    network = bare_network("tiny", 2)
+    with torch.no_grad():
+        for parameter in network.parameters():
+            parameter.fill_(3e38)
+    path = save_model(tmp_path / "m.lvmodel", network, ModelMeta(arch="tiny", classes=["a", "b"], size=64))
+    results = list(classify_files(load_model(path), sorted(photos.iterdir()), device="cpu"))
+    assert len(results) == 3 and all(isinstance(r, Failure) and r.reason == NO_ANSWER for r in results)
+
+
 def test_a_valid_file_still_loads_with_every_field_at_its_limit(tmp_path):
     meta = ModelMeta(arch="tiny", classes=["a", "b"], size=1024, hidden=4096, head="fastai", dropout=0.0,
                      mean=(0.0, 0.0, 0.0), std=(1e-3, 1e-3, 1e-3))
@@ -260,6 +336,21 @@ def test_a_zip_bomb_is_refused_from_its_directory_alone(bomb, monkeypatch):
 
 def _must_not_load(*args, **kwargs):
     raise AssertionError("torch.load was reached")
+
+
+def test_a_file_larger_than_any_model_is_refused_before_torch_reads_it(tmp_path, monkeypatch, real_model):
+    """torch reads every tensor whole into memory; a sparse file can be gigabytes that cost no disk space."""
+    from lakeview.core.safe_load import MAX_FILE_BYTES
+
+    path = tmp_path / "sparse.lvmodel"
+    path.write_bytes(real_model.read_bytes())
+    with path.open("r+b") as handle:
+        handle.truncate(MAX_FILE_BYTES + (1 << 30))
+    monkeypatch.setattr(torch, "load", _must_not_load)
+    for load, error in ((load_model, ModelFileError), (load_state_dict_file, WeightsUnavailable)):
+        with pytest.raises(error, match=r"refused to open .*: it is 5,120 MB; a model or weights file is at most "
+                                        r"4,096 MB"):
+            load(path)
 
 
 def test_an_archive_of_too_many_entries_is_refused(tmp_path, monkeypatch):
@@ -309,6 +400,22 @@ def test_the_check_names_what_a_file_asks_for_without_matching_torchs_words(tmp_
     with pytest.raises(UnsafeFile) as caught:
         load_tensors_only(path)
     assert caught.value.names == [f"{os.system.__module__}.system"]
+
+
+def test_a_tar_archive_is_damaged_without_torchs_advice_to_run_it(tmp_path, monkeypatch):
+    """torch refuses its old .tar format under weights_only with advice to load it without: never repeated."""
+    import tarfile
+
+    monkeypatch.chdir(tmp_path)
+    Path("base.lvmodel").write_bytes(b"not a model")  # the member's name opens the archive, and reads as a pickle
+    with tarfile.open(tmp_path / "old.lvmodel", "w") as archive:
+        archive.add("base.lvmodel")
+    for load, error in ((load_model, ModelFileError), (load_state_dict_file, WeightsUnavailable)):
+        with pytest.raises(error) as caught:
+            load(tmp_path / "old.lvmodel")
+        message = str(caught.value)
+        assert "old .tar format" in message
+        assert "weights_only" not in message and "Re-running" not in message and "\n" not in message
 
 
 def test_genuine_files_pass_the_checks(tmp_path, real_model):
@@ -439,3 +546,18 @@ def test_catalog_promote_of_a_version_whose_file_is_a_bomb_exits_2(tmp_path, bom
     assert main(["catalog", "--catalog", str(catalog_file), "promote", "v1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("lakeview: error: refused to open") and "zip bomb" in err and "Traceback" not in err
+
+
+def test_a_model_whose_training_diverged_still_loads(tmp_path):
+    """A NaN loss is what a diverged run honestly records: the plain-data check of history and metrics allows it."""
+    meta = ModelMeta(arch="tiny", classes=["a", "b"], metrics={"error_rate": 0.5, "valid_loss": math.nan},
+                     history=[{"epoch": 1, "train_loss": math.nan, "error_rate": None, "phase": ("frozen", 1)}])
+    path = save_model(tmp_path / "m.lvmodel", bare_network("tiny", 2), meta)
+    assert math.isnan(load_model(path).meta.metrics["valid_loss"])
+
+
+def test_a_lakeview_model_given_as_weights_says_what_it_is(tmp_path):
+    """It said '122 missing; 122 unexpected ... Pick the matching --arch', which no --arch could fix."""
+    path = save_model(tmp_path / "m.lvmodel", bare_network("tiny", 2), ModelMeta(arch="tiny", classes=["a", "b"]))
+    with pytest.raises(WeightsUnavailable, match=r"m\.lvmodel is a LakeView model file, not torchvision weights"):
+        load_state_dict_file(path)

@@ -13,6 +13,9 @@ from lakeview.core.model_schema import MAX_SIZE as MAX_IMAGE_SIZE, MIN_SIZE as M
 
 MAX_LEARNING_RATE = 10.0
 MAX_WORKERS = 64
+MAX_BATCH = 4096
+"""Photos per batch: a batch is decoded and held in memory at once (4,096 at 224 px is 2.5 GB of tensors), so a
+huge --bs would read a whole folder into memory, or overflow a counter."""
 
 
 def _integer(text: str) -> int:
@@ -37,6 +40,14 @@ def positive_int(text: str) -> int:
     value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def batch_size(text: str) -> int:
+    """Photos per batch: 1 to MAX_BATCH."""
+    value = positive_int(text)
+    if value > MAX_BATCH:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_BATCH:,}, not {value}")
     return value
 
 
@@ -97,6 +108,13 @@ def worker_count(text: str) -> int:
     return value
 
 
+def given_path(text: str) -> Path:
+    """A file or folder name: an empty one ('' from a script's unset variable) would mean the current folder."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty name is not a file or folder (an unset variable?)")
+    return Path(text)
+
+
 def existing_folder(text: str) -> Path:
     path = Path(text)
     if not path.exists():
@@ -107,6 +125,8 @@ def existing_folder(text: str) -> Path:
 
 
 DEVICE_FORMS = "auto, cpu, cuda, cuda:N or mps"
+MAX_GPU_INDEX = 127
+"""torch keeps a device's number in a small integer: a huge cuda:N was a traceback, not a missing GPU."""
 
 
 def device_name(text: str) -> str:
@@ -115,6 +135,8 @@ def device_name(text: str) -> str:
     if kind in ("auto", "cpu", "mps") and not index:
         return kind
     if kind == "cuda" and (not index or index.isdigit()):
+        if index and int(index) > MAX_GPU_INDEX:
+            raise argparse.ArgumentTypeError(f"GPU numbers go from cuda:0 to cuda:{MAX_GPU_INDEX}, not '{text}'")
         return f"cuda:{int(index)}" if index else "cuda"
     raise argparse.ArgumentTypeError(f"must be {DEVICE_FORMS}, not '{text}'")
 
@@ -138,9 +160,13 @@ def require_device(name: str) -> None:
 def output_file(text: str) -> Path:
     """A file to write: not a folder, and in a folder that exists (or can be made) and may be written to, so that
     a long job does not end in 'permission denied'."""
-    path = Path(text)
+    path = given_path(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    if path.exists() and not path.is_file():  # a pipe, FIFO or device (/dev/stdout, >(gzip)): written straight into
+        if not os.access(path, os.W_OK):
+            raise argparse.ArgumentTypeError(f"cannot write {text}: it is not writable")
+        return path
     folder = path.absolute().parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
@@ -149,14 +175,6 @@ def output_file(text: str) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise argparse.ArgumentTypeError(f"cannot write {text}: {folder} is not writable")
     return path
-
-
-def csv_output_file(text: str) -> Path:
-    """Like output_file; also a pipe or device to write to (`/dev/stdout`, a shell's `>(gzip > x.gz)`)."""
-    path = Path(text)
-    if path.exists() and not path.is_file() and not path.is_dir() and os.access(path, os.W_OK):
-        return path
-    return output_file(text)
 
 
 def plot_file(text: str) -> Path:
@@ -179,7 +197,7 @@ def label_pattern(text: str) -> str:
 
 def output_folder(text: str) -> Path:
     """A folder to write into: not a file, and under a folder that may be written to."""
-    path = Path(text)
+    path = given_path(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is a file, not a folder")
     output_file(str(path / "x"))

@@ -9,7 +9,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, csv_output_file, device_name, existing_folder,
+from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, device_name, existing_folder, output_file,
                                      output_folder)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
@@ -58,7 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     export = sub.add_parser("export", help="export labels as a fast.ai CSV or a class-folder tree")
     target = export.add_mutually_exclusive_group(required=True)
-    target.add_argument("--csv", type=csv_output_file,
+    target.add_argument("--csv", type=output_file,
                         help="write name,label rows (fast.ai's from_csv form). " + HOW_CELLS_ARE_WRITTEN)
     target.add_argument("--into", type=output_folder, help="copy (or --move) labelled photos into DIR/<class>/")
     export.add_argument("--move", action="store_true", help="move instead of copying")

@@ -7,7 +7,7 @@ import csv
 import sys
 from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, csv_output_file, device_name, output_file, output_folder,
+from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, given_path, output_file, output_folder,
                                      positive_int, probability, require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
@@ -19,10 +19,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                                  description="Predict a class for every photo in FOLDER. Writes a CSV (file, "
                                              "label, confidence, top_k, error) to --csv or standard output, "
                                              "and/or copies or moves the photos into class folders.")
-    parser.add_argument("folder", type=Path, help="folder of photos")
-    parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
+    parser.add_argument("folder", type=given_path, help="folder of photos")
+    parser.add_argument("--model", type=given_path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--recursive", "-r", action="store_true", help="include subfolders")
-    parser.add_argument("--csv", type=csv_output_file,
+    parser.add_argument("--csv", type=output_file,
                         help="write the predictions here (default: standard output, unless copying or moving). "
                              + HOW_CELLS_ARE_WRITTEN)
     target = parser.add_mutually_exclusive_group()
@@ -36,7 +36,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--top-k", type=positive_int, default=3,
                         help="how many classes to list per photo (default 3; at most the model's classes)")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation (slower, a little more accurate)")
-    parser.add_argument("--bs", type=positive_int, default=32, help="batch size (default 32)")
+    parser.add_argument("--bs", type=batch_size, default=32, help="batch size (default 32)")
     parser.add_argument("--device", type=device_name, default="auto",
                         help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -83,7 +83,7 @@ def run_classify(args: argparse.Namespace) -> int:
 
     try:
         with ctrl_c_stops() as stop:
-            say(f"{len(paths)} photo(s); classes: {', '.join(model.classes)}", quiet=args.quiet)
+            say(f"{len(paths)} photo(s); classes: {shown_classes(model.classes)}", quiet=args.quiet)
             if args.csv is not None:
                 with writing(args.csv), csv_output(args.csv) as handle:
                     rows = _classify_into(csv.writer(handle), model, paths, args, stop)
@@ -102,6 +102,19 @@ def run_classify(args: argparse.Namespace) -> int:
     if code != EXIT_OK:
         return code
     return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+SHOWN_CLASSES = 20
+
+
+def shown_classes(classes: list[str], limit: int = SHOWN_CLASSES) -> str:
+    """The class names for the terminal: control characters (a model file's ESC sequences, newlines) escaped
+    as \\xNN, and at most `limit` of them (a model may hold 10,000)."""
+    def safe(name: str) -> str:
+        return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+    shown = ", ".join(safe(name) for name in classes[:limit])
+    return shown + (f" and {len(classes) - limit:,} more" if len(classes) > limit else "")
 
 
 class _Interrupted(Exception):

@@ -8,7 +8,7 @@ import importlib.util
 from pathlib import Path
 from typing import Callable
 
-from lakeview.cli.arg_types import fraction_below_one, label_pattern, seed
+from lakeview.cli.arg_types import fraction_below_one, given_path, label_pattern, seed
 from lakeview.cli.console import UserError
 from lakeview.core.dataset import LabelledPhotos
 from lakeview.core.jobs import ProgressFn, ShouldStopFn
@@ -17,7 +17,7 @@ LAYOUTS = ("folder", "csv", "regex", "func")
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("data", type=Path, help="the dataset folder")
+    parser.add_argument("data", type=given_path, help="the dataset folder")
     group = parser.add_argument_group("dataset layout (fast.ai lesson-1 forms)")
     group.add_argument("--layout", choices=LAYOUTS, default="folder",
                        help="folder: train/ valid|val/ [test/] with class subfolders, or class subfolders only; "

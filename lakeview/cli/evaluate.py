@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, non_negative_int, output_file, positive_int,
+from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, given_path, non_negative_int, output_file,
                                      require_device)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
@@ -18,13 +17,13 @@ def register(commands: argparse._SubParsersAction) -> None:
                                  description="Error rate, accuracy per class, confusion matrix, most confused "
                                              "pairs and top losses.")
     add_data_options(parser)
-    parser.add_argument("--model", type=Path, required=True, help="model file (.lvmodel)")
+    parser.add_argument("--model", type=given_path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--split", choices=("valid", "test", "train"), default="valid",
                         help="which photos to evaluate on (default valid)")
     parser.add_argument("--top", type=non_negative_int, default=9, help="how many top losses to list (default 9)")
     parser.add_argument("--json", type=output_file, help="also write the figures to this JSON file")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation")
-    parser.add_argument("--bs", type=positive_int, default=32, help="batch size (default 32)")
+    parser.add_argument("--bs", type=batch_size, default=32, help="batch size (default 32)")
     parser.add_argument("--device", type=device_name, default="auto",
                         help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -59,6 +58,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
             else:
                 photos.append(photo)
         if not photos:
+            unknown = sorted({photo.label for photo in data.split(args.split) if photo.label is not None})
+            if unknown:
+                raise UserError(f"none of the photos in the {args.split} split has a class the model knows "
+                                f"(the model knows {_names(model.classes)}; the photos are labelled "
+                                f"{_names(unknown)})")
             raise UserError(f"no labelled photos in the {args.split} split to evaluate on")
         probs, targets, paths = [], [], []
         with Bar("evaluating", args.quiet, "photo") as bar:
@@ -78,6 +82,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         if stop():
             say("stopped; nothing written")
             return EXIT_INTERRUPTED
+    if not probs:
+        list_skipped(skipped)
+        raise UserError(f"none of the {len(photos)} photo(s) in the {args.split} split could be classified "
+                        "(listed above)")
     interpretation = Interpretation.from_predictions(model.classes, paths, torch.stack(probs), torch.tensor(targets))
     print(interpretation.report(args.top))
     if args.json:
@@ -100,3 +108,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
             write_atomically(args.json, json.dumps(figures, indent=2).encode())
     list_skipped(skipped)
     return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+def _names(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(name) for name in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -36,6 +36,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`argv` None: the real program (the `lakeview` script, `python -m lakeview`), which ends with
+    exit_interrupted() when stopped; a list: a call from Python (tests), which gets the code back."""
+    code = _main(argv)
+    if argv is None and code == EXIT_INTERRUPTED:
+        exit_interrupted()
+    return code
+
+
+def exit_interrupted() -> None:
+    """End the process with 130 now, after the usual exit handlers.
+
+    When Ctrl+C lands inside code that an extension module runs through PyRun_String while it is imported
+    (torch does, for seconds at start-up), CPython remembers an 'unhandled' KeyboardInterrupt even though
+    main() caught it, and ends the process by SIGINT (-2 to a parent process, not the documented 130)."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         with signals_interrupt():
             parser = build_parser()

@@ -7,7 +7,7 @@ import importlib.util
 import time
 from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, device_name, image_size, learning_rate, non_negative_int,
+from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, image_size, learning_rate, non_negative_int,
                                      output_file, plot_file, positive_int, require_device, worker_count)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
@@ -53,7 +53,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
                             "model, or none")
     group.add_argument("--head", choices=HEADS, default=DEFAULT_HEAD, help=f"classifier head (default {DEFAULT_HEAD})")
     group.add_argument("--size", type=image_size, default=224, help="image size in pixels (default 224)")
-    group.add_argument("--bs", type=positive_int, default=16, help="batch size (default 16)")
+    group.add_argument("--bs", type=batch_size, default=16, help="batch size (default 16)")
     group.add_argument("--no-flip", action="store_true", help="no mirror images in augmentation (scenes, text)")
     group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
     group.add_argument("--device", type=device_name, default="auto",

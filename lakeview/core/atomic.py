@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterator
@@ -15,8 +16,22 @@ def atomic_writer(path: Path | str, mode: str = "wb", **open_kwargs) -> Iterator
 
     However the block ends otherwise (an error, KeyboardInterrupt from Ctrl+C or SIGTERM, SystemExit), the
     temporary file is removed and `path` is untouched.
+
+    A `path` that is a FIFO, a device or a pipe (`--csv /dev/stdout`, `--csv >(gzip > x.gz)`, a named pipe) is
+    written straight into, since renaming over it would replace it with a plain file (/dev/null itself, when
+    run as root). A symbolic link stays a link: the file it points to is the one replaced.
     """
     path = Path(path)
+    try:
+        kind = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        kind = None
+    if kind is not None and not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+        with open(path, mode, **open_kwargs) as stream:
+            yield stream
+        return
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = None
     try:

@@ -113,18 +113,13 @@ def existing_name(cell: str, base: Path, suffix: str = "") -> str:
 
 @contextmanager
 def csv_output(path: Path) -> Iterator[IO[str]]:
-    """`path` opened for writing a CSV (UTF-8). A file is written under a temporary name and renamed into place
-    when complete (at its real path, so a link to it stays a link); a pipe or device (`--csv /dev/stdout`, a shell's
-    `>(gzip > x.gz)`) is written to directly, never replaced by a file."""
+    """`path` opened for writing a CSV (UTF-8), through `atomic_writer`: a file appears whole or not at all, a link
+    to it stays a link, and a pipe or device (`--csv /dev/stdout`, a shell's `>(gzip > x.gz)`) is written into."""
     from lakeview.core.atomic import atomic_writer
 
-    if is_stream(path):
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            yield handle
-        return
     real = os.path.realpath(path)
     try:
-        with atomic_writer(real, "w", newline="", encoding="utf-8") as handle:
+        with atomic_writer(path, "w", newline="", encoding="utf-8") as handle:
             yield handle
     except OSError as exc:
         if exc.filename is None or os.path.dirname(os.fspath(exc.filename)) != os.path.dirname(real):

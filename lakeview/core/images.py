@@ -203,7 +203,11 @@ def _grey_to_rgb(values: np.ndarray) -> Image.Image:
 
 
 def _stretch(values: np.ndarray) -> np.ndarray:
-    """32-bit integer or float pixels have no fixed range: keep 8- or 16-bit-looking data, else stretch."""
+    """32-bit integer or float pixels have no fixed range: keep 8- or 16-bit-looking data, else stretch.
+    NaN and infinite pixels (a float TIFF may hold them) are shown black instead of warning and wrapping."""
+    finite = np.isfinite(values)
+    if not finite.all():
+        values = np.where(finite, values, 0.0)
     high = float(values.max()) if values.size else 0.0
     low = float(values.min()) if values.size else 0.0
     if low >= 0 and high <= 255:
@@ -219,6 +223,12 @@ def _icc_to_srgb(im: Image.Image) -> Image.Image | None:
         return ImageCms.profileToProfile(im, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
     except (ImageCms.PyCMSError, OSError, ValueError):
         return None
+
+
+def check_readable(path: Path | str) -> None:
+    """Raise ImageLoadError for what no decoder should open: missing, a folder, a FIFO (opening one waits
+    forever for a writer), a device, an empty or unreadable file."""
+    _check_readable(Path(path))
 
 
 def _check_readable(path: Path) -> None:

@@ -17,9 +17,10 @@ from lakeview.core.device import autocast_dtype, pick_device
 from lakeview.core.images import ImageLoadError, open_image
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.model_file import SavedModel
-from lakeview.core.transforms import decode_side, valid_transform
+from lakeview.core.transforms import ShortSideResize, decode_side, valid_transform
 
 TTA_ZOOM = 1.1
+NO_ANSWER = "the model gave no usable answer for this photo (its output was NaN or infinite)"
 PREFETCH_BYTES = 256 << 20
 """Decoded photos waiting beyond the batch being run: at most this many bytes of tensors (and at least one)."""
 
@@ -44,7 +45,7 @@ class _Preprocess:
     def __init__(self, size: int, mean, std, tta: bool, flip: bool) -> None:
         self.side = round(decode_side(size) * TTA_ZOOM) if tta else decode_side(size)
         self.base = valid_transform(size, mean, std)
-        self.zoomed = v2.Compose([v2.Resize(self.side, antialias=True), *self.base.transforms[1:]])
+        self.zoomed = v2.Compose([ShortSideResize(self.side), *self.base.transforms[1:]])
         self.tta, self.flip = tta, flip
 
     def __call__(self, path: Path) -> torch.Tensor:
@@ -125,11 +126,15 @@ def _run_batch(network, batch, classes, k, device, amp) -> Iterator[Prediction |
             probs = network(stacked).float().softmax(1)
         probs = probs.view(len(views), counts, -1).mean(1).cpu()
         values, indices = probs.topk(k, dim=1)
-        probs_iter = iter(zip(values.tolist(), indices.tolist()))
+        finite = torch.isfinite(probs).all(1)
+        probs_iter = iter(zip(values.tolist(), indices.tolist(), finite.tolist()))
     for path, tensor, reason in batch:
         if tensor is None:
             yield Failure(path, reason or "unreadable")
             continue
-        vals, idxs = next(probs_iter)
+        vals, idxs, usable = next(probs_iter)
+        if not usable:  # weights that overflow on this photo: NaN is no answer, and never a confident one
+            yield Failure(path, NO_ANSWER)
+            continue
         top = [(classes[i], float(v)) for v, i in zip(vals, idxs)]
         yield Prediction(path, top[0][0], top[0][1], top)

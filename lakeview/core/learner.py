@@ -265,7 +265,7 @@ class Learner:
         return n >= 2 * self.batch_size
 
     def _train_batches(self, cached: bool, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        seed = None if self.seed is None else self.seed * 1000 + self._fits * 100 + epoch
+        seed = None if self.seed is None else (self.seed * 1000 + self._fits * 100 + epoch) % (1 << 63)
         if cached:
             features, targets, _ = self._feature_cache["train"]
             generator = torch.Generator()

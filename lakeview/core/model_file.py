@@ -13,7 +13,7 @@ import torch.nn as nn
 
 from lakeview import __version__
 from lakeview.core.atomic import atomic_writer
-from lakeview.core.model_schema import FORMAT, FORMAT_VERSION, ModelFileError, validate_payload
+from lakeview.core.model_schema import FORMAT, FORMAT_VERSION, ModelFileError, check_finite, validate_payload
 from lakeview.core.network import bare_network
 from lakeview.core.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
 from lakeview.core.transforms import IMAGENET_MEAN, IMAGENET_STD
@@ -114,6 +114,7 @@ def load_model(path: Path | str) -> SavedModel:
     payload = read_model_payload(path)
     meta = ModelMeta.from_dict(payload["meta"])
     _check_weights_fit(meta, payload["state_dict"], path)
+    check_finite(payload["state_dict"], path)
     network = bare_network(meta.arch, len(meta.classes), meta.head, meta.hidden, meta.dropout)
     try:
         network.load_state_dict(payload["state_dict"], strict=True)

@@ -16,7 +16,7 @@ from lakeview.core.architectures import Architecture
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.paths import cache_dir
-from lakeview.core.model_schema import ModelFileError
+from lakeview.core.model_schema import FORMAT, ModelFileError, check_depth, check_finite, check_state_dict
 from lakeview.core.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
 
 TORCHVISION_BASE = "https://download.pytorch.org/models/"
@@ -126,10 +126,20 @@ def load_state_dict_file(path: Path | str) -> dict[str, torch.Tensor]:
         raise WeightsFileError(f"{path} is not a readable PyTorch weights file ({exc})") from None
     except OSError as exc:
         raise WeightsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if isinstance(loaded, dict) and loaded.get("format") == FORMAT:
+        raise WeightsFileError(f"{path} is a LakeView model file, not torchvision weights: --weights takes "
+                               "imagenet, a torchvision .pth state_dict or none (a LakeView model is what "
+                               "classify and evaluate take with --model)")
     if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
         loaded = loaded["state_dict"]
     if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
         raise WeightsFileError(f"{path} does not hold a state_dict (a mapping of names to tensors)")
+    try:
+        check_depth(loaded, path)
+        check_state_dict(loaded, path)
+        check_finite(loaded, path)
+    except ModelFileError as exc:
+        raise WeightsFileError(str(exc)) from None
     return loaded
 
 

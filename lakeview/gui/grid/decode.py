@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, JpegImagePlugin
 
-from lakeview.core.images import (DECODE_BUDGET, EXIF_TRANSPOSE, MAX_PIXELS, ORIENTATION, ImageLoadError, open_image,
-                                  to_rgb)
+from lakeview.core.images import (DECODE_BUDGET, EXIF_TRANSPOSE, MAX_PIXELS, ORIENTATION, ImageLoadError,
+                                  check_readable, open_image, to_rgb)
 
 JPEG_OFFSET, JPEG_LENGTH = 0x0201, 0x0202  # JPEGInterchangeFormat(Length), in IFD1
 # How far the embedded thumbnail's shape may differ from the photo's (cameras that letterbox a 16:9 photo
@@ -22,6 +22,7 @@ def make_thumbnail(path: Path | str, px: int) -> Image.Image:
 
     Raises ImageLoadError, with a reason a person can act on, for a file that cannot be shown.
     """
+    check_readable(path)  # before anything opens it: a FIFO would block this thread forever
     embedded = embedded_thumbnail(path, px)
     if embedded is not None:
         return embedded

@@ -15,7 +15,7 @@ import os
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColorSpace, QImage, QImageReader, QPainter
 
-from lakeview.core.images import DECODE_BUDGET, MAX_PIXELS, ImageLoadError
+from lakeview.core.images import DECODE_BUDGET, MAX_PIXELS, ImageLoadError, check_readable
 from lakeview.gui.grid import decode
 
 JPEG_START, PNG_START = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
@@ -28,6 +28,7 @@ _SRGB = QColorSpace(QColorSpace.NamedColorSpace.SRgb)
 def make_qimage(path: str, px: int) -> QImage:
     """The photo fitted into px x px (never enlarged), upright, opaque, sRGB, as Format_RGB32.
     Raises ImageLoadError with the reason when the photo cannot be shown."""
+    check_readable(path)  # before Qt or PIL opens it: a FIFO would block this pool thread forever
     image = _with_qt(path, px)
     if image is None:
         image = to_qimage(decode.make_thumbnail(path, px))
