@@ -6,7 +6,9 @@ import io
 import os
 import struct
 import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
@@ -84,21 +86,27 @@ def open_image(path: Path | str, min_side: int | None = None, max_pixels: int = 
     """
     path = Path(path)
     _check_readable(path)
+    with _load_errors(path, "corrupt or truncated image"), Image.open(path) as im:
+        # MPO, the multi-picture JPEG many phones write, is a JpegImageFile too.
+        if min_side and isinstance(im, JpegImagePlugin.JpegImageFile):
+            im.draft("RGB", (min_side, min_side))
+        check_pixel_count(path, im.size, max_pixels)
+        with DECODE_BUDGET.hold(im.width * im.height):
+            im.load()
+            reduced = _reduced(im, min_side) if min_side else im
+            if reduced is im:
+                upright = ImageOps.exif_transpose(im)
+                return to_rgb(upright if upright is not None else im)
+            # The reduced copy has lost the file's EXIF (a TIFF keeps it in its tags): ask the original.
+            transpose = EXIF_TRANSPOSE.get(im.getexif().get(ORIENTATION))
+            return to_rgb(reduced.transpose(transpose) if transpose is not None else reduced)
+
+
+@contextmanager
+def _load_errors(path: Path, damaged: str) -> Iterator[None]:
+    """PIL's and the decoder's exceptions as ImageLoadError with a reason; `damaged` names a decode failure."""
     try:
-        with Image.open(path) as im:
-            # MPO, the multi-picture JPEG many phones write, is a JpegImageFile too.
-            if min_side and isinstance(im, JpegImagePlugin.JpegImageFile):
-                im.draft("RGB", (min_side, min_side))
-            check_pixel_count(path, im.size, max_pixels)
-            with DECODE_BUDGET.hold(im.width * im.height):
-                im.load()
-                reduced = _reduced(im, min_side) if min_side else im
-                if reduced is im:
-                    upright = ImageOps.exif_transpose(im)
-                    return to_rgb(upright if upright is not None else im)
-                # The reduced copy has lost the file's EXIF (a TIFF keeps it in its tags): ask the original.
-                transpose = EXIF_TRANSPOSE.get(im.getexif().get(ORIENTATION))
-                return to_rgb(reduced.transpose(transpose) if transpose is not None else reduced)
+        yield
     except ImageLoadError:
         raise
     except UnidentifiedImageError:
@@ -106,7 +114,7 @@ def open_image(path: Path | str, min_side: int | None = None, max_pixels: int = 
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageLoadError(path, f"image too large: {exc}") from None
     except _DECODE_ERRORS as exc:
-        raise ImageLoadError(path, f"corrupt or truncated image ({_describe(exc)})") from None
+        raise ImageLoadError(path, f"{damaged} ({_describe(exc)})") from None
     except MemoryError:
         raise ImageLoadError(path, "not enough memory to decode this image") from None
 
@@ -116,16 +124,9 @@ def check_decodable(path: Path | str, max_pixels: int = MAX_PIXELS) -> tuple[int
     scale); raises ImageLoadError otherwise. Nothing is decoded."""
     path = Path(path)
     _check_readable(path)
-    try:
-        with Image.open(path) as im:
-            size = im.size
-            scale = JPEG_SCALES[0] if isinstance(im, JpegImagePlugin.JpegImageFile) else 1
-    except UnidentifiedImageError:
-        raise ImageLoadError(path, _unidentified_reason(path)) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageLoadError(path, f"image too large: {exc}") from None
-    except _DECODE_ERRORS as exc:
-        raise ImageLoadError(path, f"corrupt image header ({_describe(exc)})") from None
+    with _load_errors(path, "corrupt image header"), Image.open(path) as im:
+        size = im.size
+        scale = JPEG_SCALES[0] if isinstance(im, JpegImagePlugin.JpegImageFile) else 1
     check_pixel_count(path, size, max_pixels * scale * scale)
     return size
 
