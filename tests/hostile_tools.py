@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -48,6 +49,14 @@ def run_lakeview(*args: str | os.PathLike, cwd: Path | None = None, timeout: flo
                             capture_output=True, timeout=timeout, **popen)
     decode = lambda data: data.decode("utf-8", "backslashreplace")  # noqa: E731
     return Finished(result.returncode, decode(result.stdout), decode(result.stderr))
+
+
+def as_a_terminal_job() -> None:
+    """`preexec_fn` for a child that signals are sent to: the stop signals at their defaults, as a terminal's job
+    has them, even when this test run ignores some (under nohup, or started in the background by a script,
+    which ignores SIGINT); LakeView rightly leaves an ignored signal ignored."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def file_hash(path: Path) -> str:

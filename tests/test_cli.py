@@ -17,6 +17,7 @@ from lakeview.core.model_file import ModelMeta, load_model, save_model
 from lakeview.core.network import bare_network
 
 from conftest import COLOURS, make_photo
+from hostile_tools import as_a_terminal_job
 
 TRAIN = ["--arch", "tiny", "--weights", "none", "--size", "32", "--bs", "4", "--quiet"]
 
@@ -154,7 +155,7 @@ def test_usage_and_fatal_errors_exit_2(tmp_path, colour_folders, capsys):
 
 def _run_cli(*args, **kwargs):
     return subprocess.Popen([sys.executable, "-m", "lakeview", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **kwargs)
+                            text=True, preexec_fn=as_a_terminal_job, **kwargs)
 
 
 def test_help_does_not_import_torch():

@@ -27,7 +27,7 @@ from lakeview.core.model_file import ModelMeta, save_model
 from lakeview.core.network import bare_network
 
 from conftest import COLOURS, make_class_folders, make_photo
-from hostile_tools import RAW_NAMES, REPO, raw_name, run_lakeview, tree_hashes
+from hostile_tools import RAW_NAMES, REPO, as_a_terminal_job, raw_name, run_lakeview, tree_hashes
 
 FORMULA_NAMES = ("=HYPERLINK(1).jpg", "+1.jpg", "-2.jpg", "@SUM.jpg", "'=already quoted.jpg")
 
@@ -402,7 +402,7 @@ def start_lakeview(*args) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     return subprocess.Popen([sys.executable, "-m", "lakeview", *map(os.fspath, args)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, errors="backslashreplace", env=env,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=as_a_terminal_job)
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ from lakeview.core.jobs import Stopped
 from lakeview.core.library_data import import_labelled
 
 from conftest import COLOURS, make_photo
-from hostile_tools import RAW_NAMES, REPO, file_hash, raw_name, run_lakeview, tree_hashes
+from hostile_tools import RAW_NAMES, REPO, as_a_terminal_job, file_hash, raw_name, run_lakeview, tree_hashes
 
 ODD_FOLDER = raw_name(b"Sommer_\xe9t\xe9_\xff")  # a class folder whose name is not UTF-8
 ODD_CLASS = "Sommer_\\xe9t\\xe9_\\xff"  # ... and the class it makes: each undecodable byte written as \xNN
@@ -331,7 +331,7 @@ def interrupt(command: list[str], catalog: Path, when: str | None) -> tuple[int,
     terminal, child_end = pty.openpty()
     fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # no width: no progress bar
     child = subprocess.Popen([sys.executable, "-m", "lakeview", *command], env=env, stdout=subprocess.DEVNULL,
-                             stderr=child_end, start_new_session=True)
+                             stderr=child_end, start_new_session=True, preexec_fn=as_a_terminal_job)
     os.close(child_end)
     err, sent = b"", False
     try:
