@@ -100,3 +100,16 @@ def app_settings(tmp_path):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue(SHOW_KEY, False)
     return settings
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, app_settings):
+    """The real main window on a library of the test's own, shown (offscreen)."""
+    from lakeview.gui.main_window import MainWindow
+    from lakeview.gui.session import LibrarySession
+
+    main = MainWindow(LibrarySession(tmp_path / "library" / "catalog.sqlite"), app_settings)
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    main.close()

@@ -38,16 +38,6 @@ def odd_photos(tmp_path) -> dict[str, list[Path]]:
     }
 
 
-@pytest.fixture
-def window(qtbot, tmp_path, app_settings):
-    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
-    main = MainWindow(session, app_settings)
-    qtbot.addWidget(main)
-    main.show()
-    yield main
-    main.close()
-
-
 def shown_paths(model) -> list[bytes]:
     return sorted(os.fsencode(model.path_at(r)) for r in range(model.rowCount()))
 

@@ -35,15 +35,11 @@ def photos(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, app_settings):
-    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
-    main = MainWindow(session, app_settings)
-    qtbot.addWidget(main)
-    main.show()
-    main.activateWindow()
-    qtbot.waitUntil(main.isActiveWindow)
-    yield main
-    main.close()
+def window(window, qtbot):
+    """The shared window, also active: key presses reach it."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    return window
 
 
 @pytest.fixture

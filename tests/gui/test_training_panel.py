@@ -8,8 +8,6 @@ from PySide6.QtCore import Qt
 
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.core.weights import WeightsUnavailable
-from lakeview.gui.main_window import MainWindow
-from lakeview.gui.session import LibrarySession
 from lakeview.gui.training_panel import IMAGENET_WEIGHTS, NO_WEIGHTS
 from lakeview.gui.worker import RUNNING_THREADS
 
@@ -20,16 +18,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*random weights")
 def no_thread_left_running(qtbot):
     yield
     qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, app_settings):
-    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
-    main = MainWindow(session, app_settings)
-    qtbot.addWidget(main)
-    main.show()
-    yield main
-    main.close()
 
 
 def tiny_settings(panel, folder, frozen=2, unfrozen=1):
