@@ -292,17 +292,22 @@ def test_a_copy_whose_original_was_deleted_is_kept(tmp_path):
 
 
 # --- item 4: absolute paths, undo from anywhere --------------------------------------------------------------------
-def test_undo_from_another_folder_with_the_printed_command(tmp_path):
+def label_all_as_lake(catalog_path: Path, photos: Path) -> None:
+    """A catalog in which every photo in `photos` is labelled 'lake' by the user."""
     from lakeview.core.catalog import Catalog
 
-    work = tmp_path / "work dir"
-    photos = same_size_photos(work / "photos", 3, "p")
-    before = tree_hashes(photos)
-    catalog_path = tmp_path / "lib" / "catalog.sqlite"
     with Catalog(catalog_path) as catalog:
         catalog.add_photos(sorted(photos.iterdir()))
         catalog.ensure_classes(["lake"])
         catalog.set_labels(sorted(photos.iterdir()), "lake", source="user")
+
+
+def test_undo_from_another_folder_with_the_printed_command(tmp_path):
+    work = tmp_path / "work dir"
+    photos = same_size_photos(work / "photos", 3, "p")
+    before = tree_hashes(photos)
+    catalog_path = tmp_path / "lib" / "catalog.sqlite"
+    label_all_as_lake(catalog_path, photos)
 
     export = run_lakeview("catalog", "--catalog", catalog_path, "export", "--into", "sorted", "--move",
                           cwd=work).assert_clean()
@@ -354,18 +359,13 @@ def test_a_full_disk_stops_the_job_and_leaves_no_partial_file(tmp_path, mode, fa
 
 
 def test_the_command_line_says_the_disk_is_full_and_how_to_undo(tmp_path):
-    from lakeview.core.catalog import Catalog
-
     photos = tmp_path / "photos"
     photos.mkdir()
     for i in range(4):
         (photos / f"IMG_{i}.jpg").write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(2_000_000 if i == 2 else 10_000))
     before = tree_hashes(photos)
     catalog_path = tmp_path / "lib" / "catalog.sqlite"
-    with Catalog(catalog_path) as catalog:
-        catalog.add_photos(sorted(photos.iterdir()))
-        catalog.ensure_classes(["lake"])
-        catalog.set_labels(sorted(photos.iterdir()), "lake", source="user")
+    label_all_as_lake(catalog_path, photos)
 
     result = run_lakeview("catalog", "--catalog", catalog_path, "export", "--into", tmp_path / "sorted",
                           preexec_fn=limit_file_size(1_000_000)).assert_clean()
