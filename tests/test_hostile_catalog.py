@@ -353,7 +353,7 @@ def _labels_readable_one_by_one(catalog: Path) -> dict[str, str]:
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
 def test_a_fifo_or_a_device_is_refused_at_once(tmp_path):
     os.mkfifo(tmp_path / "catalog.sqlite")
-    for path, kind in ((tmp_path / "catalog.sqlite", "a FIFO"), (Path(os.devnull), "a device")):
+    for path, kind in ((tmp_path / "catalog.sqlite", "a named pipe (FIFO)"), (Path(os.devnull), "a device")):
         for command in (("status",), ("add", tmp_path), ("check",), ("recover",)):
             finished = run_lakeview("catalog", "--catalog", path, *command, timeout=60)
             assert_refused(finished, "is not a LakeView catalog", f"it is {kind}")

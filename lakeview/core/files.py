@@ -24,21 +24,26 @@ class NotAPhoto(Exception):
         self.reason = reason
 
 
+def file_kind(mode: int) -> str:
+    """What a file of this `st_mode` is, in words, for messages."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
 def kind_reason(mode: int, via_link: bool = False) -> str | None:
     """Why a file of this `st_mode` is not a photo; None for a regular file."""
     if stat.S_ISREG(mode):
         return None
-    if stat.S_ISDIR(mode):
-        kind = "a folder"
-    elif stat.S_ISFIFO(mode):
-        kind = "a named pipe (FIFO)"
-    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        kind = "a device"
-    elif stat.S_ISSOCK(mode):
-        kind = "a socket"
-    else:
-        kind = "a special file"
-    return f"{'a link to ' if via_link else ''}{kind}, not a photo"
+    return f"{'a link to ' if via_link else ''}{file_kind(mode)}, not a photo"
 
 
 def not_a_file_reason(path: Path | str) -> str | None:

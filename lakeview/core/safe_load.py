@@ -25,6 +25,8 @@ from typing import IO, Any, Iterator
 
 import torch
 
+from lakeview.core.files import file_kind
+
 ZIP_MAGIC = b"PK\x03\x04"  # what torch.load looks for to choose its zip reader
 MAX_ARCHIVE_ENTRIES = 20_000
 ARCHIVE_FIXED_BYTES = 64 << 20
@@ -88,7 +90,7 @@ def not_a_file_reason(path: Path | str, what: str = "model file") -> str | None:
     except ValueError:  # a NUL byte in the name
         return "is not a usable file name"
     if not stat.S_ISREG(info.st_mode):
-        return f"is {_kind(info.st_mode)}, not a {what}"
+        return f"is {file_kind(info.st_mode)}, not a {what}"
     if info.st_size == 0:
         return f"is empty (0 bytes), not a {what}"
     if not os.access(path, os.R_OK):
@@ -106,7 +108,7 @@ def load_tensors_only(path: Path | str, mmap: bool = False) -> Any:
     with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile(f"it is {_kind(info.st_mode)}")
+            raise UnreadableFile(f"it is {file_kind(info.st_mode)}")
         if info.st_size > MAX_FILE_BYTES:
             raise OversizedFile(f"it is {_megabytes(info.st_size)}; a model or weights file is at most "
                                 f"{_megabytes(MAX_FILE_BYTES)}")
@@ -265,18 +267,6 @@ def _user_allowed_globals() -> dict[str, Any]:
     except ImportError:
         return {}
     return _get_user_allowed_globals()
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def _size(handle: IO[bytes]) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 from lakeview.core.catalog.connection import connect
 from lakeview.core.catalog.errors import CatalogDamaged, CatalogTooNew, CatalogUnavailable, NotACatalog, translate
 from lakeview.core.catalog.schema import LATEST
+from lakeview.core.files import file_kind
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 APPLICATION_ID = 0x4C6B5677
@@ -120,9 +121,7 @@ def refuse_special_file(path: Path) -> None:
     if stat.S_ISDIR(mode):
         raise NotACatalog(path, "it is a folder")
     if not stat.S_ISREG(mode):
-        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else \
-            "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
-        raise NotACatalog(path, f"it is {kind}")
+        raise NotACatalog(path, f"it is {file_kind(mode)}")
 
 
 def verify_catalog(path: Path | str) -> FileState:
