@@ -458,7 +458,7 @@ def test_a_label_csv_that_is_a_pipe_or_a_folder_is_refused_without_hanging(tmp_p
     make_photo(tmp_path / "data" / "a" / "x.jpg")
     os.mkfifo(tmp_path / "data" / "labels.csv")
     (tmp_path / "data" / "folder.csv").mkdir()
-    for name, says in (("labels.csv", "not a regular file (a pipe"), ("folder.csv", "is a folder")):
+    for name, says in (("labels.csv", "is a named pipe (FIFO), not a CSV file"), ("folder.csv", "is a folder, not a CSV file")):
         done = run_lakeview("train", tmp_path / "data", "--layout", "csv", "--csv", name, "--arch", "resnet18",
                             "--out", tmp_path / "m.lvmodel", timeout=60).assert_clean()
         assert done.code == 2 and says in done.err, done.err

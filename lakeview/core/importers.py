@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Sequence
 from lakeview.core.csv_cells import existing_name, unquote
 from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
 from lakeview.core.file_names import distinct_readable_names, is_text
-from lakeview.core.files import has_image_suffix, is_hidden, iter_image_files, subfolders
+from lakeview.core.files import file_kind, has_image_suffix, is_hidden, iter_image_files, subfolders
 from lakeview.core.images import ImageLoadError, check_decodable
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
@@ -439,9 +439,9 @@ def _open_regular(csv_path: Path):
     writes to it), a device or a folder raises DatasetError instead."""
     fd = os.open(csv_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            kind = "a folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "not a regular file (a pipe, device or socket)"
-            raise DatasetError(f"{csv_path} is {kind}, not a CSV file")
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise DatasetError(f"{csv_path} is {file_kind(mode)}, not a CSV file")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return open(fd, "rb")
