@@ -610,9 +610,10 @@ def test_a_name_with_a_newline_is_placed_and_the_undo_hint_is_one_pasteable_line
     report = apply_placement(plan_placement([(source / "new\nline.jpg", "lake")], into), "move", journal)
     assert len(report.done) == 1
 
-    from lakeview.core.placement import printable, shell_quoted
+    from lakeview.core.file_names import shown_path
+    from lakeview.core.placement import shell_quoted
 
-    assert "\n" not in printable(report.done[0].destination) + shell_quoted(journal)
+    assert "\n" not in shown_path(report.done[0].destination) + shell_quoted(journal)
     result = subprocess.run(["bash", "-c", f"cat {shell_quoted(journal)} > /dev/null"], capture_output=True)
     assert result.returncode == 0, result.stderr
     assert run_lakeview("undo", journal).assert_clean().code == 0

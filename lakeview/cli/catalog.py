@@ -346,19 +346,19 @@ def run_export(args: argparse.Namespace) -> int:
             + ("" if is_stream(args.csv) else f" (lakeview train {root} --layout csv --csv {args.csv.resolve()})"))
         return EXIT_OK
     from lakeview.core.placement import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
-                                         printable, shell_quoted)
+                                         shell_quoted)
 
     mode = "move" if args.move else "copy"
     in_place = [p for p, label in rows if in_class_folder(p, label, args.into)]
     if in_place:
-        say(f"{len(in_place)} photo(s) already in their class folder in {printable(args.into)}: left as they are")
+        say(f"{len(in_place)} photo(s) already in their class folder in {shown_path(args.into)}: left as they are")
         rows = [(p, label) for p, label in rows if not in_class_folder(p, label, args.into)]
         if not rows:
             return EXIT_OK
     plan = plan_placement(rows, args.into)
     if args.dry_run:
         for item in plan:
-            print(f"{printable(item.source)} -> {printable(item.destination)}")
+            print(f"{shown_path(item.source)} -> {shown_path(item.destination)}")
         say(f"dry run: would {mode} {len(plan)} photo(s); nothing changed")
         return EXIT_OK
     try:
@@ -367,12 +367,12 @@ def run_export(args: argparse.Namespace) -> int:
             report = apply_placement(plan, mode, journal, bar, stop)
     except (JournalError, OSError) as exc:
         raise UserError(str(exc) if isinstance(exc, JournalError) else
-                        f"cannot start the journal in {printable(args.into)}: {exc.strerror}") from None
+                        f"cannot start the journal in {shown_path(args.into)}: {exc.strerror}") from None
     say(f"{mode}: {len(report.done)} done; undo with: lakeview undo {shell_quoted(journal)}")
     if mode == "move" and report.done:
         with _open(args) as catalog:
             catalog.record_moves([(item.source, item.destination) for item in report.done])
-    list_skipped([(printable(item.source), reason) for item, reason in report.failed])
+    list_skipped([(shown_path(item.source), reason) for item, reason in report.failed])
     if report.halted:
         raise UserError(report.halted)
     if report.stopped:

@@ -160,14 +160,15 @@ def _csv_row(result, folder: Path) -> list[str]:
 
 
 def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
+    from lakeview.core.file_names import shown_path
     from lakeview.core.placement import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
-                                         printable, shell_quoted)
+                                         shell_quoted)
 
     mode = "copy" if args.copy_into else "move"
     assignments = [(p.path, p.label if p.confidence >= args.min_confidence else "_unsure") for p in predictions]
     in_place = [path for path, label in assignments if in_class_folder(path, label, destination)]
     if in_place:
-        say(f"{len(in_place)} photo(s) already in their class folder in {printable(destination)}: left as they are")
+        say(f"{len(in_place)} photo(s) already in their class folder in {shown_path(destination)}: left as they are")
         assignments = [(path, label) for path, label in assignments if not in_class_folder(path, label, destination)]
         if not assignments:
             return EXIT_OK
@@ -175,11 +176,11 @@ def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
     counts: dict[str, int] = {}
     for item in plan:
         counts[item.destination.parent.name] = counts.get(item.destination.parent.name, 0) + 1
-    say(f"{mode} {len(plan)} photo(s) into {printable(destination)}: "
-        + ", ".join(f"{printable(k)} {v}" for k, v in sorted(counts.items())))
+    say(f"{mode} {len(plan)} photo(s) into {shown_path(destination)}: "
+        + ", ".join(f"{shown_path(k)} {v}" for k, v in sorted(counts.items())))
     if args.dry_run:
         for item in plan:
-            print(f"{printable(item.source)} -> {printable(item.destination)}")
+            print(f"{shown_path(item.source)} -> {shown_path(item.destination)}")
         say("dry run: nothing changed")
         return EXIT_OK
     try:
@@ -188,10 +189,10 @@ def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
             report = apply_placement(plan, mode, journal, bar, stop)
     except (JournalError, OSError) as exc:
         raise UserError(str(exc) if isinstance(exc, JournalError) else
-                        f"cannot start the journal in {printable(destination)}: {exc.strerror}") from None
+                        f"cannot start the journal in {shown_path(destination)}: {exc.strerror}") from None
     say(f"{mode}: {len(report.done)} done" + (f", {len(report.failed)} failed" if report.failed else ""))
     for item, reason in report.failed:
-        say(f"  {printable(item.source)}: {reason}")
+        say(f"  {shown_path(item.source)}: {reason}")
     say(f"undo with: lakeview undo {shell_quoted(journal)}")
     if report.halted:
         raise UserError(report.halted)
@@ -201,24 +202,25 @@ def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
 
 
 def run_undo(args: argparse.Namespace) -> int:
-    from lakeview.core.placement import JournalError, JournalIsFolder, printable, undo_journal
+    from lakeview.core.file_names import shown_path
+    from lakeview.core.placement import JournalError, JournalIsFolder, undo_journal
 
     try:
         with ctrl_c_stops() as stop:
             report = undo_journal(args.journal, should_stop=stop)
     except JournalIsFolder as exc:
         if exc.journals:
-            say(f"journals in {printable(args.journal)} (date, state):")
+            say(f"journals in {shown_path(args.journal)} (date, state):")
         for journal in exc.journals:
-            say(f"  {printable(journal.path)}  {journal.date}  {journal.state}")
-        raise UserError(printable(str(exc))) from None
+            say(f"  {shown_path(journal.path)}  {journal.date}  {journal.state}")
+        raise UserError(shown_path(str(exc))) from None
     except JournalError as exc:
-        raise UserError(printable(str(exc))) from None
+        raise UserError(shown_path(str(exc))) from None
     say(f"undone: {len(report.restored)} photo(s)")
     if report.problems:
         say(f"{len(report.problems)} left alone:")
     for path, problem in report.problems:
-        say(f"  {printable(path)}: {printable(problem)}")
+        say(f"  {shown_path(path)}: {shown_path(problem)}")
     if report.left:
         say(f"{report.left} photo(s) still to undo; run the same undo again to retry just those")
     if stop():

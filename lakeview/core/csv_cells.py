@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from lakeview.core.file_names import readable_path
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet treat a cell as a formula (OWASP, 'CSV Injection')."""
 QUOTE = "'"
@@ -30,7 +32,7 @@ _ESCAPED_BYTE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 
 def escape_name(name: str | os.PathLike) -> str:
     """`name` as text that any UTF-8 writer accepts: undecodable bytes become `\\xNN`, all else is unchanged."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return readable_path(name)
 
 
 def unescape_name(text: str) -> str:

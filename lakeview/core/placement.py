@@ -20,6 +20,7 @@ from typing import Callable, Iterable, Iterator, Literal
 
 from lakeview.core.claimed_files import (NAME_MAX, CrossDevice, claim, copy_to_temp, fit_name, link_or_rename,
                                          number_of, numbered_name, sha256_of, temp_name_in)
+from lakeview.core.file_names import shown_path
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.placement_journal import (JOURNAL_FORMAT, JOURNAL_PATTERN, JOURNAL_VERSION, JournalError,
                                              JournalIsFolder, JournalWriter, new_journal, now, path_text)
@@ -27,7 +28,7 @@ from lakeview.core.placement_undo import UndoReport, undo_journal
 
 __all__ = ["Mode", "PlannedFile", "PlacementReport", "UndoReport", "JournalError", "JournalIsFolder",
            "safe_folder_name", "class_folder_names", "in_class_folder", "plan_placement", "apply_placement",
-           "undo_journal", "new_journal", "printable", "shell_quoted"]
+           "undo_journal", "new_journal", "shell_quoted"]
 
 Mode = Literal["copy", "move"]
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
@@ -181,7 +182,7 @@ def _journal_failed(journal: Path, exc: OSError) -> str:
 
 
 def _halt_sentence(reason: str, item: PlannedFile, mode: str, untouched: int) -> str:
-    return (f"stopped at {printable(item.source.name)}: {printable(reason)}; it and the {untouched} photo(s) after "
+    return (f"stopped at {shown_path(item.source.name)}: {shown_path(reason)}; it and the {untouched} photo(s) after "
             f"it were not {PAST[mode]} and are where they were")
 
 
@@ -314,12 +315,6 @@ class _Placer:
         return problem
 
 
-def printable(path: Path | str) -> str:
-    """`path` for a message on one line: bytes that are not UTF-8 (any name Linux allows) and control characters
-    (a newline in a name) shown as \\xNN, never an error."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace").translate(_CONTROL_SHOWN)
-
-
 def shell_quoted(path: Path | str) -> str:
     """`path` quoted for a POSIX shell, so that it can be pasted back; raw bytes and control characters as bash's
     $'\\xNN'."""
@@ -328,12 +323,9 @@ def shell_quoted(path: Path | str) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = None
-    if text is not None and text == text.translate(_CONTROL_SHOWN):
+    if text is not None and text == shown_path(text):
         return shlex.quote(text)
     return "$'" + "".join(chr(b) if 32 <= b < 127 and b not in b"'\\" else f"\\x{b:02x}" for b in raw) + "'"
-
-
-_CONTROL_SHOWN = {c: f"\\x{c:02x}" for c in [*range(32), 127]}
 
 
 def _free_name_candidates(item: PlannedFile) -> Iterator[Path]:

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBo
 
 from lakeview.core.atomic import write_atomically
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
+from lakeview.core.file_names import shown_path
 from lakeview.core.placement import (JournalError, Mode, PlacementReport, PlannedFile, UndoReport, apply_placement,
-                                     in_class_folder, new_journal, plan_placement, printable, safe_folder_name,
+                                     in_class_folder, new_journal, plan_placement, safe_folder_name,
                                      undo_journal)
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
@@ -135,10 +136,10 @@ def _remember(library: Path, last: LastPlacement | None) -> None:
 def show_problems(parent: QWidget | None, title: str, text: str, problems: list[tuple[Path, str]]) -> None:
     """A warning listing the files that could not be handled, and why (tests replace this)."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, parent)
-    box.setInformativeText("\n".join(f"{printable(path.name)}: {printable(reason)}" for path, reason in problems[:12])
+    box.setInformativeText("\n".join(f"{shown_path(path.name)}: {shown_path(reason)}" for path, reason in problems[:12])
                            + (f"\n… and {len(problems) - 12} more" if len(problems) > 12 else ""))
     if problems:
-        box.setDetailedText("\n".join(f"{printable(path)}: {printable(reason)}" for path, reason in problems))
+        box.setDetailedText("\n".join(f"{shown_path(path)}: {shown_path(reason)}" for path, reason in problems))
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
 
@@ -154,7 +155,7 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
         try:
             journal = new_journal(into)
         except OSError as exc:  # a file where the folder should be, a read-only disk...
-            return PlacementReport(halted=f"cannot write in {printable(into)} ({exc.strerror or exc}); nothing was "
+            return PlacementReport(halted=f"cannot write in {shown_path(into)} ({exc.strerror or exc}); nothing was "
                                           f"{'copied' if mode == 'copy' else 'moved'}", not_started=list(plan))
         previous = last_placement(library)
         _remember(library, LastPlacement(journal, mode, Path(into), len(plan), datetime.now().isoformat(" ", "minutes")))
@@ -162,7 +163,7 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
             report = holder["report"] = apply_placement(plan, mode, journal, progress, should_stop)
         except JournalError as exc:  # the journal could not be started: nothing was placed
             _remember(library, previous)
-            return PlacementReport(halted=printable(str(exc)), not_started=list(plan))
+            return PlacementReport(halted=shown_path(str(exc)), not_started=list(plan))
         except BaseException:
             _remember(library, previous)
             raise
@@ -185,7 +186,7 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
             show_problems(parent, f"{verb} into class folders", text,
                           [(item.source, reason) for item, reason in report.failed]
                           + [(item.source, "not started") for item in report.not_started])
-        message = f"{len(report.done)} photo(s) {'copied' if mode == 'copy' else 'moved'} into {printable(into)}"
+        message = f"{len(report.done)} photo(s) {'copied' if mode == 'copy' else 'moved'} into {shown_path(into)}"
         message += f", {len(report.failed)} failed" if report.failed else ""
         return message + (f", {len(report.not_started)} not started" if report.halted else "")
 
@@ -253,17 +254,17 @@ class PreviewModel(ListTableModel):
             return None
         row, column = self.rows[index.row()], index.column()
         if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
-            if column == 0:  # printable: a name of raw bytes or with a newline shown as \xNN, not mangled by Qt
-                return printable(row.source.name)
+            if column == 0:  # shown_path: a name of raw bytes or with a newline shown as \xNN, not mangled by Qt
+                return shown_path(row.source.name)
             if column == 1:
-                return printable(row.why)
+                return shown_path(row.why)
             if row.destination is None:
                 return STAYS
-            return printable(self._relative(row.destination))
+            return shown_path(self._relative(row.destination))
         if role == Qt.ItemDataRole.ToolTipRole and column == 0:
-            return printable(row.source)
+            return shown_path(row.source)
         if role == Qt.ItemDataRole.ToolTipRole and column == 2:
-            return printable(row.destination if row.destination is not None else row.source)
+            return shown_path(row.destination if row.destination is not None else row.source)
         if role == Qt.ItemDataRole.ForegroundRole and row.destination is None:
             return _GREY
         return None
@@ -380,7 +381,7 @@ class PlacementDialog(QDialog):
         self.table.resizeColumnToContents(1)
         placed = [r for r in self.rows if r.destination is not None]
         counts = Counter(r.destination.parent.name for r in placed)
-        parts = [f"{printable(name)}: {n}" for name, n in sorted(counts.items())]
+        parts = [f"{shown_path(name)}: {n}" for name, n in sorted(counts.items())]
         stays = len(self.rows) - len(placed)
         renamed = sum(1 for r in placed if r.destination.name != r.source.name)
         text = (f"{len(placed)} of {len(self.rows)} photo(s) into " + ", ".join(parts)) if placed else "Nothing to place"

@@ -314,7 +314,7 @@ def test_odd_names_are_shown_apart_and_placed_and_undone(qtbot, monkeypatch, tmp
         session.catalog.set_labels(photos, "a/b")
         dialog = open_dialog(qtbot, monkeypatch, session, photos, into)
         seen = shown(dialog)
-        assert {"\\xff.jpg", "\\xfe.jpg", "new\\x0aline.jpg"} <= set(seen) and len(seen) == 4
+        assert {"\\xff.jpg", "\\xfe.jpg", "new\\nline.jpg"} <= set(seen) and len(seen) == 4
         dialog.move.setChecked(True)
         with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
             dialog.start_button.click()
