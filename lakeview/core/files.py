@@ -6,12 +6,13 @@ import os
 import stat
 from functools import cache
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Callable, Iterator
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".heic", ".heif"}
 )
 JPEG_START = b"\xff\xd8"
+_NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)
 RAW_SUFFIXES = frozenset({".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 
 
@@ -44,6 +45,23 @@ def kind_reason(mode: int, via_link: bool = False) -> str | None:
     if stat.S_ISREG(mode):
         return None
     return f"{'a link to ' if via_link else ''}{file_kind(mode)}, not a photo"
+
+
+def open_regular(path: Path | str, refuse: Callable[[int], BaseException]) -> BinaryIO:
+    """`path` opened for reading bytes, only if it is a regular file; else raises `refuse(st_mode)`. The check is
+    made on the open descriptor (the name may be replaced after any earlier check), and the open does not wait
+    for a FIFO's writer."""
+    fd = os.open(path, os.O_RDONLY | _NON_BLOCKING | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise refuse(mode)
+        if _NON_BLOCKING:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def not_a_file_reason(path: Path | str) -> str | None:

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from lakeview.core.files import NotAPhoto, kind_reason, looks_like_image
+from lakeview.core.files import NotAPhoto, kind_reason, looks_like_image, open_regular
 
 SAMPLE = 64 * 1024
-_NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)
 
 
 @dataclass(frozen=True)
@@ -54,17 +52,7 @@ def open_regular_file(path: Path | str) -> BinaryIO:
     reason = kind_reason(info.st_mode, os.path.islink(path))
     if reason:
         raise NotAPhoto(path, reason)
-    fd = os.open(path, os.O_RDONLY | _NON_BLOCKING | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0))
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotAPhoto(path, kind_reason(mode) or "not a regular file")
-        if _NON_BLOCKING:
-            os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    return open_regular(path, lambda mode: NotAPhoto(path, kind_reason(mode) or "not a regular file"))
 
 
 def _digest(handle: BinaryIO, size: int, head: bytes | None = None) -> str:

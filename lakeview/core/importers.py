@@ -8,7 +8,6 @@ import io
 import os
 import random
 import re
-import stat
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -16,7 +15,7 @@ from typing import Callable, Iterable, Sequence
 from lakeview.core.csv_cells import existing_name, unquote
 from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
 from lakeview.core.file_names import distinct_readable_names, is_text
-from lakeview.core.files import file_kind, has_image_suffix, is_hidden, iter_image_files, subfolders
+from lakeview.core.files import file_kind, has_image_suffix, open_regular, is_hidden, iter_image_files, subfolders
 from lakeview.core.images import ImageLoadError, check_decodable
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
@@ -437,17 +436,7 @@ def _decode(data: bytes, csv_path: Path) -> tuple[str, str | None]:
 def _open_regular(csv_path: Path):
     """`csv_path` opened for reading bytes, only if it is a regular file: a pipe (which would block until someone
     writes to it), a device or a folder raises DatasetError instead."""
-    fd = os.open(csv_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise DatasetError(f"{csv_path} is {file_kind(mode)}, not a CSV file")
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
-        return open(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    return open_regular(csv_path, lambda mode: DatasetError(f"{csv_path} is {file_kind(mode)}, not a CSV file"))
 
 
 def _guess_delimiter(sample: str) -> str:

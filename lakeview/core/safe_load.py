@@ -25,7 +25,7 @@ from typing import IO, Any, Iterator
 
 import torch
 
-from lakeview.core.files import file_kind
+from lakeview.core.files import file_kind, open_regular
 
 ZIP_MAGIC = b"PK\x03\x04"  # what torch.load looks for to choose its zip reader
 MAX_ARCHIVE_ENTRIES = 20_000
@@ -104,11 +104,8 @@ def load_tensors_only(path: Path | str, mmap: bool = False) -> Any:
     Raises UnsafeFile, OversizedFile, UnreadableFile, or OSError (cannot read it at all).
     """
     path = Path(path)
-    # O_NONBLOCK: a FIFO put in the file's place after it was checked does not block the open.
-    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+    with open_regular(path, lambda mode: UnreadableFile(f"it is {file_kind(mode)}")) as handle:
         info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFile(f"it is {file_kind(info.st_mode)}")
         if info.st_size > MAX_FILE_BYTES:
             raise OversizedFile(f"it is {_megabytes(info.st_size)}; a model or weights file is at most "
                                 f"{_megabytes(MAX_FILE_BYTES)}")
