@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.dataset import LabelledPhotos
-from lakeview.core.library_data import import_labelled
+from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.training.library_dataset import import_labelled
 
 LINKS_PER_FILE = 50_000
 CLASSES = ["emerald", "louise", "moraine", "minnewanka", "grassi"]

@@ -140,8 +140,8 @@ def photo_set(root: Path, pool: Path, n: int) -> Path:
 def make_model(root: Path) -> Path:
     import torch
 
-    from lakeview.core.model_file import ModelMeta, save_model
-    from lakeview.core.network import RandomInitWarning, build_network
+    from lakeview.core.models.model_file import ModelMeta, save_model
+    from lakeview.core.models.network import RandomInitWarning, build_network
 
     path = root / f"{ARCH}-random.lvmodel"
     if not path.is_file():
@@ -177,7 +177,7 @@ def model_only(network, batch_size: int, images: int) -> float:
 # ru_maxrss that wait4 reports for a child on Linux includes the parent's RSS at fork (carried over by exec).
 CLI_WITH_STAMPS = """
 import atexit, json, os, resource, runpy, sys, time
-import lakeview.core.inference as inference
+import lakeview.core.models.inference as inference
 real, stamps = inference.classify_files, []
 def timed(*args, **kwargs):
     stamps.append(time.time())
@@ -240,9 +240,9 @@ def cli_run(folder: Path, model: Path, batch_size: int, out: Path) -> CliRun:
 
 def in_process(model_path: Path, folder: Path, batch_size: int) -> tuple[float, float]:
     """(b') `classify_files` in this process: (images/s counted from the first yielded result, overall images/s)."""
-    from lakeview.core.files import iter_image_files
-    from lakeview.core.inference import Prediction, classify_files
-    from lakeview.core.model_file import load_model
+    from lakeview.core.photos.files import iter_image_files
+    from lakeview.core.models.inference import Prediction, classify_files
+    from lakeview.core.models.model_file import load_model
 
     model = load_model(model_path)
     paths = list(iter_image_files(folder))
@@ -355,7 +355,7 @@ def main() -> int:
 
     import torch
 
-    from lakeview.core.model_file import load_model
+    from lakeview.core.models.model_file import load_model
 
     print(f"LakeView classify throughput: {n} JPEGs {WIDTH}x{HEIGHT} q{QUALITY}, {origin}; "
           f"mean file {np.mean(sizes) / 1e6:.2f} MB")

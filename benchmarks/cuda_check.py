@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))  # run from a checkout, installed or not
 def device_choice() -> dict:
     import torch
 
-    from lakeview.core.device import autocast_dtype, describe, pick_device
+    from lakeview.core.models.device import autocast_dtype, describe, pick_device
 
     device = pick_device("auto")
     amp = autocast_dtype(device)
@@ -49,8 +49,8 @@ def device_choice() -> dict:
 def mixed_precision_agreement(batch: int = 64) -> dict:
     import torch
 
-    from lakeview.core.device import autocast_dtype, pick_device
-    from lakeview.core.network import bare_network
+    from lakeview.core.models.device import autocast_dtype, pick_device
+    from lakeview.core.models.network import bare_network
 
     device = pick_device("auto")
     torch.manual_seed(0)
@@ -67,8 +67,8 @@ def mixed_precision_agreement(batch: int = 64) -> dict:
 def model_throughput(arch: str, batch: int = 128, steps: int = 20) -> dict:
     import torch
 
-    from lakeview.core.device import autocast_dtype, pick_device
-    from lakeview.core.network import bare_network
+    from lakeview.core.models.device import autocast_dtype, pick_device
+    from lakeview.core.models.network import bare_network
 
     device = pick_device("auto")
     network = bare_network(arch, 5).to(device).eval()

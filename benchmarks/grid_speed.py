@@ -142,7 +142,7 @@ def main() -> int:
     from PySide6.QtCore import QElapsedTimer, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from lakeview.core.files import iter_image_files
+    from lakeview.core.photos.files import iter_image_files
     from lakeview.gui.grid import PhotoGrid, PhotoGridModel, ThumbnailLoader
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -148,8 +148,8 @@ def make_model_file() -> Path:
     path = BENCH_TMP / "resnet34-random.lvmodel"
     if not path.is_file():
         code = ("import sys; from pathlib import Path\n"
-                "from lakeview.core.network import bare_network\n"
-                "from lakeview.core.model_file import ModelMeta, save_model\n"
+                "from lakeview.core.models.network import bare_network\n"
+                "from lakeview.core.models.model_file import ModelMeta, save_model\n"
                 "net = bare_network('resnet34', 2)\n"
                 "save_model(Path(sys.argv[1]), net, ModelMeta(arch='resnet34', classes=['ants', 'bees'], size=224))\n")
         BENCH_TMP.mkdir(parents=True, exist_ok=True)

@@ -21,12 +21,12 @@ import torch.nn.functional as F
 from torch.optim.lr_scheduler import OneCycleLR
 from torchvision.transforms import v2
 
-from lakeview.core.dataset import LabelledPhotos
-from lakeview.core.head import make_head, make_pool
-from lakeview.core.images import open_image
-from lakeview.core.learner import Learner
-from lakeview.core.network import build_network
-from lakeview.core.transforms import IMAGENET_MEAN, IMAGENET_STD
+from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.models.head import make_head, make_pool
+from lakeview.core.photos.images import open_image
+from lakeview.core.training.learner import Learner
+from lakeview.core.models.network import build_network
+from lakeview.core.models.transforms import IMAGENET_MEAN, IMAGENET_STD
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DATA = SHARED / "data" / "hymenoptera"

@@ -21,7 +21,7 @@ from pathlib import Path
 from PIL import Image
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.retrain import RetrainSettings, retrain
+from lakeview.core.training.retrain import RetrainSettings, retrain
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "hymenoptera"
 

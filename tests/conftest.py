@@ -13,7 +13,7 @@ import pytest
 import torch.nn as nn
 from PIL import Image
 
-from lakeview.core.architectures import ARCHITECTURES, Architecture, register
+from lakeview.core.models.architectures import ARCHITECTURES, Architecture, register
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 HYMENOPTERA = SHARED / "data" / "hymenoptera"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lakeview.core.actual_label import actual_label
+from lakeview.core.datasets.actual_label import actual_label
 
 CLASSES = ["louise", "Moraine Lake", "lake", "peyto"]
 

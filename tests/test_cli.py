@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from lakeview.cli.main import main
-from lakeview.core.model_file import ModelMeta, load_model, save_model
-from lakeview.core.network import bare_network
+from lakeview.core.models.model_file import ModelMeta, load_model, save_model
+from lakeview.core.models.network import bare_network
 
 from conftest import COLOURS, make_photo
 from hostile_tools import as_a_terminal_job

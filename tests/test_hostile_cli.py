@@ -21,10 +21,10 @@ from lakeview.cli.console import EXIT_INTERRUPTED, ctrl_c_stops, signals_interru
 from lakeview.cli.main import build_parser, main
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.csv_cells import escape_name, existing_name, name_cell, name_candidates, unescape_name
-from lakeview.core.dataset import DatasetError
-from lakeview.core.importers import from_csv
-from lakeview.core.model_file import ModelMeta, save_model
-from lakeview.core.network import bare_network
+from lakeview.core.datasets.dataset import DatasetError
+from lakeview.core.datasets.importers import from_csv
+from lakeview.core.models.model_file import ModelMeta, save_model
+from lakeview.core.models.network import bare_network
 
 from conftest import COLOURS, make_class_folders, make_photo
 from hostile_tools import RAW_NAMES, REPO, as_a_terminal_job, raw_name, run_lakeview, tree_hashes
@@ -342,7 +342,7 @@ def skip_if_ignored(signum: int) -> None:
 
 
 def test_sigterm_outside_a_job_ends_the_command_like_ctrl_c(tiny_model, tmp_path, monkeypatch, capsys):
-    import lakeview.core.model_file as model_file
+    import lakeview.core.models.model_file as model_file
 
     def load_then_get_killed(path):
         os.kill(os.getpid(), signal.SIGTERM)
@@ -357,7 +357,7 @@ def test_sigterm_outside_a_job_ends_the_command_like_ctrl_c(tiny_model, tmp_path
 
 
 def test_a_stopped_job_that_nobody_caught_still_ends_cleanly(tiny_model, tmp_path, monkeypatch, capsys):
-    import lakeview.core.model_file as model_file
+    import lakeview.core.models.model_file as model_file
     from lakeview.core.jobs import Stopped
 
     def stopped(path):

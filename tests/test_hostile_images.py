@@ -15,9 +15,9 @@ from conftest import make_photo
 from memory_tools import PEAK_LIMIT_MB, run_measured, run_script
 from PIL import Image
 
-from lakeview.core import images
-from lakeview.core.images import MAX_PIXELS, ImageLoadError, check_decodable, open_image
-from lakeview.core.pixel_budget import PixelBudget
+from lakeview.core.photos import images
+from lakeview.core.photos.images import MAX_PIXELS, ImageLoadError, check_decodable, open_image
+from lakeview.core.photos.pixel_budget import PixelBudget
 
 HUGE = (15000, 15000)
 
@@ -47,8 +47,8 @@ def folder_with_huge(tmp_path_factory, huge) -> Path:
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory) -> Path:
-    from lakeview.core.model_file import ModelMeta, save_model
-    from lakeview.core.network import bare_network
+    from lakeview.core.models.model_file import ModelMeta, save_model
+    from lakeview.core.models.network import bare_network
 
     path = tmp_path_factory.mktemp("model") / "r18.lvmodel"
     return save_model(path, bare_network("resnet18", 2), ModelMeta(arch="resnet18", classes=["a", "b"], size=64))
@@ -88,9 +88,9 @@ def test_the_grid_and_the_preview_give_the_reason(huge):
 
 
 def test_the_training_dataset_gives_the_reason(huge):
-    from lakeview.core.data import PhotoTensors
-    from lakeview.core.dataset import Photo
-    from lakeview.core.transforms import NO_AUGMENTATION, train_transform
+    from lakeview.core.models.photo_tensors import PhotoTensors
+    from lakeview.core.datasets.dataset import Photo
+    from lakeview.core.models.transforms import NO_AUGMENTATION, train_transform
 
     dataset = PhotoTensors([Photo(huge, "a")], ["a"], train_transform(64, NO_AUGMENTATION), 74)
     tensor, _, _, reason = dataset[0]
@@ -100,9 +100,9 @@ def test_the_training_dataset_gives_the_reason(huge):
 def test_inference_gives_a_per_file_reason_and_goes_on(huge, tmp_path):
     import torch
 
-    from lakeview.core.inference import Failure, Prediction, classify_files
-    from lakeview.core.model_file import ModelMeta, SavedModel
-    from lakeview.core.network import bare_network
+    from lakeview.core.models.inference import Failure, Prediction, classify_files
+    from lakeview.core.models.model_file import ModelMeta, SavedModel
+    from lakeview.core.models.network import bare_network
 
     paths = [make_photo(tmp_path / "a.jpg"), huge, make_photo(tmp_path / "b.jpg")]
     model = SavedModel(bare_network("tiny", 2), ModelMeta(arch="tiny", classes=["x", "y"], size=32))
@@ -162,9 +162,9 @@ class RecordingBudget(PixelBudget):
 def test_decode_threads_hold_at_most_the_budget_at_once(tmp_path, monkeypatch):
     import torch
 
-    from lakeview.core.inference import Prediction, classify_files
-    from lakeview.core.model_file import ModelMeta, SavedModel
-    from lakeview.core.network import bare_network
+    from lakeview.core.models.inference import Prediction, classify_files
+    from lakeview.core.models.model_file import ModelMeta, SavedModel
+    from lakeview.core.models.network import bare_network
 
     paths = [make_photo(tmp_path / f"p{i}.png", size=(400, 300), seed=i) for i in range(12)]
     budget = RecordingBudget(250_000)  # two photos of 120,000 pixels at a time, not eight
@@ -245,7 +245,7 @@ def test_thumbnails_of_huge_pngs_on_many_threads_stay_small(tmp_path, huge):
     script = (
         "from concurrent.futures import ThreadPoolExecutor\n"
         "from lakeview.gui.grid.imaging import make_qimage\n"
-        "from lakeview.core.images import ImageLoadError\n"
+        "from lakeview.core.photos.images import ImageLoadError\n"
         "def one(path):\n"
         "    try:\n"
         "        return make_qimage(path, 256).size().width()\n"
@@ -273,8 +273,8 @@ def strip_png(path: Path, size: tuple[int, int] = (1, 100_000)) -> Path:
 
 @pytest.mark.parametrize("size", [(1, 100_000), (100_000, 2)])
 def test_a_strip_is_cut_to_ten_to_one_before_its_short_side_is_resized(tmp_path, size):
-    from lakeview.core.images import open_image
-    from lakeview.core.transforms import Augmentation, ShortSideResize, train_transform, valid_transform
+    from lakeview.core.photos.images import open_image
+    from lakeview.core.models.transforms import Augmentation, ShortSideResize, train_transform, valid_transform
 
     image = open_image(strip_png(tmp_path / "strip.png", size), min_side=256)
     resized = ShortSideResize(256)(image)
@@ -303,7 +303,7 @@ def test_a_float_tiff_with_nan_or_infinite_pixels_opens_without_a_warning(tmp_pa
     """numpy's 'invalid value encountered in cast' reached the terminal as 'lakeview: warning: ...'."""
     import numpy as np
 
-    from lakeview.core.images import open_image
+    from lakeview.core.photos.images import open_image
 
     values = np.full((32, 32), 0.5, np.float32)
     values[:16] = fill

@@ -20,11 +20,11 @@ import torch
 from hostile_tools import Finished
 from memory_tools import PEAK_LIMIT_MB, run_measured
 
-from lakeview.core.model_file import ModelFileError, ModelMeta, load_model, read_meta, save_model
-from lakeview.core.model_schema import MAX_CLASSES
-from lakeview.core.network import bare_network
-from lakeview.core.safe_load import UnsafeFile, load_tensors_only
-from lakeview.core.weights import WeightsUnavailable, load_state_dict_file
+from lakeview.core.models.model_file import ModelFileError, ModelMeta, load_model, read_meta, save_model
+from lakeview.core.models.model_schema import MAX_CLASSES
+from lakeview.core.models.network import bare_network
+from lakeview.core.models.safe_load import UnsafeFile, load_tensors_only
+from lakeview.core.models.weights import WeightsUnavailable, load_state_dict_file
 
 BOMB_CLAIMS = 3_500 << 20  # 3.5 GB of zeros in a file of about 3.6 MB
 
@@ -224,7 +224,7 @@ def _save_deep(payload: object, path: Path) -> None:
 def test_every_meta_field_is_checked_before_anything_is_built(tmp_path, monkeypatch, changes, phrase):
     path = tmp_path / "crafted.lvmodel"
     _save_deep(small_payload(**changes), path)
-    monkeypatch.setattr("lakeview.core.model_file.bare_network", _must_not_build)
+    monkeypatch.setattr("lakeview.core.models.model_file.bare_network", _must_not_build)
     with pytest.raises(ModelFileError) as caught:
         load_model(path)
     message = str(caught.value)
@@ -305,7 +305,7 @@ def test_weights_that_could_give_no_answer_are_refused(tmp_path, kind, phrase):
 
 def test_a_photo_on_which_the_weights_overflow_is_a_failure_not_a_nan_answer(tmp_path, photos):
     """Finite weights can still overflow to NaN on one photo: that photo is listed, not labelled 'nan'."""
-    from lakeview.core.inference import NO_ANSWER, Failure, classify_files
+    from lakeview.core.models.inference import NO_ANSWER, Failure, classify_files
 
     network = bare_network("tiny", 2)
     with torch.no_grad():
@@ -340,7 +340,7 @@ def _must_not_load(*args, **kwargs):
 
 def test_a_file_larger_than_any_model_is_refused_before_torch_reads_it(tmp_path, monkeypatch, real_model):
     """torch reads every tensor whole into memory; a sparse file can be gigabytes that cost no disk space."""
-    from lakeview.core.safe_load import MAX_FILE_BYTES
+    from lakeview.core.models.safe_load import MAX_FILE_BYTES
 
     path = tmp_path / "sparse.lvmodel"
     path.write_bytes(real_model.read_bytes())

@@ -20,12 +20,12 @@ from PIL import Image
 
 from lakeview.cli.main import main
 from lakeview.core.catalog import Catalog, CatalogError
-from lakeview.core.dataset import LabelledPhotos, Photo
-from lakeview.core.file_names import path_from_db, path_to_db, readable_name
-from lakeview.core.files import NotAPhoto, iter_image_files
-from lakeview.core.fingerprint import fingerprint, read_photo_file
+from lakeview.core.datasets.dataset import LabelledPhotos, Photo
+from lakeview.core.photos.file_names import path_from_db, path_to_db, readable_name
+from lakeview.core.photos.files import NotAPhoto, iter_image_files
+from lakeview.core.photos.fingerprint import fingerprint, read_photo_file
 from lakeview.core.jobs import Stopped
-from lakeview.core.library_data import import_labelled
+from lakeview.core.training.library_dataset import import_labelled
 
 from conftest import COLOURS, make_photo
 from hostile_tools import RAW_NAMES, REPO, as_a_terminal_job, file_hash, raw_name, run_lakeview, tree_hashes
@@ -181,8 +181,8 @@ def test_an_odd_class_folder_whose_readable_name_is_another_folders_name_stays_i
 
 
 def test_training_on_an_odd_class_folder_then_classifying_and_importing_it(tmp_path, capsys):
-    from lakeview.core.inference import Prediction, classify_files
-    from lakeview.core.model_file import load_model, read_meta
+    from lakeview.core.models.inference import Prediction, classify_files
+    from lakeview.core.models.model_file import load_model, read_meta
 
     tree = odd_tree(tmp_path / "photos", per_class=5)
     model_path = tmp_path / "odd.lvmodel"
@@ -497,7 +497,7 @@ def test_identical_photos_moved_or_renamed_each_keep_their_own_label(tmp_path):
 
 
 def test_a_path_qt_gave_back_without_its_odd_bytes_is_found_again_only_when_it_is_unambiguous(tmp_path):
-    from lakeview.core.file_names import path_from_setting, path_to_setting, resolve_lossy_path
+    from lakeview.core.photos.file_names import path_from_setting, path_to_setting, resolve_lossy_path
 
     odd = tmp_path / raw_name(b"Urlaub_\xfc") / raw_name(b"Tag_\xff1")
     odd.mkdir(parents=True)

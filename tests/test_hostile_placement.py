@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from lakeview.core.placement import (JournalError, PlannedFile, apply_placement, new_journal, plan_placement,
+from lakeview.core.placement.copy_or_move import (JournalError, PlannedFile, apply_placement, new_journal, plan_placement,
                                      undo_journal)
-from lakeview.core.placement_journal import read_journal
+from lakeview.core.placement.journal import read_journal
 
 from hostile_tools import (REPO, RAW_NAMES, content_counts, file_hash, raw_name, run_lakeview, small_filesystem,
                            tree_hashes)
@@ -27,7 +27,7 @@ from hostile_tools import (REPO, RAW_NAMES, content_counts, file_hash, raw_name,
 PLACE = """
 import errno, json, os, sys, time
 from pathlib import Path
-from lakeview.core.placement import apply_placement, plan_placement
+from lakeview.core.placement.copy_or_move import apply_placement, plan_placement
 source, into, mode, journal, go, fake = sys.argv[1:7]
 if fake == "exdev":  # another filesystem: a hard link only works within one folder tree
     real_link = os.link
@@ -131,7 +131,7 @@ def test_a_name_taken_after_planning_gets_the_next_free_name(tmp_path):
 @pytest.mark.parametrize("unsupported", ["no-hard-links", "no-hard-links-nor-rename2", "other-filesystem"])
 @pytest.mark.parametrize("mode", ["copy", "move"])
 def test_without_hard_links_or_across_filesystems_nothing_is_replaced(tmp_path, monkeypatch, mode, unsupported):
-    from lakeview.core import claimed_files
+    from lakeview.core.placement import claimed_files
 
     source = same_size_photos(tmp_path / "card", 5, "s")
     before = tree_hashes(source)
@@ -610,8 +610,8 @@ def test_a_name_with_a_newline_is_placed_and_the_undo_hint_is_one_pasteable_line
     report = apply_placement(plan_placement([(source / "new\nline.jpg", "lake")], into), "move", journal)
     assert len(report.done) == 1
 
-    from lakeview.core.file_names import shown_path
-    from lakeview.core.placement import shell_quoted
+    from lakeview.core.photos.file_names import shown_path
+    from lakeview.core.placement.copy_or_move import shell_quoted
 
     assert "\n" not in shown_path(report.done[0].destination) + shell_quoted(journal)
     result = subprocess.run(["bash", "-c", f"cat {shell_quoted(journal)} > /dev/null"], capture_output=True)
@@ -735,8 +735,8 @@ def test_classifying_a_class_folder_into_its_own_parent_leaves_its_photos_as_the
 
     from conftest import make_photo
     from lakeview.cli.main import main
-    from lakeview.core.model_file import ModelMeta, save_model
-    from lakeview.core.network import bare_network
+    from lakeview.core.models.model_file import ModelMeta, save_model
+    from lakeview.core.models.network import bare_network
 
     torch.manual_seed(0)
     model = save_model(tmp_path / "tiny.lvmodel", bare_network("tiny", 2), ModelMeta(arch="tiny", classes=["a", "b"],

@@ -15,8 +15,8 @@ import pytest
 from PIL import Image, ImageFile
 
 from conftest import make_photo
-from lakeview.core import images
-from lakeview.core.images import ImageLoadError, open_image, read_size, to_rgb
+from lakeview.core.photos import images
+from lakeview.core.photos.images import ImageLoadError, open_image, read_size, to_rgb
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 

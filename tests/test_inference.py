@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lakeview.core.inference import Failure, Prediction, classify_files
-from lakeview.core.model_file import ModelMeta, SavedModel
-from lakeview.core.network import bare_network
+from lakeview.core.models.inference import Failure, Prediction, classify_files
+from lakeview.core.models.model_file import ModelMeta, SavedModel
+from lakeview.core.models.network import bare_network
 
 from conftest import make_photo
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lakeview.core.interpret import Interpretation
+from lakeview.core.training.evaluation import Interpretation
 
 CLASSES = ["emerald", "louise", "moraine"]
 # photo: actual -> probabilities

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lakeview.core.dataset import LabelledPhotos
-from lakeview.core.inference import classify_files
-from lakeview.core.learner import Learner, spread_learning_rates
-from lakeview.core.model_file import load_model
-from lakeview.core.transforms import NO_AUGMENTATION
+from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.models.inference import classify_files
+from lakeview.core.training.learner import Learner, spread_learning_rates
+from lakeview.core.models.model_file import load_model
+from lakeview.core.models.transforms import NO_AUGMENTATION
 
 SIZE = 32
 

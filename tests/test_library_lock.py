@@ -10,11 +10,11 @@ import textwrap
 
 import pytest
 
-from lakeview.core.library_lock import LibraryLock, LibraryLocked, holder_of
+from lakeview.core.catalog.library_lock import LibraryLock, LibraryLocked, holder_of
 
 HOLDER = textwrap.dedent("""
     import sys
-    from lakeview.core.library_lock import LibraryLock
+    from lakeview.core.catalog.library_lock import LibraryLock
     lock = LibraryLock(sys.argv[1]).acquire()
     print("locked", flush=True)
     sys.stdin.readline()

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.dataset import DatasetError
-from lakeview.core.library_data import library_dataset
-from lakeview.core.library_training import (DataReady, LabelledFolder, NeedsWeights, TrainedVersion, WeightsProgress,
+from lakeview.core.datasets.dataset import DatasetError
+from lakeview.core.training.library_dataset import library_dataset
+from lakeview.core.training.from_library import (DataReady, LabelledFolder, NeedsWeights, TrainedVersion, WeightsProgress,
                                             evaluate_active,
                                             find_lr_in_library, train_in_library)
-from lakeview.core.training import EpochReport
-from lakeview.core.training_plan import TrainingPlan
-from lakeview.core.weights import WeightsUnavailable
+from lakeview.core.training.run_plan import EpochReport
+from lakeview.core.training.plan import TrainingPlan
+from lakeview.core.models.weights import WeightsUnavailable
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights")
 
@@ -61,7 +61,7 @@ def test_offline_weights_come_back_as_a_choice_for_the_user(colour_folders, tmp_
         progress(0, 1000)
         raise WeightsUnavailable("cannot download the ImageNet weights: no network")
 
-    monkeypatch.setattr("lakeview.core.network.imagenet_state_dict", offline)
+    monkeypatch.setattr("lakeview.core.models.network.imagenet_state_dict", offline)
     events = []
     plan = TrainingPlan(**(vars(PLAN) | {"weights": "imagenet"}))
 

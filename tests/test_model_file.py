@@ -8,8 +8,8 @@ import pickle
 import pytest
 import torch
 
-from lakeview.core.model_file import ModelFileError, ModelMeta, load_model, read_meta, save_model
-from lakeview.core.network import bare_network
+from lakeview.core.models.model_file import ModelFileError, ModelMeta, load_model, read_meta, save_model
+from lakeview.core.models.network import bare_network
 
 
 def _network():

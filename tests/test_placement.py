@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lakeview.core.placement import JournalError, apply_placement, plan_placement, undo_journal
-from lakeview.core.placement_journal import read_journal
+from lakeview.core.placement.copy_or_move import JournalError, apply_placement, plan_placement, undo_journal
+from lakeview.core.placement.journal import read_journal
 
 from conftest import make_photo
 
@@ -118,7 +118,7 @@ def test_undo_finishes_a_placement_killed_at_any_step(tmp_path, monkeypatch, pho
     import errno
     import os
 
-    from lakeview.core import placement_journal
+    from lakeview.core.placement import journal as placement_journal
 
     into, journal = tmp_path / "sorted", tmp_path / "j.jsonl"
     originals = _snapshot(photos)

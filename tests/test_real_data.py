@@ -7,8 +7,8 @@ import json
 import pytest
 
 from lakeview.cli.main import main
-from lakeview.core.dataset import LabelledPhotos
-from lakeview.core.model_file import load_model
+from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.models.model_file import load_model
 
 from conftest import HYMENOPTERA, MOBILENET_WEIGHTS, requires_shared
 

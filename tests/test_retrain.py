@@ -9,10 +9,10 @@ import pytest
 import torch
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.feature_store import FeatureStore
-from lakeview.core.library_data import in_holdout
-from lakeview.core.retrain import RetrainSettings, rescore, retrain
-from lakeview.core.retrain_scheduler import RetrainScheduler, SchedulerPolicy
+from lakeview.core.training.feature_store import FeatureStore
+from lakeview.core.training.library_dataset import in_holdout
+from lakeview.core.training.retrain import RetrainSettings, rescore, retrain
+from lakeview.core.training.retrain_schedule import RetrainScheduler, SchedulerPolicy
 
 from conftest import COLOURS, TINY, make_photo
 
@@ -78,7 +78,7 @@ def test_a_correction_leads_to_a_new_version_from_cached_features(library, setti
     with Catalog(path) as catalog:
         catalog.set_labels(paths["unlabelled"][0::2], "blue")
 
-    import lakeview.core.retrain as module
+    import lakeview.core.training.retrain as module
 
     calls = []
     real = module.extract_features

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
-from lakeview.core.dataset import LabelledPhotos
-from lakeview.core.library_data import import_labelled, library_dataset, save_version
-from lakeview.core.model_file import load_model
-from lakeview.core.training import PROGRESS_STEPS, interpretation_of, make_learner, paths_of, train
-from lakeview.core.training_plan import TrainingPlan
+from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.training.library_dataset import import_labelled, library_dataset, save_version
+from lakeview.core.models.model_file import load_model
+from lakeview.core.training.run_plan import PROGRESS_STEPS, interpretation_of, make_learner, paths_of, train
+from lakeview.core.training.plan import TrainingPlan
 
 TINY_PLAN = dict(arch="tiny", weights="none", size=32, batch_size=4, frozen_epochs=2, unfrozen_epochs=2, lr=1e-2,
                  unfrozen_lr=1e-2)

@@ -10,10 +10,10 @@ import threading
 import pytest
 import torch
 
-from lakeview.core.architectures import get_architecture
+from lakeview.core.models.architectures import get_architecture
 from lakeview.core.jobs import Stopped
-from lakeview.core.network import RandomInitWarning, build_network
-from lakeview.core.weights import WeightsUnavailable, download, imagenet_file_info, imagenet_state_dict, load_state_dict_file
+from lakeview.core.models.network import RandomInitWarning, build_network
+from lakeview.core.models.weights import WeightsUnavailable, download, imagenet_file_info, imagenet_state_dict, load_state_dict_file
 
 from conftest import TINY
 

@@ -9,7 +9,7 @@ import os
 import re
 from pathlib import Path
 
-from lakeview.core.model_schema import MAX_SIZE as MAX_IMAGE_SIZE, MIN_SIZE as MIN_IMAGE_SIZE
+from lakeview.core.models.model_schema import MAX_SIZE as MAX_IMAGE_SIZE, MIN_SIZE as MIN_IMAGE_SIZE
 
 MAX_LEARNING_RATE = 10.0
 MAX_WORKERS = 64
@@ -146,7 +146,7 @@ def require_device(name: str) -> None:
     import torch
 
     from lakeview.cli.console import UserError
-    from lakeview.core.device import pick_device
+    from lakeview.core.models.device import pick_device
 
     try:
         device = pick_device(name)

@@ -14,9 +14,9 @@ from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, device_name, exist
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
-from lakeview.core.architectures import ARCHITECTURES
+from lakeview.core.models.architectures import ARCHITECTURES
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
-from lakeview.core.file_names import absolute_path, shown_path
+from lakeview.core.photos.file_names import absolute_path, shown_path
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -147,7 +147,7 @@ def _quoted(path: Path) -> str:
 def run_import(args: argparse.Namespace) -> int:
     from lakeview.core.catalog import CatalogError
     from lakeview.core.jobs import Stopped
-    from lakeview.core.library_data import import_labelled
+    from lakeview.core.training.library_dataset import import_labelled
 
     with ctrl_c_stops() as stop, _open(args) as catalog:
         data = load_dataset(args, stop)
@@ -243,7 +243,7 @@ def run_recover(args: argparse.Namespace) -> int:
     from lakeview.core.catalog.recovery import check_recoverable, recover_catalog
     from lakeview.core.catalog.store import default_catalog_path
     from lakeview.core.jobs import Stopped
-    from lakeview.core.library_lock import LibraryLock, LibraryLocked
+    from lakeview.core.catalog.library_lock import LibraryLock, LibraryLocked
 
     path = args.catalog or default_catalog_path()
     check_recoverable(path)
@@ -345,7 +345,7 @@ def run_export(args: argparse.Namespace) -> int:
         say(f"wrote {len(rows)} rows to {args.csv}; names are relative to {root}"
             + ("" if is_stream(args.csv) else f" (lakeview train {root} --layout csv --csv {args.csv.resolve()})"))
         return EXIT_OK
-    from lakeview.core.placement import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
+    from lakeview.core.placement.copy_or_move import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
                                          shell_quoted)
 
     mode = "move" if args.move else "copy"
@@ -381,7 +381,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_retrain(args: argparse.Namespace) -> int:
-    from lakeview.core.retrain import RetrainSettings, retrain
+    from lakeview.core.training.retrain import RetrainSettings, retrain
 
     with _open(args) as catalog:
         path = catalog.path
@@ -411,7 +411,7 @@ def run_models(args: argparse.Namespace) -> int:
 
 
 def run_promote(args: argparse.Namespace) -> int:
-    from lakeview.core.retrain import rescore
+    from lakeview.core.training.retrain import rescore
 
     with _open(args) as catalog:
         matches = [v for v in catalog.models() if v.id.startswith(args.version)]

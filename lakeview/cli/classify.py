@@ -56,8 +56,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_classify(args: argparse.Namespace) -> int:
-    from lakeview.core.files import RAW_SUFFIXES, iter_image_files
-    from lakeview.core.model_file import ModelFileError, load_model
+    from lakeview.core.photos.files import RAW_SUFFIXES, iter_image_files
+    from lakeview.core.models.model_file import ModelFileError, load_model
 
     if not args.folder.is_dir():
         raise UserError(f"not a folder: {args.folder}")
@@ -125,7 +125,7 @@ def _classify_into(sink, model, paths: list[Path], args: argparse.Namespace, sto
     """Run the model over `paths`, writing CSV rows to `sink` as results stream in; raise _Interrupted on stop.
 
     Returns the failures, and the predictions too when photos are to be placed (memory stays flat otherwise)."""
-    from lakeview.core.inference import classify_files
+    from lakeview.core.models.inference import classify_files
 
     keep_predictions = bool(args.copy_into or args.move_into)
 
@@ -160,8 +160,8 @@ def _csv_row(result, folder: Path) -> list[str]:
 
 
 def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
-    from lakeview.core.file_names import shown_path
-    from lakeview.core.placement import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
+    from lakeview.core.photos.file_names import shown_path
+    from lakeview.core.placement.copy_or_move import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
                                          shell_quoted)
 
     mode = "copy" if args.copy_into else "move"
@@ -202,8 +202,8 @@ def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
 
 
 def run_undo(args: argparse.Namespace) -> int:
-    from lakeview.core.file_names import shown_path
-    from lakeview.core.placement import JournalError, JournalIsFolder, undo_journal
+    from lakeview.core.photos.file_names import shown_path
+    from lakeview.core.placement.copy_or_move import JournalError, JournalIsFolder, undo_journal
 
     try:
         with ctrl_c_stops() as stop:

@@ -10,7 +10,7 @@ from typing import Callable
 
 from lakeview.cli.arg_types import fraction_below_one, given_path, label_pattern, seed
 from lakeview.cli.console import UserError
-from lakeview.core.dataset import LabelledPhotos
+from lakeview.core.datasets.dataset import LabelledPhotos
 from lakeview.core.jobs import ProgressFn, ShouldStopFn
 
 LAYOUTS = ("folder", "csv", "regex", "func")
@@ -40,7 +40,7 @@ def load_dataset(args: argparse.Namespace, should_stop: ShouldStopFn, quiet: boo
     """The dataset the options describe, checked photo by photo under a progress bar; None if stopped.
     A dataset that cannot be made is a UserError."""
     from lakeview.cli.console import Bar
-    from lakeview.core.dataset import DatasetError
+    from lakeview.core.datasets.dataset import DatasetError
     from lakeview.core.jobs import Stopped
 
     try:

@@ -34,9 +34,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     import torch
 
     from lakeview.core.atomic import write_atomically
-    from lakeview.core.inference import Failure, classify_files
-    from lakeview.core.interpret import Interpretation
-    from lakeview.core.model_file import ModelFileError, load_model
+    from lakeview.core.models.inference import Failure, classify_files
+    from lakeview.core.training.evaluation import Interpretation
+    from lakeview.core.models.model_file import ModelFileError, load_model
 
     try:
         model = load_model(args.model)

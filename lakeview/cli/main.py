@@ -10,7 +10,7 @@ import warnings
 from lakeview import __version__
 from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError, signals_interrupt
 from lakeview.core.jobs import Stopped
-from lakeview.core.model_schema import ModelFileError
+from lakeview.core.models.model_schema import ModelFileError
 
 
 def build_parser() -> argparse.ArgumentParser:

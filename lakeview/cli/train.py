@@ -12,9 +12,9 @@ from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, image
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
-from lakeview.core.architectures import ARCHITECTURES, DEFAULT_HEAD, HEADS
+from lakeview.core.models.architectures import ARCHITECTURES, DEFAULT_HEAD, HEADS
 
-from lakeview.core.training_plan import DEFAULT_LR, DEFAULT_UNFROZEN_LR as DEFAULT_UNFREEZE_LR
+from lakeview.core.training.plan import DEFAULT_LR, DEFAULT_UNFROZEN_LR as DEFAULT_UNFREEZE_LR
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -63,7 +63,7 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def plan_of(args: argparse.Namespace):
-    from lakeview.core.training_plan import TrainingPlan
+    from lakeview.core.training.plan import TrainingPlan
 
     return TrainingPlan(arch=args.arch, weights=args.weights, head=args.head, size=args.size, batch_size=args.bs,
                         flip=not args.no_flip, augment=not args.no_augment,
@@ -74,8 +74,8 @@ def plan_of(args: argparse.Namespace):
 
 def make_learner(args: argparse.Namespace, stop):
     from lakeview.core.jobs import Stopped
-    from lakeview.core.training import make_learner as learner_for
-    from lakeview.core.weights import WeightsUnavailable
+    from lakeview.core.training.run_plan import make_learner as learner_for
+    from lakeview.core.models.weights import WeightsUnavailable
 
     data = load_dataset(args, stop, args.quiet)
     if data is None:
@@ -91,7 +91,7 @@ def make_learner(args: argparse.Namespace, stop):
         raise UserError(str(exc)) from None
     except Stopped:
         return None
-    from lakeview.core.device import describe
+    from lakeview.core.models.device import describe
 
     say(f"{args.arch} on {describe(learner.device)}", quiet=args.quiet)
     return learner
@@ -105,7 +105,7 @@ def print_epoch(stats) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from lakeview.core.training import train
+    from lakeview.core.training.run_plan import train
 
     plan = plan_of(args)
     try:

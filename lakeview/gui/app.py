@@ -16,7 +16,7 @@ from lakeview.resources import ICONS
 
 if TYPE_CHECKING:
     from lakeview.core.catalog.errors import CatalogError
-    from lakeview.core.library_lock import LibraryLock
+    from lakeview.core.catalog.library_lock import LibraryLock
     from lakeview.gui.main_window import MainWindow
 
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
@@ -80,7 +80,7 @@ def open_library(catalog_path: Path) -> tuple[MainWindow, LibraryLock] | None:
 
     from lakeview.core.catalog.errors import CatalogError, CatalogFolderUnwritable, translate
     from lakeview.core.catalog.identity import verify_catalog
-    from lakeview.core.library_lock import LibraryLock, LibraryLocked
+    from lakeview.core.catalog.library_lock import LibraryLock, LibraryLocked
     from lakeview.gui.startup_problem import Choice, StartupProblemDialog, choose_library
 
     problem = asked = None

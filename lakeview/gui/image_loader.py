@@ -14,7 +14,7 @@ from PySide6.QtCore import QEvent, QObject, QRectF, QRunnable, QSize, Qt, QThrea
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from lakeview.core.images import ImageLoadError
+from lakeview.core.photos.images import ImageLoadError
 from lakeview.gui.grid import imaging
 
 IDLE_THREAD_MS = 3000

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QScrollArea, QS
                                QVBoxLayout, QWidget)
 
 from lakeview.core.catalog.labels import NONE_OF_THESE, ClassInfo, Label
-from lakeview.core.images import HEIF_SUFFIXES, heif_supported
+from lakeview.core.photos.images import HEIF_SUFFIXES, heif_supported
 from lakeview.gui.grid.delegate import badge_text
 from lakeview.gui.image_loader import ImageLoader, PhotoView
 

@@ -17,7 +17,7 @@ from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.gui.grid.thumbnails import ThumbnailLoader
 
 if TYPE_CHECKING:  # torch comes with these; the window must open before it loads
-    from lakeview.core.interpret import Interpretation, TopLoss
+    from lakeview.core.training.evaluation import Interpretation, TopLoss
 
 TOP_LOSSES = 16
 TILE = 150
@@ -177,7 +177,7 @@ class InterpretationView(QWidget):
             self._choose_pair(*pair)
 
     def _choose_pair(self, actual: str, predicted: str) -> None:
-        from lakeview.core.training import paths_of
+        from lakeview.core.training.run_plan import paths_of
 
         if self.interpretation is not None:
             self.photos_chosen.emit(f"actual {actual}, predicted {predicted}",

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFileSystemM
 
 from lakeview import __version__
 from lakeview.core.catalog import CatalogError
-from lakeview.core.file_names import path_from_setting, path_to_setting, resolve_lossy_path, shown_path
+from lakeview.core.photos.file_names import path_from_setting, path_to_setting, resolve_lossy_path, shown_path
 from lakeview.gui.classes_panel import ClassesPanel
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
@@ -310,7 +310,7 @@ class MainWindow(QMainWindow):
         catalog_path = self.session.catalog.path
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.library_training import evaluate_active
+            from lakeview.core.training.from_library import evaluate_active
 
             return evaluate_active(catalog_path, progress, should_stop)
 
@@ -350,7 +350,7 @@ class MainWindow(QMainWindow):
 
     def _detect_device(self) -> None:
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.device import describe, pick_device
+            from lakeview.core.models.device import describe, pick_device
 
             return describe(pick_device())
 

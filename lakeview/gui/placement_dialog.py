@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBo
 
 from lakeview.core.atomic import write_atomically
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
-from lakeview.core.file_names import shown_path
-from lakeview.core.placement import (JournalError, Mode, PlacementReport, PlannedFile, UndoReport, apply_placement,
+from lakeview.core.photos.file_names import shown_path
+from lakeview.core.placement.copy_or_move import (JournalError, Mode, PlacementReport, PlannedFile, UndoReport, apply_placement,
                                      in_class_folder, new_journal, plan_placement, safe_folder_name,
                                      undo_journal)
 from lakeview.gui.session import LibrarySession

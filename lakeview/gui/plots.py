@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 if TYPE_CHECKING:  # torch comes with it
-    from lakeview.core.learner import EpochStats
+    from lakeview.core.training.learner import EpochStats
 
 TRAIN_COLOUR = "#1f77b4"
 VALID_COLOUR = "#ff7f0e"

@@ -31,9 +31,9 @@ def _make_model_and_photos(folder: Path) -> tuple[Path, Path, str]:
     import torch
     from PIL import Image
 
-    from lakeview.core.device import describe, pick_device
-    from lakeview.core.model_file import ModelMeta, save_model
-    from lakeview.core.network import bare_network
+    from lakeview.core.models.device import describe, pick_device
+    from lakeview.core.models.model_file import ModelMeta, save_model
+    from lakeview.core.models.network import bare_network
 
     torch.manual_seed(0)
     model = save_model(folder / "self-test.lvmodel", bare_network("resnet18", 2),

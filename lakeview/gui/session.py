@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.catalog.photos import PhotoRow
-from lakeview.core.retrain_scheduler import RetrainScheduler, SchedulerPolicy
+from lakeview.core.training.retrain_schedule import RetrainScheduler, SchedulerPolicy
 from lakeview.gui.worker import Worker, start_worker
 
 PREDICTION_BATCH = 32
@@ -193,8 +193,8 @@ class LibrarySession(QObject):
         catalog_path = self.catalog.path
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.inference import Prediction, classify_files
-            from lakeview.core.library_data import load_version
+            from lakeview.core.models.inference import Prediction, classify_files
+            from lakeview.core.training.library_dataset import load_version
 
             model = load_version(active)
             batch, failures = [], 0
@@ -222,7 +222,7 @@ class LibrarySession(QObject):
 
     def use_model_file(self, path: Path) -> None:
         """Make a trained .lvmodel the active model of this library (its classes join the catalog's)."""
-        from lakeview.core.model_file import read_meta
+        from lakeview.core.models.model_file import read_meta
 
         meta = read_meta(path)
         known = {m.id for m in self.catalog.models()}
@@ -240,7 +240,7 @@ class LibrarySession(QObject):
         self.scheduler.request(kind)
 
     def _retrain_job(self, kind: str, should_stop) -> object:
-        from lakeview.core.retrain import retrain
+        from lakeview.core.training.retrain import retrain
 
         return retrain(self.catalog.path, kind, should_stop=should_stop)
 

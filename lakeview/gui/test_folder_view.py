@@ -9,7 +9,7 @@ from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QFileDialog, QHeaderView, QLabel, QVBoxLayout, QWidget
 
-from lakeview.core.actual_label import actual_label
+from lakeview.core.datasets.actual_label import actual_label
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
 
@@ -167,9 +167,9 @@ class TestFolderView(QWidget):
             return False
 
         def job(progress, should_stop, emit_partial) -> int:
-            from lakeview.core.files import iter_image_files
-            from lakeview.core.inference import Prediction, classify_files
-            from lakeview.core.library_data import load_version
+            from lakeview.core.photos.files import iter_image_files
+            from lakeview.core.models.inference import Prediction, classify_files
+            from lakeview.core.training.library_dataset import load_version
 
             model = load_version(active)
             errors: list[tuple[Path, str]] = []

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QProgressDialog, QPushButton,
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from lakeview.core.architectures import ARCHITECTURES
-from lakeview.core.training_plan import LabelledFolder, TrainingPlan
+from lakeview.core.models.architectures import ARCHITECTURES
+from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.gui.plots import LRFinderPlot, TrainingCurves
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.worker import Worker, start_worker
@@ -259,7 +259,7 @@ class TrainingPanel(QWidget):
             self._reader.cancel()
             self._reader = None
         if self.source.currentText() == LIBRARY_SOURCE:
-            from lakeview.core.library_data import library_dataset
+            from lakeview.core.training.library_dataset import library_dataset
 
             data, _ = library_dataset(self.session.catalog)
             self.show_counts(data.classes, data.counts(), [])
@@ -272,7 +272,7 @@ class TrainingPanel(QWidget):
         folder, pct = self.folder, self.valid_pct.value() / 100
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.dataset import LabelledPhotos
+            from lakeview.core.datasets.dataset import LabelledPhotos
 
             return LabelledPhotos.from_folder(folder, valid_pct=pct, progress=progress, should_stop=should_stop)
 
@@ -347,7 +347,7 @@ class TrainingPanel(QWidget):
         self._arch = plan.arch
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core import library_training
+            from lakeview.core.training import from_library as library_training
 
             return getattr(library_training, work)(catalog_path, source, plan, progress=progress,
                                                    should_stop=should_stop, events=emit_partial)
@@ -357,7 +357,7 @@ class TrainingPanel(QWidget):
             self.status.setText(preparing(plan))
 
     def _event(self, event: object) -> None:
-        from lakeview.core.library_training import DataReady, EpochReport, WeightsProgress
+        from lakeview.core.training.from_library import DataReady, EpochReport, WeightsProgress
 
         if isinstance(event, DataReady):
             self.show_counts(event.classes, event.counts, event.skipped)
@@ -395,7 +395,7 @@ class TrainingPanel(QWidget):
             self.download_dialog = None
 
     def _training_finished(self, result) -> str:
-        from lakeview.core.library_training import NeedsWeights
+        from lakeview.core.training.from_library import NeedsWeights
 
         self._close_download()
         if isinstance(result, NeedsWeights):
@@ -420,7 +420,7 @@ class TrainingPanel(QWidget):
         return "the pretrained weights are not available"
 
     def _lr_found(self, result) -> str:
-        from lakeview.core.library_training import NeedsWeights
+        from lakeview.core.training.from_library import NeedsWeights
 
         self._close_download()
         if isinstance(result, NeedsWeights):

@@ -43,8 +43,8 @@ def for_the_window(message: str) -> str:
 
 def _weights_info(arch_name: str) -> tuple[str, float | None, bool]:
     """(file name, size in MB, already in the cache). Runs in a worker: torchvision knows the file."""
-    from lakeview.core.architectures import get_architecture
-    from lakeview.core.weights import imagenet_file_info
+    from lakeview.core.models.architectures import get_architecture
+    from lakeview.core.models.weights import imagenet_file_info
 
     _, name, size_mb = imagenet_file_info(get_architecture(arch_name))
     return name, size_mb, (cache_dir() / "weights" / name).is_file()
@@ -52,9 +52,9 @@ def _weights_info(arch_name: str) -> tuple[str, float | None, bool]:
 
 def _download(arch_name: str, progress, should_stop) -> tuple[bool, str] | None:
     """(True, path) or (False, why); None when cancelled. Runs in a worker."""
-    from lakeview.core.architectures import get_architecture
+    from lakeview.core.models.architectures import get_architecture
     from lakeview.core.jobs import Stopped
-    from lakeview.core.weights import WeightsUnavailable, imagenet_file_info, imagenet_state_dict
+    from lakeview.core.models.weights import WeightsUnavailable, imagenet_file_info, imagenet_state_dict
 
     architecture = get_architecture(arch_name)
     try:
@@ -70,9 +70,9 @@ def _adopt_file(arch_name: str, source: Path, name: str) -> tuple[bool, str]:
     """Check `source` holds weights for the architecture, then copy it into the cache as `name`. In a worker."""
     import shutil
 
-    from lakeview.core.architectures import get_architecture
+    from lakeview.core.models.architectures import get_architecture
     from lakeview.core.atomic import atomic_writer
-    from lakeview.core.weights import WeightsUnavailable, load_into, load_state_dict_file
+    from lakeview.core.models.weights import WeightsUnavailable, load_into, load_state_dict_file
 
     architecture = get_architecture(arch_name)
     try:

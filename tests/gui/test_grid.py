@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QStyleOptionViewItem
 from conftest import make_photo
 from lakeview.core.catalog.labels import NONE_OF_THESE
 from lakeview.core.catalog.photos import PhotoRow
-from lakeview.core.images import ImageLoadError
+from lakeview.core.photos.images import ImageLoadError
 from lakeview.core.paths import cache_dir
 from lakeview.gui.grid import DiskCache, PhotoGrid, PhotoGridModel, PixmapCache, Role, ThumbnailLoader, decode, imaging
 from lakeview.gui.grid.model import MISSING_REASON, ranges

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from lakeview.core.file_names import readable_name
+from lakeview.core.photos.file_names import readable_name
 from lakeview.gui.grid.model import Role
 from lakeview.gui.main_window import MainWindow
 from lakeview.gui.session import LibrarySession

@@ -275,7 +275,7 @@ def test_a_library_on_a_read_only_file_system_names_its_folder_not_the_lock_file
 
 
 def test_choosing_a_library_that_is_open_elsewhere_asks_again_about_the_first(startup, tmp_path, monkeypatch):
-    from lakeview.core.library_lock import LibraryLock
+    from lakeview.core.catalog.library_lock import LibraryLock
 
     asked, answers, told = startup
     damaged, _, _ = labelled_catalog(tmp_path / "first")

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QDialog, QLabel
 
 from conftest import COLOURS, make_photo
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
-from lakeview.core.images import ImageLoadError
+from lakeview.core.photos.images import ImageLoadError
 from lakeview.gui import image_loader
 from lakeview.gui.grid import imaging
 from lakeview.gui.inspector import EMPTY_TEXT, PREVIEW_PX, Inspector

@@ -7,9 +7,9 @@ import torch
 from PySide6.QtCore import QSettings, Qt
 
 from lakeview.core.catalog import NONE_OF_THESE
-from lakeview.core.model_file import ModelMeta, save_model
-from lakeview.core.retrain_scheduler import SchedulerPolicy
-from lakeview.core.network import bare_network
+from lakeview.core.models.model_file import ModelMeta, save_model
+from lakeview.core.training.retrain_schedule import SchedulerPolicy
+from lakeview.core.models.network import bare_network
 from lakeview.gui.grid.model import Role
 from lakeview.gui.main_window import MainWindow
 from lakeview.gui.session import LibrarySession

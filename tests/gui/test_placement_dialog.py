@@ -233,7 +233,7 @@ def test_journal_names_come_from_core_and_hold_absolute_paths(qtbot, monkeypatch
         dialog.start_button.click()
     journal = last_placement(session.catalog.folder).journal
     assert journal.parent == into and journal.name.startswith(".lakeview-journal-")
-    from lakeview.core.placement_journal import read_journal
+    from lakeview.core.placement.journal import read_journal
 
     entries = read_journal(journal).entries
     assert [(e.source, e.destination) for e in entries] == [(photos["a"], into / "red" / "a.jpg")]
@@ -243,7 +243,7 @@ def test_a_full_disk_stops_the_job_and_lists_what_was_not_placed(qtbot, monkeypa
     import errno
     import os
 
-    from lakeview.core import placement
+    from lakeview.core.placement import copy_or_move as placement
 
     session, folder, photos = library
     into = tmp_path / "sorted"

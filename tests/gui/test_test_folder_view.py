@@ -6,10 +6,10 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
-from lakeview.core.files import iter_image_files
-from lakeview.core.inference import Prediction, classify_files
-from lakeview.core.model_file import ModelMeta, load_model, save_model
-from lakeview.core.network import bare_network
+from lakeview.core.photos.files import iter_image_files
+from lakeview.core.models.inference import Prediction, classify_files
+from lakeview.core.models.model_file import ModelMeta, load_model, save_model
+from lakeview.core.models.network import bare_network
 from lakeview.gui import test_folder_view
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.test_folder_view import TestFolderView

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lakeview.core.catalog import NONE_OF_THESE
-from lakeview.core.weights import WeightsUnavailable
+from lakeview.core.models.weights import WeightsUnavailable
 from lakeview.gui.training_panel import IMAGENET_WEIGHTS, NO_WEIGHTS
 from lakeview.gui.worker import RUNNING_THREADS
 
@@ -140,7 +140,7 @@ def test_offline_weights_offer_a_file_or_scratch(qtbot, window, colour_folders, 
     def offline(arch, progress, should_stop):
         raise WeightsUnavailable("cannot download the ImageNet weights for tiny: no network")
 
-    monkeypatch.setattr("lakeview.core.network.imagenet_state_dict", offline)
+    monkeypatch.setattr("lakeview.core.models.network.imagenet_state_dict", offline)
     panel = window.training_panel
     tiny_settings(panel, colour_folders)
     panel.weights.setCurrentText(IMAGENET_WEIGHTS)
@@ -181,7 +181,7 @@ def test_the_imagenet_download_shows_its_progress(qtbot, window, colour_folders,
             progress(done, 83_000_000)
         return TINY.build().state_dict()
 
-    monkeypatch.setattr("lakeview.core.network.imagenet_state_dict", download)
+    monkeypatch.setattr("lakeview.core.models.network.imagenet_state_dict", download)
     panel = window.training_panel
     tiny_settings(panel, colour_folders)
     panel.weights.setCurrentText(IMAGENET_WEIGHTS)

@@ -14,8 +14,8 @@ import pytest
 import torch
 from PySide6.QtCore import QSettings
 
-from lakeview.core import weights
-from lakeview.core.architectures import get_architecture
+from lakeview.core.models import weights
+from lakeview.core.models.architectures import get_architecture
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
 from lakeview.gui.worker import RUNNING_THREADS
 

@@ -129,7 +129,7 @@ def _from_sqlite(exc: sqlite3.Error, path: Path, timeout: float) -> CatalogError
     if code in _DAMAGE_CODES:
         return CatalogDamaged(path, _damage_detail(path, str(exc)))
     if code in _BUSY_CODES:
-        from lakeview.core.library_lock import holder_of
+        from lakeview.core.catalog.library_lock import holder_of
 
         holder = holder_of(path.parent)
         return CatalogLocked(path, timeout, holder if holder != os.getpid() and _alive(holder) else None)

@@ -15,7 +15,7 @@ from pathlib import Path
 from lakeview.core.catalog.connection import connect
 from lakeview.core.catalog.errors import CatalogDamaged, CatalogTooNew, CatalogUnavailable, NotACatalog, translate
 from lakeview.core.catalog.schema import LATEST
-from lakeview.core.files import file_kind
+from lakeview.core.photos.files import file_kind
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 APPLICATION_ID = 0x4C6B5677

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 from lakeview.core.catalog.errors import CatalogError
-from lakeview.core.file_names import absolute_path, path_from_db, path_to_db, readable_name, shown_path
+from lakeview.core.photos.file_names import absolute_path, path_from_db, path_to_db, readable_name, shown_path
 
 NONE_OF_THESE = "(none of these)"
 SOURCES = ("imported", "user", "accepted")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from lakeview.core.catalog.errors import CatalogError
-from lakeview.core.file_names import absolute_path, path_to_db
+from lakeview.core.photos.file_names import absolute_path, path_to_db
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from lakeview.core.catalog.labels import NONE_OF_THESE
-from lakeview.core.file_names import PathInDb, absolute_path, is_text, path_from_db, path_to_db
-from lakeview.core.files import NotAPhoto, iter_image_files, not_a_file_reason
-from lakeview.core.fingerprint import PhotoFile, read_photo_file
+from lakeview.core.photos.file_names import PathInDb, absolute_path, is_text, path_from_db, path_to_db
+from lakeview.core.photos.files import NotAPhoto, iter_image_files, not_a_file_reason
+from lakeview.core.photos.fingerprint import PhotoFile, read_photo_file
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 BATCH = 500

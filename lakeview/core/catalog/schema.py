@@ -9,7 +9,7 @@ import sqlite3
 # prediction index for the grid's 'by predicted class, most confident first' order.
 # Version 3: an index of the photos flagged missing, by fingerprint, so that finding a moved photo stays one
 # lookup however many identical files the library holds. (Paths that are not valid UTF-8 are stored as BLOBs in
-# photos.path, see lakeview.core.file_names; that needed no change to the table.)
+# photos.path, see lakeview.core.photos.file_names; that needed no change to the table.)
 MIGRATIONS: dict[int, str] = {
     1: """
         CREATE TABLE photos (

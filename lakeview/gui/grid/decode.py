@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, JpegImagePlugin
 
-from lakeview.core.images import (DECODE_BUDGET, EXIF_TRANSPOSE, MAX_PIXELS, ORIENTATION, ImageLoadError,
+from lakeview.core.photos.images import (DECODE_BUDGET, EXIF_TRANSPOSE, MAX_PIXELS, ORIENTATION, ImageLoadError,
                                   check_readable, open_image, to_rgb)
 
 JPEG_OFFSET, JPEG_LENGTH = 0x0201, 0x0202  # JPEGInterchangeFormat(Length), in IFD1

@@ -4,7 +4,7 @@ JPEG and PNG, nearly every photo, are decoded by Qt: QImageReader decodes a JPEG
 turns it upright from its EXIF orientation, all in C++ with Python's GIL released, so the GUI thread, which needs
 the GIL for every Python call while it paints, is not kept waiting (PIL's Python-level parsing and glue would).
 A big JPEG's embedded EXIF thumbnail is used instead when it is big enough. Anything else, and any file that
-looks damaged, goes through PIL (`decode.make_thumbnail`, built on `lakeview.core.images.open_image`), which also
+looks damaged, goes through PIL (`decode.make_thumbnail`, built on `lakeview.core.photos.images.open_image`), which also
 gives the reason a file cannot be shown.
 """
 
@@ -15,7 +15,7 @@ import os
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColorSpace, QImage, QImageReader, QPainter
 
-from lakeview.core.images import DECODE_BUDGET, MAX_PIXELS, ImageLoadError, check_readable
+from lakeview.core.photos.images import DECODE_BUDGET, MAX_PIXELS, ImageLoadError, check_readable
 from lakeview.gui.grid import decode
 
 JPEG_START, PNG_START = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
@@ -83,7 +83,7 @@ def _normalise(image: QImage) -> QImage:
     space = image.colorSpace()
     if space.isValid() and space != _SRGB:
         image.convertToColorSpace(_SRGB)
-    if image.hasAlphaChannel():  # on white, as lakeview.core.images.to_rgb does
+    if image.hasAlphaChannel():  # on white, as lakeview.core.photos.images.to_rgb does
         opaque = QImage(image.size(), QImage.Format.Format_RGB32)
         opaque.fill(Qt.GlobalColor.white)
         painter = QPainter(opaque)

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QPixmap
 
 from lakeview.core.catalog.labels import NONE_OF_THESE, PALETTE
 from lakeview.core.catalog.photos import PhotoRow
-from lakeview.core.file_names import readable_name, readable_path
+from lakeview.core.photos.file_names import readable_name, readable_path
 from lakeview.gui.grid.thumbnails import ThumbnailLoader
 
 DEFAULT_THUMBNAIL_PX = 160
@@ -56,7 +56,7 @@ _PREDICTION_ROLES = [_TOOLTIP, int(Role.PredictedRole), int(Role.ConfidenceRole)
 
 class PhotoEntry:
     """`key`: the path as Python names it (exact, also for names that are not UTF-8); `name`: the file name as
-    text Qt can show (see lakeview.core.file_names.readable_name)."""
+    text Qt can show (see lakeview.core.photos.file_names.readable_name)."""
 
     __slots__ = ("path", "key", "name", "label", "label_source", "predicted", "confidence", "error")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 
-from lakeview.core.images import ImageLoadError
+from lakeview.core.photos.images import ImageLoadError
 from lakeview.gui.grid import imaging
 from lakeview.gui.grid.disk_cache import DiskCache
 from lakeview.gui.grid.memory_cache import DEFAULT_BUDGET, PixmapCache

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from lakeview.core.csv_cells import existing_name, unquote
-from lakeview.core.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
-from lakeview.core.file_names import distinct_readable_names, is_text
-from lakeview.core.files import file_kind, has_image_suffix, open_regular, is_hidden, iter_image_files, subfolders
-from lakeview.core.images import ImageLoadError, check_decodable
+from lakeview.core.datasets.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
+from lakeview.core.photos.file_names import distinct_readable_names, is_text
+from lakeview.core.photos.files import file_kind, has_image_suffix, open_regular, is_hidden, iter_image_files, subfolders
+from lakeview.core.photos.images import ImageLoadError, check_decodable
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 DEFAULT_VALID_PCT = 0.2

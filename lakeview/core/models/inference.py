@@ -13,11 +13,11 @@ from typing import Iterable, Iterator
 import torch
 from torchvision.transforms import v2
 
-from lakeview.core.device import autocast_dtype, pick_device
-from lakeview.core.images import ImageLoadError, open_image
+from lakeview.core.models.device import autocast_dtype, pick_device
+from lakeview.core.photos.images import ImageLoadError, open_image
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.model_file import SavedModel
-from lakeview.core.transforms import ShortSideResize, decode_side, valid_transform
+from lakeview.core.models.model_file import SavedModel
+from lakeview.core.models.transforms import ShortSideResize, decode_side, valid_transform
 
 TTA_ZOOM = 1.1
 NO_ANSWER = "the model gave no usable answer for this photo (its output was NaN or infinite)"

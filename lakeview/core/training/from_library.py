@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Callable
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.dataset import DatasetError, LabelledPhotos
-from lakeview.core.interpret import Interpretation
+from lakeview.core.datasets.dataset import DatasetError, LabelledPhotos
+from lakeview.core.training.evaluation import Interpretation
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
-from lakeview.core.learner import Learner
-from lakeview.core.library_data import import_labelled, library_dataset, load_version, save_version
-from lakeview.core.lr_finder import LRFinderResult
-from lakeview.core.training import EpochReport, interpretation_of, make_learner, train
-from lakeview.core.training_plan import LabelledFolder, TrainingPlan
-from lakeview.core.weights import WeightsUnavailable
+from lakeview.core.training.learner import Learner
+from lakeview.core.training.library_dataset import import_labelled, library_dataset, load_version, save_version
+from lakeview.core.training.lr_finder import LRFinderResult
+from lakeview.core.training.run_plan import EpochReport, interpretation_of, make_learner, train
+from lakeview.core.training.plan import LabelledFolder, TrainingPlan
+from lakeview.core.models.weights import WeightsUnavailable
 
 Events = Callable[[object], None]
 
@@ -134,7 +134,7 @@ def evaluate_active(catalog_path: Path, progress: ProgressFn = no_progress, shou
     never learns from): (version id, interpretation), or None without a model or held-out photos."""
     import torch
 
-    from lakeview.core.inference import Prediction, classify_files
+    from lakeview.core.models.inference import Prediction, classify_files
     with Catalog(catalog_path) as catalog:
         active = catalog.active_model()
         data, _ = library_dataset(catalog)

@@ -15,17 +15,17 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.optim.lr_scheduler import OneCycleLR
 
-from lakeview.core.architectures import get_architecture
-from lakeview.core.data import Batch, PhotoTensors, make_loader
-from lakeview.core.dataset import LabelledPhotos, Photo
-from lakeview.core.device import autocast_dtype, pick_device
-from lakeview.core.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier, pooled_width
-from lakeview.core.lr_finder import LRFinderResult, LRSweep
+from lakeview.core.models.architectures import get_architecture
+from lakeview.core.models.photo_tensors import Batch, PhotoTensors, make_loader
+from lakeview.core.datasets.dataset import LabelledPhotos, Photo
+from lakeview.core.models.device import autocast_dtype, pick_device
+from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier, pooled_width
+from lakeview.core.training.lr_finder import LRFinderResult, LRSweep
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.model_file import ModelMeta, SavedModel, save_model
-from lakeview.core.network import IMAGENET, build_network
+from lakeview.core.models.model_file import ModelMeta, SavedModel, save_model
+from lakeview.core.models.network import IMAGENET, build_network
 from lakeview.core.threads import torch_threads
-from lakeview.core.transforms import Augmentation, decode_side, train_transform, valid_transform
+from lakeview.core.models.transforms import Augmentation, decode_side, train_transform, valid_transform
 
 LearningRate = float | slice
 EpochCallback = Callable[["EpochStats"], None]

@@ -12,10 +12,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lakeview.core.claimed_files import (CrossDevice, claim, copy_to_temp, is_regular_file, link_or_rename,
+from lakeview.core.placement.claimed_files import (CrossDevice, claim, copy_to_temp, is_regular_file, link_or_rename,
                                          number_of, same_file, sha256_of, temp_name_in)
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.placement_journal import JournalEntry, JournalError, JournalWriter, now, read_journal
+from lakeview.core.placement.journal import JournalEntry, JournalError, JournalWriter, now, read_journal
 
 
 @dataclass

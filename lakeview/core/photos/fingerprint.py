@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from lakeview.core.files import NotAPhoto, kind_reason, looks_like_image, open_regular
+from lakeview.core.photos.files import NotAPhoto, kind_reason, looks_like_image, open_regular
 
 SAMPLE = 64 * 1024
 

@@ -14,18 +14,18 @@ from typing import Literal
 import torch
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.dataset import LabelledPhotos, Photo
-from lakeview.core.feature_store import FeatureStore
-from lakeview.core.fingerprint import fingerprint
-from lakeview.core.features import extract_features
-from lakeview.core.inference import classify_files
+from lakeview.core.datasets.dataset import LabelledPhotos, Photo
+from lakeview.core.training.feature_store import FeatureStore
+from lakeview.core.photos.fingerprint import fingerprint
+from lakeview.core.training.features import extract_features
+from lakeview.core.models.inference import classify_files
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.learner import Learner
-from lakeview.core.library_data import library_dataset, load_version, save_version
-from lakeview.core.model_file import ModelMeta, SavedModel
-from lakeview.core.network import build_network
+from lakeview.core.training.learner import Learner
+from lakeview.core.training.library_dataset import library_dataset, load_version, save_version
+from lakeview.core.models.model_file import ModelMeta, SavedModel
+from lakeview.core.models.network import build_network
 from lakeview.core.threads import torch_threads
-from lakeview.core.transforms import NO_AUGMENTATION, Augmentation
+from lakeview.core.models.transforms import NO_AUGMENTATION, Augmentation
 
 Kind = Literal["quick", "full"]
 

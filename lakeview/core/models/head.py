@@ -13,7 +13,7 @@ from collections import OrderedDict
 import torch
 import torch.nn as nn
 
-from lakeview.core.architectures import DEFAULT_HEAD, HEADS
+from lakeview.core.models.architectures import DEFAULT_HEAD, HEADS
 
 DEFAULT_HIDDEN = 512
 DEFAULT_DROPOUT = {"linear": 0.2, "fastai": 0.5}

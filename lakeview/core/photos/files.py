@@ -84,7 +84,7 @@ def looks_like_image(head: bytes) -> bool:
     """Whether a file whose first bytes are `head` (16 are enough) is a photo in a format LakeView reads: PIL's
     own signature check of each such format, nothing parsed beyond it. A JPEG whose start-of-image marker is
     intact counts (a damaged photo is shown as damaged, not hidden), and so does HEIC without pillow-heif."""
-    from lakeview.core.images import HEIF_BRANDS
+    from lakeview.core.photos.images import HEIF_BRANDS
 
     if head.startswith(JPEG_START) or (head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS):
         return True

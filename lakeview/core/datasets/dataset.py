@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from lakeview.core.file_names import distinct_readable_names
+from lakeview.core.photos.file_names import distinct_readable_names
 
 SPLITS = ("train", "valid", "test")
 
@@ -46,7 +46,7 @@ class LabelledPhotos:
     def __post_init__(self) -> None:
         """Class names are text (a model file's meta and the catalog hold them): a name made from a folder name
         that is not UTF-8 becomes its readable form, numbered when another folder already has that name (see
-        lakeview.core.file_names.distinct_readable_names); so does one with spaces around it, trimmed as the
+        lakeview.core.photos.file_names.distinct_readable_names); so does one with spaces around it, trimmed as the
         catalog trims class names; the paths stay exact."""
         names = distinct_readable_names([*self.classes, *(p.label for split in SPLITS for p in self.split(split)
                                                           if p.label is not None)])
@@ -85,22 +85,22 @@ class LabelledPhotos:
             lines.append(f"{len(self.skipped)} file(s) skipped (see the list)")
         return "\n".join(lines)
 
-    # The fast.ai lesson-1 import forms; the work happens in lakeview.core.importers.
+    # The fast.ai lesson-1 import forms; the work happens in lakeview.core.datasets.importers.
     @classmethod
     def from_folder(cls, path: Path | str, **kwargs) -> "LabelledPhotos":
-        from lakeview.core import importers
+        from lakeview.core.datasets import importers
 
         return importers.from_folder(Path(path), **kwargs)
 
     @classmethod
     def from_csv(cls, path: Path | str, csv_labels: Path | str = "labels.csv", **kwargs) -> "LabelledPhotos":
-        from lakeview.core import importers
+        from lakeview.core.datasets import importers
 
         return importers.from_csv(Path(path), csv_labels, **kwargs)
 
     @classmethod
     def from_name_re(cls, files: Path | str | Iterable[Path | str], pattern: str, **kwargs) -> "LabelledPhotos":
-        from lakeview.core import importers
+        from lakeview.core.datasets import importers
 
         return importers.from_name_re(files, pattern, **kwargs)
 
@@ -108,7 +108,7 @@ class LabelledPhotos:
     def from_name_func(
         cls, files: Path | str | Iterable[Path | str], label_func: Callable[[Path], str], **kwargs
     ) -> "LabelledPhotos":
-        from lakeview.core import importers
+        from lakeview.core.datasets import importers
 
         return importers.from_name_func(files, label_func, **kwargs)
 
@@ -116,6 +116,6 @@ class LabelledPhotos:
     def from_lists(
         cls, paths: Sequence[Path | str], labels: Sequence[str], **kwargs
     ) -> "LabelledPhotos":
-        from lakeview.core import importers
+        from lakeview.core.datasets import importers
 
         return importers.from_lists(paths, labels, **kwargs)

@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
-from lakeview.core.pixel_budget import PixelBudget
+from lakeview.core.photos.pixel_budget import PixelBudget
 
 # LakeView checks the pixel count itself (see `MAX_PIXELS`) so that an oversized file becomes a per-file
 # error instead of PIL's global warning/exception pair.

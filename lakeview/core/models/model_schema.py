@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from lakeview.core.architectures import ARCHITECTURES, HEADS
+from lakeview.core.models.architectures import ARCHITECTURES, HEADS
 
 FORMAT = "lakeview-model"
 FORMAT_VERSION = 1

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lakeview.core.claimed_files import TEMP_NAME
+from lakeview.core.placement.claimed_files import TEMP_NAME
 
 try:
     import fcntl

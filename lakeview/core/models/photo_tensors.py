@@ -10,8 +10,8 @@ from typing import Callable, Sequence
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from lakeview.core.dataset import Photo
-from lakeview.core.images import ImageLoadError, open_image
+from lakeview.core.datasets.dataset import Photo
+from lakeview.core.photos.images import ImageLoadError, open_image
 
 
 @dataclass

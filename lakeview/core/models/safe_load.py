@@ -25,7 +25,7 @@ from typing import IO, Any, Iterator
 
 import torch
 
-from lakeview.core.files import file_kind, open_regular
+from lakeview.core.photos.files import file_kind, open_regular
 
 ZIP_MAGIC = b"PK\x03\x04"  # what torch.load looks for to choose its zip reader
 MAX_ARCHIVE_ENTRIES = 20_000

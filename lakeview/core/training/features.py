@@ -8,12 +8,12 @@ from typing import Iterator, Sequence
 
 import torch
 
-from lakeview.core.data import PhotoTensors, make_loader
-from lakeview.core.dataset import Photo
-from lakeview.core.device import autocast_dtype, pick_device
+from lakeview.core.models.photo_tensors import PhotoTensors, make_loader
+from lakeview.core.datasets.dataset import Photo
+from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.model_file import SavedModel
-from lakeview.core.transforms import decode_side, valid_transform
+from lakeview.core.models.model_file import SavedModel
+from lakeview.core.models.transforms import decode_side, valid_transform
 
 
 def extract_features(

@@ -13,10 +13,10 @@ import torch.nn as nn
 
 from lakeview import __version__
 from lakeview.core.atomic import atomic_writer
-from lakeview.core.model_schema import FORMAT, FORMAT_VERSION, ModelFileError, check_finite, validate_payload
-from lakeview.core.network import bare_network
-from lakeview.core.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
-from lakeview.core.transforms import IMAGENET_MEAN, IMAGENET_STD
+from lakeview.core.models.model_schema import FORMAT, FORMAT_VERSION, ModelFileError, check_finite, validate_payload
+from lakeview.core.models.network import bare_network
+from lakeview.core.models.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
+from lakeview.core.models.transforms import IMAGENET_MEAN, IMAGENET_STD
 
 SUFFIX = ".lvmodel"
 __all__ = ["FORMAT", "FORMAT_VERSION", "SUFFIX", "ModelFileError", "ModelMeta", "SavedModel", "load_model",

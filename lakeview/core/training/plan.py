@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakeview.core.architectures import DEFAULT_HEAD
+from lakeview.core.models.architectures import DEFAULT_HEAD
 
 LearningRate = float | slice
 

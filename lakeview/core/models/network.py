@@ -7,10 +7,10 @@ from pathlib import Path
 
 import torch.nn as nn
 
-from lakeview.core.architectures import Architecture, get_architecture
-from lakeview.core.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier
+from lakeview.core.models.architectures import Architecture, get_architecture
+from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.weights import imagenet_state_dict, load_into, load_state_dict_file
+from lakeview.core.models.weights import imagenet_state_dict, load_into, load_state_dict_file
 
 IMAGENET = "imagenet"
 NO_WEIGHTS = "none"

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.catalog.photos import AddReport, read_photos
-from lakeview.core.dataset import LabelledPhotos, Photo
-from lakeview.core.file_names import absolute_path
+from lakeview.core.datasets.dataset import LabelledPhotos, Photo
+from lakeview.core.photos.file_names import absolute_path
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 if TYPE_CHECKING:  # the app counts labelled photos before torch has loaded
     import torch.nn as nn
 
     from lakeview.core.catalog.models import ModelVersion
-    from lakeview.core.model_file import ModelMeta, SavedModel
+    from lakeview.core.models.model_file import ModelMeta, SavedModel
 
 DEFAULT_HOLDOUT_PCT = 0.2
 
@@ -71,7 +71,7 @@ def import_labelled(catalog: Catalog, data: LabelledPhotos, progress: ProgressFn
 
 def save_version(catalog: Catalog, network: nn.Module, meta: ModelMeta, kind: str, active: bool) -> str:
     """Write a new model version file beside the catalog (a fresh id, so two runs never share a file) and record it."""
-    from lakeview.core.model_file import save_model
+    from lakeview.core.models.model_file import save_model
 
     version = uuid.uuid4().hex
     meta.version_id = version
@@ -85,7 +85,7 @@ def save_version(catalog: Catalog, network: nn.Module, meta: ModelMeta, kind: st
 
 def load_version(version: "ModelVersion") -> "SavedModel":
     """A library's model version, its classes named as the library names them now (after renames)."""
-    from lakeview.core.model_file import load_model
+    from lakeview.core.models.model_file import load_model
 
     model = load_model(version.file)
     if len(version.classes) == len(model.meta.classes):

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from lakeview.core.dataset import LabelledPhotos
-from lakeview.core.interpret import Interpretation
+from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.training.evaluation import Interpretation
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.learner import EpochStats, Learner
-from lakeview.core.training_plan import TrainingPlan
-from lakeview.core.transforms import Augmentation
+from lakeview.core.training.learner import EpochStats, Learner
+from lakeview.core.training.plan import TrainingPlan
+from lakeview.core.models.transforms import Augmentation
 
 PROGRESS_STEPS = 1000
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Literal
 
-from lakeview.core.claimed_files import (NAME_MAX, CrossDevice, claim, copy_to_temp, fit_name, link_or_rename,
+from lakeview.core.placement.claimed_files import (NAME_MAX, CrossDevice, claim, copy_to_temp, fit_name, link_or_rename,
                                          number_of, numbered_name, sha256_of, temp_name_in)
-from lakeview.core.file_names import shown_path
+from lakeview.core.photos.file_names import shown_path
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.placement_journal import (JOURNAL_FORMAT, JOURNAL_PATTERN, JOURNAL_VERSION, JournalError,
+from lakeview.core.placement.journal import (JOURNAL_FORMAT, JOURNAL_PATTERN, JOURNAL_VERSION, JournalError,
                                              JournalIsFolder, JournalWriter, new_journal, now, path_text)
-from lakeview.core.placement_undo import UndoReport, undo_journal
+from lakeview.core.placement.undo import UndoReport, undo_journal
 
 __all__ = ["Mode", "PlannedFile", "PlacementReport", "UndoReport", "JournalError", "JournalIsFolder",
            "safe_folder_name", "class_folder_names", "in_class_folder", "plan_placement", "apply_placement",

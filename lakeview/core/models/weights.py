@@ -12,12 +12,12 @@ from pathlib import Path
 
 import torch
 
-from lakeview.core.architectures import Architecture
+from lakeview.core.models.architectures import Architecture
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.paths import cache_dir
-from lakeview.core.model_schema import FORMAT, ModelFileError, check_depth, check_finite, check_state_dict
-from lakeview.core.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
+from lakeview.core.models.model_schema import FORMAT, ModelFileError, check_depth, check_finite, check_state_dict
+from lakeview.core.models.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
 
 TORCHVISION_BASE = "https://download.pytorch.org/models/"
 MIRROR_ENV = "LAKEVIEW_WEIGHTS_MIRROR"

@@ -1,0 +1,1 @@
+"""Labelled photos for training: fast.ai's ways in (class folders, CSV, name regex or function, lists) and the splits."""

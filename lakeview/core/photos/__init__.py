@@ -1,0 +1,1 @@
+"""One photo on disk: what kind of file it is, how its name is shown and stored, decoding it safely, its fingerprint."""
