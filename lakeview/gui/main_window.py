@@ -14,13 +14,14 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFileSystemM
 from lakeview import __version__
 from lakeview.core.catalog import CatalogError
 from lakeview.core.photos.file_names import path_from_setting, path_to_setting, resolve_lossy_path, shown_path
+from lakeview.core.placement.last_placement import last_placement
 from lakeview.gui.classes_panel import ClassesPanel
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
 from lakeview.gui.inspector import Inspector, describe_label
 from lakeview.gui.interpretation_view import InterpretationView
 from lakeview.gui.job_status import JobStatus
-from lakeview.gui.placement_dialog import PlacementDialog, last_placement, undo_last_placement
+from lakeview.gui.placement_dialog import PlacementDialog, undo_last_placement
 from lakeview.gui.preview_dialog import PreviewDialog
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.test_folder_view import TestFolderView

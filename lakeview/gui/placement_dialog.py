@@ -7,10 +7,7 @@ photos move, the catalog follows them: their rows, with labels and predictions, 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
@@ -19,117 +16,15 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBo
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QRadioButton,
                                QVBoxLayout, QWidget)
 
-from lakeview.core.atomic import write_atomically
-from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.photos.file_names import shown_path
-from lakeview.core.placement.copy_or_move import (JournalError, Mode, PlacementReport, PlannedFile, UndoReport, apply_placement,
-                                     in_class_folder, new_journal, plan_placement, safe_folder_name,
-                                     undo_journal)
+from lakeview.core.placement.copy_or_move import Mode, PlacementReport, PlannedFile, UndoReport
+from lakeview.core.placement.last_placement import last_placement, place_and_remember, undo_and_forget
+from lakeview.core.placement.preview import DEFAULT_THRESHOLD, PreviewRow, facts_of, preview
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
 
-PLACEMENTS = "placements"
-LAST = "last.json"
-DEFAULT_THRESHOLD = 0.8
-_MAX_LAST = 1 << 20
 STAYS = "stays where it is"
 _GREY = QColor("#8c8c8c")
-
-
-# --- which class folder each photo goes to ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class PhotoFacts:
-    """What the catalog says about one photo."""
-
-    path: Path
-    label: str | None
-    predicted: str | None
-    confidence: float | None
-    exists: bool
-
-
-@dataclass(frozen=True)
-class PreviewRow:
-    source: Path
-    why: str
-    """What the destination goes by ('label red', 'predicted red (91%)'), or why the photo stays."""
-    destination: Path | None
-    """None: the photo stays where it is."""
-
-
-def facts_of(catalog: Catalog, paths: list[Path]) -> list[PhotoFacts]:
-    facts = []
-    for path in paths:
-        label = catalog.label_of(path)
-        prediction = catalog.prediction_of(path)
-        top = prediction[1][0] if prediction and prediction[1] else (None, None)
-        facts.append(PhotoFacts(Path(path), label.label if label else None, top[0], top[1], Path(path).is_file()))
-    return facts
-
-
-def choose_class(facts: PhotoFacts, use_predictions: bool, threshold: float) -> tuple[str | None, str]:
-    """(class folder, why); the class is None when the photo stays where it is."""
-    if not facts.exists:
-        return None, "file not found"
-    if facts.label == NONE_OF_THESE:
-        return None, "labelled none of these"
-    if facts.label is not None:
-        return facts.label, f"label {facts.label}"
-    if facts.predicted is None or facts.confidence is None:
-        return None, "no label, no prediction"
-    if not use_predictions:
-        return None, "no label"
-    if facts.confidence < threshold:
-        return None, f"no label; predicted {facts.predicted} only {facts.confidence:.0%}"
-    return facts.predicted, f"predicted {facts.predicted} ({facts.confidence:.0%})"
-
-
-def preview(facts: list[PhotoFacts], into: Path | None, use_predictions: bool, threshold: float) -> list[PreviewRow]:
-    """One row per photo, in order. Without `into`, destinations are relative ('red/a.jpg'), unchecked for clashes."""
-    decided = []
-    for f in facts:
-        label, why = choose_class(f, use_predictions, threshold)
-        if label is not None and into is not None and in_class_folder(f.path, label, into):
-            label, why = None, "already in its class folder"  # placing it would only rename it
-        decided.append((f.path, label, why))
-    if into is None:
-        return [PreviewRow(path, why, None if label is None else Path(safe_folder_name(label)) / path.name)
-                for path, label, why in decided]
-    planned = iter(plan_placement([(path, label) for path, label, _ in decided if label is not None], into))
-    return [PreviewRow(path, why, None if label is None else next(planned).destination) for path, label, why in decided]
-
-
-# --- the last placement, remembered by the library -------------------------------------------------------------
-@dataclass(frozen=True)
-class LastPlacement:
-    journal: Path
-    mode: Mode
-    into: Path
-    count: int
-    time: str
-
-
-def last_placement(library: Path) -> LastPlacement | None:
-    """The library's last placement not yet undone (`library` is the catalog's folder)."""
-    path = Path(library) / PLACEMENTS / LAST
-    try:
-        if not path.is_file() or path.stat().st_size > _MAX_LAST:  # never a pipe that would hang the window
-            return None
-        data = json.loads(path.read_text(encoding="utf-8"))
-        last = LastPlacement(Path(data["journal"]), data["mode"], Path(data["into"]), int(data["count"]), data["time"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return last if last.journal.is_file() else None
-
-
-def _remember(library: Path, last: LastPlacement | None) -> None:
-    path = Path(library) / PLACEMENTS / LAST
-    if last is None:
-        path.unlink(missing_ok=True)
-        return
-    data = {"journal": str(last.journal), "mode": last.mode, "into": str(last.into), "count": last.count,
-            "time": last.time}
-    write_atomically(path, json.dumps(data, indent=1).encode())
 
 
 # --- jobs --------------------------------------------------------------------------------------------------------
@@ -152,26 +47,7 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
     holder: dict[str, PlacementReport] = {}
 
     def job(progress, should_stop, emit_partial) -> PlacementReport:
-        try:
-            journal = new_journal(into)
-        except OSError as exc:  # a file where the folder should be, a read-only disk...
-            return PlacementReport(halted=f"cannot write in {shown_path(into)} ({exc.strerror or exc}); nothing was "
-                                          f"{'copied' if mode == 'copy' else 'moved'}", not_started=list(plan))
-        previous = last_placement(library)
-        _remember(library, LastPlacement(journal, mode, Path(into), len(plan), datetime.now().isoformat(" ", "minutes")))
-        try:
-            report = holder["report"] = apply_placement(plan, mode, journal, progress, should_stop)
-        except JournalError as exc:  # the journal could not be started: nothing was placed
-            _remember(library, previous)
-            return PlacementReport(halted=shown_path(str(exc)), not_started=list(plan))
-        except BaseException:
-            _remember(library, previous)
-            raise
-        if not report.done:
-            _remember(library, previous)
-        if mode == "move" and report.done:
-            with Catalog(catalog_path) as catalog:
-                catalog.record_moves([(item.source, item.destination) for item in report.done])
+        report = holder["report"] = place_and_remember(library, catalog_path, plan, mode, into, progress, should_stop)
         return report
 
     def ended(report: PlacementReport | None) -> str:
@@ -206,15 +82,7 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
     holder: dict[str, UndoReport] = {}
 
     def job(progress, should_stop, emit_partial) -> UndoReport:
-        try:
-            report = holder["report"] = undo_journal(last.journal, progress, should_stop)
-        except JournalError:
-            _remember(library, None)
-            raise
-        if not report.left:
-            _remember(library, None)  # otherwise kept: undo again retries just the photos left
-        with Catalog(catalog_path) as catalog:
-            catalog.record_moves(report.moved_back)
+        report = holder["report"] = undo_and_forget(library, catalog_path, last, progress, should_stop)
         return report
 
     def ended(report: UndoReport | None) -> str:

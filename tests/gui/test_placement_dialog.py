@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.gui import placement_dialog
-from lakeview.gui.placement_dialog import PlacementDialog, STAYS, last_placement, undo_last_placement
+from lakeview.core.placement.last_placement import last_placement
+from lakeview.gui.placement_dialog import PlacementDialog, STAYS, undo_last_placement
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.worker import RUNNING_THREADS
 
