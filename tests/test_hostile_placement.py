@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from lakeview.core.placement.copy_or_move import (JournalError, PlannedFile, apply_placement, new_journal, plan_placement,
-                                     undo_journal)
-from lakeview.core.placement.journal import read_journal
+from lakeview.core.placement.copy_or_move import (JournalError, PlannedFile, apply_placement, plan_placement,
+                                                  undo_journal)
+from lakeview.core.placement.journal import new_journal, read_journal
 
 from hostile_tools import (REPO, RAW_NAMES, content_counts, file_hash, raw_name, run_lakeview, small_filesystem,
                            tree_hashes)

@@ -345,8 +345,9 @@ def run_export(args: argparse.Namespace) -> int:
         say(f"wrote {len(rows)} rows to {args.csv}; names are relative to {root}"
             + ("" if is_stream(args.csv) else f" (lakeview train {root} --layout csv --csv {args.csv.resolve()})"))
         return EXIT_OK
-    from lakeview.core.placement.copy_or_move import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
-                                         shell_quoted)
+    from lakeview.core.placement.copy_or_move import (JournalError, apply_placement, in_class_folder, plan_placement,
+                                                      shell_quoted)
+    from lakeview.core.placement.journal import new_journal
 
     mode = "move" if args.move else "copy"
     in_place = [p for p, label in rows if in_class_folder(p, label, args.into)]

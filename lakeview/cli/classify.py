@@ -12,6 +12,7 @@ from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, given
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
+from lakeview.core.placement.journal import JOURNAL_PREFIX, JOURNAL_SUFFIX, new_journal
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -32,7 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--min-confidence", type=probability, default=0.0,
                         help="photos below this confidence go to DIR/_unsure instead (default 0: none)")
     parser.add_argument("--journal", type=output_file,
-                        help="undo journal (default: DIR/.lakeview-journal-<time>.jsonl)")
+                        help=f"undo journal (default: DIR/{JOURNAL_PREFIX}<time>{JOURNAL_SUFFIX})")
     parser.add_argument("--top-k", type=positive_int, default=3,
                         help="how many classes to list per photo (default 3; at most the model's classes)")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation (slower, a little more accurate)")
@@ -161,8 +162,8 @@ def _csv_row(result, folder: Path) -> list[str]:
 
 def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
     from lakeview.core.photos.file_names import shown_path
-    from lakeview.core.placement.copy_or_move import (JournalError, apply_placement, in_class_folder, new_journal, plan_placement,
-                                         shell_quoted)
+    from lakeview.core.placement.copy_or_move import (JournalError, apply_placement, in_class_folder, plan_placement,
+                                                      shell_quoted)
 
     mode = "copy" if args.copy_into else "move"
     assignments = [(p.path, p.label if p.confidence >= args.min_confidence else "_unsure") for p in predictions]

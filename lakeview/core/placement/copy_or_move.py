@@ -23,12 +23,12 @@ from lakeview.core.placement.claimed_files import (NAME_MAX, CrossDevice, claim,
 from lakeview.core.photos.file_names import shown_path
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.placement.journal import (JOURNAL_FORMAT, JOURNAL_PATTERN, JOURNAL_VERSION, JournalError,
-                                             JournalIsFolder, JournalWriter, new_journal, now, path_text)
+                                             JournalIsFolder, JournalWriter, now, path_text)
 from lakeview.core.placement.undo import UndoReport, undo_journal
 
 __all__ = ["Mode", "PlannedFile", "PlacementReport", "UndoReport", "JournalError", "JournalIsFolder",
            "safe_folder_name", "class_folder_names", "in_class_folder", "plan_placement", "apply_placement",
-           "undo_journal", "new_journal", "shell_quoted"]
+           "undo_journal", "shell_quoted"]
 
 Mode = Literal["copy", "move"]
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}

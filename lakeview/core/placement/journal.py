@@ -44,7 +44,8 @@ except ImportError:  # Windows: no advisory locks
 
 JOURNAL_FORMAT = "lakeview-journal"
 JOURNAL_VERSION = 2
-JOURNAL_PATTERN = ".lakeview-journal-*.jsonl"
+JOURNAL_PREFIX, JOURNAL_SUFFIX = ".lakeview-journal-", ".jsonl"
+JOURNAL_PATTERN = f"{JOURNAL_PREFIX}*{JOURNAL_SUFFIX}"
 _MAX_LINE = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -69,7 +70,7 @@ def new_journal(into: Path) -> Path:
     into.mkdir(parents=True, exist_ok=True)
     while True:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        journal = into / f".lakeview-journal-{stamp}-{secrets.token_hex(2)}.jsonl"
+        journal = into / f"{JOURNAL_PREFIX}{stamp}-{secrets.token_hex(2)}{JOURNAL_SUFFIX}"
         try:
             os.close(os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
