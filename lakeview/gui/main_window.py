@@ -23,8 +23,8 @@ from lakeview.gui.interpretation_view import InterpretationView
 from lakeview.gui.job_status import JobStatus
 from lakeview.gui.placement_dialog import PlacementDialog, undo_last_placement
 from lakeview.gui.preview_dialog import PreviewDialog
+from lakeview.gui.predict_folder_view import PredictFolderView
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.test_folder_view import TestFolderView
 from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
 from lakeview.gui.worker import start_worker, wait_for_all
@@ -139,7 +139,7 @@ class MainWindow(QMainWindow):
         self.grid.selectionModel().currentChanged.connect(lambda *_: self._inspect_current())
 
     def _build_test_folder_dock(self) -> None:
-        self.test_folder_view = TestFolderView()
+        self.test_folder_view = PredictFolderView()
         self.test_folder_dock = QDockWidget("Test folder", self)
         self.test_folder_dock.setObjectName("test_folder")
         self.test_folder_dock.setWidget(self.test_folder_view)
@@ -399,7 +399,7 @@ class MainWindow(QMainWindow):
         undo_last_placement(self.session, self)
 
     def predict_test_folder(self) -> None:
-        folder = TestFolderView.ask_folder(self)
+        folder = PredictFolderView.ask_folder(self)
         if folder is not None:
             self.test_folder_dock.show()
             self.test_folder_dock.raise_()

@@ -10,9 +10,9 @@ from lakeview.core.photos.files import iter_image_files
 from lakeview.core.models.inference import Prediction, classify_files
 from lakeview.core.models.model_file import ModelMeta, load_model, save_model
 from lakeview.core.models.network import bare_network
-from lakeview.gui import test_folder_view
+from lakeview.gui import predict_folder_view
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.test_folder_view import TestFolderView
+from lakeview.gui.predict_folder_view import PredictFolderView
 from lakeview.gui.worker import RUNNING_THREADS
 
 from conftest import COLOURS, make_photo
@@ -64,9 +64,9 @@ def expected_predictions(model_file, folder):
 
 def test_every_image_is_a_row_with_its_actual_class_prediction_and_mark(qtbot, monkeypatch, session, model_file,
                                                                        test_folder, tmp_path):
-    monkeypatch.setattr(test_folder_view, "BATCH", 4)
+    monkeypatch.setattr(predict_folder_view, "BATCH", 4)
     session.use_model_file(model_file)
-    view = TestFolderView()
+    view = PredictFolderView()
     qtbot.addWidget(view)
     view.resize(720, 460)
     view.show()
@@ -109,7 +109,7 @@ def test_every_image_is_a_row_with_its_actual_class_prediction_and_mark(qtbot, m
 
 def test_columns_sort(qtbot, session, model_file, test_folder):
     session.use_model_file(model_file)
-    view = TestFolderView()
+    view = PredictFolderView()
     qtbot.addWidget(view)
     with qtbot.waitSignal(session.job_ended, timeout=30_000):
         view.run(session, test_folder)
@@ -126,7 +126,7 @@ def test_columns_sort(qtbot, session, model_file, test_folder):
 
 
 def test_without_a_model_nothing_runs(qtbot, session, test_folder):
-    view = TestFolderView()
+    view = PredictFolderView()
     qtbot.addWidget(view)
     with qtbot.waitSignal(session.notice, timeout=1_000) as ended:
         assert not view.run(session, test_folder)
@@ -137,7 +137,7 @@ def test_without_a_model_nothing_runs(qtbot, session, test_folder):
 def test_an_empty_folder_says_so(qtbot, session, model_file, tmp_path):
     session.use_model_file(model_file)
     (tmp_path / "empty").mkdir()
-    view = TestFolderView()
+    view = PredictFolderView()
     qtbot.addWidget(view)
     with qtbot.waitSignal(session.job_ended, timeout=30_000):
         assert view.run(session, tmp_path / "empty")

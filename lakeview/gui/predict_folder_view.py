@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QFileDialog, QHeaderView, QLabel, QVBoxLayout, QWidget
 
-from lakeview.core.datasets.actual_label import actual_label
+from lakeview.core.models.predict_folder import PhotoResult, predict_folder, summary
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
 
@@ -20,43 +19,13 @@ _CENTRE = int(Qt.AlignmentFlag.AlignCenter)
 _RIGHT_COLOUR, _WRONG_COLOUR, _GREY = QColor("#2e7d32"), QColor("#c62828"), QColor("#8c8c8c")
 
 
-@dataclass(frozen=True)
-class TestResult:
-    __test__ = False  # a photo's result, not a test for pytest to collect
-
-    path: Path
-    actual: str | None
-    """The class the path names (folder, else file name), None when it names none."""
-    predicted: str | None
-    confidence: float | None
-    reason: str | None = None
-    """Why the file could not be read; then there is no prediction."""
-
-    @property
-    def correct(self) -> bool | None:
-        if self.actual is None or self.predicted is None:
-            return None
-        return self.actual == self.predicted
-
-
-def summary(results: list[TestResult]) -> str:
-    """'N photos, M with a known class, accuracy X% (c of M)'; M counts the photos with a known class that were
-    predicted (an unreadable photo is neither right nor wrong)."""
-    judged = [r.correct for r in results if r.correct is not None]
-    unreadable = sum(1 for r in results if r.reason is not None)
-    text = f"{len(results)} photos, {len(judged)} with a known class, accuracy "
-    text += f"{sum(judged) / len(judged):.1%} ({sum(judged)} of {len(judged)})" if judged else "–"
-    return text + (f"; {unreadable} unreadable" if unreadable else "")
-
-
-class TestResultsModel(ListTableModel):
-    __test__ = False
+class PhotoResultsModel(ListTableModel):
     HEADERS = ("File", "Actual", "Predicted", "Confidence", "")
     HEADER_TIPS = {4: "✓ right, ✗ wrong; no mark when the path names no class"}
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.rows: list[TestResult] = []
+        self.rows: list[PhotoResult] = []
         self.folder: Path | None = None
 
     def clear(self, folder: Path | None = None) -> None:
@@ -64,7 +33,7 @@ class TestResultsModel(ListTableModel):
         self.rows, self.folder = [], folder
         self.endResetModel()
 
-    def append(self, results: list[TestResult]) -> None:
+    def append(self, results: list[PhotoResult]) -> None:
         if not results:
             return
         first = len(self.rows)
@@ -97,7 +66,7 @@ class TestResultsModel(ListTableModel):
             return bold
         return None
 
-    def _text(self, result: TestResult, column: int) -> str:
+    def _text(self, result: PhotoResult, column: int) -> str:
         if column == 0:
             return self._name(result.path)
         if column == 1:
@@ -108,7 +77,7 @@ class TestResultsModel(ListTableModel):
             return "" if result.confidence is None else f"{result.confidence:.1%}"
         return {True: "✓", False: "✗", None: ""}[result.correct]
 
-    def _sort_key(self, result: TestResult, column: int):
+    def _sort_key(self, result: PhotoResult, column: int):
         if column == 3:
             return -1.0 if result.confidence is None else result.confidence
         if column == 4:
@@ -121,17 +90,15 @@ class TestResultsModel(ListTableModel):
         return str(path)
 
 
-class TestFolderView(QWidget):
+class PredictFolderView(QWidget):
     """A table of one test folder's predictions; `run` fills it (the library's job: progress and Cancel in the
     status bar), rows arriving in batches."""
-
-    __test__ = False
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.heading = QLabel("Choose a folder of test photos: its subfolders, or the file names, say their class.")
         self.heading.setWordWrap(True)
-        self.model = TestResultsModel(self)
+        self.model = PhotoResultsModel(self)
         self.table, self.proxy = sortable_table(self.model, self)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -153,7 +120,7 @@ class TestFolderView(QWidget):
         return Path(folder) if folder else None
 
     @property
-    def results(self) -> list[TestResult]:
+    def results(self) -> list[PhotoResult]:
         return list(self.model.rows)
 
     def run(self, session: LibrarySession, folder: Path) -> bool:
@@ -166,33 +133,23 @@ class TestFolderView(QWidget):
             session.notice.emit("Predict a test folder", "no model yet: open a model file or train one first")
             return False
 
-        def job(progress, should_stop, emit_partial) -> int:
-            from lakeview.core.photos.files import iter_image_files
-            from lakeview.core.models.inference import Prediction, classify_files
+        def job(progress, should_stop, emit_partial) -> None:
             from lakeview.core.training.library_dataset import load_version
 
-            model = load_version(active)
-            errors: list[tuple[Path, str]] = []
-            paths = list(iter_image_files(folder, True, errors))
-            batch = [TestResult(path, None, None, None, reason) for path, reason in errors]
-            for result in classify_files(model, paths, total=len(paths), progress=progress, should_stop=should_stop):
-                actual = actual_label(result.path, model.classes)
-                if isinstance(result, Prediction):
-                    batch.append(TestResult(result.path, actual, result.label, result.confidence))
-                else:
-                    batch.append(TestResult(result.path, actual, None, None, result.reason))
+            batch: list[PhotoResult] = []
+            for result in predict_folder(load_version(active), folder, progress, should_stop):
+                batch.append(result)
                 if len(batch) >= BATCH:
                     emit_partial(batch)
                     batch = []
             if batch:
                 emit_partial(batch)
-            return len(paths)
 
-        def arrived(batch: list[TestResult]) -> None:
+        def arrived(batch: list[PhotoResult]) -> None:
             self.model.append(batch)
             self.summary.setText(f"Predicting… {summary(self.model.rows)}")
 
-        def finished(count: int) -> str:
+        def finished(_: None) -> str:
             text = summary(self.model.rows) if self.model.rows else f"No photos in {folder}"
             self.summary.setText(text)
             return text
