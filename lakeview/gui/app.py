@@ -53,9 +53,9 @@ def run_app(argv: list[str] | None = None, self_test: bool = False) -> int:
     app = make_application(argv)
     reporter = crash_reports.install(app)
     if self_test:
-        from lakeview.gui.self_test import run_self_test
+        from lakeview.gui.installation_check import run_installation_check
 
-        return run_self_test(app, reporter)
+        return run_installation_check(app, reporter)
 
     from lakeview.core.catalog.store import default_catalog_path
 

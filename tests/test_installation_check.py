@@ -37,17 +37,17 @@ def test_the_gui_script_honours_the_flag(tmp_path):
 def test_a_failure_is_reported_with_its_reason_and_a_non_zero_code(qtbot, monkeypatch, capsys):
     from PySide6.QtWidgets import QApplication
 
-    from lakeview.gui import self_test
+    from lakeview.gui import installation_check
     from lakeview.gui.worker import RUNNING_THREADS
 
     def broken(folder):
         raise OSError("disk full")
 
-    monkeypatch.setattr(self_test, "_make_model_and_photos", broken)
+    monkeypatch.setattr(installation_check, "_make_model_and_photos", broken)
     monkeypatch.setenv("LAKEVIEW_CACHE_DIR", os.environ["LAKEVIEW_CACHE_DIR"])  # restored after the test
     monkeypatch.setenv("LAKEVIEW_DATA_DIR", os.environ["LAKEVIEW_DATA_DIR"])
-    code = self_test.run_self_test(QApplication.instance(), timeout_s=60)
+    code = installation_check.run_installation_check(QApplication.instance(), timeout_s=60)
     qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
-    assert code == self_test.EXIT_FAILED
+    assert code == installation_check.EXIT_FAILED
     report = capsys.readouterr().err
     assert "self-test FAILED while making a model and photos: " in report and "OSError: disk full" in report

@@ -45,7 +45,7 @@ def _make_model_and_photos(folder: Path) -> tuple[Path, Path, str]:
     return model, photos, describe(pick_device())
 
 
-class SelfTest(QObject):
+class InstallationCheck(QObject):
     """Drives the window through its steps by signals; `code` and `summary` hold the outcome."""
 
     def __init__(self, app: QApplication, folder: Path, reporter: CrashReporter | None = None,
@@ -129,18 +129,18 @@ class SelfTest(QObject):
         self.app.exit(code)
 
 
-def run_self_test(app: QApplication, reporter: CrashReporter | None = None, timeout_s: float = TIMEOUT_S) -> int:
+def run_installation_check(app: QApplication, reporter: CrashReporter | None = None, timeout_s: float = TIMEOUT_S) -> int:
     with tempfile.TemporaryDirectory(prefix="lakeview-self-test-", ignore_cleanup_errors=True) as folder:
         # Thumbnails, weights and data go to the temporary folder too, not the user's caches.
         os.environ["LAKEVIEW_CACHE_DIR"] = str(Path(folder) / "cache")
         os.environ["LAKEVIEW_DATA_DIR"] = str(Path(folder) / "data")
-        test = SelfTest(app, Path(folder), reporter, timeout_s)
-        QTimer.singleShot(0, test.start)
+        check = InstallationCheck(app, Path(folder), reporter, timeout_s)
+        QTimer.singleShot(0, check.start)
         app.exec()
-        if test.window is not None:
-            test.window.settings.sync()  # written now, not into the removed folder when the window goes
-        code = test.code if test.code is not None else EXIT_FAILED
+        if check.window is not None:
+            check.window.settings.sync()  # written now, not into the removed folder when the window goes
+        code = check.code if check.code is not None else EXIT_FAILED
         stream = sys.stdout if code == 0 else sys.stderr
         if stream is not None:
-            print(test.summary or "LakeView self-test ended without a result", file=stream, flush=True)
+            print(check.summary or "LakeView self-test ended without a result", file=stream, flush=True)
         return code
