@@ -6,19 +6,17 @@ Only the header is read on the GUI thread (a few kilobytes); the preview is deco
 
 from __future__ import annotations
 
-import math
-import struct
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from PIL import ExifTags, Image
-from PySide6.QtCore import QDateTime, QEvent, QLocale, QRectF, QSize, Qt
+from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QRectF, QSize, Qt, QTime
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPalette, QPixmap
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QStackedLayout,
                                QVBoxLayout, QWidget)
 
 from lakeview.core.catalog.labels import NONE_OF_THESE, ClassInfo, Label
-from lakeview.core.photos.images import HEIF_SUFFIXES, heif_supported
+from lakeview.core.photos.exif import read_header
 from lakeview.gui.grid.delegate import badge_text
 from lakeview.gui.image_loader import ImageLoader, PhotoView
 
@@ -28,10 +26,6 @@ BAR_HEIGHT = 6
 SWATCH = 12
 EMPTY_TEXT = "Select a photo"
 SOURCE_TEXT = {"user": "labelled by you", "imported": "imported", "accepted": "accepted prediction"}
-UPRIGHT_SWAPPED = {5, 6, 7, 8}  # EXIF orientations that turn the stored image a quarter turn
-EXIF_DATE = "yyyy:MM:dd HH:mm:ss"
-# What PIL raises for a damaged header.
-_HEADER_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error)
 
 
 class CatalogLookup(Protocol):
@@ -42,71 +36,19 @@ class CatalogLookup(Protocol):
 
 # --- what the header says ------------------------------------------------------------------------------------
 
-EXIF_IN_HEADER = {"JPEG", "MPO", "TIFF", "WEBP", "HEIF", "AVIF"}
+def exif_rows(facts: list[tuple[str, str | datetime]]) -> list[tuple[str, str]]:
+    """The header's facts as the form shows them, dates in the user's locale."""
+    return [(caption, _local_time(value) if isinstance(value, datetime) else value) for caption, value in facts]
 
 
-def read_header(path: Path) -> tuple[QSize | None, list[tuple[str, str]]]:
-    """The upright pixel size (None when unreadable) and the EXIF summary rows (caption, text)."""
-    if path.suffix.lower() in HEIF_SUFFIXES:
-        heif_supported()
-    try:
-        with Image.open(path) as im:
-            width, height = im.size
-            if im.format not in EXIF_IN_HEADER:  # Pillow finds a PNG's EXIF by reading the whole file
-                return QSize(width, height), []
-            exif = im.getexif()
-            sub = exif.get_ifd(ExifTags.IFD.Exif)
-    except _HEADER_ERRORS:
-        return None, []
-    if exif.get(ExifTags.Base.Orientation) in UPRIGHT_SWAPPED:
-        width, height = height, width
-    return QSize(width, height), exif_summary(exif, sub)
+def _local_time(moment: datetime) -> str:
+    shown = QDateTime(QDate(moment.year, moment.month, moment.day), QTime(moment.hour, moment.minute, moment.second))
+    return QLocale().toString(shown, QLocale.FormatType.ShortFormat)
 
 
-def exif_summary(ifd0: Image.Exif, sub: dict) -> list[tuple[str, str]]:
-    make, model = _text(ifd0.get(ExifTags.Base.Make)), _text(ifd0.get(ExifTags.Base.Model))
-    brand = make.split()[0].lower() if make else ""  # "NIKON CORPORATION" + "NIKON Z 6" is a "NIKON Z 6"
-    camera = model if brand and model.lower().startswith(brand) else f"{make} {model}".strip()
-    taken = _text(sub.get(ExifTags.Base.DateTimeOriginal)) or _text(ifd0.get(ExifTags.Base.DateTime))
-    exposure = _number(sub.get(ExifTags.Base.ExposureTime))
-    aperture = _number(sub.get(ExifTags.Base.FNumber))
-    iso = sub.get(ExifTags.Base.ISOSpeedRatings)
-    iso = _number(iso[0] if isinstance(iso, tuple) and iso else iso)
-    focal = _number(sub.get(ExifTags.Base.FocalLength))
-    rows = [
-        ("Camera", camera),
-        ("Taken", _exif_date(taken) if taken else ""),
-        ("Exposure", "" if exposure is None else
-         f"1/{round(1 / exposure)} s" if exposure < 1 else f"{exposure:g} s"),
-        ("Aperture", "" if aperture is None else f"f/{round(aperture, 1):g}"),
-        ("ISO", "" if iso is None else f"{iso:g}"),
-        ("Focal length", "" if focal is None else f"{round(focal, 1):g} mm"),
-    ]
-    return [(caption, text) for caption, text in rows if text]
-
-
-def _text(value) -> str:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    return value.strip("\x00 ").strip() if isinstance(value, str) else ""
-
-
-def _number(value) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError, ZeroDivisionError):
-        return None
-    return number if math.isfinite(number) and number > 0 else None
-
-
-def _exif_date(text: str) -> str:
-    moment = QDateTime.fromString(text, EXIF_DATE)
-    return QLocale().toString(moment, QLocale.FormatType.ShortFormat) if moment.isValid() else text
-
-
-def file_rows(path: Path, size: QSize | None) -> list[tuple[str, str]]:
+def file_rows(path: Path, size: tuple[int, int] | None) -> list[tuple[str, str]]:
     rows = [("Name", path.name), ("Folder", str(path.parent)),
-            ("Dimensions", f"{size.width()} × {size.height()} px" if size is not None else "unknown")]
+            ("Dimensions", f"{size[0]} × {size[1]} px" if size is not None else "unknown")]
     try:
         stat = path.stat()
     except OSError as exc:
@@ -286,10 +228,11 @@ class Inspector(QWidget):
             self.refresh()
             return
         self._path = path
-        size, exif = read_header(path)
-        self.preview.set_message("", size)
+        header = read_header(path)
+        exif = exif_rows(header.facts)
+        self.preview.set_message("", QSize(*header.size) if header.size is not None else None)
         self.loader.request(path, PREVIEW_PX)
-        _fill_form(self.file_form, file_rows(path, size))
+        _fill_form(self.file_form, file_rows(path, header.size))
         _fill_form(self.exif_form, exif)
         self.exif_heading.setVisible(bool(exif))
         self.refresh()
