@@ -71,14 +71,14 @@ def _must_not_decode(self, *args, **kwargs):
 
 
 def test_the_thumbnail_path_gives_the_reason(huge):
-    from lakeview.gui.grid.decode import make_thumbnail
+    from lakeview.core.photos.thumbnails import make_thumbnail
 
     with pytest.raises(ImageLoadError, match="too large: 15000x15000"):
         make_thumbnail(huge, 256)
 
 
 def test_the_grid_and_the_preview_give_the_reason(huge):
-    from lakeview.gui.grid.imaging import make_qimage
+    from lakeview.gui.grid.qimages import make_qimage
     from lakeview.gui.image_loader import decode
 
     with pytest.raises(ImageLoadError, match="too large: 15000x15000"):
@@ -244,7 +244,7 @@ def test_thumbnails_of_huge_pngs_on_many_threads_stay_small(tmp_path, huge):
     big = huge_png(tmp_path / "big.png", (9000, 9000))
     script = (
         "from concurrent.futures import ThreadPoolExecutor\n"
-        "from lakeview.gui.grid.imaging import make_qimage\n"
+        "from lakeview.gui.grid.qimages import make_qimage\n"
         "from lakeview.core.photos.images import ImageLoadError\n"
         "def one(path):\n"
         "    try:\n"
@@ -316,7 +316,7 @@ def test_a_float_tiff_with_nan_or_infinite_pixels_opens_without_a_warning(tmp_pa
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_fifo_named_like_a_photo_is_a_reason_in_the_grid_and_the_preview(tmp_path):
     """The thumbnail paths opened the file before checking it: a FIFO blocked a pool thread forever."""
-    from lakeview.gui.grid.decode import make_thumbnail
+    from lakeview.core.photos.thumbnails import make_thumbnail
     from lakeview.gui.image_loader import decode
 
     fifo = tmp_path / "photo.jpg"

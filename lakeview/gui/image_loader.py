@@ -1,6 +1,6 @@
 """Large previews decoded off the GUI thread, and the widget that shows one.
 
-`ImageLoader` decodes with `grid.imaging.make_qimage` (Qt's reduced-size JPEG/PNG decode, PIL for the rest,
+`ImageLoader` decodes with `grid.qimages.make_qimage` (Qt's reduced-size JPEG/PNG decode, PIL for the rest,
 upright) on its own one-thread pool. Only the newest request matters to a preview: one that has not started
 when another arrives is dropped, so arrowing through photos never queues a backlog of decodes.
 """
@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from lakeview.core.photos.images import ImageLoadError
-from lakeview.gui.grid import imaging
+from lakeview.gui.grid import qimages
 
 IDLE_THREAD_MS = 3000
 DEFAULT_ASPECT = QSize(4, 3)  # the box shown before a photo's size is known
@@ -54,7 +54,7 @@ class _Latest:
 def decode(path: str, px: int) -> tuple[QImage, str]:
     """(image, "") or (null image, the reason it cannot be shown). Any thread."""
     try:
-        return imaging.make_qimage(path, px), ""
+        return qimages.make_qimage(path, px), ""
     except ImageLoadError as exc:
         return QImage(), exc.reason
     except Exception as exc:  # noqa: BLE001 - a worker must not die silently; the preview shows why

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import struct
 import threading
 from pathlib import Path
 
@@ -16,11 +15,12 @@ from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QStyleOptionViewItem
 
 from conftest import make_photo
+from exif_tools import exif_with_thumbnail
 from lakeview.core.catalog.labels import NONE_OF_THESE
 from lakeview.core.catalog.photos import PhotoRow
 from lakeview.core.photos.images import ImageLoadError
 from lakeview.core.paths import cache_dir
-from lakeview.gui.grid import DiskCache, PhotoGrid, PhotoGridModel, PixmapCache, Role, ThumbnailLoader, decode, imaging
+from lakeview.gui.grid import DiskCache, PhotoGrid, PhotoGridModel, PixmapCache, Role, ThumbnailLoader, qimages
 from lakeview.gui.grid.model import MISSING_REASON, ranges
 from lakeview.gui.grid.thumbnails import _Jobs
 
@@ -111,7 +111,7 @@ def test_roles_report_the_row(model, tmp_path):
 
 
 def test_a_photo_the_catalog_flags_missing_is_an_error_without_a_decode(model, tmp_path, monkeypatch):
-    monkeypatch.setattr(imaging, "make_qimage", lambda *a: pytest.fail("a missing photo was decoded"))
+    monkeypatch.setattr(qimages, "make_qimage", lambda *a: pytest.fail("a missing photo was decoded"))
     model.set_rows([PhotoRow(1, tmp_path / "gone.jpg", True, None, None, None, None)])
     assert get(model, 0, Role.ErrorRole) == MISSING_REASON
     assert model.thumbnail(0) is None and model.index(0).data(Role.ThumbnailRole).isNull()
@@ -172,7 +172,7 @@ def test_a_second_opening_reads_the_disk_cache_without_decoding(qtbot, model, tm
 
     def no_decode(path, px):
         raise ImageLoadError(path, "decoded although the disk cache had it")
-    monkeypatch.setattr(imaging, "make_qimage", no_decode)
+    monkeypatch.setattr(qimages, "make_qimage", no_decode)
     again = PhotoGridModel(loader=ThumbnailLoader(), thumbnail_px=64)  # new memory cache, same disk cache
     try:
         again.set_photos(files)
@@ -221,49 +221,16 @@ def test_an_unreadable_file_is_a_broken_tile_with_the_reason(qtbot, grid, model,
     grid.viewport().grab()  # the broken tile paints
 
 
-def _exif_with_thumbnail(thumbnail: bytes, orientation: int) -> bytes:
-    """A little-endian EXIF block: IFD0 with the orientation, IFD1 pointing at an embedded JPEG."""
-    ifd0, ifd1 = 8, 8 + 2 + 12 + 4
-    data = ifd1 + 2 + 2 * 12 + 4
-    return (b"Exif\x00\x00II*\x00" + struct.pack("<I", ifd0)
-            + struct.pack("<H", 1) + struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack("<I", ifd1)
-            + struct.pack("<H", 2) + struct.pack("<HHII", 0x0201, 4, 1, data)
-            + struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail)) + struct.pack("<I", 0)
-            + thumbnail)
-
-
-def test_the_embedded_exif_thumbnail_is_used_when_big_enough_and_turned_upright(tmp_path):
-    buffer = io.BytesIO()
-    Image.new("RGB", (160, 120), (20, 20, 230)).save(buffer, "JPEG")
-    path = tmp_path / "camera.jpg"
-    Image.new("RGB", (640, 480), (230, 20, 20)).save(path, "JPEG", exif=_exif_with_thumbnail(buffer.getvalue(), 6))
-    small = decode.make_thumbnail(path, 128)
-    assert small.size == (96, 128), "orientation 6 turns the landscape thumbnail upright"
-    assert small.getpixel((48, 64))[2] > 200, "the blue embedded thumbnail, not the red photo"
-    large = decode.make_thumbnail(path, 320)
-    assert large.size == (240, 320)
-    assert large.getpixel((120, 160))[0] > 200, "too small an embedded thumbnail: the photo is decoded"
-
-
-def test_a_letterboxed_exif_thumbnail_is_not_used(tmp_path):
-    buffer = io.BytesIO()
-    Image.new("RGB", (160, 120), (20, 20, 230)).save(buffer, "JPEG")
-    path = tmp_path / "wide.jpg"
-    Image.new("RGB", (640, 360), (230, 20, 20)).save(path, "JPEG", exif=_exif_with_thumbnail(buffer.getvalue(), 1))
-    assert decode.embedded_thumbnail(path, 128) is None
-    assert decode.make_thumbnail(path, 128).size == (128, 72)
-
-
 def test_qt_decodes_a_big_jpeg_from_its_embedded_thumbnail_and_a_small_one_in_full(tmp_path, monkeypatch):
     buffer = io.BytesIO()
     Image.new("RGB", (160, 120), (20, 20, 230)).save(buffer, "JPEG")
     path = tmp_path / "camera.jpg"
-    Image.new("RGB", (640, 480), (230, 20, 20)).save(path, "JPEG", exif=_exif_with_thumbnail(buffer.getvalue(), 6))
-    image = imaging.make_qimage(str(path), 128)  # 0.3 MP: decoded, at a reduced scale, by Qt
+    Image.new("RGB", (640, 480), (230, 20, 20)).save(path, "JPEG", exif=exif_with_thumbnail(buffer.getvalue(), 6))
+    image = qimages.make_qimage(str(path), 128)  # 0.3 MP: decoded, at a reduced scale, by Qt
     assert (image.width(), image.height(), image.format()) == (96, 128, QImage.Format.Format_RGB32)
     assert image.pixelColor(48, 64).red() > 200
-    monkeypatch.setattr(imaging, "EXIF_WORTH_PIXELS", 0)
-    image = imaging.make_qimage(str(path), 128)
+    monkeypatch.setattr(qimages, "EXIF_WORTH_PIXELS", 0)
+    image = qimages.make_qimage(str(path), 128)
     assert (image.width(), image.height()) == (96, 128)
     assert image.pixelColor(48, 64).blue() > 200
 
@@ -276,7 +243,7 @@ def test_qt_turns_a_jpeg_upright(tmp_path):
     exif[0x0112] = 6
     path = tmp_path / "phone.jpg"
     Image.fromarray(pixels).save(path, exif=exif, quality=95)
-    image = imaging.make_qimage(str(path), 160)
+    image = qimages.make_qimage(str(path), 160)
     assert (image.width(), image.height()) == (60, 80), "never enlarged; turned upright"
     assert image.pixelColor(55, 4).red() > 200 and image.pixelColor(4, 4).blue() > 200
 
@@ -284,7 +251,7 @@ def test_qt_turns_a_jpeg_upright(tmp_path):
 def test_a_transparent_png_is_shown_on_white(tmp_path):
     path = tmp_path / "logo.png"
     Image.new("RGBA", (40, 20), (255, 0, 0, 0)).save(path)
-    image = imaging.make_qimage(str(path), 160)
+    image = qimages.make_qimage(str(path), 160)
     assert image.format() == QImage.Format.Format_RGB32 and image.pixelColor(5, 5) == QColor("white")
 
 
@@ -293,7 +260,7 @@ def test_a_truncated_jpeg_is_an_error_not_a_half_grey_thumbnail(tmp_path):
     path = tmp_path / "cut.jpg"
     path.write_bytes(whole[:len(whole) // 2])
     with pytest.raises(ImageLoadError, match="corrupt or truncated"):
-        imaging.make_qimage(str(path), 160)
+        qimages.make_qimage(str(path), 160)
 
 
 def test_clear_drops_queued_work(qtbot, monkeypatch, tmp_path):
@@ -305,7 +272,7 @@ def test_clear_drops_queued_work(qtbot, monkeypatch, tmp_path):
         release.wait(10)
         made.append(path)
         return QImage(px, px, QImage.Format.Format_RGB32)
-    monkeypatch.setattr(imaging, "make_qimage", slow)
+    monkeypatch.setattr(qimages, "make_qimage", slow)
     loader = ThumbnailLoader(threads=1, disk_cache=DiskCache(tmp_path / "thumbs"))
     try:
         files = photos(tmp_path, 5)

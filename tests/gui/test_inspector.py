@@ -17,7 +17,7 @@ from conftest import COLOURS, make_photo
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.photos.images import ImageLoadError
 from lakeview.gui import image_loader
-from lakeview.gui.grid import imaging
+from lakeview.gui.grid import qimages
 from lakeview.gui.inspector import EMPTY_TEXT, PREVIEW_PX, Inspector
 from lakeview.gui.preview_dialog import PreviewDialog
 
@@ -109,7 +109,7 @@ def test_preview_is_decoded_in_a_pool_thread_at_reduced_size(inspector, tmp_path
 
     def recording(path, px):
         threads.append(threading.get_ident())
-        return imaging.make_qimage(path, px)
+        return qimages.make_qimage(path, px)
 
     monkeypatch.setattr(image_loader, "decode", lambda path, px: (recording(path, px), ""))
     path = photo(tmp_path, "big.jpg", size=(2000, 1500))
@@ -164,7 +164,7 @@ def test_a_damaged_file_shows_why_instead_of_a_preview(inspector, tmp_path, qtbo
     path = tmp_path / "broken.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0 not really a photo")
     with pytest.raises(ImageLoadError) as expected:
-        imaging.make_qimage(str(path), PREVIEW_PX)
+        qimages.make_qimage(str(path), PREVIEW_PX)
     inspector.show_photo(path)
     qtbot.waitUntil(lambda: shown(inspector), timeout=10_000)
     assert inspector.preview.image().isNull()
@@ -179,7 +179,7 @@ def test_a_late_result_for_a_previous_photo_is_ignored(inspector, tmp_path, qtbo
     qtbot.waitUntil(lambda: shown(inspector), timeout=10_000)
     inspector.loader.wait()
     assert near(centre_colour(inspector.preview.image()), COLOURS["blue"])
-    inspector.loader.loaded.emit(str(red), imaging.make_qimage(str(red), 64), "")
+    inspector.loader.loaded.emit(str(red), qimages.make_qimage(str(red), 64), "")
     inspector.loader.loaded.emit(str(red), QImage(), "corrupt")
     assert near(centre_colour(inspector.preview.image()), COLOURS["blue"]) and inspector.preview.message() == ""
     inspector.show_photo(None)

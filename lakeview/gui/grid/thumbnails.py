@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, QTimer, Sig
 from PySide6.QtGui import QImage, QPixmap
 
 from lakeview.core.photos.images import ImageLoadError
-from lakeview.gui.grid import imaging
+from lakeview.gui.grid import qimages
 from lakeview.gui.grid.disk_cache import DiskCache
 from lakeview.gui.grid.memory_cache import DEFAULT_BUDGET, PixmapCache
 
@@ -117,7 +117,7 @@ def produce(path: str, px: int, disk: DiskCache) -> QImage:
         cached = disk.load(key)
         if cached is not None:
             return cached
-    image = imaging.make_qimage(path, px)  # looked up here, so that tests can replace it
+    image = qimages.make_qimage(path, px)  # looked up here, so that tests can replace it
     if key is not None:
         try:
             disk.store(key, image)

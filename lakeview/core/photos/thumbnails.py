@@ -1,5 +1,5 @@
-"""Making one thumbnail with PIL, off the GUI thread: the JPEG's embedded EXIF thumbnail when it is big enough,
-else a reduced-size decode; always upright. No Qt here, so it can be tested and timed on its own."""
+"""Making one thumbnail with PIL: the JPEG's embedded EXIF thumbnail when it is big enough, else a reduced-size
+decode; always upright. The grid turns it into a QImage (gui.grid.qimages) for the photos Qt does not decode itself."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import ExifTags, Image, JpegImagePlugin
 
 from lakeview.core.photos.images import (DECODE_BUDGET, EXIF_TRANSPOSE, MAX_PIXELS, ORIENTATION, ImageLoadError,
-                                  check_readable, open_image, to_rgb)
+                                         check_readable, open_image, to_rgb)
 
 JPEG_OFFSET, JPEG_LENGTH = 0x0201, 0x0202  # JPEGInterchangeFormat(Length), in IFD1
 # How far the embedded thumbnail's shape may differ from the photo's (cameras that letterbox a 16:9 photo

@@ -1,11 +1,11 @@
-"""One thumbnail as a QImage, in a pool thread.
+"""One photo decoded into a QImage (a grid thumbnail or the preview), in a pool thread.
 
 JPEG and PNG, nearly every photo, are decoded by Qt: QImageReader decodes a JPEG at a reduced DCT scale and
 turns it upright from its EXIF orientation, all in C++ with Python's GIL released, so the GUI thread, which needs
 the GIL for every Python call while it paints, is not kept waiting (PIL's Python-level parsing and glue would).
 A big JPEG's embedded EXIF thumbnail is used instead when it is big enough. Anything else, and any file that
-looks damaged, goes through PIL (`decode.make_thumbnail`, built on `lakeview.core.photos.images.open_image`), which also
-gives the reason a file cannot be shown.
+looks damaged, goes through PIL (`lakeview.core.photos.thumbnails.make_thumbnail`, built on
+`lakeview.core.photos.images.open_image`), which also gives the reason a file cannot be shown.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColorSpace, QImage, QImageReader, QPainter
 
 from lakeview.core.photos.images import DECODE_BUDGET, MAX_PIXELS, ImageLoadError, check_readable
-from lakeview.gui.grid import decode
+from lakeview.core.photos.thumbnails import embedded_thumbnail, make_thumbnail
 
 JPEG_START, PNG_START = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 TAIL = 4096  # where a complete file's end marker must be (cameras may pad after a JPEG's EOI)
@@ -31,7 +31,7 @@ def make_qimage(path: str, px: int) -> QImage:
     check_readable(path)  # before Qt or PIL opens it: a FIFO would block this pool thread forever
     image = _with_qt(path, px)
     if image is None:
-        image = to_qimage(decode.make_thumbnail(path, px))
+        image = to_qimage(make_thumbnail(path, px))
     return image
 
 
@@ -48,7 +48,7 @@ def _with_qt(path: str, px: int) -> QImage | None:
     if limit and size.width() * size.height() * 4 > limit:
         return None  # Qt would refuse it with a logged warning; PIL decodes it reduced, within DECODE_BUDGET
     if kind == b"jpeg" and size.width() * size.height() >= EXIF_WORTH_PIXELS:
-        embedded = decode.embedded_thumbnail(path, px)
+        embedded = embedded_thumbnail(path, px)
         if embedded is not None:
             return to_qimage(embedded)
     if max(size.width(), size.height()) > px:
