@@ -1,16 +1,18 @@
-"""`lakeview catalog ...`: the catalog for a headless user (import, export, status, labels, retraining, versions)."""
+"""`lakeview catalog ...`: the catalog for a headless user (import, export, status, labels, retraining, versions;
+classifying is in catalog_classify)."""
 
 from __future__ import annotations
 
 import argparse
 import csv
-import functools
 import os
-import sqlite3
 from pathlib import Path
 
 from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, device_name, existing_folder, output_file,
                                      output_folder)
+from lakeview.cli.catalog_access import (catalog_command, catalog_errors_as_sentences, open_catalog,
+                                          say_stopped, version_by_prefix)
+from lakeview.cli.catalog_classify import add_classify
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -35,6 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("folder", type=existing_folder, help="folder of photos")
     add.add_argument("--no-recursive", action="store_true", help="only the folder itself")
     add.set_defaults(run=run_add)
+    add_classify(sub)
 
     sub.add_parser("status", help="counts per class and source, the active model and its metrics").set_defaults(run=run_status)
     sub.add_parser("check", help="check every page and reference; says healthy (exit 0) or what is wrong (exit 2)"
@@ -80,68 +83,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     promote.set_defaults(run=run_promote)
 
     for command in sub.choices.values():
-        command.set_defaults(run=_catalog_errors_as_sentences(command.get_default("run")))
-
-
-def _open(args: argparse.Namespace):
-    """The catalog, checked page by page first (about 0.1 s per 100,000 photos): nothing writes into a damaged one."""
-    from lakeview.core.catalog import Catalog
-
-    return Catalog(args.catalog, verify=True)
-
-
-def _catalog_errors_as_sentences(run):
-    """Every catalog command's one place for catalog errors: a sentence that says what to do, exit 2."""
-
-    @functools.wraps(run)
-    def guarded(args: argparse.Namespace) -> int:
-        from lakeview.core.catalog.connection import busy_timeout
-        from lakeview.core.catalog.errors import CatalogError, translate
-        from lakeview.core.catalog.store import default_catalog_path
-
-        try:
-            return run(args)
-        except (CatalogError, sqlite3.Error) as exc:
-            path = args.catalog or default_catalog_path()
-            error = translate(exc, path, busy_timeout())
-            if error is None:  # SQLite refused a statement: a catalog that does not hold what it should
-                raise UserError(f"the catalog {path} cannot be used as it is ({exc}); `{_command(args)} check` "
-                                "tells what is wrong") from None
-            raise UserError(catalog_sentence(error, args)) from None
-
-    return guarded
-
-
-def catalog_sentence(error: Exception, args: argparse.Namespace) -> str:
-    from lakeview.core.catalog import errors
-    from lakeview.core.catalog.connection import TIMEOUT_ENV
-    from lakeview.core.catalog.recovery import CatalogUnrecoverable
-
-    command = _command(args)
-    if isinstance(error, CatalogUnrecoverable):
-        return f"{error}; a backup copy of the library folder is the remaining way back"
-    if isinstance(error, errors.CatalogDamaged):
-        return (f"{error}; run `{command} recover` to copy what can be read into a fresh catalog "
-                "(the damaged file is kept)")
-    if isinstance(error, errors.NotACatalog):
-        return f"{error}; give --catalog a LakeView catalog, or the name of a new file"
-    if isinstance(error, errors.CatalogLocked):
-        return f"{error} (${TIMEOUT_ENV} sets how many seconds to wait)"
-    if isinstance(error, errors.CatalogWriteFailed) and not isinstance(error, errors.CatalogDiskFull):
-        return f"{error}; once it is fixed, `{command} check` tells whether the catalog is whole"
-    if isinstance(error, errors.CatalogFolderUnwritable):
-        return f"{error}: --catalog FILE for one command, $LAKEVIEW_DATA_DIR for all libraries"
-    return str(error)
-
-
-def _command(args: argparse.Namespace) -> str:
-    return "lakeview catalog" + (f" --catalog {_quoted(args.catalog)}" if args.catalog else "")
-
-
-def _quoted(path: Path) -> str:
-    import shlex
-
-    return shlex.quote(str(path))
+        command.set_defaults(run=catalog_errors_as_sentences(command.get_default("run")))
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -149,16 +91,16 @@ def run_import(args: argparse.Namespace) -> int:
     from lakeview.core.jobs import Stopped
     from lakeview.core.training.library_dataset import import_labelled
 
-    with ctrl_c_stops() as stop, _open(args) as catalog:
+    with ctrl_c_stops() as stop, open_catalog(args) as catalog:
         data = load_dataset(args, stop)
         if data is None:
-            return _stopped("nothing was imported")
+            return say_stopped("nothing was imported")
         total = sum(len(data.split(split)) for split in ("train", "valid", "test"))
         try:
             with Bar("recording", False, "photo") as bar:
                 report, written = import_labelled(catalog, data, bar, stop, overwrite_user_labels=True)
         except Stopped:
-            return _stopped("nothing was imported (an import goes in whole or not at all)")
+            return say_stopped("nothing was imported (an import goes in whole or not at all)")
         except CatalogError as exc:
             raise UserError(f"{exc}; nothing was imported") from None
     say(f"imported {written} labelled photo(s) in {len(data.classes)} class(es) into {catalog.path}"
@@ -172,13 +114,13 @@ def run_add(args: argparse.Namespace) -> int:
     from lakeview.core.jobs import Stopped
 
     folder = _existing_folder(args.folder)
-    with ctrl_c_stops() as stop, _open(args) as catalog, Bar("adding", False, "photo") as bar:
+    with ctrl_c_stops() as stop, open_catalog(args) as catalog, Bar("adding", False, "photo") as bar:
         before = catalog.photo_count()
         try:
             report = catalog.add_folder(folder, not args.no_recursive, bar, stop)
         except Stopped:
             bar.close()
-            return _stopped(f"{catalog.photo_count() - before} new photo(s) recorded before the stop stay in "
+            return say_stopped(f"{catalog.photo_count() - before} new photo(s) recorded before the stop stay in "
                             "the catalog; run the same command again to add the rest")
     say(f"added {report.added}, updated {report.updated}, reattached {len(report.reattached)}")
     list_skipped([(shown_path(p), r) for p, r in report.failed])
@@ -194,13 +136,8 @@ def _existing_folder(folder: Path) -> Path:
     return folder
 
 
-def _stopped(what_happened: str) -> int:
-    say(f"stopped: {what_happened}")
-    return EXIT_INTERRUPTED
-
-
 def run_status(args: argparse.Namespace) -> int:
-    with _open(args) as catalog:
+    with open_catalog(args) as catalog:
         counts = catalog.label_counts()
         total = catalog.photo_count()
         missing = len(catalog.query()) - len(catalog.photos_on_disk())
@@ -234,7 +171,7 @@ def run_check(args: argparse.Namespace) -> int:
         return EXIT_OK
     for problem in health.problems:
         print(problem)
-    command = _command(args)
+    command = catalog_command(args)
     raise UserError(f"the catalog {path} is damaged ({len(health.problems)} problem(s), listed above); run "
                     f"`{command} recover` to copy what can be read into a fresh catalog (the damaged file is kept)")
 
@@ -277,12 +214,12 @@ def run_recover(args: argparse.Namespace) -> int:
 def run_rescan(args: argparse.Namespace) -> int:
     from lakeview.core.jobs import Stopped
 
-    with ctrl_c_stops() as stop, _open(args) as catalog, Bar("rescanning", False, "photo") as bar:
+    with ctrl_c_stops() as stop, open_catalog(args) as catalog, Bar("rescanning", False, "photo") as bar:
         try:
             report = catalog.rescan(progress=bar, should_stop=stop)
         except Stopped:
             bar.close()
-            return _stopped("the photos missing on disk are flagged; new and moved photos found before the stop "
+            return say_stopped("the photos missing on disk are flagged; new and moved photos found before the stop "
                             "are recorded")
     say(f"missing: {len(report.missing)}, reattached: {len(report.reattached)}, found again: "
         f"{len(report.found_again)}, new: {report.added}")
@@ -297,7 +234,7 @@ def run_label(args: argparse.Namespace) -> int:
     from lakeview.core.catalog import NONE_OF_THESE, CatalogError
 
     label = NONE_OF_THESE if args.label.lower() in ("none", NONE_OF_THESE) else args.label
-    with _open(args) as catalog:
+    with open_catalog(args) as catalog:
         try:
             unknown = [p for p in args.photos if catalog.photo_id(p) is None]
             failed = catalog.add_photos(unknown).failed if unknown else []
@@ -315,14 +252,14 @@ def run_label(args: argparse.Namespace) -> int:
 
 
 def run_undo(args: argparse.Namespace) -> int:
-    with _open(args) as catalog:
+    with open_catalog(args) as catalog:
         changed = catalog.undo()
     say(f"undid the labels of {len(changed)} photo(s)" if changed else "nothing to undo")
     return EXIT_OK
 
 
 def run_redo(args: argparse.Namespace) -> int:
-    with _open(args) as catalog:
+    with open_catalog(args) as catalog:
         changed = catalog.redo()
     say(f"redid the labels of {len(changed)} photo(s)" if changed else "nothing to redo")
     return EXIT_OK
@@ -332,7 +269,7 @@ def run_export(args: argparse.Namespace) -> int:
     from lakeview.core.csv_cells import csv_output, is_stream, name_cell, text_cell
     from lakeview.core.catalog import NONE_OF_THESE
 
-    with _open(args) as catalog:
+    with open_catalog(args) as catalog:
         rows = [(p, label) for p, label, _, _ in catalog.labelled_photos() if label != NONE_OF_THESE]
     if not rows:
         raise UserError("no labelled photos to export")
@@ -371,7 +308,7 @@ def run_export(args: argparse.Namespace) -> int:
                         f"cannot start the journal in {shown_path(args.into)}: {exc.strerror}") from None
     say(f"{mode}: {len(report.done)} done; undo with: lakeview undo {shell_quoted(journal)}")
     if mode == "move" and report.done:
-        with _open(args) as catalog:
+        with open_catalog(args) as catalog:
             catalog.record_moves([(item.source, item.destination) for item in report.done])
     list_skipped([(shown_path(item.source), reason) for item, reason in report.failed])
     if report.halted:
@@ -384,7 +321,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_retrain(args: argparse.Namespace) -> int:
     from lakeview.core.training.retrain import RetrainSettings, retrain
 
-    with _open(args) as catalog:
+    with open_catalog(args) as catalog:
         path = catalog.path
     settings = RetrainSettings(arch=args.arch, weights=args.weights, device=args.device)
     with ctrl_c_stops() as stop, Bar("retraining", False, "step") as bar:
@@ -402,7 +339,7 @@ def run_retrain(args: argparse.Namespace) -> int:
 
 
 def run_models(args: argparse.Namespace) -> int:
-    with _open(args) as catalog:
+    with open_catalog(args) as catalog:
         versions = catalog.models()
     for v in versions:
         error = v.metrics.get("error_rate")
@@ -414,12 +351,10 @@ def run_models(args: argparse.Namespace) -> int:
 def run_promote(args: argparse.Namespace) -> int:
     from lakeview.core.training.retrain import rescore
 
-    with _open(args) as catalog:
-        matches = [v for v in catalog.models() if v.id.startswith(args.version)]
-        if len(matches) != 1:
-            raise UserError(f"{len(matches)} versions match '{args.version}'; give more of the id")
-        catalog.set_active(matches[0].id)
+    with open_catalog(args) as catalog:
+        version = version_by_prefix(catalog, args.version)
+        catalog.set_active(version)
         with ctrl_c_stops() as stop, Bar("re-scoring", False, "photo") as bar:
             count = rescore(catalog, progress=bar, should_stop=stop)
-    say(f"{matches[0].id[:12]} is active; {count} photo(s) re-scored")
+    say(f"{version[:12]} is active; {count} photo(s) re-scored")
     return EXIT_OK

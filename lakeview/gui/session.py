@@ -16,7 +16,6 @@ from lakeview.core.catalog.photos import PhotoRow
 from lakeview.core.training.retrain_schedule import RetrainScheduler, SchedulerPolicy
 from lakeview.gui.worker import Worker, start_worker
 
-PREDICTION_BATCH = 32
 POLL_MS = 5_000
 
 
@@ -189,36 +188,28 @@ class LibrarySession(QObject):
         if active is None:
             self.notice.emit("Classify", "no model yet: open a model file or train one first")
             return
-        targets = [p for p in (paths or [r.path for r in self.rows()]) if p.exists()]
+        targets = list(paths or [r.path for r in self.rows()])
         catalog_path = self.catalog.path
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.models.inference import Prediction, classify_files
-            from lakeview.core.training.library_dataset import load_version
+            from lakeview.core.catalog.classify_library import classify_library
 
-            model = load_version(active)
-            batch, failures = [], 0
             with Catalog(catalog_path) as catalog:
-                for result in classify_files(model, targets, total=len(targets), progress=progress,
-                                             should_stop=should_stop):
-                    if isinstance(result, Prediction):
-                        batch.append((result.path, result.top))
-                    else:
-                        failures += 1
-                    if len(batch) >= PREDICTION_BATCH:
-                        catalog.store_predictions(model.meta.version_id, batch)
-                        emit_partial(batch)
-                        batch = []
-                if batch:
-                    catalog.store_predictions(model.meta.version_id, batch)
-                    emit_partial(batch)
-            return failures
+                return classify_library(catalog, paths=targets, version=active.id, progress=progress,
+                                        should_stop=should_stop, on_batch=emit_partial)
 
         def arrived(batch) -> None:
             self.predictions_changed.emit({path: (top[0][0], top[0][1]) for path, top in batch})
 
-        self.start_job("Classify", job, lambda failures: f"{failures} photo(s) unreadable" if failures else "",
-                       arrived)
+        def ended(summary) -> str:
+            problems = []
+            if summary.unreadable:
+                problems.append(f"{len(summary.unreadable)} photo(s) unreadable")
+            if summary.missing:
+                problems.append(f"{len(summary.missing)} missing on disk")
+            return ", ".join(problems)
+
+        self.start_job("Classify", job, ended, arrived)
 
     def use_model_file(self, path: Path) -> None:
         """Make a trained .lvmodel the active model of this library (its classes join the catalog's)."""

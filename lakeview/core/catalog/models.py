@@ -10,6 +10,8 @@ from typing import Any, Iterable
 from lakeview.core.catalog.errors import CatalogError
 from lakeview.core.photos.file_names import absolute_path, path_to_db
 
+PREDICTIONS_PER_TRANSACTION = 500
+
 
 @dataclass(frozen=True)
 class ModelVersion:
@@ -83,25 +85,29 @@ class ModelRecords:
 
     # --- predictions --------------------------------------------------------------------------------------
     def store_predictions(self, model_id: str, results: Iterable[tuple[Path | str, list[tuple[str, float]]]]) -> int:
-        """Replace the predictions of the given photos with `model_id`'s (top-k, best first), in one transaction."""
+        """Replace the predictions of the given photos with `model_id`'s (top-k, best first); photos not in the
+        catalog are left out. Committed PREDICTIONS_PER_TRANSACTION photos at a time, so that another writer (a
+        label key press) waits for one chunk at most. Returns the photos whose prediction was stored."""
+        rows = [(path_to_db(absolute_path(path)), top) for path, top in results if top]
+        stored = 0
+        for start in range(0, len(rows), PREDICTIONS_PER_TRANSACTION):
+            stored += self._store_prediction_chunk(model_id, rows[start:start + PREDICTIONS_PER_TRANSACTION])
+        return stored
+
+    def _store_prediction_chunk(self, model_id: str, rows: list[tuple[Any, list[tuple[str, float]]]]) -> int:
         now = self._now()
-        count = 0
         with self._transaction() as db:
             class_ids = {r["name"]: r["id"] for r in db.execute("SELECT id, name FROM classes")}
-            photo_ids = {r["path"]: r["id"] for r in db.execute("SELECT id, path FROM photos")}
-            for path, top in results:
-                photo = photo_ids.get(path_to_db(absolute_path(path)))
-                if photo is None or not top:
-                    continue
-                best, confidence = top[0]
-                db.execute(
-                    "INSERT INTO predictions (photo_id, model_id, class_id, confidence, top, time) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (photo_id) DO UPDATE SET model_id = excluded.model_id, "
-                    "class_id = excluded.class_id, confidence = excluded.confidence, top = excluded.top, "
-                    "time = excluded.time",
-                    (photo, model_id, class_ids.get(best), float(confidence), json.dumps(top), now))
-                count += 1
-        return count
+            photo_ids = {r["path"]: r["id"] for r in db.execute(
+                f"SELECT id, path FROM photos WHERE path IN ({', '.join('?' * len(rows))})", [key for key, _ in rows])}
+            values = [(photo_ids[key], model_id, class_ids.get(top[0][0]), float(top[0][1]), json.dumps(top), now)
+                      for key, top in rows if key in photo_ids]
+            db.executemany(
+                "INSERT INTO predictions (photo_id, model_id, class_id, confidence, top, time) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (photo_id) DO UPDATE SET model_id = excluded.model_id, "
+                "class_id = excluded.class_id, confidence = excluded.confidence, top = excluded.top, "
+                "time = excluded.time", values)
+        return len(values)
 
     def prediction_of(self, path: Path | str) -> tuple[str, list[tuple[str, float]]] | None:
         """(model version, top-k) for a photo, or None."""

@@ -253,14 +253,16 @@ class PhotoRecords:
 
     def record_moves(self, moves: Iterable[tuple[Path | str, Path | str]]) -> int:
         """Photos LakeView itself moved (old path, new path): each row, with its labels, predictions and history,
-        follows its photo. A new path the catalog already knows is left alone. Returns the rows moved."""
+        follows its photo. A new path the catalog already knows is left alone. Committed BATCH moves at a time
+        (each one recorded is true on disk already). Returns the rows moved."""
+        pairs = [(path_to_db(absolute_path(old)), path_to_db(absolute_path(new))) for old, new in moves]
         moved = 0
-        with self._transaction() as db:
-            for old, new in moves:
-                old, new = path_to_db(absolute_path(old)), path_to_db(absolute_path(new))
-                moved += db.execute(
-                    "UPDATE photos SET path = ?, missing = 0 WHERE path = ? AND NOT EXISTS "
-                    "(SELECT 1 FROM photos WHERE path = ?)", (new, old, new)).rowcount
+        for start in range(0, len(pairs), BATCH):
+            with self._transaction() as db:
+                for old, new in pairs[start:start + BATCH]:
+                    moved += db.execute(
+                        "UPDATE photos SET path = ?, missing = 0 WHERE path = ? AND NOT EXISTS "
+                        "(SELECT 1 FROM photos WHERE path = ?)", (new, old, new)).rowcount
         return moved
 
     def photo_id(self, path: Path | str) -> int | None:

@@ -16,6 +16,7 @@ from lakeview.core.catalog.labels import NONE_OF_THESE, Label, LabelRecords
 from lakeview.core.catalog.models import ModelRecords
 from lakeview.core.catalog.photos import PhotoRecords
 from lakeview.core.catalog.schema import LATEST, SchemaError, migrate, version_of
+from lakeview.core.catalog.write_turns import write_turns
 from lakeview.core.paths import data_dir
 
 CATALOG_ENV = "LAKEVIEW_CATALOG"
@@ -30,7 +31,10 @@ def default_catalog_path(library: str = "default") -> Path:
 
 
 class Catalog(PhotoRecords, LabelRecords, ModelRecords):
-    """One library's catalog. Use from one thread; every change is committed before the method returns."""
+    """One library's catalog. Use from one thread; every change is committed before the method returns.
+
+    Each write transaction waits for its turn among this process's writers to the same file (see write_turns):
+    methods that write many rows commit them a bounded chunk at a time."""
 
     def __init__(self, path: Path | str | None = None, migrate_to: int = LATEST, verify: bool = False) -> None:
         """Open (or create) the catalog. Raises a CatalogUnavailable subclass, before writing anything, for a
@@ -42,14 +46,16 @@ class Catalog(PhotoRecords, LabelRecords, ModelRecords):
         except OSError as exc:
             raise translate(exc, self.path) or CatalogFolderUnwritable(self.path, self.path.parent, str(exc)) from None
         state = examine(self.path, verify)
+        self._turns = write_turns(self.path)
         self._db = connect(self.path)
         try:
-            if state is FileState.NEW:
-                self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            migrate(self._db, migrate_to)
+            with self._turns.turn():
+                if state is FileState.NEW:
+                    self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = FULL")
+                self._db.execute("PRAGMA foreign_keys = ON")
+                migrate(self._db, migrate_to)
         except SchemaError as exc:
             self._db.close()
             raise CatalogError(str(exc)) from None
@@ -104,14 +110,15 @@ class Catalog(PhotoRecords, LabelRecords, ModelRecords):
                 raise
             self._db.execute("RELEASE nested")
             return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            if self._db.in_transaction:  # SQLite has already rolled back after a full disk or an I/O error
-                self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._turns.turn():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                if self._db.in_transaction:  # SQLite has already rolled back after a full disk or an I/O error
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     @staticmethod
     def _now() -> str:
