@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.datasets.importers import from_folder
 from lakeview.core.models.inference import classify_files
 from lakeview.core.training.learner import Learner, spread_learning_rates
 from lakeview.core.models.model_file import load_model
@@ -15,7 +15,7 @@ SIZE = 32
 
 
 def _learner(folder, **kwargs) -> Learner:
-    data = LabelledPhotos.from_folder(folder)
+    data = from_folder(folder)
     options = dict(arch="tiny", weights="none", size=SIZE, batch_size=4, seed=7)
     options.update(kwargs)
     with pytest.warns(UserWarning, match="random weights"):

@@ -11,6 +11,7 @@ from typing import Callable
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.datasets.dataset import DatasetError, LabelledPhotos
+from lakeview.core.datasets.importers import from_folder
 from lakeview.core.training.evaluation import Interpretation
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.training.learner import Learner
@@ -68,8 +69,8 @@ def load_training_data(catalog_path: Path, source: Source, progress: ProgressFn 
             raise DatasetError("label photos of at least two classes first (keys 1-9 in the grid), "
                                "or train on a labelled folder")
         return data
-    data = LabelledPhotos.from_folder(source.folder, valid_pct=source.valid_pct, seed=source.seed,
-                                      progress=progress, should_stop=should_stop)
+    data = from_folder(source.folder, valid_pct=source.valid_pct, seed=source.seed,
+                       progress=progress, should_stop=should_stop)
     with Catalog(catalog_path) as catalog:
         import_labelled(catalog, data, should_stop=should_stop)
     return data
