@@ -6,7 +6,8 @@ import pytest
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.datasets.importers import from_folder
-from lakeview.core.training.library_dataset import import_labelled, library_dataset, save_version
+from lakeview.core.training.library_dataset import import_labelled, library_dataset
+from lakeview.core.training.versions import save_version
 from lakeview.core.models.model_file import load_model
 from lakeview.core.training.run_plan import PROGRESS_STEPS, interpretation_of, make_learner, paths_of, train
 from lakeview.core.training.plan import TrainingPlan

@@ -194,7 +194,7 @@ class LibrarySession(QObject):
 
         def job(progress, should_stop, emit_partial):
             from lakeview.core.models.inference import Prediction, classify_files
-            from lakeview.core.training.library_dataset import load_version
+            from lakeview.core.training.versions import load_version
 
             model = load_version(active)
             batch, failures = [], 0

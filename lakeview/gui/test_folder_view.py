@@ -169,7 +169,7 @@ class TestFolderView(QWidget):
         def job(progress, should_stop, emit_partial) -> int:
             from lakeview.core.photos.files import iter_image_files
             from lakeview.core.models.inference import Prediction, classify_files
-            from lakeview.core.training.library_dataset import load_version
+            from lakeview.core.training.versions import load_version
 
             model = load_version(active)
             errors: list[tuple[Path, str]] = []

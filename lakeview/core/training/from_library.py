@@ -15,7 +15,8 @@ from lakeview.core.datasets.importers import from_folder
 from lakeview.core.training.evaluation import Interpretation
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.training.learner import Learner
-from lakeview.core.training.library_dataset import import_labelled, library_dataset, load_version, save_version
+from lakeview.core.training.library_dataset import import_labelled, library_dataset
+from lakeview.core.training.versions import load_version, save_version
 from lakeview.core.training.lr_finder import LRFinderResult
 from lakeview.core.training.run_plan import EpochReport, interpretation_of, make_learner, train
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan

@@ -21,13 +21,13 @@ from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier, pooled_width
 from lakeview.core.training.lr_finder import LRFinderResult, LRSweep
+from lakeview.core.training.plan import LearningRate
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.models.model_file import ModelMeta, SavedModel, save_model
 from lakeview.core.models.network import IMAGENET, build_network
 from lakeview.core.threads import torch_threads
 from lakeview.core.models.transforms import Augmentation, decode_side, train_transform, valid_transform
 
-LearningRate = float | slice
 EpochCallback = Callable[["EpochStats"], None]
 
 
