@@ -7,7 +7,8 @@ import torch
 
 from lakeview.core.datasets.importers import from_folder
 from lakeview.core.models.inference import classify_files
-from lakeview.core.training.learner import Learner, spread_learning_rates
+from lakeview.core.training.learner import Learner
+from lakeview.core.training.plan import spread_learning_rates
 from lakeview.core.models.model_file import load_model
 from lakeview.core.models.transforms import NO_AUGMENTATION
 
@@ -91,7 +92,7 @@ def test_cached_predictions_match_a_full_forward_pass(colour_folders):
     cached = learner.predict("valid")
     features, keep = learner.cached_features("valid")
     assert features.shape == (len(keep), 16) and keep == list(range(len(learner.data.valid)))
-    learner._feature_cache.clear()
+    learner.feature_cache.clear()
     learner.augmentation = learner.augmentation.__class__()
     full = learner.predict("valid")
     assert torch.allclose(cached.probs, full.probs, atol=1e-5)
