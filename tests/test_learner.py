@@ -8,6 +8,7 @@ import torch
 from lakeview.core.datasets.importers import from_folder
 from lakeview.core.models.inference import classify_files
 from lakeview.core.training.learner import Learner
+from lakeview.core.training.lr_finder import lr_find
 from lakeview.core.training.plan import spread_learning_rates
 from lakeview.core.models.model_file import load_model
 from lakeview.core.models.transforms import NO_AUGMENTATION
@@ -103,7 +104,7 @@ def test_lr_find_sweeps_suggests_and_restores_the_network(colour_folders):
     before = {k: v.clone() for k, v in learner.network.state_dict().items()}
     steps = []
 
-    result = learner.lr_find(num_it=30, progress=lambda d, t: steps.append((d, t)))
+    result = lr_find(learner, num_it=30, progress=lambda d, t: steps.append((d, t)))
 
     assert len(result.lrs) == len(result.losses) == len(result.raw_losses) >= 10
     assert result.lrs == sorted(result.lrs) and result.lrs[0] == pytest.approx(1e-7)

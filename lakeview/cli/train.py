@@ -145,8 +145,10 @@ def run_lr_find(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         if args.unfrozen:
             learner.unfreeze()
+        from lakeview.core.training.lr_finder import lr_find
+
         with Bar("lr sweep", args.quiet, "step") as bar:
-            result = learner.lr_find(num_it=args.iterations, progress=bar, should_stop=stop)
+            result = lr_find(learner, num_it=args.iterations, progress=bar, should_stop=stop)
     if result.stopped:
         say("stopped; nothing written")
         return EXIT_INTERRUPTED

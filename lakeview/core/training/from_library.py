@@ -17,7 +17,7 @@ from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no
 from lakeview.core.training.learner import Learner
 from lakeview.core.training.library_dataset import import_labelled, library_dataset
 from lakeview.core.training.versions import load_version, save_version
-from lakeview.core.training.lr_finder import LRFinderResult
+from lakeview.core.training.lr_finder import LRFinderResult, lr_find
 from lakeview.core.training.run_plan import EpochReport, interpretation_of, make_learner, train
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.core.models.weights import WeightsUnavailable
@@ -125,7 +125,7 @@ def find_lr_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, u
         return learner
     if unfrozen:
         learner.unfreeze()
-    result = learner.lr_find(num_it=iterations, progress=progress, should_stop=should_stop)
+    result = lr_find(learner, num_it=iterations, progress=progress, should_stop=should_stop)
     return None if result.stopped else result
 
 

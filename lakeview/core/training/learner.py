@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from contextlib import nullcontext
@@ -22,7 +21,6 @@ from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier, pooled_width
 from lakeview.core.training.feature_cache import FeatureCache, SplitFeatures
 from lakeview.core.training.features import body_pass
-from lakeview.core.training.lr_finder import LRFinderResult, LRSweep
 from lakeview.core.training.plan import LearningRate, spread_learning_rates
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.models.model_file import ModelMeta, SavedModel, save_model
@@ -148,20 +146,19 @@ class Learner:
         result = FitResult()
         cached = self.uses_feature_cache
         if cached:
-            self._ensure_features(("train", "valid"), progress, should_stop)
+            self.ensure_features(("train", "valid"), progress, should_stop)
             if should_stop():
                 result.stopped = True
                 return result
-        groups = self._param_groups(lr_max)
-        peak_lr = max(g["lr"] for g in groups)
-        optimizer = torch.optim.AdamW(groups, betas=(0.9, 0.99), weight_decay=self.weight_decay)
+        optimizer = self.make_optimizer(lr_max)
+        peak_lr = max(g["lr"] for g in optimizer.param_groups)
         steps_per_epoch = self._steps_per_epoch(cached)
         total = epochs * steps_per_epoch
         # OneCycleLR needs a few steps in each phase; a tiny set simply ends its cycle early.
         schedule_steps = max(total, 8)
         scheduler = OneCycleLR(
             optimizer,
-            max_lr=[g["lr"] for g in groups],
+            max_lr=[g["lr"] for g in optimizer.param_groups],
             total_steps=schedule_steps,
             pct_start=max(0.25, 2 / schedule_steps),
             div_factor=25.0,
@@ -169,17 +166,16 @@ class Learner:
         )
         phase = "head (cached features)" if cached else ("frozen" if self.frozen else "unfrozen")
         done = 0
-        self._fits += 1
         with torch_threads(1) if cached else nullcontext():
             for epoch in range(epochs):
                 started = time.perf_counter()
                 losses: list[float] = []
-                self._set_train_mode(cached)
-                for inputs, targets in self._train_batches(cached, epoch):
+                self.set_train_mode(cached)
+                for inputs, targets in self.epoch_batches(cached, epoch):
                     if should_stop():
                         result.stopped = True
                         break
-                    losses.append(self._step(inputs, targets, optimizer, cached))
+                    losses.append(self.train_step(inputs, targets, optimizer, cached))
                     scheduler.step()
                     done += 1
                     progress(done, total)
@@ -204,45 +200,11 @@ class Learner:
         result.failures = dict(self.failures)
         return result
 
-    def lr_find(
-        self,
-        start_lr: float = 1e-7,
-        end_lr: float = 10.0,
-        num_it: int = 100,
-        progress: ProgressFn = no_progress,
-        should_stop: ShouldStopFn = never_stop,
-    ) -> LRFinderResult:
-        """Train with an exponentially growing rate until the loss diverges; the network is restored after."""
-        saved_state = copy.deepcopy(self.network.state_dict())
-        cached = self.uses_feature_cache
-        if cached:
-            self._ensure_features(("train",), no_progress, should_stop)
-        sweep = LRSweep(start_lr, end_lr, num_it)
-        optimizer = torch.optim.AdamW(self._param_groups(start_lr), betas=(0.9, 0.99), weight_decay=self.weight_decay)
-        stopped = diverged = False
+    # --- training steps (fit_one_cycle's, and the LR finder's) -------------------------------------------------
+    def make_optimizer(self, lr: LearningRate) -> torch.optim.Optimizer:
+        """AdamW over the layer groups; each optimizer starts a new fit, whose shuffles differ from the last's."""
         self._fits += 1
-        try:
-            self._set_train_mode(cached)
-            epoch = 0
-            while len(sweep.lrs) < num_it and not (stopped or diverged):
-                before = len(sweep.lrs)
-                for inputs, targets in self._train_batches(cached, epoch):
-                    if should_stop():
-                        stopped = True
-                        break
-                    lr = sweep.lr_at(len(sweep.lrs))
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr
-                    diverged = sweep.record(lr, self._step(inputs, targets, optimizer, cached))
-                    progress(len(sweep.lrs), num_it)
-                    if diverged or len(sweep.lrs) >= num_it:
-                        break
-                if len(sweep.lrs) == before:
-                    break
-                epoch += 1
-        finally:
-            self.network.load_state_dict(saved_state)
-        return sweep.result(stopped)
+        return torch.optim.AdamW(self._param_groups(lr), betas=(0.9, 0.99), weight_decay=self.weight_decay)
 
     def _param_groups(self, lr_max: LearningRate) -> list[dict]:
         """Three layer groups (early body, late body, head) with learning rates spread geometrically."""
@@ -264,7 +226,7 @@ class Learner:
         """Drop a ragged last batch when there are enough photos: BatchNorm learns badly from tiny batches."""
         return n >= 2 * self.batch_size
 
-    def _train_batches(self, cached: bool, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def epoch_batches(self, cached: bool, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         seed = None if self.seed is None else (self.seed * 1000 + self._fits * 100 + epoch) % (1 << 63)
         if cached:
             cache = self.feature_cache.fresh("train")
@@ -288,7 +250,7 @@ class Learner:
             if len(batch) >= 2:
                 yield self._to_device(batch.images), batch.targets.to(self.device, non_blocking=True)
 
-    def _step(self, inputs: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer, cached: bool) -> float:
+    def train_step(self, inputs: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer, cached: bool) -> float:
         with self._autocast():
             logits = self.network.head(inputs) if cached else self.network(inputs)
             loss = F.cross_entropy(logits.float(), targets)
@@ -302,7 +264,7 @@ class Learner:
             optimizer.step()
         return float(loss.detach())
 
-    def _set_train_mode(self, cached: bool) -> None:
+    def set_train_mode(self, cached: bool) -> None:
         """Dropout on; the body's BatchNorm statistics stay as learnt on ImageNet unless `train_bn_stats`.
 
         Re-estimating them from batches of 16 of a few hundred photos cost 6 to 10 points of validation
@@ -337,7 +299,7 @@ class Learner:
         photos = self.data.split(split)
         self.network.eval()
         if self.uses_feature_cache or self.feature_cache.fresh(split) is not None:
-            self._ensure_features((split,), progress, should_stop)
+            self.ensure_features((split,), progress, should_stop)
             cache = self.feature_cache.fresh(split) or self._no_features(self.head_width())
             with torch.inference_mode(), self._autocast(), torch_threads(1):
                 probs = torch.cat([self.network.head(cache.features[i:i + 256].to(self.device)).float().softmax(1).cpu()
@@ -363,7 +325,7 @@ class Learner:
         """How many pooled features the head takes."""
         return pooled_width(self.head, self.arch.features)
 
-    def _ensure_features(self, splits: Sequence[str], progress: ProgressFn, should_stop: ShouldStopFn) -> None:
+    def ensure_features(self, splits: Sequence[str], progress: ProgressFn, should_stop: ShouldStopFn) -> None:
         for split in splits:
             if self.feature_cache.fresh(split) is not None:
                 continue
