@@ -10,7 +10,7 @@ from lakeview.core.training.library_dataset import import_labelled, library_data
 from lakeview.core.training.versions import save_version
 from lakeview.core.models.model_file import load_model
 from lakeview.core.training.evaluation import interpretation_of, paths_of
-from lakeview.core.training.run_plan import PROGRESS_STEPS, make_learner, train
+from lakeview.core.training.phases import PROGRESS_STEPS, make_learner, train
 from lakeview.core.training.plan import TrainingPlan
 
 TINY_PLAN = dict(arch="tiny", weights="none", size=32, batch_size=4, frozen_epochs=2, unfrozen_epochs=2, lr=1e-2,

@@ -74,7 +74,7 @@ def plan_of(args: argparse.Namespace):
 
 def make_learner(args: argparse.Namespace, stop):
     from lakeview.core.jobs import Stopped
-    from lakeview.core.training.run_plan import make_learner as learner_for
+    from lakeview.core.training.phases import make_learner as learner_for
     from lakeview.core.models.weights import WeightsUnavailable
 
     data = load_dataset(args, stop, args.quiet)
@@ -105,7 +105,7 @@ def print_epoch(stats) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from lakeview.core.training.run_plan import train
+    from lakeview.core.training.phases import train
 
     plan = plan_of(args)
     try:

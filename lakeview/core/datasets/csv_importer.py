@@ -1,5 +1,4 @@
-"""Building LabelledPhotos from a labels CSV (fast.ai's from_csv): reading it in any common encoding and
-delimiter, finding its columns, and one photo per row."""
+"""LabelledPhotos from a labels CSV (fast.ai's from_csv), in any common encoding and delimiter."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A labelled set of photos split into train / valid / optional test (the importers and csv_importer build one)."""
+"""A labelled set of photos split into train / valid / optional test, and what was skipped making it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Building LabelledPhotos from class folders, file-name patterns, a labelling function and plain lists (the CSV
-form is in csv_importer)."""
+"""LabelledPhotos from class folders, file-name patterns, a labelling function or plain lists (CSV: csv_importer)."""
 
 from __future__ import annotations
 

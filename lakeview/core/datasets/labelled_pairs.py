@@ -1,5 +1,6 @@
-"""From (photo path, label) pairs to LabelledPhotos: the stratified validation split, the checks on labels and
-files, and the assembly every importer ends in."""
+"""From (photo path, label) pairs to LabelledPhotos: the validation split, the label checks, the assembly.
+
+Every importer ends here; files that cannot be used are skipped with the reason."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""How a model does on labelled photos, written once: classifying them (a saved model, or a learner's validation
-photos) into an Interpretation with its error rate, per-class accuracy, confusion matrix and top losses."""
+"""How a model does on labelled photos: classifying them into an Interpretation, and its figures.
+
+Written once for a saved model (`lakeview evaluate`, the app's check on held-out photos) and for a learner's
+validation photos: error rate, per-class accuracy, confusion matrix, most confused pairs, top losses."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The body-feature pass, written once: photos through a network's body to pooled features (what a head trains
-on, what the learner caches and the feature store keeps), with unreadable photos reported one by one."""
+"""The body-feature pass, written once: photos through a network's body to pooled features.
+
+What a head trains on, what the learner caches and the feature store keeps; unreadable photos are reported one
+by one, and the pass goes on."""
 
 from __future__ import annotations
 

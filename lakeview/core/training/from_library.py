@@ -1,6 +1,8 @@
-"""Training from the app: on the library's labels or on a labelled folder (brought into the library first),
-ending in a new active model version and how it does on the validation photos. Runs in a worker; tells its
-caller what happens through `events` (DataReady, a weights download's progress, each EpochReport)."""
+"""Training from the app on a library's labels or a labelled folder, ending in a new active model version.
+
+A labelled folder is brought into the library first. The result comes with how it does on the validation photos.
+Runs in a worker; tells its caller what happens through `events` (DataReady, a weights download's progress, each
+EpochReport)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from lakeview.core.training.learner import Learner
 from lakeview.core.training.library_dataset import import_labelled, library_dataset
 from lakeview.core.training.versions import load_version, save_version
 from lakeview.core.training.lr_finder import LRFinderResult, lr_find
-from lakeview.core.training.run_plan import EpochReport, make_learner, train
+from lakeview.core.training.phases import EpochReport, make_learner, train
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.core.models.weights import WeightsUnavailable
 

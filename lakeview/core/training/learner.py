@@ -1,4 +1,6 @@
-"""Transfer learning: freeze / unfreeze, one-cycle training with discriminative learning rates, cached features."""
+"""The learner: what freezing trains, one-cycle fitting with discriminative learning rates, prediction, export.
+
+While the body is frozen and nothing is augmented, the head trains on body features computed once."""
 
 from __future__ import annotations
 

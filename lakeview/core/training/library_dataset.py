@@ -1,5 +1,4 @@
-"""A library's labelled photos as training data (split by fingerprint), and a labelled dataset brought into a
-library."""
+"""A library's labelled photos as training data (split by fingerprint), and a labelled dataset brought in."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The learning-rate finder: training steps on a learner at exponentially growing rates (the network restored
-after), the smoothed loss, and a suggested rate."""
+"""The learning-rate finder: a sweep of growing rates over a learner's training steps, and a suggested rate.
+
+The network is restored after; the loss is smoothed, and fast.ai's 'valley' rule picks the rate."""
 
 from __future__ import annotations
 

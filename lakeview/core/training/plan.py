@@ -1,4 +1,6 @@
-"""What a training run will do (the training panel's settings, the CLI's options); imports no torch."""
+"""The training recipe: how many frozen (head-only) then unfrozen epochs, at which learning rates.
+
+With the size, batch and augmentation settings the training panel and the CLI fill in; imports no torch."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""A library's model versions: each new one saved as a file beside the catalog and recorded, and one loaded back
-with the library's current class names."""
+"""A library's model versions: a new one saved beside the catalog and recorded, or one loaded back.
+
+A loaded version names its classes as the library names them now (after renames)."""
 
 from __future__ import annotations
 

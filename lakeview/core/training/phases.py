@@ -1,5 +1,6 @@
-"""A whole training run as the app and the CLI describe it: a plan, a learner built from it, the frozen then
-unfrozen phases with progress across both, and how the result does on the validation photos."""
+"""Running a plan's frozen then unfrozen phases on the learner it describes, with progress across both.
+
+The app and the CLI train through here; each finished epoch is told as an EpochReport."""
 
 from __future__ import annotations
 
