@@ -21,6 +21,7 @@ from lakeview.core.models.photo_tensors import PhotoTensors, make_loader
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier, pooled_width
+from lakeview.core.training.evaluation import interpretation_of
 from lakeview.core.training.feature_cache import FeatureCache, SplitFeatures
 from lakeview.core.training.features import body_pass
 from lakeview.core.training.plan import LearningRate, spread_learning_rates
@@ -229,6 +230,7 @@ class Learner:
         return n >= 2 * self.batch_size
 
     def epoch_batches(self, cached: bool, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One epoch of shuffled (inputs, targets) on the device: cached body features, or augmented photos."""
         seed = None if self.seed is None else (self.seed * 1000 + self._fits * 100 + epoch) % (1 << 63)
         if cached:
             cache = self.feature_cache.fresh("train")
@@ -252,7 +254,9 @@ class Learner:
             if len(batch) >= 2:
                 yield self._to_device(batch.images), batch.targets.to(self.device, non_blocking=True)
 
-    def train_step(self, inputs: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer, cached: bool) -> float:
+    def train_step(self, inputs: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer,
+                   cached: bool) -> float:
+        """One optimizer step on a batch (through the head only, for cached features); returns its loss."""
         with self._autocast():
             logits = self.network.head(inputs) if cached else self.network(inputs)
             loss = F.cross_entropy(logits.float(), targets)
@@ -281,18 +285,11 @@ class Learner:
                     module.eval()
 
     def _validate(self) -> tuple[float | None, float | None]:
-        if not self.data.valid:
+        """Mean loss and error rate on the labelled validation photos; (None, None) without any."""
+        seen = interpretation_of(self)
+        if seen is None or not len(seen.targets):
             return None, None
-        preds = self.predict("valid")
-        if len(preds.targets) == 0:
-            return None, None
-        known = preds.targets >= 0
-        if not known.any():
-            return None, None
-        probs, targets = preds.probs[known], preds.targets[known]
-        loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), targets).item()
-        error = (probs.argmax(1) != targets).float().mean().item()
-        return loss, error
+        return seen.losses.mean().item(), seen.error_rate
 
     # --- prediction ---------------------------------------------------------------------------------------
     def predict(self, split: str = "valid", progress: ProgressFn = no_progress,
