@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.datasets.importers import from_lists
 from lakeview.core.training.library_dataset import import_labelled
 
 LINKS_PER_FILE = 50_000
@@ -87,7 +87,7 @@ def import_figures(sizes: list[int], identical_share: float) -> None:
     for size in sizes:
         with tempfile.TemporaryDirectory() as folder:
             paths, labels = make_photo_files(Path(folder) / "photos", size, identical_share)
-            data = LabelledPhotos.from_lists(paths, labels, valid_pct=0, check_images=False)
+            data = from_lists(paths, labels, valid_pct=0, check_images=False)
             started = time.perf_counter()
             with Catalog(Path(folder) / "catalog.sqlite") as catalog:
                 report, written = import_labelled(catalog, data)

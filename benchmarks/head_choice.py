@@ -22,6 +22,7 @@ from torch.optim.lr_scheduler import OneCycleLR
 from torchvision.transforms import v2
 
 from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.datasets.importers import from_folder
 from lakeview.core.models.head import make_head, make_pool
 from lakeview.core.photos.images import open_image
 from lakeview.core.training.learner import Learner
@@ -100,7 +101,7 @@ def main() -> int:
         print(f"needs {DATA} and {WEIGHTS}", file=sys.stderr)
         return 2
     warnings.simplefilter("ignore")
-    data = LabelledPhotos.from_folder(DATA)
+    data = from_folder(DATA)
     compare_heads_and_crops(data)
     if args.bn:
         compare_bn_statistics(data)

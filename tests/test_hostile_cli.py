@@ -22,7 +22,7 @@ from lakeview.cli.main import build_parser, main
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.csv_cells import escape_name, existing_name, name_cell, name_candidates, unescape_name
 from lakeview.core.datasets.dataset import DatasetError
-from lakeview.core.datasets.importers import from_csv
+from lakeview.core.datasets.csv_importer import from_csv
 from lakeview.core.models.model_file import ModelMeta, save_model
 from lakeview.core.models.network import bare_network
 

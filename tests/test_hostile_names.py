@@ -21,6 +21,7 @@ from PIL import Image
 from lakeview.cli.main import main
 from lakeview.core.catalog import Catalog, CatalogError
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
+from lakeview.core.datasets.importers import from_folder, from_lists, from_name_func, from_name_re
 from lakeview.core.photos.file_names import path_from_db, path_to_db, readable_name
 from lakeview.core.photos.files import NotAPhoto, iter_image_files
 from lakeview.core.photos.fingerprint import fingerprint, read_photo_file
@@ -150,10 +151,10 @@ def test_one_odd_name_never_costs_the_rest_of_a_batch(tmp_path):
 
 def test_labels_made_from_odd_names_are_text_in_every_dataset_form(tmp_path):
     tree = odd_tree(tmp_path / "photos")
-    forms = [LabelledPhotos.from_folder(tmp_path / "photos"),
-             LabelledPhotos.from_name_func(tmp_path / "photos", lambda path: path.parent.name),
-             LabelledPhotos.from_name_re(tmp_path / "photos", r"/([^/]+)/[^/]+$"),
-             LabelledPhotos.from_lists(tree[ODD_FOLDER] + tree["good"], [ODD_FOLDER] * 6 + ["good"] * 6),
+    forms = [from_folder(tmp_path / "photos"),
+             from_name_func(tmp_path / "photos", lambda path: path.parent.name),
+             from_name_re(tmp_path / "photos", r"/([^/]+)/[^/]+$"),
+             from_lists(tree[ODD_FOLDER] + tree["good"], [ODD_FOLDER] * 6 + ["good"] * 6),
              LabelledPhotos([ODD_FOLDER], [Photo(tree[ODD_FOLDER][0], ODD_FOLDER)], [])]
     for data in forms:
         assert ODD_CLASS in data.classes and ODD_FOLDER not in data.classes
@@ -169,7 +170,7 @@ def test_an_odd_class_folder_whose_readable_name_is_another_folders_name_stays_i
     for c, (folder, colour) in enumerate(folders):
         for i in range(3):
             make_photo(root / folder / f"p{i}.jpg", colour, size=(8, 8), seed=10 * c + i)
-    data = LabelledPhotos.from_folder(root)
+    data = from_folder(root)
     assert sorted(data.classes) == sorted([literal, "caf\\xe9 (2)", "plain"])
     by_folder = {p.path.parent.name: p.label for p in data.train + data.valid}
     assert by_folder == {literal: literal, latin1: "caf\\xe9 (2)", "plain": "plain"}
@@ -388,7 +389,7 @@ def test_ctrl_c_during_catalog_add_stops_cleanly(many_photos, tmp_path):
 @pytest.mark.parametrize("stop_at", ["reading", "recording", "labelling"])
 def test_an_import_stopped_at_any_point_leaves_the_catalog_as_it_was(tmp_path, stop_at):
     tiny_photo_files(tmp_path / "photos", 1200)
-    data = LabelledPhotos.from_folder(tmp_path / "photos", check_images=False)
+    data = from_folder(tmp_path / "photos", check_images=False)
     catalog_path = tmp_path / "c.sqlite"
     with Catalog(catalog_path) as catalog:
         catalog.ensure_classes(["kept"])
@@ -411,7 +412,7 @@ def test_an_import_stopped_at_any_point_leaves_the_catalog_as_it_was(tmp_path, s
 
 def test_an_import_that_fails_half_way_writes_nothing(tmp_path, monkeypatch):
     tiny_photo_files(tmp_path / "photos", 30)
-    data = LabelledPhotos.from_folder(tmp_path / "photos", check_images=False)
+    data = from_folder(tmp_path / "photos", check_images=False)
     with Catalog(tmp_path / "c.sqlite") as catalog:
         real, calls = catalog.set_labels, []
 

@@ -17,8 +17,9 @@ from PIL import Image
 from conftest import make_class_folders, make_photo
 from lakeview.core.datasets.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
 from lakeview.core.photos.files import iter_image_files
-from lakeview.core.datasets.importers import (from_csv, from_folder, from_lists, from_name_func, from_name_re,
-                                     split_by_pct)
+from lakeview.core.datasets.csv_importer import from_csv
+from lakeview.core.datasets.importers import from_folder, from_lists, from_name_func, from_name_re
+from lakeview.core.datasets.labelled_pairs import split_by_pct
 from lakeview.core.jobs import Stopped
 
 SMALL = (16, 12)
@@ -78,7 +79,7 @@ def test_train_and_valid_folders(colour_folders):
     assert data.skipped == [] and data.notes == [] and data.root == colour_folders
     assert all(p.path.parent.name == p.label for p in data.train + data.valid)
     assert all(p.path.parts[-3] == "valid" for p in data.valid)
-    assert LabelledPhotos.from_folder(str(colour_folders)).counts() == data.counts()
+    assert from_folder(str(colour_folders)).counts() == data.counts()
 
 
 def test_val_is_accepted_for_valid(tmp_path):
@@ -493,7 +494,7 @@ def test_csv_with_folder_and_suffix(csv_folder):
 def test_csv_file_given_by_absolute_path_elsewhere(csv_folder, tmp_path_factory):
     elsewhere = write_csv(tmp_path_factory.mktemp("other"), csv_lines())
     assert len(from_csv(csv_folder, elsewhere, valid_pct=0).train) == 10
-    assert len(LabelledPhotos.from_csv(csv_folder, elsewhere, valid_pct=0).train) == 10
+    assert len(from_csv(csv_folder, elsewhere, valid_pct=0).train) == 10
 
 
 def test_csv_is_valid_column(csv_folder):
@@ -672,7 +673,7 @@ def test_name_re_on_a_folder(pets):
     assert counts(data) == {"train": {"Abyssinian": 4, "great_pyrenees": 4},
                             "valid": {"Abyssinian": 1, "great_pyrenees": 1}, "test": {}}
     assert data.root == pets and data.skipped == []
-    assert LabelledPhotos.from_name_re(pets, re.compile(PETS_RE)).counts() == data.counts()
+    assert from_name_re(pets, re.compile(PETS_RE)).counts() == data.counts()
 
 
 def test_name_re_skips_names_that_do_not_match_and_non_images(pets):
@@ -718,7 +719,7 @@ def test_name_func_failures_are_skipped_per_file(tmp_path):
             raise KeyError("no entry for boom")
         return {"none": None, "blank": "  "}.get(stem, stem.split("_")[0])
 
-    data = LabelledPhotos.from_name_func(tmp_path, label, valid_pct=0)
+    data = from_name_func(tmp_path, label, valid_pct=0)
     assert counts(data)["train"] == {"a": 2, "b": 2}
     assert reasons(data) == {
         "boom.jpg": "no label: 'no entry for boom'",
@@ -755,7 +756,7 @@ def test_lists(tmp_path):
     data = from_lists(paths, labels, valid_pct=0.25, seed=5)
     assert counts(data) == {"train": {"sea": 3, "sky": 3}, "valid": {"sea": 1, "sky": 1}, "test": {}}
     assert {p.path: p.label for p in data.train + data.valid} == dict(zip(paths, labels))
-    again = LabelledPhotos.from_lists([str(p) for p in paths], labels, valid_pct=0.25, seed=5)
+    again = from_lists([str(p) for p in paths], labels, valid_pct=0.25, seed=5)
     assert again.valid == data.valid
 
 

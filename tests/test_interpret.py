@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from lakeview.core.datasets.dataset import Photo
 from lakeview.core.training.evaluation import Interpretation
 
 CLASSES = ["emerald", "louise", "moraine"]
@@ -61,3 +62,53 @@ def test_report_mentions_every_figure(interpretation):
 def test_a_class_with_no_photos_has_no_accuracy():
     empty = Interpretation.from_predictions(["a", "b"], [Path("x")], torch.tensor([[0.9, 0.1]]), torch.tensor([0]))
     assert empty.accuracy_per_class() == {"a": 1.0, "b": None}
+
+
+def test_classifying_labelled_photos_matches_the_learner_and_lists_the_unreadable_ones(colour_folders):
+    from lakeview.core.datasets.importers import from_folder
+    from lakeview.core.models.model_file import SavedModel
+    from lakeview.core.training.evaluation import classify_labelled, interpretation_of
+    from lakeview.core.training.learner import Learner
+
+    with pytest.warns(UserWarning, match="random weights"):
+        learner = Learner(from_folder(colour_folders), arch="tiny", weights="none", size=32, batch_size=4, seed=7)
+    learner.fit_one_cycle(2, 1e-2)
+    expected = interpretation_of(learner)
+    broken = colour_folders / "valid" / "red" / "gone.jpg"
+    photos = [*learner.data.valid[:3], Photo(broken, "red"), *learner.data.valid[3:]]
+    steps = []
+
+    got, failures = classify_labelled(SavedModel(learner.network, learner.meta()), photos, batch_size=3,
+                                      device="cpu", progress=lambda done, total: steps.append((done, total)))
+
+    assert got.paths == expected.paths and got.classes == expected.classes
+    assert torch.equal(got.targets, expected.targets)
+    assert torch.allclose(got.probs, expected.probs, atol=1e-5)
+    assert got.error_rate == expected.error_rate
+    assert [(f.path, bool(f.reason)) for f in failures] == [(broken, True)]
+    assert steps[-1] == (len(photos), len(photos))
+
+
+def test_classifying_refuses_a_class_the_model_does_not_know(colour_folders):
+    from lakeview.core.training.evaluation import classify_labelled
+
+    class Model:
+        classes = ["red", "blue"]
+
+    with pytest.raises(ValueError, match="green"):
+        classify_labelled(Model(), [Photo(colour_folders / "x.jpg", "green")])
+
+
+def test_nothing_classifiable_gives_no_interpretation_but_every_failure(tmp_path, colour_folders):
+    from lakeview.core.datasets.importers import from_folder
+    from lakeview.core.models.model_file import SavedModel
+    from lakeview.core.training.evaluation import classify_labelled
+    from lakeview.core.training.learner import Learner
+
+    with pytest.warns(UserWarning, match="random weights"):
+        learner = Learner(from_folder(colour_folders), arch="tiny", weights="none", size=32, seed=7)
+    photos = [Photo(tmp_path / "a.jpg", "red"), Photo(tmp_path / "b.jpg", "blue")]
+
+    interpretation, failures = classify_labelled(SavedModel(learner.network, learner.meta()), photos, device="cpu")
+
+    assert interpretation is None and [f.path for f in failures] == [p.path for p in photos]

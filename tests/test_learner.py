@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.datasets.importers import from_folder
 from lakeview.core.models.inference import classify_files
-from lakeview.core.training.learner import Learner, spread_learning_rates
+from lakeview.core.training.learner import Learner
+from lakeview.core.training.lr_finder import lr_find
+from lakeview.core.training.plan import spread_learning_rates
 from lakeview.core.models.model_file import load_model
 from lakeview.core.models.transforms import NO_AUGMENTATION
 
@@ -15,7 +17,7 @@ SIZE = 32
 
 
 def _learner(folder, **kwargs) -> Learner:
-    data = LabelledPhotos.from_folder(folder)
+    data = from_folder(folder)
     options = dict(arch="tiny", weights="none", size=SIZE, batch_size=4, seed=7)
     options.update(kwargs)
     with pytest.warns(UserWarning, match="random weights"):
@@ -91,7 +93,7 @@ def test_cached_predictions_match_a_full_forward_pass(colour_folders):
     cached = learner.predict("valid")
     features, keep = learner.cached_features("valid")
     assert features.shape == (len(keep), 16) and keep == list(range(len(learner.data.valid)))
-    learner._feature_cache.clear()
+    learner.feature_cache.clear()
     learner.augmentation = learner.augmentation.__class__()
     full = learner.predict("valid")
     assert torch.allclose(cached.probs, full.probs, atol=1e-5)
@@ -102,7 +104,7 @@ def test_lr_find_sweeps_suggests_and_restores_the_network(colour_folders):
     before = {k: v.clone() for k, v in learner.network.state_dict().items()}
     steps = []
 
-    result = learner.lr_find(num_it=30, progress=lambda d, t: steps.append((d, t)))
+    result = lr_find(learner, num_it=30, progress=lambda d, t: steps.append((d, t)))
 
     assert len(result.lrs) == len(result.losses) == len(result.raw_losses) >= 10
     assert result.lrs == sorted(result.lrs) and result.lrs[0] == pytest.approx(1e-7)

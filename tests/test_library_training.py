@@ -11,7 +11,7 @@ from lakeview.core.training.library_dataset import library_dataset
 from lakeview.core.training.from_library import (DataReady, LabelledFolder, NeedsWeights, TrainedVersion, WeightsProgress,
                                             evaluate_active,
                                             find_lr_in_library, train_in_library)
-from lakeview.core.training.run_plan import EpochReport
+from lakeview.core.training.phases import EpochReport
 from lakeview.core.training.plan import TrainingPlan
 from lakeview.core.models.weights import WeightsUnavailable
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lakeview.cli.main import main
-from lakeview.core.datasets.dataset import LabelledPhotos
+from lakeview.core.datasets.importers import from_folder
 from lakeview.core.models.model_file import load_model
 
 from conftest import HYMENOPTERA, MOBILENET_WEIGHTS, requires_shared
@@ -16,7 +16,7 @@ pytestmark = [requires_shared, pytest.mark.realdata]
 
 
 def test_hymenoptera_imports_with_its_val_folder():
-    data = LabelledPhotos.from_folder(HYMENOPTERA)
+    data = from_folder(HYMENOPTERA)
     assert data.classes == ["ants", "bees"]
     assert (len(data.train), len(data.valid)) == (245, 153)
     assert data.counts()["valid"] == {"ants": 70, "bees": 83}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
-from lakeview.core.datasets.dataset import LabelledPhotos
-from lakeview.core.training.library_dataset import import_labelled, library_dataset, save_version
+from lakeview.core.datasets.importers import from_folder
+from lakeview.core.training.library_dataset import import_labelled, library_dataset
+from lakeview.core.training.versions import save_version
 from lakeview.core.models.model_file import load_model
-from lakeview.core.training.run_plan import PROGRESS_STEPS, interpretation_of, make_learner, paths_of, train
+from lakeview.core.training.evaluation import interpretation_of, paths_of
+from lakeview.core.training.phases import PROGRESS_STEPS, make_learner, train
 from lakeview.core.training.plan import TrainingPlan
 
 TINY_PLAN = dict(arch="tiny", weights="none", size=32, batch_size=4, frozen_epochs=2, unfrozen_epochs=2, lr=1e-2,
@@ -22,7 +24,7 @@ def _learner(data, **changes):
 
 
 def test_both_phases_run_with_progress_across_them_and_an_eta(colour_folders):
-    learner, plan = _learner(LabelledPhotos.from_folder(colour_folders))
+    learner, plan = _learner(from_folder(colour_folders))
     progress, reports = [], []
 
     stopped = train(learner, plan, progress=lambda done, total: progress.append((done, total)), on_epoch=reports.append)
@@ -37,7 +39,7 @@ def test_both_phases_run_with_progress_across_them_and_an_eta(colour_folders):
 
 
 def test_a_stop_ends_the_run_early(colour_folders):
-    learner, plan = _learner(LabelledPhotos.from_folder(colour_folders))
+    learner, plan = _learner(from_folder(colour_folders))
     reports = []
 
     stopped = train(learner, plan, should_stop=lambda: len(reports) >= 1, on_epoch=reports.append)
@@ -48,13 +50,13 @@ def test_a_stop_ends_the_run_early(colour_folders):
 @pytest.mark.parametrize("changes, message", [(dict(frozen_epochs=0, unfrozen_epochs=0), "nothing to train"),
                                               (dict(lr=0), "learning rates")])
 def test_an_impossible_plan_is_refused_with_a_reason(colour_folders, changes, message):
-    learner, plan = _learner(LabelledPhotos.from_folder(colour_folders), **changes)
+    learner, plan = _learner(from_folder(colour_folders), **changes)
     with pytest.raises(ValueError, match=message):
         train(learner, plan)
 
 
 def test_the_interpretation_covers_the_validation_photos_and_a_cell_gives_its_photos(colour_folders):
-    data = LabelledPhotos.from_folder(colour_folders)
+    data = from_folder(colour_folders)
     learner, plan = _learner(data)
     train(learner, plan)
 
@@ -71,7 +73,7 @@ def test_the_interpretation_covers_the_validation_photos_and_a_cell_gives_its_ph
 
 
 def test_importing_a_labelled_folder_keeps_the_users_own_labels(colour_folders, tmp_path):
-    data = LabelledPhotos.from_folder(colour_folders)
+    data = from_folder(colour_folders)
     corrected = data.train[0].path
     with Catalog(tmp_path / "catalog.sqlite") as catalog:
         catalog.add_photos([corrected])
@@ -88,7 +90,7 @@ def test_importing_a_labelled_folder_keeps_the_users_own_labels(colour_folders, 
 
 def test_the_library_as_training_data_and_a_saved_version(colour_folders, tmp_path):
     with Catalog(tmp_path / "catalog.sqlite") as catalog:
-        import_labelled(catalog, LabelledPhotos.from_folder(colour_folders))
+        import_labelled(catalog, from_folder(colour_folders))
         catalog.set_labels([colour_folders / "train" / "red" / "red_0.jpg"], NONE_OF_THESE)
 
         data, fingerprints = library_dataset(catalog, holdout_pct=0.25)
@@ -111,7 +113,7 @@ def test_an_import_is_not_on_the_users_undo_stack(colour_folders, tmp_path):
         catalog.set_labels([photo], "blue")
         catalog.undo()
 
-        import_labelled(catalog, LabelledPhotos.from_folder(colour_folders))
+        import_labelled(catalog, from_folder(colour_folders))
 
         assert not catalog.can_undo() and catalog.can_redo(), "the user's redo survives; the import is not undone"
         assert catalog.label_of(photo).label == "red" and catalog.label_of(photo).source == "imported"

@@ -6,12 +6,14 @@ import argparse
 import importlib
 import importlib.util
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from lakeview.cli.arg_types import fraction_below_one, given_path, label_pattern, seed
 from lakeview.cli.console import UserError
-from lakeview.core.datasets.dataset import LabelledPhotos
 from lakeview.core.jobs import ProgressFn, ShouldStopFn
+
+if TYPE_CHECKING:
+    from lakeview.core.datasets.dataset import LabelledPhotos
 
 LAYOUTS = ("folder", "csv", "regex", "func")
 
@@ -53,20 +55,22 @@ def load_dataset(args: argparse.Namespace, should_stop: ShouldStopFn, quiet: boo
 
 
 def _import(args: argparse.Namespace, progress: ProgressFn, should_stop: ShouldStopFn) -> LabelledPhotos:
+    from lakeview.core.datasets.csv_importer import from_csv
+    from lakeview.core.datasets.importers import from_folder, from_name_func, from_name_re
+
     common = dict(valid_pct=args.valid_pct, seed=args.seed, progress=progress, should_stop=should_stop)
     if args.layout == "folder":
-        return LabelledPhotos.from_folder(args.data, **common)
+        return from_folder(args.data, **common)
     if args.layout == "csv":
         delimiter = "\t" if args.delimiter == "tab" else args.delimiter
-        return LabelledPhotos.from_csv(args.data, args.csv, folder=args.folder, suffix=args.suffix,
-                                       delimiter=delimiter, **common)
+        return from_csv(args.data, args.csv, folder=args.folder, suffix=args.suffix, delimiter=delimiter, **common)
     if args.layout == "regex":
         if not args.pattern:
             raise UserError("--layout regex needs --pattern")
-        return LabelledPhotos.from_name_re(args.data, args.pattern, **common)
+        return from_name_re(args.data, args.pattern, **common)
     if not args.label_func:
         raise UserError("--layout func needs --label-func MODULE:FUNCTION")
-    return LabelledPhotos.from_name_func(args.data, import_function(args.label_func), **common)
+    return from_name_func(args.data, import_function(args.label_func), **common)
 
 
 def import_function(spec: str) -> Callable:

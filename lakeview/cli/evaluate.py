@@ -31,12 +31,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    import torch
-
     from lakeview.core.atomic import write_atomically
-    from lakeview.core.models.inference import Failure, classify_files
-    from lakeview.core.training.evaluation import Interpretation
     from lakeview.core.models.model_file import ModelFileError, load_model
+    from lakeview.core.training.evaluation import classify_labelled
 
     try:
         model = load_model(args.model)
@@ -64,35 +61,23 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                 f"(the model knows {_names(model.classes)}; the photos are labelled "
                                 f"{_names(unknown)})")
             raise UserError(f"no labelled photos in the {args.split} split to evaluate on")
-        probs, targets, paths = [], [], []
         with Bar("evaluating", args.quiet, "photo") as bar:
-            results = classify_files(model, [p.path for p in photos], batch_size=args.bs, top_k=len(model.classes),
-                                     tta=args.tta, device=args.device, total=len(photos), progress=bar,
-                                     should_stop=stop)
-            for photo, result in zip(photos, results):
-                if isinstance(result, Failure):
-                    skipped.append((str(result.path), result.reason))
-                    continue
-                row = torch.zeros(len(model.classes))
-                for label, prob in result.top:
-                    row[lookup[label]] = prob
-                probs.append(row)
-                targets.append(lookup[photo.label])
-                paths.append(photo.path)
+            interpretation, failures = classify_labelled(model, photos, batch_size=args.bs, tta=args.tta,
+                                                         device=args.device, progress=bar, should_stop=stop)
+        skipped += [(str(failure.path), failure.reason) for failure in failures]
         if stop():
             say("stopped; nothing written")
             return EXIT_INTERRUPTED
-    if not probs:
+    if interpretation is None:
         list_skipped(skipped)
         raise UserError(f"none of the {len(photos)} photo(s) in the {args.split} split could be classified "
                         "(listed above)")
-    interpretation = Interpretation.from_predictions(model.classes, paths, torch.stack(probs), torch.tensor(targets))
     print(interpretation.report(args.top))
     if args.json:
         figures = {
             "model": str(args.model),
             "split": args.split,
-            "photos": len(paths),
+            "photos": len(interpretation.paths),
             "error_rate": interpretation.error_rate,
             "classes": model.classes,
             "confusion_matrix": interpretation.confusion_matrix(),

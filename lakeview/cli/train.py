@@ -74,7 +74,7 @@ def plan_of(args: argparse.Namespace):
 
 def make_learner(args: argparse.Namespace, stop):
     from lakeview.core.jobs import Stopped
-    from lakeview.core.training.run_plan import make_learner as learner_for
+    from lakeview.core.training.phases import make_learner as learner_for
     from lakeview.core.models.weights import WeightsUnavailable
 
     data = load_dataset(args, stop, args.quiet)
@@ -105,7 +105,7 @@ def print_epoch(stats) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from lakeview.core.training.run_plan import train
+    from lakeview.core.training.phases import train
 
     plan = plan_of(args)
     try:
@@ -145,8 +145,10 @@ def run_lr_find(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         if args.unfrozen:
             learner.unfreeze()
+        from lakeview.core.training.lr_finder import lr_find
+
         with Bar("lr sweep", args.quiet, "step") as bar:
-            result = learner.lr_find(num_it=args.iterations, progress=bar, should_stop=stop)
+            result = lr_find(learner, num_it=args.iterations, progress=bar, should_stop=stop)
     if result.stopped:
         say("stopped; nothing written")
         return EXIT_INTERRUPTED

@@ -177,7 +177,7 @@ class InterpretationView(QWidget):
             self._choose_pair(*pair)
 
     def _choose_pair(self, actual: str, predicted: str) -> None:
-        from lakeview.core.training.run_plan import paths_of
+        from lakeview.core.training.evaluation import paths_of
 
         if self.interpretation is not None:
             self.photos_chosen.emit(f"actual {actual}, predicted {predicted}",

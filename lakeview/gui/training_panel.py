@@ -272,9 +272,9 @@ class TrainingPanel(QWidget):
         folder, pct = self.folder, self.valid_pct.value() / 100
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.datasets.dataset import LabelledPhotos
+            from lakeview.core.datasets.importers import from_folder
 
-            return LabelledPhotos.from_folder(folder, valid_pct=pct, progress=progress, should_stop=should_stop)
+            return from_folder(folder, valid_pct=pct, progress=progress, should_stop=should_stop)
 
         def read(data) -> None:
             if self._reader is reader:

@@ -1,11 +1,10 @@
-"""A labelled set of photos split into train / valid / optional test, as the fast.ai lesson-1 forms build it."""
+"""A labelled set of photos split into train / valid / optional test, and what was skipped making it."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from lakeview.core.photos.file_names import distinct_readable_names
 
@@ -84,38 +83,3 @@ class LabelledPhotos:
         if self.skipped:
             lines.append(f"{len(self.skipped)} file(s) skipped (see the list)")
         return "\n".join(lines)
-
-    # The fast.ai lesson-1 import forms; the work happens in lakeview.core.datasets.importers.
-    @classmethod
-    def from_folder(cls, path: Path | str, **kwargs) -> "LabelledPhotos":
-        from lakeview.core.datasets import importers
-
-        return importers.from_folder(Path(path), **kwargs)
-
-    @classmethod
-    def from_csv(cls, path: Path | str, csv_labels: Path | str = "labels.csv", **kwargs) -> "LabelledPhotos":
-        from lakeview.core.datasets import importers
-
-        return importers.from_csv(Path(path), csv_labels, **kwargs)
-
-    @classmethod
-    def from_name_re(cls, files: Path | str | Iterable[Path | str], pattern: str, **kwargs) -> "LabelledPhotos":
-        from lakeview.core.datasets import importers
-
-        return importers.from_name_re(files, pattern, **kwargs)
-
-    @classmethod
-    def from_name_func(
-        cls, files: Path | str | Iterable[Path | str], label_func: Callable[[Path], str], **kwargs
-    ) -> "LabelledPhotos":
-        from lakeview.core.datasets import importers
-
-        return importers.from_name_func(files, label_func, **kwargs)
-
-    @classmethod
-    def from_lists(
-        cls, paths: Sequence[Path | str], labels: Sequence[str], **kwargs
-    ) -> "LabelledPhotos":
-        from lakeview.core.datasets import importers
-
-        return importers.from_lists(paths, labels, **kwargs)

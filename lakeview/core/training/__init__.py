@@ -1,2 +1,7 @@
-"""Teaching a model: the learner, the plan of its phases, the body-feature pass and its store, evaluation, the LR finder,
-training from a library, and retraining new versions in the background."""
+"""Teaching a model, one idea per module (each module's first line says what it holds).
+
+plan: the recipe (frozen then unfrozen epochs, their rates); phases: running it on a learner; learner: freezing,
+one-cycle fitting, prediction; features / feature_cache / feature_store: the body-feature pass and its results in
+memory and on disk; evaluation: how a model does on labelled photos; lr_finder; from_library and library_dataset:
+training on a library's labels; versions: saving and loading model versions; retrain and retrain_schedule: new
+versions in the background."""

@@ -1,13 +1,24 @@
-"""How a model does on labelled photos: error rate, per-class accuracy, confusion matrix, top losses."""
+"""How a model does on labelled photos: classifying them into an Interpretation, and its figures.
+
+Written once for a saved model (`lakeview evaluate`, the app's check on held-out photos) and for a learner's
+validation photos: error rate, per-class accuracy, confusion matrix, most confused pairs, top losses."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import torch
 import torch.nn.functional as F
+
+from lakeview.core.datasets.dataset import Photo
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+
+if TYPE_CHECKING:
+    from lakeview.core.models.inference import Failure
+    from lakeview.core.models.model_file import SavedModel
+    from lakeview.core.training.learner import Learner
 
 
 @dataclass(frozen=True)
@@ -113,3 +124,55 @@ class Interpretation:
         for t in self.top_losses(top):
             lines.append(f"  {t.predicted} / {t.actual} / {t.loss:.2f} / {t.prob_actual:.2f}  {t.path}")
         return "\n".join(lines)
+
+
+def classify_labelled(
+    model: SavedModel,
+    photos: Sequence[Photo],
+    batch_size: int = 32,
+    tta: bool = False,
+    device: str | torch.device | None = None,
+    progress: ProgressFn = no_progress,
+    should_stop: ShouldStopFn = never_stop,
+) -> tuple[Interpretation | None, list[Failure]]:
+    """Classify photos labelled with classes the model knows: how it does on those it could classify (None when
+    none could be), and the photos that could not be, in order. After a stop, what was classified so far."""
+    from lakeview.core.models.inference import Failure, classify_files
+
+    index = {name: i for i, name in enumerate(model.classes)}
+    unknown = sorted({str(p.label) for p in photos if p.label not in index})
+    if unknown:
+        raise ValueError(f"the model does not know the classes {unknown}")
+    paths, rows, targets, failures = [], [], [], []
+    results = classify_files(model, [p.path for p in photos], batch_size=batch_size, top_k=len(model.classes),
+                             tta=tta, device=device, total=len(photos), progress=progress, should_stop=should_stop)
+    for result, photo in zip(results, photos):  # results first, so that the last batch's progress is told
+        if isinstance(result, Failure):
+            failures.append(result)
+            continue
+        row = torch.zeros(len(model.classes))
+        for name, probability in result.top:
+            row[index[name]] = probability
+        paths.append(photo.path)
+        rows.append(row)
+        targets.append(index[photo.label])
+    if not paths:
+        return None, failures
+    return Interpretation.from_predictions(model.classes, paths, torch.stack(rows), torch.tensor(targets)), failures
+
+
+def interpretation_of(learner: Learner, progress: ProgressFn = no_progress,
+                      should_stop: ShouldStopFn = never_stop) -> Interpretation | None:
+    """How the learner's network does on its validation photos (None when there are none)."""
+    if not learner.data.split("valid"):
+        return None
+    predictions = learner.predict("valid", progress, should_stop)
+    return Interpretation.from_predictions(learner.data.classes, [p.path for p in predictions.photos],
+                                           predictions.probs, predictions.targets)
+
+
+def paths_of(interpretation: Interpretation, actual: str, predicted: str) -> list[Path]:
+    """The photos of class `actual` that the model called `predicted` (one confusion-matrix cell)."""
+    a, p = interpretation.classes.index(actual), interpretation.classes.index(predicted)
+    chosen = (interpretation.targets == a) & (interpretation.predicted == p)
+    return [path for path, keep in zip(interpretation.paths, chosen.tolist()) if keep]

@@ -1,6 +1,8 @@
-"""Training from the app: on the library's labels or on a labelled folder (brought into the library first),
-ending in a new active model version and how it does on the validation photos. Runs in a worker; tells its
-caller what happens through `events` (DataReady, a weights download's progress, each EpochReport)."""
+"""Training from the app on a library's labels or a labelled folder, ending in a new active model version.
+
+A labelled folder is brought into the library first. The result comes with how it does on the validation photos.
+Runs in a worker; tells its caller what happens through `events` (DataReady, a weights download's progress, each
+EpochReport)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ from typing import Callable
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.datasets.dataset import DatasetError, LabelledPhotos
-from lakeview.core.training.evaluation import Interpretation
+from lakeview.core.datasets.importers import from_folder
+from lakeview.core.training.evaluation import Interpretation, classify_labelled, interpretation_of
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.training.learner import Learner
-from lakeview.core.training.library_dataset import import_labelled, library_dataset, load_version, save_version
-from lakeview.core.training.lr_finder import LRFinderResult
-from lakeview.core.training.run_plan import EpochReport, interpretation_of, make_learner, train
+from lakeview.core.training.library_dataset import import_labelled, library_dataset
+from lakeview.core.training.versions import load_version, save_version
+from lakeview.core.training.lr_finder import LRFinderResult, lr_find
+from lakeview.core.training.phases import EpochReport, make_learner, train
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.core.models.weights import WeightsUnavailable
 
@@ -68,8 +72,8 @@ def load_training_data(catalog_path: Path, source: Source, progress: ProgressFn 
             raise DatasetError("label photos of at least two classes first (keys 1-9 in the grid), "
                                "or train on a labelled folder")
         return data
-    data = LabelledPhotos.from_folder(source.folder, valid_pct=source.valid_pct, seed=source.seed,
-                                      progress=progress, should_stop=should_stop)
+    data = from_folder(source.folder, valid_pct=source.valid_pct, seed=source.seed,
+                       progress=progress, should_stop=should_stop)
     with Catalog(catalog_path) as catalog:
         import_labelled(catalog, data, should_stop=should_stop)
     return data
@@ -123,39 +127,25 @@ def find_lr_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, u
         return learner
     if unfrozen:
         learner.unfreeze()
-    result = learner.lr_find(num_it=iterations, progress=progress, should_stop=should_stop)
+    result = lr_find(learner, num_it=iterations, progress=progress, should_stop=should_stop)
     return None if result.stopped else result
-
 
 
 def evaluate_active(catalog_path: Path, progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop
                     ) -> tuple[str, Interpretation] | None:
     """How the library's active model does on the held-out share of the labelled photos (the photos retraining
     never learns from): (version id, interpretation), or None without a model or held-out photos."""
-    import torch
-
-    from lakeview.core.models.inference import Prediction, classify_files
     with Catalog(catalog_path) as catalog:
         active = catalog.active_model()
         data, _ = library_dataset(catalog)
     if active is None or not data.valid:
         return None
     model = load_version(active)
-    index = {name: i for i, name in enumerate(model.classes)}
-    paths, probs, targets = [], [], []
-    photos = [p for p in data.valid if p.label in index]
-    for photo, result in zip(photos, classify_files(model, [p.path for p in photos], top_k=len(model.classes),
-                                                     total=len(photos), progress=progress, should_stop=should_stop)):
-        if isinstance(result, Prediction):
-            row = torch.zeros(len(model.classes))
-            for name, probability in result.top:
-                row[index[name]] = probability
-            paths.append(photo.path)
-            probs.append(row)
-            targets.append(index[photo.label])
-    if should_stop() or not paths:
+    photos = [p for p in data.valid if p.label in model.classes]
+    interpretation, _ = classify_labelled(model, photos, progress=progress, should_stop=should_stop)
+    if should_stop() or interpretation is None:
         return None
-    return active.id, Interpretation.from_predictions(model.classes, paths, torch.stack(probs), torch.tensor(targets))
+    return active.id, interpretation
 
 
 __all__ = ["DataReady", "EpochReport", "LabelledFolder", "NeedsWeights", "Source", "TrainedVersion",

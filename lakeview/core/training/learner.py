@@ -1,8 +1,9 @@
-"""Transfer learning: freeze / unfreeze, one-cycle training with discriminative learning rates, cached features."""
+"""The learner: what freezing trains, one-cycle fitting with discriminative learning rates, prediction, export.
+
+While the body is frozen and nothing is augmented, the head trains on body features computed once."""
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from contextlib import nullcontext
@@ -16,18 +17,20 @@ import torch.nn.functional as F
 from torch.optim.lr_scheduler import OneCycleLR
 
 from lakeview.core.models.architectures import get_architecture
-from lakeview.core.models.photo_tensors import Batch, PhotoTensors, make_loader
+from lakeview.core.models.photo_tensors import PhotoTensors, make_loader
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier, pooled_width
-from lakeview.core.training.lr_finder import LRFinderResult, LRSweep
+from lakeview.core.training.evaluation import interpretation_of
+from lakeview.core.training.feature_cache import FeatureCache, SplitFeatures
+from lakeview.core.training.features import body_pass
+from lakeview.core.training.plan import LearningRate, spread_learning_rates
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.models.model_file import ModelMeta, SavedModel, save_model
 from lakeview.core.models.network import IMAGENET, build_network
 from lakeview.core.threads import torch_threads
 from lakeview.core.models.transforms import Augmentation, decode_side, train_transform, valid_transform
 
-LearningRate = float | slice
 EpochCallback = Callable[["EpochStats"], None]
 
 
@@ -105,9 +108,7 @@ class Learner:
         self.failures: dict[str, str] = {}
         self._amp_dtype = autocast_dtype(self.device)
         self._scaler = torch.amp.GradScaler("cuda") if self._amp_dtype == torch.float16 else None
-        self._feature_cache: dict[str, tuple[torch.Tensor, torch.Tensor, list[int]]] = {}
-        self._body_version = 0
-        self._feature_versions: dict[str, int] = {}
+        self.feature_cache = FeatureCache()
         self._fits = 0
         self.train_bn_stats = train_bn_stats
         self.frozen = True
@@ -148,20 +149,19 @@ class Learner:
         result = FitResult()
         cached = self.uses_feature_cache
         if cached:
-            self._ensure_features(("train", "valid"), progress, should_stop)
+            self.ensure_features(("train", "valid"), progress, should_stop)
             if should_stop():
                 result.stopped = True
                 return result
-        groups = self._param_groups(lr_max)
-        peak_lr = max(g["lr"] for g in groups)
-        optimizer = torch.optim.AdamW(groups, betas=(0.9, 0.99), weight_decay=self.weight_decay)
+        optimizer = self.make_optimizer(lr_max)
+        peak_lr = max(g["lr"] for g in optimizer.param_groups)
         steps_per_epoch = self._steps_per_epoch(cached)
         total = epochs * steps_per_epoch
         # OneCycleLR needs a few steps in each phase; a tiny set simply ends its cycle early.
         schedule_steps = max(total, 8)
         scheduler = OneCycleLR(
             optimizer,
-            max_lr=[g["lr"] for g in groups],
+            max_lr=[g["lr"] for g in optimizer.param_groups],
             total_steps=schedule_steps,
             pct_start=max(0.25, 2 / schedule_steps),
             div_factor=25.0,
@@ -169,22 +169,21 @@ class Learner:
         )
         phase = "head (cached features)" if cached else ("frozen" if self.frozen else "unfrozen")
         done = 0
-        self._fits += 1
         with torch_threads(1) if cached else nullcontext():
             for epoch in range(epochs):
                 started = time.perf_counter()
                 losses: list[float] = []
-                self._set_train_mode(cached)
-                for inputs, targets in self._train_batches(cached, epoch):
+                self.set_train_mode(cached)
+                for inputs, targets in self.epoch_batches(cached, epoch):
                     if should_stop():
                         result.stopped = True
                         break
-                    losses.append(self._step(inputs, targets, optimizer, cached))
+                    losses.append(self.train_step(inputs, targets, optimizer, cached))
                     scheduler.step()
                     done += 1
                     progress(done, total)
                 if not cached and (not self.frozen or self.train_bn or self.train_bn_stats):
-                    self._body_version += 1
+                    self.feature_cache.body_changed()
                 if result.stopped:
                     break
                 valid_loss, error_rate = self._validate()
@@ -204,45 +203,11 @@ class Learner:
         result.failures = dict(self.failures)
         return result
 
-    def lr_find(
-        self,
-        start_lr: float = 1e-7,
-        end_lr: float = 10.0,
-        num_it: int = 100,
-        progress: ProgressFn = no_progress,
-        should_stop: ShouldStopFn = never_stop,
-    ) -> LRFinderResult:
-        """Train with an exponentially growing rate until the loss diverges; the network is restored after."""
-        saved_state = copy.deepcopy(self.network.state_dict())
-        cached = self.uses_feature_cache
-        if cached:
-            self._ensure_features(("train",), no_progress, should_stop)
-        sweep = LRSweep(start_lr, end_lr, num_it)
-        optimizer = torch.optim.AdamW(self._param_groups(start_lr), betas=(0.9, 0.99), weight_decay=self.weight_decay)
-        stopped = diverged = False
+    # --- training steps (fit_one_cycle's, and the LR finder's) -------------------------------------------------
+    def make_optimizer(self, lr: LearningRate) -> torch.optim.Optimizer:
+        """AdamW over the layer groups; each optimizer starts a new fit, whose shuffles differ from the last's."""
         self._fits += 1
-        try:
-            self._set_train_mode(cached)
-            epoch = 0
-            while len(sweep.lrs) < num_it and not (stopped or diverged):
-                before = len(sweep.lrs)
-                for inputs, targets in self._train_batches(cached, epoch):
-                    if should_stop():
-                        stopped = True
-                        break
-                    lr = sweep.lr_at(len(sweep.lrs))
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr
-                    diverged = sweep.record(lr, self._step(inputs, targets, optimizer, cached))
-                    progress(len(sweep.lrs), num_it)
-                    if diverged or len(sweep.lrs) >= num_it:
-                        break
-                if len(sweep.lrs) == before:
-                    break
-                epoch += 1
-        finally:
-            self.network.load_state_dict(saved_state)
-        return sweep.result(stopped)
+        return torch.optim.AdamW(self._param_groups(lr), betas=(0.9, 0.99), weight_decay=self.weight_decay)
 
     def _param_groups(self, lr_max: LearningRate) -> list[dict]:
         """Three layer groups (early body, late body, head) with learning rates spread geometrically."""
@@ -255,7 +220,7 @@ class Learner:
         return [{"params": ps, "lr": lr} for ps, lr in zip((early, late, head), rates) if ps]
 
     def _steps_per_epoch(self, cached: bool) -> int:
-        n = len(self._feature_cache["train"][1]) if cached else len(self.data.train)
+        n = len(self.feature_cache.fresh("train").targets) if cached else len(self.data.train)
         if n == 0:
             raise ValueError("there are no training photos")
         return n // self.batch_size if self._drop_last(n) else math.ceil(n / self.batch_size)
@@ -264,10 +229,12 @@ class Learner:
         """Drop a ragged last batch when there are enough photos: BatchNorm learns badly from tiny batches."""
         return n >= 2 * self.batch_size
 
-    def _train_batches(self, cached: bool, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def epoch_batches(self, cached: bool, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """One epoch of shuffled (inputs, targets) on the device: cached body features, or augmented photos."""
         seed = None if self.seed is None else (self.seed * 1000 + self._fits * 100 + epoch) % (1 << 63)
         if cached:
-            features, targets, _ = self._feature_cache["train"]
+            cache = self.feature_cache.fresh("train")
+            features, targets = cache.features, cache.targets
             generator = torch.Generator()
             if seed is not None:
                 generator.manual_seed(seed)
@@ -283,11 +250,13 @@ class Learner:
         loader = make_loader(dataset, self.batch_size, shuffle=True, workers=self.workers, seed=seed,
                              pin_memory=self.device.type == "cuda", drop_last=self._drop_last(len(dataset)))
         for batch in loader:
-            self._record_failures(dataset, batch)
+            self._record_failures(dataset, batch.failures)
             if len(batch) >= 2:
                 yield self._to_device(batch.images), batch.targets.to(self.device, non_blocking=True)
 
-    def _step(self, inputs: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer, cached: bool) -> float:
+    def train_step(self, inputs: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer,
+                   cached: bool) -> float:
+        """One optimizer step on a batch (through the head only, for cached features); returns its loss."""
         with self._autocast():
             logits = self.network.head(inputs) if cached else self.network(inputs)
             loss = F.cross_entropy(logits.float(), targets)
@@ -301,7 +270,7 @@ class Learner:
             optimizer.step()
         return float(loss.detach())
 
-    def _set_train_mode(self, cached: bool) -> None:
+    def set_train_mode(self, cached: bool) -> None:
         """Dropout on; the body's BatchNorm statistics stay as learnt on ImageNet unless `train_bn_stats`.
 
         Re-estimating them from batches of 16 of a few hundred photos cost 6 to 10 points of validation
@@ -316,18 +285,11 @@ class Learner:
                     module.eval()
 
     def _validate(self) -> tuple[float | None, float | None]:
-        if not self.data.valid:
+        """Mean loss and error rate on the labelled validation photos; (None, None) without any."""
+        seen = interpretation_of(self)
+        if seen is None or not len(seen.targets):
             return None, None
-        preds = self.predict("valid")
-        if len(preds.targets) == 0:
-            return None, None
-        known = preds.targets >= 0
-        if not known.any():
-            return None, None
-        probs, targets = preds.probs[known], preds.targets[known]
-        loss = F.nll_loss(torch.log(probs.clamp_min(1e-12)), targets).item()
-        error = (probs.argmax(1) != targets).float().mean().item()
-        return loss, error
+        return seen.losses.mean().item(), seen.error_rate
 
     # --- prediction ---------------------------------------------------------------------------------------
     def predict(self, split: str = "valid", progress: ProgressFn = no_progress,
@@ -335,73 +297,63 @@ class Learner:
         """Probabilities for a split with the deterministic (validation) transform."""
         photos = self.data.split(split)
         self.network.eval()
-        if self.uses_feature_cache or split in self._feature_cache and self._feature_cache_fresh(split):
-            self._ensure_features((split,), progress, should_stop)
-            features, targets, kept = self._feature_cache[split]
+        if self.uses_feature_cache or self.feature_cache.fresh(split) is not None:
+            self.ensure_features((split,), progress, should_stop)
+            cache = self.feature_cache.fresh(split) or self._no_features(self.head_width())
             with torch.inference_mode(), self._autocast(), torch_threads(1):
-                probs = torch.cat([self.network.head(features[i:i + 256].to(self.device)).float().softmax(1).cpu()
-                                   for i in range(0, len(targets), 256)]) if len(targets) else torch.empty(0, len(self.data.classes))
-            return Predictions([photos[i] for i in kept], probs, targets, self._failures_of(photos))
-        outputs, targets, kept = self._run_body(photos, head=True, progress=progress, should_stop=should_stop)
-        return Predictions([photos[i] for i in kept], outputs.softmax(1), targets, self._failures_of(photos))
+                probs = torch.cat([self.network.head(cache.features[i:i + 256].to(self.device)).float().softmax(1).cpu()
+                                   for i in range(0, len(cache.targets), 256)]) if len(cache.targets) else torch.empty(0, len(self.data.classes))
+            return Predictions([photos[i] for i in cache.kept], probs, cache.targets, self._failures_of(photos))
+        logits = self._run_body(photos, with_head=True, progress=progress, should_stop=should_stop)
+        return Predictions([photos[i] for i in logits.kept], logits.features.softmax(1), logits.targets,
+                           self._failures_of(photos))
 
     def use_cached_features(self, split: str, features: torch.Tensor, keep: list[int]) -> None:
         """Supply pooled body features computed earlier (e.g. kept on disk) for `split`'s photos at indices `keep`."""
         photos = self.data.split(split)
         lookup = {name: i for i, name in enumerate(self.data.classes)}
         targets = torch.tensor([lookup.get(photos[i].label, -1) for i in keep], dtype=torch.long)
-        self._feature_cache[split] = (features, targets, list(keep))
-        self._feature_versions[split] = self._body_version
+        self.feature_cache.put(split, SplitFeatures(features, targets, list(keep)))
 
     def cached_features(self, split: str) -> tuple[torch.Tensor, list[int]] | None:
         """(features, photo indices) cached for `split` with the current body, if any."""
-        if split not in self._feature_cache or not self._feature_cache_fresh(split):
-            return None
-        features, _, keep = self._feature_cache[split]
-        return features, keep
+        cache = self.feature_cache.fresh(split)
+        return None if cache is None else (cache.features, cache.kept)
 
-    def _feature_cache_fresh(self, split: str) -> bool:
-        return self._feature_versions.get(split) == self._body_version
+    def head_width(self) -> int:
+        """How many pooled features the head takes."""
+        return pooled_width(self.head, self.arch.features)
 
-    def _ensure_features(self, splits: Sequence[str], progress: ProgressFn, should_stop: ShouldStopFn) -> None:
+    def ensure_features(self, splits: Sequence[str], progress: ProgressFn, should_stop: ShouldStopFn) -> None:
         for split in splits:
-            if split in self._feature_cache and self._feature_cache_fresh(split):
+            if self.feature_cache.fresh(split) is not None:
                 continue
             self.network.eval()
-            features, targets, kept = self._run_body(self.data.split(split), head=False, progress=progress,
-                                                     should_stop=should_stop)
+            features = self._run_body(self.data.split(split), with_head=False, progress=progress,
+                                      should_stop=should_stop)
             if should_stop():
                 return
-            self._feature_cache[split] = (features, targets, kept)
-            self._feature_versions[split] = self._body_version
+            self.feature_cache.put(split, features)
 
-    def _run_body(self, photos: list[Photo], head: bool, progress: ProgressFn,
-                  should_stop: ShouldStopFn) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
-        """Pooled body features (or logits, with `head`) for photos, in order, leaving out unreadable ones."""
+    def _run_body(self, photos: list[Photo], with_head: bool, progress: ProgressFn,
+                  should_stop: ShouldStopFn) -> SplitFeatures:
+        """Pooled body features (or logits, `with_head`) for photos, in order, leaving out unreadable ones."""
         dataset = PhotoTensors(photos, self.data.classes, valid_transform(self.size), decode_side(self.size))
-        loader = make_loader(dataset, self.batch_size * 2, shuffle=False, workers=self.workers,
-                             pin_memory=self.device.type == "cuda")
         outputs, targets, kept = [], [], []
-        done = 0
-        with torch.inference_mode(), self._autocast():
-            for batch in loader:
-                if should_stop():
-                    break
-                self._record_failures(dataset, batch)
-                done += len(batch) + len(batch.failures)
-                progress(done, len(dataset))
-                if len(batch) == 0:
-                    continue
-                x = self.network.pool(self.network.body(self._to_device(batch.images)))
-                if head:
-                    x = self.network.head(x)
-                outputs.append(x.float().cpu())
+        for batch in body_pass(self.network, dataset, self.device, self.batch_size * 2, self.workers, with_head,
+                               progress, should_stop):
+            self._record_failures(dataset, batch.failures)
+            if batch.indices:
+                outputs.append(batch.outputs)
                 targets.append(batch.targets)
-                kept.extend(batch.indices.tolist())
-        width = len(self.data.classes) if head else pooled_width(self.head, self.arch.features)
+                kept.extend(batch.indices)
         if not outputs:
-            return torch.empty(0, width), torch.empty(0, dtype=torch.long), []
-        return torch.cat(outputs), torch.cat(targets), kept
+            return self._no_features(len(self.data.classes) if with_head else self.head_width())
+        return SplitFeatures(torch.cat(outputs), torch.cat(targets), kept)
+
+    @staticmethod
+    def _no_features(width: int) -> SplitFeatures:
+        return SplitFeatures(torch.empty(0, width), torch.empty(0, dtype=torch.long), [])
 
     # --- helpers ------------------------------------------------------------------------------------------
     def _to_device(self, images: torch.Tensor) -> torch.Tensor:
@@ -412,8 +364,8 @@ class Learner:
             return nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self._amp_dtype)
 
-    def _record_failures(self, dataset: PhotoTensors, batch: Batch) -> None:
-        for index, reason in batch.failures:
+    def _record_failures(self, dataset: PhotoTensors, failures: list[tuple[int, str]]) -> None:
+        for index, reason in failures:
             self.failures[dataset.paths[index]] = reason
 
     def _failures_of(self, photos: list[Photo]) -> dict[str, str]:
@@ -444,17 +396,3 @@ class Learner:
         save_model(path, self.network, meta)
         return SavedModel(self.network, meta)
 
-
-def spread_learning_rates(lr: LearningRate, groups: int) -> list[float]:
-    """fast.ai's convention: a float gives every group that rate; slice(lo, hi) spreads lo..hi geometrically;
-    slice(hi) gives the last group hi and the others hi/10."""
-    if isinstance(lr, slice):
-        hi = float(lr.stop)
-        if lr.start is None:
-            return [hi / 10] * (groups - 1) + [hi]
-        lo = float(lr.start)
-        if groups == 1:
-            return [hi]
-        ratio = (hi / lo) ** (1 / (groups - 1))
-        return [lo * ratio ** i for i in range(groups)]
-    return [float(lr)] * groups

@@ -1,23 +1,14 @@
-"""A library's labelled photos as training data, a labelled dataset brought into a library, and new model
-versions stored beside the library."""
+"""A library's labelled photos as training data (split by fingerprint), and a labelled dataset brought in."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.catalog.photos import AddReport, read_photos
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.photos.file_names import absolute_path
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
-
-if TYPE_CHECKING:  # the app counts labelled photos before torch has loaded
-    import torch.nn as nn
-
-    from lakeview.core.catalog.models import ModelVersion
-    from lakeview.core.models.model_file import ModelMeta, SavedModel
 
 DEFAULT_HOLDOUT_PCT = 0.2
 
@@ -67,27 +58,3 @@ def import_labelled(catalog: Catalog, data: LabelledPhotos, progress: ProgressFn
                 raise Stopped()
             catalog.set_labels(paths, label, source="imported", undoable=False)
     return report, sum(map(len, by_label.values()))
-
-
-def save_version(catalog: Catalog, network: nn.Module, meta: ModelMeta, kind: str, active: bool) -> str:
-    """Write a new model version file beside the catalog (a fresh id, so two runs never share a file) and record it."""
-    from lakeview.core.models.model_file import save_model
-
-    version = uuid.uuid4().hex
-    meta.version_id = version
-    meta.body_id = meta.body_id or version
-    path = catalog.folder / "models" / f"{version}.lvmodel"
-    save_model(path, network, meta)
-    catalog.add_model(version, path, meta.arch, meta.classes, meta.parent, meta.metrics, meta.created, kind,
-                      meta.notes, active=active)
-    return version
-
-
-def load_version(version: "ModelVersion") -> "SavedModel":
-    """A library's model version, its classes named as the library names them now (after renames)."""
-    from lakeview.core.models.model_file import load_model
-
-    model = load_model(version.file)
-    if len(version.classes) == len(model.meta.classes):
-        model.meta.classes = list(version.classes)
-    return model

@@ -1,9 +1,18 @@
-"""The learning-rate finder's bookkeeping: an exponential sweep, a smoothed loss, and a suggested rate."""
+"""The learning-rate finder: a sweep of growing rates over a learner's training steps, and a suggested rate.
+
+The network is restored after; the loss is smoothed, and fast.ai's 'valley' rule picks the rate."""
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+
+if TYPE_CHECKING:
+    from lakeview.core.training.learner import Learner
 
 
 @dataclass
@@ -50,6 +59,46 @@ class LRSweep:
 
     def result(self, stopped: bool = False) -> LRFinderResult:
         return LRFinderResult(list(self.lrs), list(self.losses), list(self.raw), suggest_lr(self.lrs, self.losses), stopped)
+
+
+def lr_find(
+    learner: Learner,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_it: int = 100,
+    progress: ProgressFn = no_progress,
+    should_stop: ShouldStopFn = never_stop,
+) -> LRFinderResult:
+    """Train with an exponentially growing rate until the loss diverges; the network is restored after."""
+    saved_state = copy.deepcopy(learner.network.state_dict())
+    cached = learner.uses_feature_cache
+    if cached:
+        learner.ensure_features(("train",), no_progress, should_stop)
+    sweep = LRSweep(start_lr, end_lr, num_it)
+    optimizer = learner.make_optimizer(start_lr)
+    stopped = diverged = False
+    try:
+        learner.set_train_mode(cached)
+        epoch = 0
+        while len(sweep.lrs) < num_it and not (stopped or diverged):
+            before = len(sweep.lrs)
+            for inputs, targets in learner.epoch_batches(cached, epoch):
+                if should_stop():
+                    stopped = True
+                    break
+                lr = sweep.lr_at(len(sweep.lrs))
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                diverged = sweep.record(lr, learner.train_step(inputs, targets, optimizer, cached))
+                progress(len(sweep.lrs), num_it)
+                if diverged or len(sweep.lrs) >= num_it:
+                    break
+            if len(sweep.lrs) == before:
+                break
+            epoch += 1
+    finally:
+        learner.network.load_state_dict(saved_state)
+    return sweep.result(stopped)
 
 
 def suggest_lr(lrs: list[float], losses: list[float]) -> float | None:

@@ -1,4 +1,6 @@
-"""What a training run will do (the training panel's settings, the CLI's options); imports no torch."""
+"""The training recipe: how many frozen (head-only) then unfrozen epochs, at which learning rates.
+
+With the size, batch and augmentation settings the training panel and the CLI fill in; imports no torch."""
 
 from __future__ import annotations
 
@@ -56,3 +58,18 @@ class LabelledFolder:
     valid_pct: float = 0.2
     """The share held out to validate on, when there is no valid/ folder."""
     seed: int | None = 42
+
+
+def spread_learning_rates(lr: LearningRate, groups: int) -> list[float]:
+    """fast.ai's convention: a float gives every group that rate; slice(lo, hi) spreads lo..hi geometrically;
+    slice(hi) gives the last group hi and the others hi/10."""
+    if isinstance(lr, slice):
+        hi = float(lr.stop)
+        if lr.start is None:
+            return [hi / 10] * (groups - 1) + [hi]
+        lo = float(lr.start)
+        if groups == 1:
+            return [hi]
+        ratio = (hi / lo) ** (1 / (groups - 1))
+        return [lo * ratio ** i for i in range(groups)]
+    return [float(lr)] * groups

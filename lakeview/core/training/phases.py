@@ -1,15 +1,14 @@
-"""A whole training run as the app and the CLI describe it: a plan, a learner built from it, the frozen then
-unfrozen phases with progress across both, and how the result does on the validation photos."""
+"""Running a plan's frozen then unfrozen phases on the learner it describes, with progress across both.
+
+The app and the CLI train through here; each finished epoch is told as an EpochReport."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from lakeview.core.datasets.dataset import LabelledPhotos
-from lakeview.core.training.evaluation import Interpretation
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.training.learner import EpochStats, Learner
 from lakeview.core.training.plan import TrainingPlan
@@ -67,19 +66,3 @@ def train(learner: Learner, plan: TrainingPlan, progress: ProgressFn = no_progre
             return True
     return False
 
-
-def interpretation_of(learner: Learner, progress: ProgressFn = no_progress,
-                      should_stop: ShouldStopFn = never_stop) -> Interpretation | None:
-    """How the trained network does on the validation photos (None when there are none)."""
-    if not learner.data.split("valid"):
-        return None
-    predictions = learner.predict("valid", progress, should_stop)
-    return Interpretation.from_predictions(learner.data.classes, [p.path for p in predictions.photos],
-                                           predictions.probs, predictions.targets)
-
-
-def paths_of(interpretation: Interpretation, actual: str, predicted: str) -> list[Path]:
-    """The validation photos of class `actual` that the model called `predicted` (one confusion-matrix cell)."""
-    a, p = interpretation.classes.index(actual), interpretation.classes.index(predicted)
-    chosen = (interpretation.targets == a) & (interpretation.predicted == p)
-    return [path for path, keep in zip(interpretation.paths, chosen.tolist()) if keep]

@@ -1,0 +1,40 @@
+"""A library's model versions: a new one saved beside the catalog and recorded, or one loaded back.
+
+A loaded version names its classes as the library names them now (after renames)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from lakeview.core.catalog import Catalog
+
+if TYPE_CHECKING:  # torch loads only when a version is saved or loaded
+    import torch.nn as nn
+
+    from lakeview.core.catalog.models import ModelVersion
+    from lakeview.core.models.model_file import ModelMeta, SavedModel
+
+
+def save_version(catalog: Catalog, network: nn.Module, meta: ModelMeta, kind: str, active: bool) -> str:
+    """Write a new model version file beside the catalog (a fresh id, so two runs never share a file) and record it."""
+    from lakeview.core.models.model_file import save_model
+
+    version = uuid.uuid4().hex
+    meta.version_id = version
+    meta.body_id = meta.body_id or version
+    path = catalog.folder / "models" / f"{version}.lvmodel"
+    save_model(path, network, meta)
+    catalog.add_model(version, path, meta.arch, meta.classes, meta.parent, meta.metrics, meta.created, kind,
+                      meta.notes, active=active)
+    return version
+
+
+def load_version(version: "ModelVersion") -> "SavedModel":
+    """A library's model version, its classes named as the library names them now (after renames)."""
+    from lakeview.core.models.model_file import load_model
+
+    model = load_model(version.file)
+    if len(version.classes) == len(model.meta.classes):
+        model.meta.classes = list(version.classes)
+    return model
