@@ -10,7 +10,7 @@ import torch
 from lakeview.cli.main import main
 from lakeview.core.catalog import Catalog
 
-from conftest import TINY
+from tiny_network import TINY
 
 
 def test_the_catalog_from_the_command_line(colour_folders, tmp_path, capsys):

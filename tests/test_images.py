@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from conftest import make_photo
+from photo_tools import make_photo
 from lakeview.core.photos import images
 from lakeview.core.photos.images import ImageLoadError, open_image, read_size, to_rgb
 

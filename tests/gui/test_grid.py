@@ -15,7 +15,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QStyleOptionViewItem
 
-from conftest import make_photo
+from photo_tools import make_photo
 from lakeview.core.catalog.labels import NONE_OF_THESE
 from lakeview.core.catalog.photos import PhotoRow
 from lakeview.core.photos.images import ImageLoadError

@@ -13,15 +13,8 @@ from lakeview.core.models.network import bare_network
 from lakeview.gui.grid.model import Role
 from lakeview.gui.main_window import MainWindow
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import RUNNING_THREADS
 
-from conftest import COLOURS, make_photo
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_running(qtbot):
-    yield
-    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
+from photo_tools import COLOURS, make_photo
 
 
 @pytest.fixture
@@ -32,14 +25,6 @@ def photos(tmp_path):
         make_photo(folder / f"blue_{i}.jpg", COLOURS["blue"], seed=20 + i)
     (folder / "broken.jpg").write_bytes(b"\xff\xd8 broken")
     return folder
-
-
-@pytest.fixture
-def window(window, qtbot):
-    """The shared window, also active: key presses reach it."""
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    return window
 
 
 @pytest.fixture
