@@ -1,4 +1,5 @@
-"""Shared set-up for the GUI tests: no worker thread outlives a test, the window's settings, the window."""
+"""Shared set-up for the GUI tests: no worker thread outlives a test, the window's settings, the window, a
+model file of the tiny architecture."""
 
 from __future__ import annotations
 
@@ -42,3 +43,16 @@ def window(qtbot, tmp_path, app_settings):
     qtbot.waitUntil(main.isActiveWindow)
     yield main
     main.close()
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    """A .lvmodel of the "tiny" architecture (random weights, fixed seed) for the classes blue and red."""
+    import torch
+
+    from lakeview.core.models.model_file import ModelMeta, save_model
+    from lakeview.core.models.network import bare_network
+
+    torch.manual_seed(0)
+    return save_model(tmp_path / "tiny.lvmodel", bare_network("tiny", 2),
+                      ModelMeta(arch="tiny", classes=["blue", "red"], size=32))

@@ -7,14 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QAbstractItemView
 
 from photo_tools import COLOURS, make_photo
 from lakeview.core.catalog.photos import PhotoRow
-from lakeview.core.models.model_file import ModelMeta, save_model
-from lakeview.core.models.network import bare_network
 from lakeview.gui.grid import PhotoGrid, PhotoGridModel
 
 SELECT = QItemSelectionModel.SelectionFlag.Select
@@ -113,13 +110,6 @@ def lake(tmp_path) -> Path:
         make_photo(folder / f"red_{i}.jpg", COLOURS["red"], seed=i)
         make_photo(folder / f"blue_{i}.jpg", COLOURS["blue"], seed=20 + i)
     return folder
-
-
-@pytest.fixture
-def tiny_model(tmp_path):
-    torch.manual_seed(0)
-    return save_model(tmp_path / "tiny.lvmodel", bare_network("tiny", 2),
-                      ModelMeta(arch="tiny", classes=["blue", "red"], size=32))
 
 
 def open_lake(qtbot, window, lake) -> PhotoGridModel:
