@@ -1,10 +1,33 @@
-"""Rules of the code base that a test can hold: the core runs without Qt; help stays light."""
+"""Rules of the code base that a test can hold: the layers (import-linter's contracts in pyproject.toml); the
+core runs without Qt; help stays light."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+LINT_IMPORTS = ("import sys; from importlinter.cli import lint_imports; "
+                "sys.exit(lint_imports(config_filename=sys.argv[1], no_cache=True, no_logo=True))")
+
+
+def test_the_import_contracts_hold():
+    """pyproject.toml's [tool.importlinter]: the core imports neither lakeview.gui, lakeview.cli nor Qt, and
+    lakeview.cli reaches lakeview.gui only through lakeview.cli.launch_app."""
+    if importlib.util.find_spec("importlinter") is None:
+        pytest.fail("import-linter is not installed, so the import contracts in pyproject.toml went unchecked: "
+                    "install the test extra (pip install -e '.[test]'; `make test` does)")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    result = subprocess.run([sys.executable, "-c", LINT_IMPORTS, str(REPO / "pyproject.toml")], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Contracts: 2 kept, 0 broken." in result.stdout
 
 
 def test_core_imports_with_qt_blocked():

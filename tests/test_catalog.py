@@ -10,7 +10,7 @@ import pytest
 from lakeview.core.catalog import NONE_OF_THESE, Catalog, CatalogError
 from lakeview.core.catalog.schema import LATEST, MIGRATIONS
 
-from conftest import make_photo
+from photo_tools import make_photo
 
 
 @pytest.fixture

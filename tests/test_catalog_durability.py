@@ -15,7 +15,7 @@ import pytest
 
 from lakeview.core.catalog import Catalog
 
-from conftest import make_photo
+from photo_tools import make_photo
 
 KILLS = 60
 SESSION = textwrap.dedent("""

@@ -16,7 +16,7 @@ from lakeview.cli.main import main
 from lakeview.core.models.model_file import ModelMeta, load_model, save_model
 from lakeview.core.models.network import bare_network
 
-from conftest import COLOURS, make_photo
+from photo_tools import COLOURS, make_photo
 from hostile_tools import as_a_terminal_job
 
 TRAIN = ["--arch", "tiny", "--weights", "none", "--size", "32", "--bs", "4", "--quiet"]

@@ -18,7 +18,8 @@ from lakeview.core.catalog import Catalog
 from lakeview.core.models.model_file import ModelMeta, read_meta, save_model
 from lakeview.core.models.network import bare_network
 
-from conftest import COLOURS, TINY, make_photo
+from photo_tools import COLOURS, make_photo
+from tiny_network import TINY
 from hostile_tools import as_a_terminal_job
 
 

@@ -11,7 +11,7 @@ from PIL.TiffImagePlugin import IFDRational
 
 from lakeview.core.photos.exif import PhotoHeader, read_header
 
-from conftest import make_photo
+from photo_tools import make_photo
 
 
 def exif_photo(path: Path, size=(120, 80), orientation: int = 1, fmt: str | None = None, **tags) -> Path:

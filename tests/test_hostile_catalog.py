@@ -19,7 +19,7 @@ import pytest
 from lakeview.core.catalog import Catalog
 from lakeview.core.catalog.schema import LATEST
 
-from conftest import make_photo
+from photo_tools import make_photo
 from hostile_tools import file_hash, run_lakeview, small_filesystem, tree_hashes
 
 PAGE = 4096

@@ -26,7 +26,7 @@ from lakeview.core.datasets.csv_importer import from_csv
 from lakeview.core.models.model_file import ModelMeta, save_model
 from lakeview.core.models.network import bare_network
 
-from conftest import COLOURS, make_class_folders, make_photo
+from photo_tools import COLOURS, make_class_folders, make_photo
 from hostile_tools import RAW_NAMES, REPO, as_a_terminal_job, raw_name, run_lakeview, tree_hashes
 
 FORMULA_NAMES = ("=HYPERLINK(1).jpg", "+1.jpg", "-2.jpg", "@SUM.jpg", "'=already quoted.jpg")

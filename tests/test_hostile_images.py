@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import make_photo
+from photo_tools import make_photo
 from memory_tools import PEAK_LIMIT_MB, run_measured, run_script
 from PIL import Image
 

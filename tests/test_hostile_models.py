@@ -59,7 +59,7 @@ def real_payload(real_model) -> dict:
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory) -> Path:
-    from conftest import make_photo
+    from photo_tools import make_photo
 
     folder = tmp_path_factory.mktemp("photos")
     for i in range(3):

@@ -28,7 +28,7 @@ from lakeview.core.photos.fingerprint import fingerprint, read_photo_file
 from lakeview.core.jobs import Stopped
 from lakeview.core.training.library_dataset import import_labelled
 
-from conftest import COLOURS, make_photo
+from photo_tools import COLOURS, make_photo
 from hostile_tools import RAW_NAMES, REPO, as_a_terminal_job, file_hash, raw_name, run_lakeview, tree_hashes
 
 ODD_FOLDER = raw_name(b"Sommer_\xe9t\xe9_\xff")  # a class folder whose name is not UTF-8

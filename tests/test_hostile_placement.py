@@ -733,7 +733,7 @@ def test_exporting_into_the_same_folder_again_leaves_the_photos_as_they_are(tmp_
 def test_classifying_a_class_folder_into_its_own_parent_leaves_its_photos_as_they_are(tmp_path, capsys, option):
     import torch
 
-    from conftest import make_photo
+    from photo_tools import make_photo
     from lakeview.cli.main import main
     from lakeview.core.models.model_file import ModelMeta, save_model
     from lakeview.core.models.network import bare_network

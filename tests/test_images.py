@@ -6,7 +6,6 @@ import io
 import os
 import struct
 import sys
-import time
 import zlib
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from conftest import make_photo
+from photo_tools import make_photo
 from lakeview.core.photos import images
 from lakeview.core.photos.images import ImageLoadError, open_image, read_size, to_rgb
 
@@ -347,11 +346,9 @@ def test_a_decompression_bomb_is_refused_before_any_decoding(tmp_path, monkeypat
     path = tmp_path / "bomb.png"
     path.write_bytes(png_claiming(60000, 60000))
     assert read_size(path) == (60000, 60000)
-    fail_if_decoded(monkeypatch)
-    started = time.perf_counter()
+    fail_if_decoded(monkeypatch)  # refused from the header alone (how fast: benchmarks/decode_speed.py)
     with pytest.raises(ImageLoadError) as caught:
         open_image(path)
-    assert time.perf_counter() - started < 1
     assert "too large" in caught.value.reason
     assert "60000x60000" in caught.value.reason and "3600 MP" in caught.value.reason
     assert caught.value.path == path

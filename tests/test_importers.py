@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import make_class_folders, make_photo
+from photo_tools import make_class_folders, make_photo
 from lakeview.core.datasets.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
 from lakeview.core.photos.files import iter_image_files
 from lakeview.core.datasets.csv_importer import from_csv

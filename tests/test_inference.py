@@ -9,7 +9,7 @@ from lakeview.core.models.inference import Failure, Prediction, classify_files
 from lakeview.core.models.model_file import ModelMeta, SavedModel
 from lakeview.core.models.network import bare_network
 
-from conftest import make_photo
+from photo_tools import make_photo
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from lakeview.core.placement.copy_or_move import JournalError, apply_placement, plan_placement, undo_journal
 from lakeview.core.placement.journal import read_journal
 
-from conftest import make_photo
+from photo_tools import make_photo
 
 
 @pytest.fixture

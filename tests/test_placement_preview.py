@@ -14,7 +14,7 @@ from lakeview.core.placement.last_placement import (LAST, PLACEMENTS, LastPlacem
                                                     remember, undo_and_forget)
 from lakeview.core.placement.preview import PhotoFacts, facts_of, choose_class, preview
 
-from conftest import COLOURS, make_photo
+from photo_tools import COLOURS, make_photo
 
 
 def facts(path: Path, label=None, predicted=None, confidence=None, exists=True) -> PhotoFacts:

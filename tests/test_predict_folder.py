@@ -12,7 +12,7 @@ from lakeview.core.models.model_file import ModelMeta, load_model, save_model
 from lakeview.core.models.network import bare_network
 from lakeview.core.models.predict_folder import FolderScore, PhotoResult, predict_folder, score, summary
 
-from conftest import COLOURS, make_photo
+from photo_tools import COLOURS, make_photo
 
 
 @pytest.fixture

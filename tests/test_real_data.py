@@ -10,7 +10,7 @@ from lakeview.cli.main import main
 from lakeview.core.datasets.importers import from_folder
 from lakeview.core.models.model_file import load_model
 
-from conftest import HYMENOPTERA, MOBILENET_WEIGHTS, requires_shared
+from photo_tools import HYMENOPTERA, MOBILENET_WEIGHTS, requires_shared
 
 pytestmark = [requires_shared, pytest.mark.realdata]
 

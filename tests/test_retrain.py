@@ -14,7 +14,8 @@ from lakeview.core.training.library_dataset import in_holdout
 from lakeview.core.training.retrain import RetrainSettings, rescore, retrain
 from lakeview.core.training.retrain_schedule import RetrainScheduler, SchedulerPolicy
 
-from conftest import COLOURS, TINY, make_photo
+from photo_tools import COLOURS, make_photo
+from tiny_network import TINY
 
 
 @pytest.fixture

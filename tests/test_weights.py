@@ -15,7 +15,7 @@ from lakeview.core.jobs import Stopped
 from lakeview.core.models.network import RandomInitWarning, build_network
 from lakeview.core.models.weights import WeightsUnavailable, download, imagenet_file_info, imagenet_state_dict, load_state_dict_file
 
-from conftest import TINY
+from tiny_network import TINY
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

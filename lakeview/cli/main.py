@@ -9,6 +9,7 @@ import warnings
 
 from lakeview import __version__
 from lakeview.cli.console import EXIT_ERROR, EXIT_INTERRUPTED, UserError, signals_interrupt
+from lakeview.cli.launch_app import open_app
 from lakeview.core.jobs import Stopped
 from lakeview.core.models.model_schema import ModelFileError
 
@@ -96,17 +97,6 @@ def _discard_standard_output() -> None:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"lakeview: warning: {message}", file=sys.stderr)
-
-
-def open_app(parser: argparse.ArgumentParser, self_test: bool = False) -> int:
-    try:
-        from lakeview.gui.app import run_app
-    except ImportError as exc:
-        parser.print_help()
-        print(f"\nlakeview: the desktop app cannot start: Qt (PySide6) did not load ({exc}).\n"
-              "The commands above do the same jobs without it.", file=sys.stderr)
-        return EXIT_ERROR
-    return run_app(sys.argv, self_test=self_test)
 
 
 def main_gui() -> int:

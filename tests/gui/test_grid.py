@@ -14,7 +14,7 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QStyleOptionViewItem
 
-from conftest import make_photo
+from photo_tools import make_photo
 from exif_tools import exif_with_thumbnail
 from lakeview.core.catalog.labels import NONE_OF_THESE
 from lakeview.core.catalog.photos import PhotoRow

@@ -13,18 +13,11 @@ from lakeview.core.photos.file_names import readable_name
 from lakeview.gui.grid.model import Role
 from lakeview.gui.main_window import MainWindow
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import RUNNING_THREADS
 
-from conftest import COLOURS, make_photo
+from photo_tools import COLOURS, make_photo
 from hostile_tools import RAW_NAMES, raw_name
 
 ODD_FOLDER = raw_name(b"Urlaub_\xfc\xff")
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_running(qtbot):
-    yield
-    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
 
 
 @pytest.fixture

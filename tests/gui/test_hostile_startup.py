@@ -18,18 +18,11 @@ from lakeview.core.catalog import Catalog, errors
 from lakeview.core.catalog.recovery import CatalogUnrecoverable
 from lakeview.gui import app, crash_reports
 from lakeview.gui.startup_problem import Choice, StartupProblemDialog
-from lakeview.gui.worker import RUNNING_THREADS
 
 from hostile_tools import REPO, file_hash, tree_hashes
 from test_hostile_catalog import damage_pages, labelled_catalog, mounted_tmpfs  # noqa: F401 (a fixture)
 
 SCREENSHOT = Path("/tmp/startup_problem.png")
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_running(qtbot):
-    yield
-    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=20_000)
 
 
 PROBLEMS = {

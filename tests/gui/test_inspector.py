@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QDialog, QLabel
 
-from conftest import COLOURS, make_photo
+from photo_tools import COLOURS, make_photo
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.photos.images import ImageLoadError
 from lakeview.gui import image_loader

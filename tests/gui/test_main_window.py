@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import pytest
-import torch
 from PySide6.QtCore import QSettings, Qt
 
 from lakeview.core.catalog import NONE_OF_THESE
-from lakeview.core.models.model_file import ModelMeta, save_model
 from lakeview.core.training.retrain_schedule import SchedulerPolicy
-from lakeview.core.models.network import bare_network
 from lakeview.gui.grid.model import Role
 from lakeview.gui.main_window import MainWindow
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import RUNNING_THREADS
 
-from conftest import COLOURS, make_photo
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_running(qtbot):
-    yield
-    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
+from photo_tools import COLOURS, make_photo
 
 
 @pytest.fixture
@@ -32,21 +22,6 @@ def photos(tmp_path):
         make_photo(folder / f"blue_{i}.jpg", COLOURS["blue"], seed=20 + i)
     (folder / "broken.jpg").write_bytes(b"\xff\xd8 broken")
     return folder
-
-
-@pytest.fixture
-def window(window, qtbot):
-    """The shared window, also active: key presses reach it."""
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    return window
-
-
-@pytest.fixture
-def tiny_model(tmp_path):
-    torch.manual_seed(0)
-    return save_model(tmp_path / "tiny.lvmodel", bare_network("tiny", 2),
-                      ModelMeta(arch="tiny", classes=["blue", "red"], size=32))
 
 
 def open_folder(qtbot, window, folder):

@@ -10,15 +10,8 @@ from lakeview.gui import placement_dialog
 from lakeview.core.placement.last_placement import last_placement
 from lakeview.gui.placement_dialog import PlacementDialog, STAYS, undo_last_placement
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import RUNNING_THREADS
 
-from conftest import COLOURS, make_photo
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_running(qtbot):
-    yield
-    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
+from photo_tools import COLOURS, make_photo
 
 
 @pytest.fixture

@@ -13,15 +13,8 @@ from lakeview.core.models.network import bare_network
 from lakeview.gui import predict_folder_view
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.predict_folder_view import PredictFolderView
-from lakeview.gui.worker import RUNNING_THREADS
 
-from conftest import COLOURS, make_photo
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_running(qtbot):
-    yield
-    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
+from photo_tools import COLOURS, make_photo
 
 
 @pytest.fixture

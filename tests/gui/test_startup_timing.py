@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 from PySide6.QtWidgets import QWidget
@@ -13,8 +14,9 @@ from lakeview.gui import startup_timing
 
 
 def test_the_launchers_timestamp_is_the_start(monkeypatch):
-    monkeypatch.setenv("LAKEVIEW_LAUNCH_TIME", repr(time.time() - 5.0))
-    assert 5.0 <= startup_timing.seconds_since_launch() < 6.0
+    monkeypatch.setenv("LAKEVIEW_LAUNCH_TIME", "1000.25")
+    monkeypatch.setattr(startup_timing, "time", SimpleNamespace(time=lambda: 1005.5))
+    assert startup_timing.seconds_since_launch() == 5.25
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="the process start time comes from Linux's /proc")
@@ -23,6 +25,13 @@ def test_without_it_the_process_start_time_is_used(monkeypatch):
     elapsed = startup_timing.seconds_since_launch()
     # The process started before this module was imported (10 ms clock ticks).
     assert time.time() - startup_timing._IMPORTED - 0.02 <= elapsed < 24 * 3600
+
+
+def test_without_either_the_clock_starts_when_the_module_was_imported(monkeypatch):
+    monkeypatch.delenv("LAKEVIEW_LAUNCH_TIME", raising=False)
+    monkeypatch.setattr(startup_timing, "_seconds_since_process_start", lambda: None)
+    monkeypatch.setattr(startup_timing, "time", SimpleNamespace(time=lambda: startup_timing._IMPORTED + 2.5))
+    assert startup_timing.seconds_since_launch() == 2.5
 
 
 def test_the_report_comes_once_the_window_is_shown(qtbot, monkeypatch, capsys):

@@ -9,15 +9,8 @@ from PySide6.QtCore import Qt
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.core.models.weights import WeightsUnavailable
 from lakeview.gui.training_panel import IMAGENET_WEIGHTS, NO_WEIGHTS
-from lakeview.gui.worker import RUNNING_THREADS
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights")
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_running(qtbot):
-    yield
-    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
 
 
 def tiny_settings(panel, folder, frozen=2, unfrozen=1):
@@ -172,7 +165,7 @@ def test_the_active_model_can_be_measured_again_later(qtbot, window, colour_fold
 
 
 def test_the_imagenet_download_shows_its_progress(qtbot, window, colour_folders, monkeypatch):
-    from conftest import TINY
+    from tiny_network import TINY
 
     seen = []
 

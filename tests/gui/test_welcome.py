@@ -17,15 +17,8 @@ from PySide6.QtCore import QSettings
 from lakeview.core.models import weights
 from lakeview.core.models.architectures import get_architecture
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
-from lakeview.gui.worker import RUNNING_THREADS
 
 RESNET34_FILE = "resnet34-b627a593.pth"
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_running(qtbot):
-    yield
-    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=20_000)
 
 
 @pytest.fixture

@@ -119,20 +119,34 @@ class PhotoGridModel(QAbstractListModel):
     # --- filling -----------------------------------------------------------------------------------------
 
     def set_photos(self, paths: Iterable[Path]) -> None:
-        self._reset([PhotoEntry(p if isinstance(p, Path) else Path(p)) for p in paths])  # no re-parsing
+        self._replace([PhotoEntry(p if isinstance(p, Path) else Path(p)) for p in paths])  # no re-parsing
 
     def set_rows(self, rows: Iterable[PhotoRow]) -> None:
-        self._reset([PhotoEntry(Path(r.path), r.label, r.label_source if r.label is not None else None,
-                                r.predicted, r.confidence, MISSING_REASON if r.missing else None) for r in rows])
+        self._replace([PhotoEntry(Path(r.path), r.label, r.label_source if r.label is not None else None,
+                                  r.predicted, r.confidence, MISSING_REASON if r.missing else None) for r in rows])
 
-    def _reset(self, entries: list[PhotoEntry]) -> None:
-        self.beginResetModel()
+    def _replace(self, entries: list[PhotoEntry]) -> None:
+        """New rows, with each photo's identity kept by its path: a persistent index (the view's selection and
+        current photo) follows its photo to its new row, or becomes invalid when the photo is no longer shown.
+
+        A layout change rather than a reset, so views keep their selection, current index and scroll position;
+        rows may come and go in it, as in QSortFilterProxyModel's re-filtering."""
+        self.layoutAboutToBeChanged.emit()
         self.loader.clear()
-        self._entries = entries
-        self._rows = None
         self._changed.clear()
         self._flush.stop()
-        self.endResetModel()
+        old = self._entries
+        self._entries = entries
+        self._rows = None
+        moved = self.persistentIndexList()
+        if moved:
+            new_rows = [self.row_of(old[index.row()].key) if 0 <= index.row() < len(old) else None
+                        for index in moved]
+            self.changePersistentIndexList(moved, [self.index(row) if row is not None else QModelIndex()
+                                                   for row in new_rows])
+        self.layoutChanged.emit()
+        if entries:  # a photo that stays may show a new label or prediction
+            self.dataChanged.emit(self.index(0), self.index(len(entries) - 1))
 
     def update_labels(self, mapping: dict[Path, tuple[str | None, str | None]]) -> None:
         """{path: (label, source)}; (None, None) removes the label. Unknown paths are ignored."""
@@ -240,10 +254,25 @@ class PhotoGridModel(QAbstractListModel):
     def paths(self) -> list[Path]:
         return [e.path for e in self._entries]
 
+    def keys(self) -> list[str]:
+        """Each row's path as text, the identity a photo keeps when the rows are replaced."""
+        return [e.key for e in self._entries]
+
     def row_of(self, path: Path | str) -> int | None:
         if self._rows is None:
             self._rows = {e.key: row for row, e in enumerate(self._entries)}
         return self._rows.get(str(path))
+
+    def row_near(self, keys: list[str], row: int) -> int | None:
+        """Where the photo at `row` of an earlier `keys()` is now, else its nearest neighbour there that is still
+        shown (the next one first); None when none is."""
+        for distance in range(max(row + 1, len(keys) - row)):
+            for old in (row + distance, row - distance):
+                if 0 <= old < len(keys):
+                    found = self.row_of(keys[old])
+                    if found is not None:
+                        return found
+        return None
 
     def index_of(self, path: Path | str) -> QModelIndex:
         row = self.row_of(path)

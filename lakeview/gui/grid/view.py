@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QEvent, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from lakeview.gui.grid.delegate import PhotoDelegate
 from lakeview.gui.grid.model import DEFAULT_THUMBNAIL_PX, PhotoGridModel, Role
 
 MIN_SIZE, MAX_SIZE = 64, 512
+
+
+@dataclass
+class _Place:
+    """Where the user was before the rows were replaced: the photos' order then, the current photo's row, and
+    the row and on-screen top of the photo that holds the scroll (the current one, else the first visible)."""
+
+    keys: list[str]
+    current_row: int | None
+    anchor_row: int | None
+    anchor_top: int | None
 
 
 class PhotoGrid(QListView):
@@ -43,6 +55,7 @@ class PhotoGrid(QListView):
         self.setMouseTracking(True)  # hover highlight
         self.setSelectionRectVisible(True)
         self.setDragEnabled(False)
+        self._place: _Place | None = None
         self._update_steps()
 
     # --- thumbnail size ----------------------------------------------------------------------------------
@@ -75,7 +88,14 @@ class PhotoGrid(QListView):
     # --- model -------------------------------------------------------------------------------------------
 
     def setModel(self, model: QAbstractItemModel | None) -> None:
+        old = self.photo_model()
+        if old is not None:
+            old.layoutAboutToBeChanged.disconnect(self._remember_place)
+            old.layoutChanged.disconnect(self._restore_place)
         super().setModel(model)
+        if isinstance(model, PhotoGridModel):  # after the selection model's own handlers, which keep the selection
+            model.layoutAboutToBeChanged.connect(self._remember_place)
+            model.layoutChanged.connect(self._restore_place)
         self._sync_model_px()
 
     def photo_model(self) -> PhotoGridModel | None:
@@ -96,6 +116,54 @@ class PhotoGrid(QListView):
             index = model.index_of(path)
             if index.isValid():
                 self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+
+    # --- keeping the user's place when the rows are replaced ----------------------------------------------
+
+    def _remember_place(self, *_) -> None:
+        model = self.photo_model()
+        current = self.currentIndex()
+        anchor = current if current.isValid() else self._first_visible()
+        top = self.visualRect(anchor).top() if anchor.isValid() else None
+        self._place = _Place(model.keys(), current.row() if current.isValid() else None,
+                             anchor.row() if anchor.isValid() else None, top)
+
+    def _restore_place(self, *_) -> None:
+        """The selection model has kept the photos still shown selected, and the current one current. A current
+        photo that is gone hands over to its nearest neighbour, and the scroll puts the photo it held (or that
+        neighbour) where it was on screen."""
+        place, self._place = self._place, None
+        model = self.photo_model()
+        if place is None or model is None:
+            return
+        if place.current_row is not None and not self.currentIndex().isValid():
+            row = model.row_near(place.keys, place.current_row)
+            if row is not None:
+                keep = QItemSelectionModel.SelectionFlag.NoUpdate
+                select = QItemSelectionModel.SelectionFlag.ClearAndSelect
+                self.selectionModel().setCurrentIndex(model.index(row),
+                                                      keep if self.selectionModel().hasSelection() else select)
+        row = model.row_near(place.keys, place.anchor_row) if place.anchor_row is not None else None
+        if row is None or place.anchor_top is None:
+            self.scrollToTop()
+            return
+        self._lay_out_now()
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.value() + self.visualRect(model.index(row)).top() - place.anchor_top)
+
+    def _lay_out_now(self) -> None:
+        """Every tile placed now (not in batches), so a row's position and the scroll range are known."""
+        mode = self.layoutMode()
+        self.setLayoutMode(QListView.LayoutMode.SinglePass)
+        self.doItemsLayout()
+        self.setLayoutMode(mode)
+
+    def _first_visible(self) -> QModelIndex:
+        x = self.spacing() + 1
+        for y in range(0, self.viewport().height(), max(1, self.spacing())):
+            index = self.indexAt(QPoint(x, y))
+            if index.isValid():
+                return index
+        return QModelIndex()
 
     # --- events ------------------------------------------------------------------------------------------
 
