@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
@@ -13,7 +14,7 @@ from lakeview.core.models.architectures import ARCHITECTURES
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.gui.plots import LRFinderPlot, TrainingCurves
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import Worker, start_worker
+from lakeview.gui.worker import Ending, JobEnd, Worker, start_worker
 
 LIBRARY_SOURCE = "Labels in this library"
 FOLDER_SOURCE = "A labelled folder (class folders, train/valid/test)"
@@ -21,6 +22,23 @@ IMAGENET_WEIGHTS = "ImageNet (downloaded once)"
 FILE_WEIGHTS = "A weights file (.pth)…"
 NO_WEIGHTS = "None: start from scratch"
 SPLITS = ("train", "valid", "test")
+
+
+Work = Callable[..., object]
+"""work(catalog_path, source, plan, progress=, should_stop=, events=): a training job of core's from_library."""
+
+
+def _train(catalog_path: Path, source: LabelledFolder | None, plan: TrainingPlan, **job) -> object:
+    # from_library is imported in the job: its first import (torch's) would stall the window for a second.
+    from lakeview.core.training.from_library import train_in_library
+
+    return train_in_library(catalog_path, source, plan, **job)
+
+
+def _find_lr(catalog_path: Path, source: LabelledFolder | None, plan: TrainingPlan, **job) -> object:
+    from lakeview.core.training.from_library import find_lr_in_library
+
+    return find_lr_in_library(catalog_path, source, plan, **job)
 
 
 def describe_seconds(seconds: float) -> str:
@@ -272,20 +290,27 @@ class TrainingPanel(QWidget):
         folder, pct = self.folder, self.valid_pct.value() / 100
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.datasets.dataset import LabelledPhotos
+            from lakeview.core.datasets.dataset import DatasetError, LabelledPhotos
 
-            return LabelledPhotos.from_folder(folder, valid_pct=pct, progress=progress, should_stop=should_stop)
+            try:
+                return LabelledPhotos.from_folder(folder, valid_pct=pct, progress=progress, should_stop=should_stop)
+            except DatasetError as exc:  # the folder cannot make a dataset: the summary says why
+                return exc
 
         def read(data) -> None:
             if self._reader is reader:
                 self._reader = None
-                self.show_counts(data.classes, data.counts(), [(s.where, s.reason) for s in data.skipped])
+                if isinstance(data, Exception):
+                    self.show_counts([], {}, [])
+                    self.summary.setText(str(data))
+                else:
+                    self.show_counts(data.classes, data.counts(), [(s.where, s.reason) for s in data.skipped])
 
         def failed(message: str) -> None:
             if self._reader is reader:
                 self._reader = None
                 self.show_counts([], {}, [])
-                self.summary.setText(message.split(": ", 2)[-1])
+                self.summary.setText(message)
 
         self.summary.setText(f"Reading {folder}…")
         _, reader = start_worker(self, job, "reading labelled folder", on_finished=read, on_failed=failed,
@@ -330,16 +355,15 @@ class TrainingPanel(QWidget):
 
     def start_training(self) -> None:
         self.curves.clear()
-        self._run("Training", "train_in_library", self.start_training, self._training_finished,
+        self._run("Training", _train, self.start_training, self._training_finished,
                   lambda plan: f"Preparing {plan.arch} ({plan.weights} weights)…")
 
     def find_learning_rate(self) -> None:
-        self._run("Finding learning rate", "find_lr_in_library", self.find_learning_rate, self._lr_found,
+        self._run("Finding learning rate", _find_lr, self.find_learning_rate, self._lr_found,
                   lambda plan: "Sweeping the learning rate from 1e-7 upwards until the loss diverges…")
 
-    def _run(self, name: str, work: str, action, finished, preparing) -> None:
-        """`library_training.<work>(catalog_path, source, plan, progress=, should_stop=, events=)` as the library's
-        job. The module is imported in the job: its first import (torch's) would stall the window for a second."""
+    def _run(self, name: str, work: Work, action, finished, preparing) -> None:
+        """`work(catalog_path, source, plan, progress=, should_stop=, events=)` as the library's job."""
         if not self._check_ready():
             return
         catalog_path, source, plan = self.session.catalog.path, self.data_source(), self.plan()
@@ -347,10 +371,7 @@ class TrainingPanel(QWidget):
         self._arch = plan.arch
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.training import from_library as library_training
-
-            return getattr(library_training, work)(catalog_path, source, plan, progress=progress,
-                                                   should_stop=should_stop, events=emit_partial)
+            return work(catalog_path, source, plan, progress=progress, should_stop=should_stop, events=emit_partial)
 
         if self.session.start_job(name, job, finished, self._event):
             self._set_running(True)
@@ -361,7 +382,7 @@ class TrainingPanel(QWidget):
 
         if isinstance(event, DataReady):
             self.show_counts(event.classes, event.counts, event.skipped)
-            self.session.classes_changed.emit()  # a labelled folder's classes have just joined the library
+            self.session.classes_imported()  # a labelled folder's classes have just joined the library
         elif isinstance(event, WeightsProgress):
             self._show_download(event.done, event.total)
         elif isinstance(event, EpochReport):
@@ -409,8 +430,7 @@ class TrainingPanel(QWidget):
         self.status.setText(f"Trained in {describe_seconds(result.seconds)}{error}. The new model is now active: "
                             f"classify your folders with it (Ctrl+R).{unreadable}")
         self.status.setToolTip("\n".join(f"{Path(p).name}: {r}" for p, r in list(result.unreadable.items())[:50]))
-        self.session.model_changed.emit()
-        self.session.rows_changed.emit()
+        self.session.model_trained()
         self.trained.emit(result)
         return f"new model {result.version_id[:8]}{error}"
 
@@ -437,14 +457,14 @@ class TrainingPanel(QWidget):
                             "where the loss falls steeply, well before its minimum.")
         return f"suggested learning rate {result.suggestion:.1e}"
 
-    def _job_ended(self, name: str, message: str) -> None:
-        if self._running and name in ("Training", "Finding learning rate"):
+    def _job_ended(self, end: JobEnd) -> None:
+        if self._running and end.name in ("Training", "Finding learning rate"):
             self._set_running(False)
             self._close_download()
-            if message == "cancelled":
+            if end.ending is Ending.CANCELLED:
                 self.status.setText("Stopped; nothing was saved and the active model is unchanged.")
-            elif message and "failed" in message:
-                self.status.setText(message)
+            elif end.ending is Ending.FAILED:
+                self.status.setText(end.message)
 
     # --- offline weights ----------------------------------------------------------------------------------
     def ask_offline(self, message: str) -> None:
