@@ -281,8 +281,12 @@ class LibrarySession(QObject):
         def ended(outcome: RetrainOutcome | None) -> str:
             return self._retrain_ended(outcome, done)
 
+        def cancelled() -> None:
+            self.scheduler.cancel()  # stopped by the user: the corrections it was for start no follow-up run
+            ended(None)
+
         self.start_job(RETRAIN_JOBS[kind], job, ended, on_partial=lambda step: self.job_step.emit(step.value),
-                       on_failed=lambda message: ended(None), on_cancelled=lambda: ended(None))
+                       on_failed=lambda message: ended(None), on_cancelled=cancelled)
         return self.cancel_job
 
     def _retrain_ended(self, outcome: RetrainOutcome | None, done: Done) -> str:

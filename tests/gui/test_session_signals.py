@@ -125,6 +125,26 @@ def test_a_failed_retrain_is_told_to_the_scheduler_which_can_run_again(qtbot, se
     assert session.scheduler.outcomes == [None]
 
 
+def test_a_retrain_the_user_cancels_starts_no_follow_up(qtbot, session, photos, tiny_model):
+    with qtbot.waitSignal(session.job_ended, timeout=20_000):
+        session.open_folder(photos)
+    session.use_model_file(tiny_model)
+    session.scheduler.policy = SchedulerPolicy(after_corrections=12)
+    session.assign([photos / f"red_{i}.jpg" for i in range(6)], "red")
+    session.assign([photos / f"blue_{i}.jpg" for i in range(6)], "blue")
+    assert session.job_name == "Retrain"
+    session.assign([photos / "red_0.jpg"], "blue")
+    assert session.scheduler.pending_corrections == 1, "a correction during the run waits for it to end"
+
+    with qtbot.waitSignal(session.job_ended, timeout=30_000) as ended:
+        session.cancel_job()  # what the status bar's Cancel does
+
+    assert ended.args == [JobEnd("Retrain", Ending.CANCELLED, "cancelled")]
+    qtbot.waitUntil(lambda: not session.scheduler.running, timeout=5_000)
+    assert not session.busy and session.scheduler.pending_corrections == 0
+    assert len(session.catalog.models()) == 1
+
+
 def test_a_background_retrain_shows_its_steps_and_counts_in_the_status_bar(qtbot, window, photos, tiny_model):
     session = window.session
     with qtbot.waitSignal(session.job_ended, timeout=20_000):
