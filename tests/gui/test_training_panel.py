@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.core.models.weights import WeightsUnavailable
-from lakeview.gui.training_panel import IMAGENET_WEIGHTS, NO_WEIGHTS
+from lakeview.gui.training_settings import IMAGENET_WEIGHTS, NO_WEIGHTS
 from lakeview.gui.worker import RUNNING_THREADS, Ending, JobEnd
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights")
