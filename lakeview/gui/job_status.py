@@ -30,7 +30,7 @@ class JobStatus(QWidget):
         self.setVisible(True)
 
     def show_step(self, step: str) -> None:
-        """"Retrain: body features", busy until the step's first counts arrive."""
+        """Name the running job's step ("Retrain: body features"); the bar is busy until its first counts."""
         self.label.setText(f"{self.name}: {step}")
         self.bar.setRange(0, 0)
 
