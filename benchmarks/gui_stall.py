@@ -492,8 +492,8 @@ def situation_main(args) -> int:
     session.rows_changed.connect(lambda: events.append((NOW(), "rows_changed")))
     session.model_changed.connect(lambda: events.append((NOW(), "model_changed")))
     session.classes_changed.connect(lambda: events.append((NOW(), "classes_changed")))
-    session.job_ended.connect(lambda name, message: (events.append((NOW(), f"job_ended({name})")),
-                                                     ended.append((NOW(), name, message))))
+    session.job_ended.connect(lambda end: (events.append((NOW(), f"job_ended({end.name})")),
+                                           ended.append((NOW(), end.name, end.message))))
     window.tabs.currentChanged.connect(lambda i: events.append((NOW(), f"tab({window.tabs.tabText(i)})")))
     watchdog = Watchdog()
     if not args.bare:

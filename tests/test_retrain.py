@@ -11,8 +11,8 @@ import torch
 from lakeview.core.catalog import Catalog
 from lakeview.core.training.feature_store import FeatureStore
 from lakeview.core.training.library_dataset import in_holdout
-from lakeview.core.training.retrain import RetrainSettings, rescore, retrain
-from lakeview.core.training.retrain_schedule import RetrainScheduler, SchedulerPolicy
+from lakeview.core.training.retrain import RetrainResult, RetrainSettings, RetrainStep, rescore, retrain
+from lakeview.core.training.retrain_schedule import RetrainScheduler, SchedulerPolicy, thread_launcher
 
 from photo_tools import COLOURS, make_photo
 from tiny_network import TINY
@@ -61,8 +61,8 @@ def test_a_quick_run_makes_a_version_and_rescores_every_photo(library, settings)
     path, paths = library
     outcome = retrain(path, "quick", settings)
 
-    assert outcome.version_id and outcome.promoted and outcome.previous_error is None
-    assert outcome.rescored == 30
+    assert outcome.version_id and outcome.result is RetrainResult.PROMOTED and outcome.previous_error is None
+    assert outcome.rescored == 30 and outcome.message == ""
     with Catalog(path) as catalog:
         assert catalog.active_model().id == outcome.version_id
         model_id, top = catalog.prediction_of(paths["unlabelled"][1])
@@ -103,7 +103,7 @@ def test_a_worse_version_is_kept_but_not_promoted(library, settings):
     settings.quick_lr, settings.quick_epochs, settings.seed = 1e-9, 1, 3  # an untrained head: about a coin toss
     worse = retrain(path, "quick", settings)
 
-    assert worse.version_id is not None and not worse.promoted
+    assert worse.version_id is not None and worse.result is RetrainResult.KEPT and not worse.promoted
     assert worse.error_rate > worse.previous_error == 0.0
     with Catalog(path) as catalog:
         assert catalog.active_model().id == good.version_id
@@ -129,7 +129,8 @@ def test_cancelling_leaves_the_active_model_untouched(library, settings):
     path, _ = library
     first = retrain(path, "quick", settings)
     outcome = retrain(path, "quick", settings, should_stop=lambda: True)
-    assert outcome.stopped and outcome.version_id is None
+    assert outcome.result is RetrainResult.STOPPED and outcome.stopped and outcome.version_id is None
+    assert outcome.message == "cancelled; the active model is unchanged"
     with Catalog(path) as catalog:
         assert catalog.active_model().id == first.version_id
         assert len(catalog.models()) == 1
@@ -152,7 +153,44 @@ def test_too_few_classes_is_explained(tmp_path, settings):
         catalog.ensure_classes(["x"])
         catalog.set_labels([tmp_path / "a.jpg"], "x")
     outcome = retrain(tmp_path / "c.sqlite", "quick", settings)
-    assert outcome.version_id is None and "two classes" in outcome.message
+    assert outcome.result is RetrainResult.TOO_FEW_CLASSES and outcome.version_id is None
+    assert outcome.message == "needs labelled photos of at least two classes"
+
+
+def _steps_and_counts(path, kind, settings):
+    """[(step, [(done, total), ...]), ...] of one run, in order."""
+    seen: list[tuple[RetrainStep, list[tuple[int, int]]]] = []
+    outcome = retrain(path, kind, settings, progress=lambda done, total: seen[-1][1].append((done, total)),
+                      on_step=lambda step: seen.append((step, [])))
+    return outcome, seen
+
+
+def test_a_quick_run_names_each_step_and_counts_through_it(library, settings):
+    path, _ = library
+    outcome, seen = _steps_and_counts(path, "quick", settings)
+
+    assert outcome.result is RetrainResult.PROMOTED
+    assert [step for step, _ in seen] == [RetrainStep.BODY_FEATURES, RetrainStep.HEAD, RetrainStep.CHECKING,
+                                          RetrainStep.RESCORING]
+    counts = dict(seen)
+    features = counts[RetrainStep.BODY_FEATURES]
+    assert features[0] == (0, 24) and features[-1] == (24, 24), "the 24 labelled photos, none stored yet"
+    assert len(features) > 2 and [d for d, _ in features] == sorted(d for d, _ in features)
+    head = counts[RetrainStep.HEAD]
+    assert head[-1][0] == head[-1][1] == len(head) and len(head) >= settings.quick_epochs, "one count per batch"
+    assert counts[RetrainStep.RESCORING][-1] == (30, 30), "18 photos' features stored, 6 computed now"
+
+
+def test_a_full_run_names_the_head_and_the_fine_tune(library, settings):
+    path, _ = library
+    outcome, seen = _steps_and_counts(path, "full", settings)
+
+    assert outcome.result is RetrainResult.PROMOTED
+    assert [step for step, _ in seen] == [RetrainStep.HEAD, RetrainStep.FINE_TUNE, RetrainStep.CHECKING,
+                                          RetrainStep.RESCORING]
+    for step, counts in seen:
+        assert counts and counts[-1][0] == counts[-1][1] > 0, step
+        assert [d for d, _ in counts] == sorted(d for d, _ in counts), step
 
 
 def test_scheduler_runs_after_enough_corrections_and_again_for_late_ones():
@@ -163,7 +201,7 @@ def test_scheduler_runs_after_enough_corrections_and_again_for_late_ones():
         release.wait(5)
         return kind
 
-    scheduler = RetrainScheduler(job, SchedulerPolicy(after_corrections=3, idle_seconds=3600))
+    scheduler = RetrainScheduler(thread_launcher(job), SchedulerPolicy(after_corrections=3, idle_seconds=3600))
     scheduler.note_corrections(2)
     assert not scheduler.running
     scheduler.note_corrections(1)
@@ -184,7 +222,8 @@ def test_scheduler_idle_delay_on_demand_and_cancel():
         seen.append((kind, should_stop()))
         return kind
 
-    scheduler = RetrainScheduler(job, SchedulerPolicy(after_corrections=100, idle_seconds=30), clock=lambda: now[0])
+    scheduler = RetrainScheduler(thread_launcher(job), SchedulerPolicy(after_corrections=100, idle_seconds=30),
+                                 clock=lambda: now[0])
     scheduler.note_corrections(1)
     assert not scheduler.poll()
     now[0] = 31.0
@@ -205,7 +244,7 @@ def test_scheduler_cancel_stops_the_run_without_a_follow_up():
             time.sleep(0.01)
         return "cancelled"
 
-    scheduler = RetrainScheduler(job, SchedulerPolicy(after_corrections=1, idle_seconds=3600))
+    scheduler = RetrainScheduler(thread_launcher(job), SchedulerPolicy(after_corrections=1, idle_seconds=3600))
     scheduler.note_corrections(1)
     assert started.wait(5)
     scheduler.note_corrections(1)
@@ -216,7 +255,6 @@ def test_scheduler_cancel_stops_the_run_without_a_follow_up():
 
 def test_scheduler_waits_when_the_launcher_is_busy():
     launches = []
-    scheduler = RetrainScheduler(lambda kind, stop: kind, SchedulerPolicy(after_corrections=1),
-                                 launcher=lambda kind, work, done: launches.append(kind) or None)
+    scheduler = RetrainScheduler(lambda kind, done: launches.append(kind) or None, SchedulerPolicy(after_corrections=1))
     scheduler.note_corrections(1)
     assert launches == ["quick"] and not scheduler.running and scheduler.pending_corrections == 1

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from lakeview import __version__
 from lakeview.gui.crash_reports import CrashReporter
 from lakeview.gui.startup_timing import seconds_since_launch, when_shown
-from lakeview.gui.worker import start_worker
+from lakeview.gui.worker import Ending, JobEnd, start_worker
 
 TIMEOUT_S = 120.0
 PHOTOS = 3
@@ -97,15 +97,15 @@ class InstallationCheck(QObject):
         self.step = "opening the photos"
         self.window.open_folder(photos)
 
-    def _job_ended(self, name: str, message: str) -> None:
+    def _job_ended(self, end: JobEnd) -> None:
         if self.code is not None:
             return
-        if message:
-            self.fail(f"{name}: {message}")
-        elif name == "Opening folder":
+        if end.ending is not Ending.DONE or end.message:  # a photo it could not read fails the self-test too
+            self.fail(f"{end.name}: {end.message}")
+        elif end.name == "Opening folder":
             self.step = "classifying"
             self.window.session.classify()
-        elif name == "Classify":
+        elif end.name == "Classify":
             if len(self.predictions) == PHOTOS:
                 self.succeed()
             else:

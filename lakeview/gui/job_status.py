@@ -1,4 +1,4 @@
-"""The status-bar corner that shows the running job: its name, a progress bar and a Cancel button."""
+"""The status-bar corner that shows the running job: its name (and step), a progress bar and a Cancel button."""
 
 from __future__ import annotations
 
@@ -19,13 +19,20 @@ class JobStatus(QWidget):
         layout.addWidget(self.label)
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel_button)
+        self.name = ""
         self.finish()
 
     def start(self, name: str) -> None:
+        self.name = name
         self.label.setText(name)
         self.bar.setRange(0, 0)
         self.cancel_button.setEnabled(True)
         self.setVisible(True)
+
+    def show_step(self, step: str) -> None:
+        """Name the running job's step ("Retrain: body features"); the bar is busy until its first counts."""
+        self.label.setText(f"{self.name}: {step}")
+        self.bar.setRange(0, 0)
 
     def update_progress(self, done: int, total: int) -> None:
         if total > 0:

@@ -27,7 +27,7 @@ from lakeview.gui.predict_folder_view import PredictFolderView
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
-from lakeview.gui.worker import start_worker, wait_for_all
+from lakeview.gui.worker import JobEnd, start_worker, wait_for_all
 
 FILTERS = {
     "All photos": {},
@@ -251,6 +251,7 @@ class MainWindow(QMainWindow):
             signal.connect(lambda *_: self.inspector.refresh())
         s.model_changed.connect(self._refresh_model_label)
         s.job_started.connect(self.job_status.start)
+        s.job_step.connect(self.job_status.show_step)
         s.job_progress.connect(self.job_status.update_progress)
         s.job_ended.connect(self._job_ended)
         s.notice.connect(lambda name, message: self.statusBar().showMessage(f"{name}: {message}", 10_000))
@@ -337,12 +338,12 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.grid)
         self.grid.setFocus()
 
-    def _job_ended(self, name: str, message: str) -> None:
+    def _job_ended(self, end: JobEnd) -> None:
         self.job_status.finish()
-        if message:
-            self.statusBar().showMessage(f"{name}: {message}", 10_000)
+        if end.message:
+            self.statusBar().showMessage(f"{end.name}: {end.message}", 10_000)
         else:
-            self.statusBar().showMessage(f"{name}: done", 5_000)
+            self.statusBar().showMessage(f"{end.name}: done", 5_000)
 
     def _apply_filters(self) -> None:
         filters = dict(FILTERS[self.filter_box.currentText()])

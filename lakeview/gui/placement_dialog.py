@@ -54,7 +54,7 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
         if report is None:
             return ""
         if mode == "move" and report.done:
-            session.rows_changed.emit()
+            session.photos_moved()
         if report.failed or report.halted:
             done = "copied" if mode == "copy" else "moved"
             text = (f"The job stopped by itself: {report.halted}." if report.halted else
@@ -77,7 +77,7 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
     last = last_placement(library)
     title = "Undo last placement"
     if last is None:
-        session.notice.emit(title, "nothing to undo")
+        session.tell(title, "nothing to undo")
         return False
     holder: dict[str, UndoReport] = {}
 
@@ -88,7 +88,7 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
     def ended(report: UndoReport | None) -> str:
         if report is None:
             return ""
-        session.rows_changed.emit()
+        session.photos_moved()
         if report.problems:
             retry = (f" {report.left} photo(s) are still to undo; Undo last placement again retries just those."
                      if report.left else "")

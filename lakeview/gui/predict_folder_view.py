@@ -130,7 +130,7 @@ class PredictFolderView(QWidget):
         active = session.catalog.active_model()
         if active is None:
             self.summary.setText("No model yet: open a model file or train one first.")
-            session.notice.emit("Predict a test folder", "no model yet: open a model file or train one first")
+            session.tell("Predict a test folder", "no model yet: open a model file or train one first")
             return False
 
         def job(progress, should_stop, emit_partial) -> None:

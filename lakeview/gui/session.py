@@ -1,22 +1,28 @@
 """What the window shows and changes: one library's catalog, the folder on screen, the active model, the jobs.
 
 Labels are written on the GUI thread (one small committed transaction per keystroke); long work (adding a
-folder, classifying, retraining) runs in workers that open their own catalog connection.
+folder, classifying, retraining) runs in workers that open their own catalog connection. The session is the
+only voice of its signals: panels that change the library call its methods, and it tells the window.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.catalog.photos import PhotoRow
-from lakeview.core.training.retrain_schedule import RetrainScheduler, SchedulerPolicy
-from lakeview.gui.worker import Worker, start_worker
+from lakeview.core.training.retrain_schedule import Done, RetrainScheduler, SchedulerPolicy
+from lakeview.gui.worker import Ending, JobEnd, Worker, start_worker
+
+if TYPE_CHECKING:
+    from lakeview.core.training.retrain import RetrainOutcome
 
 POLL_MS = 5_000
+RETRAIN_JOBS = {"quick": "Retrain", "full": "Full retrain"}
+"""The job's name for each kind of retrain, as the status bar shows it."""
 
 
 class LibrarySession(QObject):
@@ -28,9 +34,11 @@ class LibrarySession(QObject):
     classes_changed = Signal()
     model_changed = Signal()
     job_started = Signal(str)
+    job_step = Signal(str)
+    """What the running job is doing now (a named step of a long job, e.g. "body features"); counts follow."""
     job_progress = Signal(int, int)
-    job_ended = Signal(str, str)
-    """(job name, message): the message is empty on success."""
+    job_ended = Signal(object)
+    """A JobEnd: which job, whether it finished, failed or was cancelled, and what to say about it."""
     notice = Signal(str, str)
     """(what was asked, why it did not start): a job refused or not needed; nothing ran, nothing ended."""
 
@@ -44,7 +52,8 @@ class LibrarySession(QObject):
         """(what they are, paths) while the grid shows chosen photos (a confusion-matrix cell) instead of the folder."""
         self._job: tuple[QThread, Worker] | None = None
         self._job_name = ""
-        self.scheduler = RetrainScheduler(self._retrain_job, policy, launcher=self._launch_retrain)
+        self._closed = False
+        self.scheduler = RetrainScheduler(self._launch_retrain, policy)
         self._poll = QTimer(self)
         self._poll.timeout.connect(self.scheduler.poll)
         self._poll.start(POLL_MS)
@@ -148,6 +157,24 @@ class LibrarySession(QObject):
         self.classes_changed.emit()
         self.rows_changed.emit()
 
+    # --- what happened elsewhere ----------------------------------------------------------------------------
+    def tell(self, what: str, why: str) -> None:
+        """`what` was asked for but did not start, and why (the status bar says so)."""
+        self.notice.emit(what, why)
+
+    def photos_moved(self) -> None:
+        """Photos of the library moved on disk (placed into class folders, or put back): the rows are re-read."""
+        self.rows_changed.emit()
+
+    def classes_imported(self) -> None:
+        """Classes joined the catalog from outside the session (a labelled folder's, as training reads it)."""
+        self.classes_changed.emit()
+
+    def model_trained(self) -> None:
+        """A new active model, whose predictions are in the catalog."""
+        self.model_changed.emit()
+        self.rows_changed.emit()
+
     # --- jobs ---------------------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
@@ -230,45 +257,62 @@ class LibrarySession(QObject):
         """On demand: now, or as soon as the running job ends."""
         self.scheduler.request(kind)
 
-    def _retrain_job(self, kind: str, should_stop) -> object:
-        from lakeview.core.training.retrain import retrain
-
-        return retrain(self.catalog.path, kind, should_stop=should_stop)
-
-    def _launch_retrain(self, kind: str, work, done):
-        """The scheduler's launcher: one of this session's workers, or None while another job runs."""
-        if self._job is not None:
+    def _launch_retrain(self, kind: str, done: Done) -> Callable[[], None] | None:
+        """The scheduler's launcher: the retrain as this library's job, its steps and counts in the status bar;
+        None while another job runs."""
+        if self._job is not None or self._closed:
             return None
+        catalog_path = self.catalog.path
 
-        def finished(outcome) -> None:
-            self.model_changed.emit()
-            self.rows_changed.emit()
-            done(outcome)
-            return outcome.message if getattr(outcome, "version_id", None) is None else ""
+        def job(progress, should_stop, emit_partial):
+            from lakeview.core.training.retrain import retrain
 
-        self.start_job("Retrain" if kind == "quick" else "Full retrain", lambda progress, stop, partial: work(stop),
-                       finished, on_failed=lambda message: done(RuntimeError(message)), on_cancelled=lambda: done(None))
+            return retrain(catalog_path, kind, progress=progress, should_stop=should_stop, on_step=emit_partial)
+
+        def ended(outcome: RetrainOutcome | None) -> str:
+            return self._retrain_ended(outcome, done)
+
+        def cancelled() -> None:
+            self.scheduler.cancel()  # stopped by the user: the corrections it was for start no follow-up run
+            ended(None)
+
+        self.start_job(RETRAIN_JOBS[kind], job, ended, on_partial=lambda step: self.job_step.emit(step.value),
+                       on_failed=lambda message: ended(None), on_cancelled=cancelled)
         return self.cancel_job
+
+    def _retrain_ended(self, outcome: RetrainOutcome | None, done: Done) -> str:
+        """Where every retrain ends: with its outcome, or None when it failed or was cancelled (the status bar has
+        said so). The scheduler hears of it once the window has seen this job end, as it may start the next."""
+        QTimer.singleShot(0, self, lambda: done(outcome))
+        if outcome is None:
+            return ""
+        from lakeview.core.training.retrain import RetrainResult
+
+        if outcome.result is RetrainResult.PROMOTED:
+            self.model_trained()
+        elif outcome.result is RetrainResult.KEPT:
+            self.model_changed.emit()
+        return outcome.message
 
     def start_job(self, name: str, job, on_finished: Callable[[object], str | None],
                   on_partial: Callable | None = None, on_failed: Callable | None = None,
                   on_cancelled: Callable | None = None, needs_torch: bool = True) -> bool:
         """Run `job(progress, should_stop, emit_partial)` as this library's one job (its progress and Cancel are
-        in the status bar). `on_finished(result)` may return a message for the status bar. False when another
-        job is running (the user is told)."""
+        in the status bar). `on_finished(result)` may return a message for the status bar. Whichever way it ends,
+        `job_ended` says how (a JobEnd). False when another job is running (the user is told)."""
         if self._job is not None:
-            self.notice.emit(name, f"wait for '{self._job_name}' to finish, or cancel it")
+            self.tell(name, f"wait for '{self._job_name}' to finish, or cancel it")
             return False
 
         def failed(message: str) -> None:
             self._forget()
-            self._end(message)
+            self.job_ended.emit(JobEnd(name, Ending.FAILED, message))
             if on_failed is not None:
                 on_failed(message)
 
         def cancelled() -> None:
             self._forget()
-            self._end("cancelled")
+            self.job_ended.emit(JobEnd(name, Ending.CANCELLED, "cancelled"))
             if on_cancelled is not None:
                 on_cancelled()
 
@@ -278,7 +322,7 @@ class LibrarySession(QObject):
             try:
                 message = on_finished(result) or ""
             finally:  # the job has ended whatever its handler did: the window must stop showing it as running
-                self.job_ended.emit(name, message)
+                self.job_ended.emit(JobEnd(name, Ending.DONE, message))
 
         self._job_name = name
         self._job = start_worker(self, job, name, on_progress=self.job_progress.emit, on_partial=on_partial,
@@ -292,11 +336,10 @@ class LibrarySession(QObject):
             self._job[0].wait()
         self._job = None
 
-    def _end(self, message: str) -> None:
-        self.job_ended.emit(self._job_name, message)
-
     def close(self) -> None:
+        self._closed = True
         self._poll.stop()
+        self.scheduler.cancel()  # no follow-up run for the corrections still waiting
         self.cancel_job()
         self.wait_for_job()
         self.catalog.close()

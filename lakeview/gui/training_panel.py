@@ -1,26 +1,36 @@
-"""The Train tab: what to learn from, the model and its schedule, the learning-rate finder, and live curves."""
+"""The Train tab: the form (training_settings), the learning-rate finder, training with live curves, and
+what to do when the pretrained weights cannot be had."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QProgressDialog, QPushButton,
-                               QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QProgressDialog, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
 
-from lakeview.core.models.architectures import ARCHITECTURES
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.gui.plots import LRFinderPlot, TrainingCurves
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import Worker, start_worker
+from lakeview.gui.training_settings import FOLDER_SOURCE, NO_WEIGHTS, TrainingSettingsForm
+from lakeview.gui.worker import Ending, JobEnd, Worker
 
-LIBRARY_SOURCE = "Labels in this library"
-FOLDER_SOURCE = "A labelled folder (class folders, train/valid/test)"
-IMAGENET_WEIGHTS = "ImageNet (downloaded once)"
-FILE_WEIGHTS = "A weights file (.pth)…"
-NO_WEIGHTS = "None: start from scratch"
-SPLITS = ("train", "valid", "test")
+Work = Callable[..., object]
+"""work(catalog_path, source, plan, progress=, should_stop=, events=): a training job of core's from_library."""
+
+
+def _train(catalog_path: Path, source: LabelledFolder | None, plan: TrainingPlan, **job) -> object:
+    # from_library is imported in the job: its first import (torch's) would stall the window for a second.
+    from lakeview.core.training.from_library import train_in_library
+
+    return train_in_library(catalog_path, source, plan, **job)
+
+
+def _find_lr(catalog_path: Path, source: LabelledFolder | None, plan: TrainingPlan, **job) -> object:
+    from lakeview.core.training.from_library import find_lr_in_library
+
+    return find_lr_in_library(catalog_path, source, plan, **job)
 
 
 def describe_seconds(seconds: float) -> str:
@@ -34,7 +44,7 @@ def describe_seconds(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(QWidget, TrainingSettingsForm):
     trained = Signal(object)
     """A TrainedVersion: the new active model and its interpretation."""
 
@@ -90,82 +100,6 @@ class TrainingPanel(QWidget):
         layout.addStretch()
         return panel
 
-    def _build_data_group(self) -> QGroupBox:
-        group = QGroupBox("Photos to learn from")
-        form = QFormLayout(group)
-        self.source = QComboBox()
-        self.source.addItems([LIBRARY_SOURCE, FOLDER_SOURCE])
-        self.source.currentTextChanged.connect(self._source_changed)
-        self.folder_edit = QLineEdit()
-        self.folder_edit.setReadOnly(True)
-        self.folder_edit.setPlaceholderText("no folder chosen")
-        choose = QPushButton("Choose…")
-        choose.clicked.connect(self.choose_folder)
-        folder_row = QHBoxLayout()
-        folder_row.addWidget(self.folder_edit)
-        folder_row.addWidget(choose)
-        self.folder_row = QWidget()
-        self.folder_row.setLayout(folder_row)
-        folder_row.setContentsMargins(0, 0, 0, 0)
-        self.valid_pct = QSpinBox(minimum=5, maximum=50, value=20, suffix=" %")
-        self.valid_pct.setToolTip("Photos held out to measure the error rate, when the folder has no valid/ folder")
-        self.valid_pct.valueChanged.connect(lambda _: self._summary_timer.start())
-        self.counts = QTableWidget(0, len(SPLITS))
-        self.counts.setHorizontalHeaderLabels(list(SPLITS))
-        self.counts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.counts.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.counts.setMaximumHeight(170)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        form.addRow("Source", self.source)
-        form.addRow("Folder", self.folder_row)
-        form.addRow("Validation share", self.valid_pct)
-        form.addRow(self.counts)
-        form.addRow(self.summary)
-        return group
-
-    def _build_model_group(self) -> QGroupBox:
-        group = QGroupBox("Model")
-        form = QFormLayout(group)
-        self.arch = QComboBox()
-        for name in sorted(ARCHITECTURES):
-            self.arch.addItem(name, name)
-            self.arch.setItemData(self.arch.count() - 1, ARCHITECTURES[name].description, Qt.ItemDataRole.ToolTipRole)
-        self.arch.setCurrentText("resnet34")
-        self.weights = QComboBox()
-        self.weights.addItems([IMAGENET_WEIGHTS, FILE_WEIGHTS, NO_WEIGHTS])
-        self.weights.activated.connect(self._weights_chosen)
-        self.size = QSpinBox(minimum=32, maximum=640, value=224, singleStep=32, suffix=" px")
-        self.batch_size = QSpinBox(minimum=1, maximum=512, value=16)
-        self.flip = QCheckBox("Mirror images while training (off for text, signs, asymmetric scenes)")
-        self.flip.setChecked(True)
-        form.addRow("Architecture", self.arch)
-        form.addRow("Pretrained weights", self.weights)
-        form.addRow("Image size", self.size)
-        form.addRow("Batch size", self.batch_size)
-        form.addRow(self.flip)
-        return group
-
-    def _build_schedule_group(self) -> QGroupBox:
-        group = QGroupBox("Schedule (one cycle per phase)")
-        form = QFormLayout(group)
-        self.frozen_epochs = QSpinBox(minimum=0, maximum=200, value=4)
-        self.frozen_epochs.setToolTip("Epochs training only the new head, the pretrained body frozen")
-        self.unfrozen_epochs = QSpinBox(minimum=0, maximum=200, value=4)
-        self.unfrozen_epochs.setToolTip("Then epochs fine-tuning the whole network")
-        self.lr = self._rate_box(3e-3, "Peak learning rate while the body is frozen")
-        self.unfrozen_lr = self._rate_box(1e-4, "Peak rate of the head once unfrozen; the first layers get a tenth")
-        form.addRow("Epochs, body frozen", self.frozen_epochs)
-        form.addRow("Epochs, unfrozen", self.unfrozen_epochs)
-        form.addRow("Learning rate", self.lr)
-        form.addRow("Learning rate, unfrozen", self.unfrozen_lr)
-        return group
-
-    @staticmethod
-    def _rate_box(value: float, tip: str) -> QDoubleSpinBox:
-        box = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=1.0, singleStep=1e-4, value=value)
-        box.setToolTip(tip)
-        return box
 
     def _build_results(self) -> QWidget:
         panel = QWidget()
@@ -183,132 +117,6 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.lr_plot, 2)
         return panel
 
-    # --- settings -----------------------------------------------------------------------------------------
-    def plan(self) -> TrainingPlan:
-        weights = {IMAGENET_WEIGHTS: "imagenet", NO_WEIGHTS: "none"}.get(self.weights.currentText())
-        if weights is None:
-            weights = str(self.weights_file)
-        return TrainingPlan(arch=self.arch.currentData(), weights=weights, size=self.size.value(),
-                            batch_size=self.batch_size.value(), flip=self.flip.isChecked(),
-                            frozen_epochs=self.frozen_epochs.value(), unfrozen_epochs=self.unfrozen_epochs.value(),
-                            lr=self.lr.value(), unfrozen_lr=self.unfrozen_lr.value())
-
-    def data_source(self) -> LabelledFolder | None:
-        if self.source.currentText() == LIBRARY_SOURCE:
-            return None
-        return LabelledFolder(self.folder, self.valid_pct.value() / 100) if self.folder else None
-
-    @classmethod
-    def ask_folder(cls, parent: QWidget) -> Path | None:
-        folder = QFileDialog.getExistingDirectory(parent, "A folder of labelled photos (one folder per class)")
-        return Path(folder) if folder else None
-
-    @classmethod
-    def ask_weights_file(cls, parent: QWidget) -> Path | None:
-        name, _ = QFileDialog.getOpenFileName(parent, "Pretrained weights (a torchvision state_dict)", "",
-                                              "PyTorch weights (*.pth *.pt);;All files (*)")
-        return Path(name) if name else None
-
-    def choose_folder(self) -> None:
-        folder = self.ask_folder(self)
-        if folder is not None:
-            self.set_folder(folder)
-
-    def set_folder(self, folder: Path) -> None:
-        self.folder = Path(folder)
-        self.folder_edit.setText(str(self.folder))
-        if self.source.currentText() == FOLDER_SOURCE:
-            self.refresh_summary()
-        else:
-            self.source.setCurrentText(FOLDER_SOURCE)  # which refreshes the summary
-
-    def _source_changed(self, text: str) -> None:
-        self.folder_row.setEnabled(text == FOLDER_SOURCE)
-        self.valid_pct.setEnabled(text == FOLDER_SOURCE)
-        self.refresh_summary()
-
-    def _weights_chosen(self, index: int) -> None:
-        if self.weights.itemText(index) == FILE_WEIGHTS:
-            path = self.ask_weights_file(self)
-            if path is None:
-                self.weights.setCurrentText(IMAGENET_WEIGHTS if self.weights_file is None else FILE_WEIGHTS)
-                return
-            self.use_weights_file(path)
-
-    def use_weights_file(self, path: Path) -> None:
-        self.weights_file = Path(path)
-        self.weights.setItemText(1, f"File: {self.weights_file.name}")
-        self.weights.setItemData(1, str(self.weights_file), Qt.ItemDataRole.ToolTipRole)
-        self.weights.setCurrentIndex(1)
-
-    # --- dataset summary ----------------------------------------------------------------------------------
-    def _labels_changed(self, _changes) -> None:
-        if self.source.currentText() == LIBRARY_SOURCE:
-            self._summary_timer.start()
-
-    def shutdown(self) -> None:
-        """The window is closing: no more summaries (the catalog is about to close)."""
-        self._summary_timer.stop()
-        if self._reader is not None:
-            self._reader.cancel()
-            self._reader = None
-
-    def refresh_summary(self) -> None:
-        """The library's labels are counted here (one query); a folder is read in a job, as it may be large."""
-        if self._reader is not None:
-            self._reader.cancel()
-            self._reader = None
-        if self.source.currentText() == LIBRARY_SOURCE:
-            from lakeview.core.training.library_dataset import library_dataset
-
-            data, _ = library_dataset(self.session.catalog)
-            self.show_counts(data.classes, data.counts(), [])
-            return
-        if self.folder is None:
-            self.show_counts([], {}, [])
-            self.summary.setText("Choose a folder with one subfolder per class (fast.ai's layout: train/, valid/ "
-                                 "and test/ are used when present).")
-            return
-        folder, pct = self.folder, self.valid_pct.value() / 100
-
-        def job(progress, should_stop, emit_partial):
-            from lakeview.core.datasets.importers import from_folder
-
-            return from_folder(folder, valid_pct=pct, progress=progress, should_stop=should_stop)
-
-        def read(data) -> None:
-            if self._reader is reader:
-                self._reader = None
-                self.show_counts(data.classes, data.counts(), [(s.where, s.reason) for s in data.skipped])
-
-        def failed(message: str) -> None:
-            if self._reader is reader:
-                self._reader = None
-                self.show_counts([], {}, [])
-                self.summary.setText(message.split(": ", 2)[-1])
-
-        self.summary.setText(f"Reading {folder}…")
-        _, reader = start_worker(self, job, "reading labelled folder", on_finished=read, on_failed=failed,
-                                 needs_torch=False)
-        self._reader = reader
-
-    def show_counts(self, classes: list[str], counts: dict[str, dict[str, int]], skipped: list[tuple[str, str]]) -> None:
-        self.counts.setRowCount(len(classes))
-        self.counts.setVerticalHeaderLabels(classes)
-        for row, name in enumerate(classes):
-            for column, split in enumerate(SPLITS):
-                item = QTableWidgetItem(str(counts.get(split, {}).get(name, 0)))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                self.counts.setItem(row, column, item)
-        totals = {split: sum(counts.get(split, {}).values()) for split in SPLITS}
-        text = (f"{len(classes)} classes · {totals['train']} to train on · {totals['valid']} to validate"
-                + (f" · {totals['test']} test" if totals["test"] else ""))
-        if len(classes) < 2:
-            text = "Label photos of at least two classes (keys 1-9 in the grid), or choose a labelled folder."
-        if skipped:
-            text += f"\n{len(skipped)} file(s) skipped, e.g. {Path(skipped[0][0]).name}: {skipped[0][1]}"
-            self.summary.setToolTip("\n".join(f"{Path(w).name}: {r}" for w, r in skipped[:50]))
-        self.summary.setText(text)
 
     # --- jobs ---------------------------------------------------------------------------------------------
     def _set_running(self, running: bool) -> None:
@@ -330,16 +138,15 @@ class TrainingPanel(QWidget):
 
     def start_training(self) -> None:
         self.curves.clear()
-        self._run("Training", "train_in_library", self.start_training, self._training_finished,
+        self._run("Training", _train, self.start_training, self._training_finished,
                   lambda plan: f"Preparing {plan.arch} ({plan.weights} weights)…")
 
     def find_learning_rate(self) -> None:
-        self._run("Finding learning rate", "find_lr_in_library", self.find_learning_rate, self._lr_found,
+        self._run("Finding learning rate", _find_lr, self.find_learning_rate, self._lr_found,
                   lambda plan: "Sweeping the learning rate from 1e-7 upwards until the loss diverges…")
 
-    def _run(self, name: str, work: str, action, finished, preparing) -> None:
-        """`library_training.<work>(catalog_path, source, plan, progress=, should_stop=, events=)` as the library's
-        job. The module is imported in the job: its first import (torch's) would stall the window for a second."""
+    def _run(self, name: str, work: Work, action, finished, preparing) -> None:
+        """`work(catalog_path, source, plan, progress=, should_stop=, events=)` as the library's job."""
         if not self._check_ready():
             return
         catalog_path, source, plan = self.session.catalog.path, self.data_source(), self.plan()
@@ -347,10 +154,7 @@ class TrainingPanel(QWidget):
         self._arch = plan.arch
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.training import from_library as library_training
-
-            return getattr(library_training, work)(catalog_path, source, plan, progress=progress,
-                                                   should_stop=should_stop, events=emit_partial)
+            return work(catalog_path, source, plan, progress=progress, should_stop=should_stop, events=emit_partial)
 
         if self.session.start_job(name, job, finished, self._event):
             self._set_running(True)
@@ -361,7 +165,7 @@ class TrainingPanel(QWidget):
 
         if isinstance(event, DataReady):
             self.show_counts(event.classes, event.counts, event.skipped)
-            self.session.classes_changed.emit()  # a labelled folder's classes have just joined the library
+            self.session.classes_imported()  # a labelled folder's classes have just joined the library
         elif isinstance(event, WeightsProgress):
             self._show_download(event.done, event.total)
         elif isinstance(event, EpochReport):
@@ -409,8 +213,7 @@ class TrainingPanel(QWidget):
         self.status.setText(f"Trained in {describe_seconds(result.seconds)}{error}. The new model is now active: "
                             f"classify your folders with it (Ctrl+R).{unreadable}")
         self.status.setToolTip("\n".join(f"{Path(p).name}: {r}" for p, r in list(result.unreadable.items())[:50]))
-        self.session.model_changed.emit()
-        self.session.rows_changed.emit()
+        self.session.model_trained()
         self.trained.emit(result)
         return f"new model {result.version_id[:8]}{error}"
 
@@ -437,14 +240,14 @@ class TrainingPanel(QWidget):
                             "where the loss falls steeply, well before its minimum.")
         return f"suggested learning rate {result.suggestion:.1e}"
 
-    def _job_ended(self, name: str, message: str) -> None:
-        if self._running and name in ("Training", "Finding learning rate"):
+    def _job_ended(self, end: JobEnd) -> None:
+        if self._running and end.name in ("Training", "Finding learning rate"):
             self._set_running(False)
             self._close_download()
-            if message == "cancelled":
+            if end.ending is Ending.CANCELLED:
                 self.status.setText("Stopped; nothing was saved and the active model is unchanged.")
-            elif message and "failed" in message:
-                self.status.setText(message)
+            elif end.ending is Ending.FAILED:
+                self.status.setText(end.message)
 
     # --- offline weights ----------------------------------------------------------------------------------
     def ask_offline(self, message: str) -> None:

@@ -7,6 +7,7 @@ copied there from a file the user already has. torch is imported only inside tho
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -41,6 +42,13 @@ def for_the_window(message: str) -> str:
     return message.strip()
 
 
+@dataclass(frozen=True)
+class NoWeights:
+    """Why the weights could not be had, in core's words, and whether the server could not be reached at all."""
+    reason: str
+    offline: bool = False
+
+
 def _weights_info(arch_name: str) -> tuple[str, float | None, bool]:
     """(file name, size in MB, already in the cache). Runs in a worker: torchvision knows the file."""
     from lakeview.core.models.architectures import get_architecture
@@ -50,11 +58,11 @@ def _weights_info(arch_name: str) -> tuple[str, float | None, bool]:
     return name, size_mb, (cache_dir() / "weights" / name).is_file()
 
 
-def _download(arch_name: str, progress, should_stop) -> tuple[bool, str] | None:
-    """(True, path) or (False, why); None when cancelled. Runs in a worker."""
+def _download(arch_name: str, progress, should_stop) -> Path | NoWeights | None:
+    """The weights file in the cache, or why not; None when cancelled. Runs in a worker."""
     from lakeview.core.models.architectures import get_architecture
     from lakeview.core.jobs import Stopped
-    from lakeview.core.models.weights import WeightsUnavailable, imagenet_file_info, imagenet_state_dict
+    from lakeview.core.models.weights import WeightsOffline, WeightsUnavailable, imagenet_file_info, imagenet_state_dict
 
     architecture = get_architecture(arch_name)
     try:
@@ -62,11 +70,11 @@ def _download(arch_name: str, progress, should_stop) -> tuple[bool, str] | None:
     except Stopped:
         return None
     except WeightsUnavailable as exc:
-        return False, str(exc)
-    return True, str(cache_dir() / "weights" / imagenet_file_info(architecture)[1])
+        return NoWeights(str(exc), offline=isinstance(exc, WeightsOffline))
+    return cache_dir() / "weights" / imagenet_file_info(architecture)[1]
 
 
-def _adopt_file(arch_name: str, source: Path, name: str) -> tuple[bool, str]:
+def _adopt_file(arch_name: str, source: Path, name: str) -> Path | NoWeights:
     """Check `source` holds weights for the architecture, then copy it into the cache as `name`. In a worker."""
     import shutil
 
@@ -78,11 +86,11 @@ def _adopt_file(arch_name: str, source: Path, name: str) -> tuple[bool, str]:
     try:
         load_into(architecture.build(), load_state_dict_file(source), source.name, architecture.name)
     except WeightsUnavailable as exc:
-        return False, str(exc)
+        return NoWeights(str(exc))
     target = cache_dir() / "weights" / name
     with open(source, "rb") as data, atomic_writer(target) as out:
         shutil.copyfileobj(data, out, 1 << 20)
-    return True, str(target)
+    return target
 
 
 class WelcomeDialog(QDialog):
@@ -275,15 +283,15 @@ class WelcomeDialog(QDialog):
         _, self._job = start_worker(self, lambda progress, stop, partial: _adopt_file(self.arch, source, name),
                                     "weights file", on_finished=self._done, on_failed=self._failed)
 
-    def _done(self, outcome: tuple[bool, str] | None) -> None:
+    def _done(self, outcome: Path | NoWeights | None) -> None:
         self._job = None
         if outcome is None:
             self._cancelled()
-        elif outcome[0]:
-            self._set_state("ready")
-            self.weights_ready.emit(outcome[1])
+        elif isinstance(outcome, NoWeights):
+            self._set_state("failed", self._explain(outcome))
         else:
-            self._set_state("failed", self._explain(outcome[1]))
+            self._set_state("ready")
+            self.weights_ready.emit(str(outcome))
 
     def _failed(self, message: str) -> None:
         self._job = None
@@ -294,12 +302,12 @@ class WelcomeDialog(QDialog):
         present = self.file_name is not None and (cache_dir() / "weights" / self.file_name).is_file()
         self._set_state("ready" if present else "missing")
 
-    def _explain(self, message: str) -> str:
-        if "Are you offline?" in message:
+    def _explain(self, problem: NoWeights) -> str:
+        if problem.offline:
             return ("You seem to be offline: the weights could not be downloaded. Connect to the internet and "
                     f"try again, or use a copy of {self.file_name} you already have. You can open and label "
-                    f"photos meanwhile.\n\n({for_the_window(message)})")
-        return for_the_window(message)
+                    f"photos meanwhile.\n\n({for_the_window(problem.reason)})")
+        return for_the_window(problem.reason)
 
     def done(self, result: int) -> None:
         self.cancel_job()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import threading
 import traceback
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -20,6 +22,22 @@ RUNNING_THREADS: dict[QThread, "Worker"] = {}
 tests check it is empty when they end."""
 
 Job = Callable[[Callable[[int, int], None], Callable[[], bool], Callable[[Any], None]], Any]
+
+
+class Ending(Enum):
+    """How a job ended: the worker's finished, failed or cancelled signal."""
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class JobEnd:
+    """A job of the library ended: which, how, and what the status bar says about it besides its name (a
+    finished job's summary, possibly empty; a failure's reason)."""
+    name: str
+    ending: Ending
+    message: str = ""
 
 
 class Worker(QObject):

@@ -10,6 +10,7 @@ from lakeview.core.training.retrain_schedule import SchedulerPolicy
 from lakeview.gui.grid.model import Role
 from lakeview.gui.main_window import MainWindow
 from lakeview.gui.session import LibrarySession
+from lakeview.gui.worker import Ending, JobEnd
 
 from photo_tools import COLOURS, make_photo
 
@@ -27,7 +28,7 @@ def photos(tmp_path):
 def open_folder(qtbot, window, folder):
     with qtbot.waitSignal(window.session.job_ended, timeout=20_000) as ended:
         window.open_folder(folder)
-    assert ended.args[1] == "1 file(s) could not be read" or ended.args[1] == ""
+    assert ended.args[0].message == "1 file(s) could not be read" or ended.args[0].message == ""
     return window.model
 
 
@@ -52,7 +53,7 @@ def test_classify_streams_predictions_into_the_grid(qtbot, window, photos, tiny_
     window.session.job_progress.connect(lambda done, total: progress.append((done, total)))
     with qtbot.waitSignal(window.session.job_ended, timeout=30_000) as ended:
         window.session.classify()
-    assert ended.args == ["Classify", "1 photo(s) unreadable"]
+    assert ended.args == [JobEnd("Classify", Ending.DONE, "1 photo(s) unreadable")]
     assert progress[-1] == (13, 13)
     predicted = [model.data(model.index(r), Role.PredictedRole) for r in range(model.rowCount())]
     assert sum(p in ("red", "blue") for p in predicted) == 12
@@ -93,7 +94,7 @@ def test_cancel_stops_classification(qtbot, window, photos, tiny_model):
     with qtbot.waitSignal(window.session.job_ended, timeout=30_000) as ended:
         window.session.classify()
         window.job_status.cancel_button.click()
-    assert ended.args == ["Classify", "cancelled"]
+    assert ended.args == [JobEnd("Classify", Ending.CANCELLED, "cancelled")]
     assert not window.job_status.isVisible()
 
 
@@ -107,7 +108,7 @@ def test_retrain_from_corrections_makes_a_new_active_version(qtbot, window, phot
     with qtbot.waitSignal(session.model_changed, timeout=60_000):
         with qtbot.waitSignal(session.job_ended, timeout=60_000) as ended:
             session.retrain("quick")
-    assert ended.args == ["Retrain", ""]
+    assert ended.args == [JobEnd("Retrain", Ending.DONE, "")]
     versions = session.catalog.models()
     assert len(versions) == 2 and versions[1].parent == before
 

@@ -10,6 +10,7 @@ from lakeview.gui import placement_dialog
 from lakeview.core.placement.last_placement import last_placement
 from lakeview.gui.placement_dialog import PlacementDialog, STAYS, undo_last_placement
 from lakeview.gui.session import LibrarySession
+from lakeview.gui.worker import Ending, JobEnd
 
 from photo_tools import COLOURS, make_photo
 
@@ -104,7 +105,7 @@ def test_copy_fills_class_folders_leaves_originals_and_never_overwrites(qtbot, m
     assert "1 renamed" in dialog.summary.text()
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         dialog.start_button.click()
-    assert ended.args == ["Copy into class folders", f"4 photo(s) copied into {into}"]
+    assert ended.args == [JobEnd("Copy into class folders", Ending.DONE, f"4 photo(s) copied into {into}")]
     assert dialog.result() == PlacementDialog.DialogCode.Accepted
     assert taken.read_bytes() == before
     assert (into / "red" / "a-1.jpg").read_bytes() == originals[photos["a"]]
@@ -118,7 +119,7 @@ def test_copy_fills_class_folders_leaves_originals_and_never_overwrites(qtbot, m
 
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         assert undo_last_placement(session)
-    assert ended.args == ["Undo last placement", "4 copies removed"]
+    assert ended.args == [JobEnd("Undo last placement", Ending.DONE, "4 copies removed")]
     assert sorted(p.name for p in (into / "red").iterdir()) == ["a.jpg"]
     assert not (into / "blue").exists()
     assert all(p.read_bytes() == data for p, data in originals.items())
@@ -137,7 +138,7 @@ def test_move_and_undo_keep_labels_and_predictions_with_the_photos(qtbot, monkey
     with qtbot.waitSignal(session.rows_changed, timeout=20_000), \
             qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         dialog.start_button.click()
-    assert ended.args[1] == f"4 photo(s) moved into {into}"
+    assert ended.args[0].message == f"4 photo(s) moved into {into}"
     moved = {"a": into / "red" / "a.jpg", "b": into / "red" / "b.jpg", "c": into / "blue" / "c.jpg",
              "e": into / "red" / "e.jpg"}
     assert all(p.is_file() and not photos[name].exists() for name, p in moved.items())
@@ -156,7 +157,7 @@ def test_move_and_undo_keep_labels_and_predictions_with_the_photos(qtbot, monkey
             assert undo_last_placement(restarted)
     finally:
         restarted.close()
-    assert ended.args[1] == "4 photo(s) put back"
+    assert ended.args[0].message == "4 photo(s) put back"
     assert all(photos[name].is_file() and not p.exists() for name, p in moved.items())
     assert not (into / "red").exists()
     assert catalog.label_of(photos["a"]).label == "red" and catalog.label_of(photos["b"]).label == "red"
@@ -174,7 +175,7 @@ def test_failures_are_listed_after_the_job(qtbot, monkeypatch, tmp_path, library
     (into / "red").write_text("a file where the class folder would go")
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         dialog.start_button.click()
-    assert ended.args[1] == f"1 photo(s) copied into {into}, 1 failed"
+    assert ended.args[0].message == f"1 photo(s) copied into {into}, 1 failed"
     assert [path for path, _ in problems[0]] == [photos["a"]]
     assert (into / "blue" / "c.jpg").is_file()
 
@@ -207,7 +208,7 @@ def test_undo_leaves_an_edited_copy_says_so_and_can_be_retried(qtbot, monkeypatc
 
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         assert undo_last_placement(session)
-    assert ended.args == ["Undo last placement", "1 copy removed, 1 left alone"]
+    assert ended.args == [JobEnd("Undo last placement", Ending.DONE, "1 copy removed, 1 left alone")]
     assert [(path, reason) for path, reason in problems[0]] == [(edited, "changed since it was placed; left alone")]
     assert edited.read_bytes() == original[::-1] and not (into / "blue").exists()
     assert last_placement(session.catalog.folder) is not None  # still undoable: a retry does just that one
@@ -215,7 +216,7 @@ def test_undo_leaves_an_edited_copy_says_so_and_can_be_retried(qtbot, monkeypatc
     edited.write_bytes(original)
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         assert undo_last_placement(session)
-    assert ended.args == ["Undo last placement", "1 copy removed"]
+    assert ended.args == [JobEnd("Undo last placement", Ending.DONE, "1 copy removed")]
     assert not (into / "red").exists() and last_placement(session.catalog.folder) is None
 
 
@@ -254,7 +255,7 @@ def test_a_full_disk_stops_the_job_and_lists_what_was_not_placed(qtbot, monkeypa
     dialog = open_dialog(qtbot, monkeypatch, session, [photos["a"], photos["b"], photos["c"]], into)
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         dialog.start_button.click()
-    assert ended.args[1] == f"1 photo(s) copied into {into}, 1 failed, 1 not started"
+    assert ended.args[0].message == f"1 photo(s) copied into {into}, 1 failed, 1 not started"
     assert [(path.name, reason) for path, reason in problems[0]] == [
         ("b.jpg", f"{into / 'red'} has no room for it (No space left on device)"), ("c.jpg", "not started")]
     assert sorted(p.name for p in into.rglob("*") if p.is_file() and not p.name.startswith(".")) == ["a.jpg"]
@@ -271,7 +272,7 @@ def test_a_destination_that_cannot_be_written_is_a_message_and_nothing_moves(qtb
     dialog.move.setChecked(True)
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         dialog.start_button.click()
-    assert ended.args[1] == f"0 photo(s) moved into {into}, 2 not started"
+    assert ended.args[0].message == f"0 photo(s) moved into {into}, 2 not started"
     [(text, items)] = texts
     assert f"cannot write in {into}" in text and "nothing was moved" in text
     assert sorted(items) == sorted([photos["a"], photos["c"]])
@@ -312,7 +313,7 @@ def test_odd_names_are_shown_apart_and_placed_and_undone(qtbot, monkeypatch, tmp
         dialog.move.setChecked(True)
         with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
             dialog.start_button.click()
-        assert ended.args[1] == f"4 photo(s) moved into {into}"
+        assert ended.args[0].message == f"4 photo(s) moved into {into}"
         assert not any(p.exists() for p in photos)
         with qtbot.waitSignal(session.job_ended, timeout=20_000):
             assert undo_last_placement(session)

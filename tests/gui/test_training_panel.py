@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt
 
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.core.models.weights import WeightsUnavailable
-from lakeview.gui.training_panel import IMAGENET_WEIGHTS, NO_WEIGHTS
+from lakeview.gui.training_settings import IMAGENET_WEIGHTS, NO_WEIGHTS
+from lakeview.gui.worker import Ending, JobEnd
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights")
 
@@ -35,10 +36,10 @@ def start_a_long_training(qtbot, window, colour_folders):
     return panel
 
 
-def run_job(qtbot, window, start, timeout=60_000):
+def run_job(qtbot, window, start, timeout=60_000) -> JobEnd:
     with qtbot.waitSignal(window.session.job_ended, timeout=timeout) as ended:
         start()
-    return ended.args
+    return ended.args[0]
 
 
 def test_training_draws_curves_activates_the_model_and_shows_results(qtbot, window, colour_folders):
@@ -49,9 +50,9 @@ def test_training_draws_curves_activates_the_model_and_shows_results(qtbot, wind
     progress = []
     window.session.job_progress.connect(lambda done, total: progress.append((done, total)))
 
-    name, message = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton))
+    end = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton))
 
-    assert name == "Training" and message.startswith("new model"), message
+    assert end.name == "Training" and end.ending is Ending.DONE and end.message.startswith("new model"), end
     assert len(panel.curves.epochs) == 3
     x, y = panel.curves.train_loss.getData()
     assert list(x) == [1, 2, 3] and len(y) == 3
@@ -107,10 +108,10 @@ def test_stop_ends_training_within_a_batch_and_saves_nothing(qtbot, window, colo
     panel = start_a_long_training(qtbot, window, colour_folders)
     assert panel.stop_button.isEnabled()
 
-    name, message = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton),
-                            timeout=5_000)
+    end = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton),
+                  timeout=5_000)
 
-    assert (name, message) == ("Training", "cancelled")
+    assert end == JobEnd("Training", Ending.CANCELLED, "cancelled")
     assert window.session.catalog.active_model() is None
     assert "Stopped" in panel.status.text() and panel.train_button.isEnabled()
 
@@ -119,14 +120,14 @@ def test_the_lr_finder_plots_its_curve_and_sets_the_suggestion(qtbot, window, co
     panel = window.training_panel
     tiny_settings(panel, colour_folders)
 
-    name, message = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.find_lr_button, Qt.MouseButton.LeftButton))
+    end = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.find_lr_button, Qt.MouseButton.LeftButton))
 
     lrs, losses = panel.lr_plot.points()
     assert len(lrs) == len(losses) > 5 and lrs == sorted(lrs)
     if panel.lr_plot.suggestion is not None:
         assert panel.lr_plot.suggestion_line is not None
         assert panel.lr.value() == pytest.approx(float(f"{panel.lr_plot.suggestion:.1g}"))
-        assert message.startswith("suggested learning rate")
+        assert end.message.startswith("suggested learning rate")
 
 
 def test_offline_weights_offer_a_file_or_scratch(qtbot, window, colour_folders, monkeypatch):
@@ -138,15 +139,15 @@ def test_offline_weights_offer_a_file_or_scratch(qtbot, window, colour_folders, 
     tiny_settings(panel, colour_folders)
     panel.weights.setCurrentText(IMAGENET_WEIGHTS)
 
-    name, message = run_job(qtbot, window, panel.start_training)
+    end = run_job(qtbot, window, panel.start_training)
 
-    assert message == "the pretrained weights are not available"
+    assert end.message == "the pretrained weights are not available"
     box = panel.offline_box
     qtbot.waitUntil(box.isVisible)
     assert "no network" in box.informativeText()
     with qtbot.waitSignal(window.session.job_ended, timeout=60_000) as ended:
         qtbot.mouseClick(panel.scratch_button, Qt.MouseButton.LeftButton)
-    assert ended.args[1].startswith("new model")
+    assert ended.args[0].message.startswith("new model")
     assert panel.weights.currentText() == NO_WEIGHTS
 
 
@@ -156,10 +157,10 @@ def test_the_active_model_can_be_measured_again_later(qtbot, window, colour_fold
     window.results.show_interpretation(None)
     window.tabs.setCurrentWidget(window.grid)
 
-    name, message = run_job(qtbot, window, lambda: qtbot.mouseClick(window.results.evaluate_button,
-                                                                    Qt.MouseButton.LeftButton))
+    end = run_job(qtbot, window, lambda: qtbot.mouseClick(window.results.evaluate_button,
+                                                          Qt.MouseButton.LeftButton))
 
-    assert name == "Measuring the model" and "held-out photos" in message
+    assert end.name == "Measuring the model" and "held-out photos" in end.message
     assert window.tabs.currentWidget() is window.results
     assert window.results.matrix.rowCount() == 2
 
@@ -186,9 +187,9 @@ def test_the_imagenet_download_shows_its_progress(qtbot, window, colour_folders,
             seen.append((panel.download_dialog.value(), panel.download_dialog.maximum(), panel.download_dialog.labelText()))
 
     monkeypatch.setattr(panel, "_show_download", spy)
-    name, message = run_job(qtbot, window, panel.start_training)
+    end = run_job(qtbot, window, panel.start_training)
 
-    assert message.startswith("new model")
+    assert end.message.startswith("new model")
     assert seen[0][:2] == (0, 83_000_000) and "40.0 of 83.0 MB" in seen[1][2]
     assert panel.download_dialog is None
 
@@ -216,9 +217,9 @@ def test_esc_asks_before_it_stops_a_training(qtbot, window, colour_folders):
     question.button(QMessageBox.StandardButton.No).click()
     assert window.session.busy
     window.cancel_job()
-    name, message = run_job(qtbot, window, lambda: window.stop_question.button(QMessageBox.StandardButton.Yes).click(),
-                            timeout=5_000)
-    assert (name, message) == ("Training", "cancelled")
+    end = run_job(qtbot, window, lambda: window.stop_question.button(QMessageBox.StandardButton.Yes).click(),
+                  timeout=5_000)
+    assert end == JobEnd("Training", Ending.CANCELLED, "cancelled")
 
 
 def test_a_confusion_cell_shows_its_photos_whatever_the_filter(qtbot, window, colour_folders):
@@ -238,3 +239,27 @@ def test_a_labelled_folders_classes_appear_as_soon_as_training_has_read_it(qtbot
     qtbot.waitUntil(lambda: window.classes_panel.list.count() == 2, timeout=10_000)
     assert sorted(window.session.class_names()) == ["blue", "red"] and window.session.busy
     run_job(qtbot, window, window.session.cancel_job, timeout=5_000)
+
+
+def test_a_failed_training_shows_why_and_frees_the_buttons(qtbot, window, colour_folders, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr("lakeview.core.training.from_library.train_in_library", broken)
+    panel = window.training_panel
+    tiny_settings(panel, colour_folders)
+
+    end = run_job(qtbot, window, panel.start_training)
+
+    assert end == JobEnd("Training", Ending.FAILED, "Training failed: OSError: no space left on device")
+    assert panel.status.text() == end.message
+    assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
+def test_a_folder_that_makes_no_dataset_says_why(qtbot, window, tmp_path):
+    (tmp_path / "empty").mkdir()
+    panel = window.training_panel
+    panel.set_folder(tmp_path / "empty")
+    qtbot.waitUntil(lambda: panel._reader is None, timeout=10_000)
+    assert panel.summary.text().startswith("no labelled training photos were found")
+    assert panel.counts.rowCount() == 0

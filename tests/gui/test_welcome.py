@@ -151,6 +151,16 @@ def test_offline_says_so_and_offers_the_file(qtbot, settings, monkeypatch):
     assert dialog.download_button.text() == "Try again (83 MB)" and dialog.file_button.isVisible()
 
 
+def test_a_server_without_the_file_is_not_called_offline(qtbot, settings, tmp_path, serve):
+    (tmp_path / "empty").mkdir()
+    serve(functools.partial(_Handler, directory=str(tmp_path / "empty")))
+    dialog = open_welcome(qtbot, settings)
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: dialog.state == "failed", timeout=60_000)
+    text = dialog.weights_label.text()
+    assert "the server answered 404" in text and "offline" not in text
+
+
 def test_a_weights_file_is_checked_then_copied_into_the_cache(qtbot, settings, tmp_path, monkeypatch):
     torch.manual_seed(0)
     state = get_architecture("resnet18").build().state_dict()

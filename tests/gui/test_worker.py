@@ -15,10 +15,10 @@ def _run(qtbot, job, cancel=False):
     done = threading.Event()
     callbacks = {name: (lambda *args, name=name: (seen.append((name, threading.current_thread(), args)), done.set()))
                  for name in ("on_finished", "on_failed", "on_cancelled")}
-    _, worker = start_worker(owner, job, "test", **callbacks)
+    _, worker = start_worker(owner, job, "test", needs_torch=False, **callbacks)  # the pattern, not torch's import
     if cancel:
         worker.cancel()
-    qtbot.waitUntil(lambda: bool(seen) and not RUNNING_THREADS, timeout=5_000)
+    qtbot.waitUntil(lambda: bool(seen) and not RUNNING_THREADS, timeout=20_000)
     return seen
 
 

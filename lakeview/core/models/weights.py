@@ -28,6 +28,10 @@ class WeightsUnavailable(RuntimeError):
     """The weights could not be had; the message says why and what to do instead."""
 
 
+class WeightsOffline(WeightsUnavailable):
+    """The download server could not be reached (no network, DNS, a timeout): worth trying again later."""
+
+
 class WeightsFileError(WeightsUnavailable, ModelFileError):
     """A weights file that cannot be used: missing, not a file, damaged, oversized or unsafe (a fatal error
     on the command line, like a bad model file)."""
@@ -98,7 +102,7 @@ def download(
         ) from None
     except (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
-        raise WeightsUnavailable(
+        raise WeightsOffline(
             f"Could not download {what}{size_text} from {url}: {reason}. "
             f"Are you offline?{_alternatives(target.name)}"
         ) from None

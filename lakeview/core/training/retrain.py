@@ -3,13 +3,15 @@
 Each run makes a new model version, validated on a held-out share of the labelled photos chosen by
 fingerprint (so a photo stays on its side from run to run). The new version becomes active only if its
 error on that share is no worse than the active version's; then every photo is re-scored.
+Each step of a run is named (`RetrainStep`, through `on_step`) before its `progress(done, total)` counts.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import torch
 
@@ -49,74 +51,129 @@ class RetrainSettings:
     device: str | None = None
 
 
+class RetrainResult(Enum):
+    PROMOTED = "promoted"
+    """A new version, now active: every photo was re-scored with it."""
+    KEPT = "kept"
+    """A new version, worse than the active one on the held-out photos: kept, not made active."""
+    STOPPED = "stopped"
+    """Stopped before a version was saved; the active model is unchanged."""
+    TOO_FEW_CLASSES = "too few classes"
+    """Nothing to learn yet: fewer than two classes have labelled photos."""
+
+
+WHY_NO_VERSION = {
+    RetrainResult.STOPPED: "cancelled; the active model is unchanged",
+    RetrainResult.TOO_FEW_CLASSES: "needs labelled photos of at least two classes",
+}
+
+
+class RetrainStep(Enum):
+    """The steps of a run, in the words the status bar shows before the step's counts."""
+    BODY_FEATURES = "body features"
+    HEAD = "fitting the head"
+    FINE_TUNE = "fine-tuning the whole network"
+    CHECKING = "checking on held-out photos"
+    RESCORING = "re-scoring"
+
+
+StepFn = Callable[[RetrainStep], None]
+
+
+def no_steps(step: RetrainStep) -> None:
+    pass
+
+
 @dataclass
 class RetrainOutcome:
     kind: Kind
+    result: RetrainResult
     version_id: str | None = None
-    promoted: bool = False
     error_rate: float | None = None
     previous_error: float | None = None
-    stopped: bool = False
     rescored: int = 0
-    message: str = ""
     epochs: list[dict] = field(default_factory=list)
+
+    @property
+    def promoted(self) -> bool:
+        return self.result is RetrainResult.PROMOTED
+
+    @property
+    def stopped(self) -> bool:
+        return self.result is RetrainResult.STOPPED
+
+    @property
+    def message(self) -> str:
+        """Why no version was made, for the user; empty when one was."""
+        return WHY_NO_VERSION.get(self.result, "")
 
 
 def retrain(catalog_path: Path, kind: Kind = "quick", settings: RetrainSettings | None = None,
-            progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop) -> RetrainOutcome:
-    """One retraining run. Opens its own catalog connection, so it can run in a worker thread."""
+            progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop,
+            on_step: StepFn = no_steps) -> RetrainOutcome:
+    """One retraining run. Opens its own catalog connection, so it can run in a worker thread. `on_step` names
+    each step as it starts; `progress` then counts through it (photos, or training batches)."""
     settings = settings or RetrainSettings()
     with Catalog(catalog_path) as catalog:
-        return _Run(catalog, kind, settings, progress, should_stop).execute()
+        return _Run(catalog, kind, settings, progress, should_stop, on_step).execute()
 
 
 class _Run:
     def __init__(self, catalog: Catalog, kind: Kind, settings: RetrainSettings, progress: ProgressFn,
-                 should_stop: ShouldStopFn) -> None:
+                 should_stop: ShouldStopFn, on_step: StepFn) -> None:
         self.catalog, self.kind, self.settings = catalog, kind, settings
-        self.progress, self.should_stop = progress, should_stop
-        self.outcome = RetrainOutcome(kind)
-        self.saved_meta: ModelMeta | None = None
+        self.progress, self.should_stop, self.on_step = progress, should_stop, on_step
 
     def execute(self) -> RetrainOutcome:
         data, fingerprints = library_dataset(self.catalog, self.settings.holdout_pct)
         classes, train, valid = data.classes, data.train, data.valid
         if len(classes) < 2:
-            self.outcome.message = "needs labelled photos of at least two classes"
-            return self.outcome
+            return RetrainOutcome(self.kind, RetrainResult.TOO_FEW_CLASSES)
         active = self.catalog.active_model()
         parent = load_version(active) if active else None
         run_id = self.catalog.start_training_run(self.kind, asdict(self.settings) | {"classes": classes})
         learner, body_id = self._learner(data, parent)
+        if not self._fit(learner, body_id, fingerprints):
+            self.catalog.finish_training_run(run_id, "cancelled", [])
+            return RetrainOutcome(self.kind, RetrainResult.STOPPED)
+        epochs = [e.to_dict() for e in learner.history]
+        self.on_step(RetrainStep.CHECKING)
+        new_probs = learner.predict("valid", progress=self.progress, should_stop=self.should_stop)
+        error_rate = _error(new_probs.probs, new_probs.targets) if len(valid) else None
+        previous_error = self._parent_error(parent, body_id, learner, valid)
+        promoted = previous_error is None or error_rate is None or error_rate <= previous_error
+        result = RetrainResult.PROMOTED if promoted else RetrainResult.KEPT
+        meta = self._meta(learner, body_id, active.id if active else None, error_rate, len(train), len(valid))
+        version = save_version(self.catalog, learner.network, meta, self.kind, active=promoted)
+        self.catalog.finish_training_run(run_id, result.value, epochs, version)
+        rescored = 0
+        if promoted:
+            self.on_step(RetrainStep.RESCORING)
+            rescored = rescore(self.catalog, SavedModel(learner.network.eval(), meta), progress=self.progress,
+                               should_stop=self.should_stop)
+        return RetrainOutcome(self.kind, result, version, error_rate, previous_error, rescored, epochs)
+
+    def _fit(self, learner: Learner, body_id: str, fingerprints: dict[str, str]) -> bool:
+        """Quick: the head on the stored body features. Full: the head, then the whole network. False if stopped."""
+        s = self.settings
         if self.kind == "quick":
+            self.on_step(RetrainStep.BODY_FEATURES)
             self._supply_features(learner, body_id, fingerprints)
             if self.should_stop():
-                return self._cancelled(run_id)
-            result = learner.fit_one_cycle(self.settings.quick_epochs, self.settings.quick_lr,
-                                           progress=self.progress, should_stop=self.should_stop)
+                return False
+            self.on_step(RetrainStep.HEAD)
+            result = learner.fit_one_cycle(s.quick_epochs, s.quick_lr, progress=self.progress,
+                                           should_stop=self.should_stop)
         else:
-            result = learner.fit_one_cycle(self.settings.full_frozen_epochs, self.settings.quick_lr,
-                                           progress=self.progress, should_stop=self.should_stop)
+            self.on_step(RetrainStep.HEAD)
+            result = learner.fit_one_cycle(s.full_frozen_epochs, s.quick_lr, progress=self.progress,
+                                           should_stop=self.should_stop)
             if not result.stopped:
+                self.on_step(RetrainStep.FINE_TUNE)
                 learner.unfreeze()
-                lr = self.settings.full_lr
-                result = learner.fit_one_cycle(self.settings.full_unfrozen_epochs, slice(lr / 10, lr),
+                result = learner.fit_one_cycle(s.full_unfrozen_epochs, slice(s.full_lr / 10, s.full_lr),
                                                progress=self.progress, should_stop=self.should_stop)
-        if result.stopped or self.should_stop():
-            return self._cancelled(run_id)
-        self.outcome.epochs = [e.to_dict() for e in learner.history]
-        new_probs = learner.predict("valid")
-        self.outcome.error_rate = _error(new_probs.probs, new_probs.targets) if len(valid) else None
-        self.outcome.previous_error = self._parent_error(parent, body_id, learner, valid)
-        self.outcome.promoted = (self.outcome.previous_error is None or self.outcome.error_rate is None
-                                 or self.outcome.error_rate <= self.outcome.previous_error)
-        version = self._save(learner, body_id, active.id if active else None, len(train), len(valid))
-        self.catalog.finish_training_run(run_id, "promoted" if self.outcome.promoted else "kept", self.outcome.epochs,
-                                         version)
-        if self.outcome.promoted:
-            saved = SavedModel(learner.network.eval(), self.saved_meta)
-            self.outcome.rescored = rescore(self.catalog, saved, progress=self.progress, should_stop=self.should_stop)
-        return self.outcome
+        return not (result.stopped or self.should_stop())
 
     def _learner(self, data: LabelledPhotos, parent: SavedModel | None) -> tuple[Learner, str]:
         s = self.settings
@@ -135,11 +192,16 @@ class _Run:
     def _supply_features(self, learner: Learner, body_id: str, fingerprints: dict[str, str]) -> None:
         """Load the labelled photos' features from the store, computing (and storing) only the missing ones."""
         store = FeatureStore(self.catalog.folder / "features.sqlite")
+        splits = {split: learner.data.split(split) for split in ("train", "valid")}
+        total, counted = sum(len(photos) for photos in splits.values()), 0
         try:
-            for split in ("train", "valid"):
-                photos = learner.data.split(split)
+            for split, photos in splits.items():
+                def progress(done: int, _: int, before: int = counted) -> None:
+                    self.progress(before + done, total)
+
                 features = features_for(store, body_id, learner, [p.path for p in photos],
-                                        [fingerprints[str(p.path)] for p in photos], self.should_stop)
+                                        [fingerprints[str(p.path)] for p in photos], self.should_stop, progress)
+                counted += len(photos)
                 keep = [i for i, f in enumerate(features) if f is not None]
                 if keep:
                     learner.use_cached_features(split, torch.stack([features[i] for i in keep]), keep)
@@ -159,39 +221,38 @@ class _Run:
             return wrong / len(keep) if keep else None
         wrong = total = 0
         for photo, result in zip(valid, classify_files(parent, [p.path for p in valid], device=self.settings.device,
+                                                         total=len(valid), progress=self.progress,
                                                          should_stop=self.should_stop)):
             if hasattr(result, "label"):
                 total += 1
                 wrong += result.label != photo.label
         return wrong / total if total else None
 
-    def _save(self, learner: Learner, body_id: str, parent_id: str | None, n_train: int, n_valid: int) -> str:
+    def _meta(self, learner: Learner, body_id: str, parent_id: str | None, error_rate: float | None,
+              n_train: int, n_valid: int) -> ModelMeta:
         meta = learner.meta(parent=parent_id, notes=f"{self.kind} retrain on {n_train} photos")
         meta.body_id = body_id
-        meta.metrics = {"error_rate": self.outcome.error_rate, "holdout_photos": n_valid, "train_photos": n_train}
-        version = save_version(self.catalog, learner.network, meta, self.kind, active=self.outcome.promoted)
-        self.saved_meta = meta
-        self.outcome.version_id = version
-        return version
-
-    def _cancelled(self, run_id: int) -> RetrainOutcome:
-        self.catalog.finish_training_run(run_id, "cancelled", [])
-        self.outcome.stopped = True
-        self.outcome.message = "cancelled; the active model is unchanged"
-        return self.outcome
+        meta.metrics = {"error_rate": error_rate, "holdout_photos": n_valid, "train_photos": n_train}
+        return meta
 
 
 def features_for(store: FeatureStore, body_id: str, learner_or_model, paths: list[Path], fingerprints: list[str],
-                 should_stop: ShouldStopFn = never_stop) -> list[torch.Tensor | None]:
-    """Features for each path (None for unreadable photos), from the store where it has them."""
+                 should_stop: ShouldStopFn = never_stop, progress: ProgressFn = no_progress
+                 ) -> list[torch.Tensor | None]:
+    """Features for each path (None for unreadable photos), from the store where it has them. `progress` counts
+    the photos whose features are known, the stored ones first."""
     size = learner_or_model.size if hasattr(learner_or_model, "size") else learner_or_model.meta.size
     known = store.get_many(body_id, size, fingerprints)
     missing = [(p, fp) for p, fp in zip(paths, fingerprints) if fp not in known]
+    stored = len(paths) - len(missing)
+    progress(stored, len(paths))
     if missing:
         model = _as_saved_model(learner_or_model)
         fresh = []
-        for (path, fp), (_, vector, _) in zip(missing, extract_features(model, [p for p, _ in missing],
-                                                                         should_stop=should_stop)):
+        computed = extract_features(model, [p for p, _ in missing], should_stop=should_stop,
+                                    progress=lambda done, _: progress(stored + done, len(paths)))
+        # `computed` first in zip: the generator then runs to its end, and reports its last count.
+        for (_, vector, _), (_, fp) in zip(computed, missing):
             if vector is not None:
                 known[fp] = vector
                 fresh.append((fp, vector))
@@ -211,7 +272,7 @@ def rescore(catalog: Catalog, model: SavedModel | None = None, progress: Progres
     store = FeatureStore(catalog.folder / "features.sqlite")
     try:
         features = features_for(store, model.meta.body_id or model.meta.version_id, model,
-                                [p for p, _ in photos], [fp for _, fp in photos], should_stop)
+                                [p for p, _ in photos], [fp for _, fp in photos], should_stop, progress)
     finally:
         store.close()
     kept = [(p, f) for (p, _), f in zip(photos, features) if f is not None]
@@ -223,7 +284,6 @@ def rescore(catalog: Catalog, model: SavedModel | None = None, progress: Progres
     values, indices = probs.topk(min(3, len(model.classes)), dim=1)
     results = [(path, [(model.classes[i], float(v)) for v, i in zip(vals, idxs)])
                for (path, _), vals, idxs in zip(kept, values.tolist(), indices.tolist())]
-    progress(len(results), len(results))
     return catalog.store_predictions(model.meta.version_id, results)
 
 

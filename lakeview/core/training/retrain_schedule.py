@@ -1,7 +1,8 @@
 """When to retrain: after enough corrections, after a quiet spell, or on demand; one run at a time.
 
-The scheduler decides; a launcher runs the work. The default launcher uses a plain thread (the CLI, tests);
-the desktop app passes one that runs it in its usual Qt worker.
+The scheduler only decides. A launcher runs the retrain of the kind it names and reports the run's end to
+the `done` callable it is given. `thread_launcher` runs it on a plain thread (the CLI, tests); the desktop
+app's session runs it as its library job, with progress in the status bar.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from typing import Callable
 
 from lakeview.core.jobs import ShouldStopFn
 
-RunJob = Callable[[str, ShouldStopFn], object]
-"""Runs one retraining of the given kind ('quick' or 'full'), checking the stop callable; returns its outcome."""
-Work = Callable[[ShouldStopFn], object]
-Launcher = Callable[[str, Work, Callable[[object], None]], "Callable[[], None] | None"]
-"""launcher(kind, work, done): start `work(should_stop)` somewhere, call `done(outcome)` when it ends, and return
-a function that cancels it; None when it cannot start now (the scheduler tries again at the next poll)."""
+Done = Callable[[object], None]
+"""Told a run's outcome when it ends (whatever the launcher's job returns; None if it failed or was stopped)."""
+Launcher = Callable[[str, Done], "Callable[[], None] | None"]
+"""launcher(kind, done): start a retrain of `kind` ('quick' or 'full'), call `done(outcome)` when it ends, and
+return a function that cancels it; None when it cannot start now (the scheduler tries again at the next poll)."""
 
 
 @dataclass
@@ -27,30 +27,33 @@ class SchedulerPolicy:
     idle_seconds: float = 30.0
 
 
-def thread_launcher(kind: str, work: Work, done: Callable[[object], None]) -> Callable[[], None]:
-    stop = threading.Event()
+def thread_launcher(run: Callable[[str, ShouldStopFn], object]) -> Launcher:
+    """A launcher that calls `run(kind, should_stop)` on a thread of its own. A run that raises is reported as
+    the exception: the scheduler must survive a failed run."""
 
-    def run() -> None:
-        try:
-            outcome = work(stop.is_set)
-        except Exception as exc:  # reported to the owner; the scheduler must survive a failed run
-            outcome = exc
-        done(outcome)
+    def launch(kind: str, done: Done) -> Callable[[], None]:
+        stop = threading.Event()
 
-    threading.Thread(target=run, name=f"lakeview-retrain-{kind}", daemon=True).start()
-    return stop.set
+        def work() -> None:
+            try:
+                outcome = run(kind, stop.is_set)
+            except Exception as exc:  # reported to the owner through done(), never a silent thread death
+                outcome = exc
+            done(outcome)
+
+        threading.Thread(target=work, name=f"lakeview-retrain-{kind}", daemon=True).start()
+        return stop.set
+
+    return launch
 
 
 class RetrainScheduler:
     """Corrections that arrive during a run are kept and start another run when it ends. `cancel()` stops the
     current run; the job is expected to leave the active model as it was."""
 
-    def __init__(self, run_job: RunJob, policy: SchedulerPolicy | None = None,
-                 on_finished: Callable[[object], None] | None = None, clock: Callable[[], float] = time.monotonic,
-                 launcher: Launcher = thread_launcher) -> None:
-        self._run_job = run_job
+    def __init__(self, launcher: Launcher, policy: SchedulerPolicy | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.policy = policy or SchedulerPolicy()
-        self._on_finished = on_finished
         self._clock = clock
         self._launcher = launcher
         self._lock = threading.RLock()
@@ -98,7 +101,7 @@ class RetrainScheduler:
         kind = self._due()
         if kind is None:
             return False
-        cancel = self._launcher(kind, lambda stop: self._run_job(kind, stop), self._finished)
+        cancel = self._launcher(kind, self._finished)
         if cancel is None:
             return False
         self._cancel = cancel
@@ -128,8 +131,6 @@ class RetrainScheduler:
 
     def _finished(self, outcome: object) -> None:
         self.outcomes.append(outcome)
-        if self._on_finished is not None:
-            self._on_finished(outcome)
         with self._lock:
             self._cancel = None
             if self._cancelled:
