@@ -10,7 +10,7 @@ from lakeview.core.catalog.classify_library import NoModel, classify_library
 from lakeview.core.models.model_file import ModelMeta, read_meta, save_model
 from lakeview.core.models.network import bare_network
 
-from conftest import COLOURS, make_photo
+from photo_tools import COLOURS, make_photo
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from lakeview.core.training.retrain_schedule import SchedulerPolicy
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.worker import RUNNING_THREADS, Ending, JobEnd
 
-from conftest import COLOURS, make_photo
+from photo_tools import COLOURS, make_photo
 
 
 @pytest.fixture(autouse=True)
