@@ -13,8 +13,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 from lakeview.core.models.architectures import ARCHITECTURES, register
+from lakeview.core.torch_import import import_torch
 from photo_tools import make_class_folders
 from tiny_network import TINY
+
+# A window's first job imports torch in a worker thread (through this lock) while a fixture may import a torch
+# module on the main thread: loaded whole here, first, neither can see the other's half-initialised module.
+import_torch()
 
 
 @pytest.fixture(autouse=True)

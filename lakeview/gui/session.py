@@ -240,6 +240,9 @@ class LibrarySession(QObject):
 
     def use_model_file(self, path: Path) -> None:
         """Make a trained .lvmodel the active model of this library (its classes join the catalog's)."""
+        from lakeview.core.torch_import import import_torch
+
+        import_torch()  # on the GUI thread, while the start-up job may still be importing torch in its worker
         from lakeview.core.models.model_file import read_meta
 
         meta = read_meta(path)
