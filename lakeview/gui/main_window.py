@@ -5,40 +5,28 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QDir, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QFileSystemModel, QLabel, QLineEdit, QListWidget,
-                               QMainWindow, QMessageBox, QPushButton, QTabWidget, QToolBar, QTreeView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from lakeview import __version__
 from lakeview.core.catalog import CatalogError
-from lakeview.core.photos.file_names import path_from_setting, path_to_setting, resolve_lossy_path, shown_path
-from lakeview.core.placement.last_placement import last_placement
+from lakeview.core.photos.file_names import resolve_lossy_path, shown_path
 from lakeview.gui.classes_panel import ClassesPanel
+from lakeview.gui.filter_bar import FilterBar
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
 from lakeview.gui.inspector import Inspector, describe_label
 from lakeview.gui.interpretation_view import InterpretationView
 from lakeview.gui.job_status import JobStatus
+from lakeview.gui.library_panel import LibraryPanel
 from lakeview.gui.placement_dialog import PlacementDialog, undo_last_placement
 from lakeview.gui.preview_dialog import PreviewDialog
 from lakeview.gui.predict_folder_view import PredictFolderView
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
+from lakeview.gui.window_menus import build_menus
 from lakeview.gui.worker import JobEnd, start_worker, wait_for_all
-
-FILTERS = {
-    "All photos": {},
-    "Review queue (least confident first)": {"order": "confidence"},
-    "By predicted class": {"order": "predicted"},
-    "Unlabelled": {"unlabelled": True},
-    "Corrected by me": {"corrected": True},
-    "Label and prediction disagree": {"disagreements": True},
-}
-RECENT_LIMIT = 10
-
 
 class MainWindow(QMainWindow):
     def __init__(self, session: LibrarySession, settings: QSettings | None = None) -> None:
@@ -67,7 +55,7 @@ class MainWindow(QMainWindow):
         self._build_test_folder_dock()
         self._build_status_bar()
         self._build_toolbar()
-        self._build_menus()
+        self.menu_actions = build_menus(self)
         self._connect_session()
         self._refresh_classes()
         self._refresh_model_label()
@@ -79,41 +67,13 @@ class MainWindow(QMainWindow):
 
     # --- layout -------------------------------------------------------------------------------------------
     def _build_library_dock(self) -> None:
-        panel = QWidget()
-        layout = QVBoxLayout(panel)
-        open_button = QPushButton("Open folder…")
-        open_button.clicked.connect(self.choose_folder)
-        self.recent = QListWidget()
-        self.recent.setToolTip("Recent folders: double-click to open")
-        self._recent_folders: list[Path] = []  # exact paths; the list shows them readable (see file_names)
-        self.recent.itemActivated.connect(lambda item: self.open_folder(self._recent_folders[self.recent.row(item)]))
-        self.folders = QFileSystemModel(self)
-        self.folders.setFilter(QDir.Filter.AllDirs | QDir.Filter.NoDotAndDotDot)
-        self.folders.setRootPath(QDir.rootPath())
-        self.folder_tree = QTreeView()
-        self.folder_tree.setModel(self.folders)
-        for column in range(1, self.folders.columnCount()):
-            self.folder_tree.hideColumn(column)
-        self.folder_tree.setHeaderHidden(True)
-        self.folder_tree.setToolTip("Double-click a folder to open it")
-        self.folder_tree.activated.connect(lambda index: self.open_folder(Path(self.folders.filePath(index))))
-        self._reveal_folder(Path.home())
-        layout.addWidget(open_button)
-        layout.addWidget(QLabel("Recent folders"))
-        layout.addWidget(self.recent, 1)
-        layout.addWidget(QLabel("Folders"))
-        layout.addWidget(self.folder_tree, 3)
+        self.library = LibraryPanel(self.settings)
+        self.library.open_requested.connect(self.choose_folder)
+        self.library.folder_chosen.connect(self.open_folder)
         dock = QDockWidget("Library", self)
         dock.setObjectName("library")
-        dock.setWidget(panel)
+        dock.setWidget(self.library)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        self._fill_recent()
-
-    def _reveal_folder(self, folder: Path) -> None:
-        index = self.folders.index(str(folder))
-        if index.isValid():
-            self.folder_tree.setCurrentIndex(index)
-            self.folder_tree.scrollTo(index)
 
     def _build_classes_dock(self) -> None:
         self.classes_panel = ClassesPanel()
@@ -160,85 +120,10 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.job_status)
 
     def _build_toolbar(self) -> None:
-        toolbar = QToolBar("Filter")
-        toolbar.setObjectName("filter")
-        self.filter_box = QComboBox()
-        self.filter_box.addItems(list(FILTERS))
-        self.filter_box.currentTextChanged.connect(lambda _: self._apply_filters())
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search file names")
-        self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(lambda _: self._apply_filters())
-        self.showing = QLabel()
-        self.show_folder_button = QPushButton("Show the whole folder")
-        self.show_folder_button.clicked.connect(self.session.show_folder)
-        toolbar.addWidget(QLabel(" Show: "))
-        toolbar.addWidget(self.filter_box)
-        toolbar.addWidget(self.search)
-        self.showing_action = toolbar.addWidget(self.showing)
-        self.show_folder_action = toolbar.addWidget(self.show_folder_button)
-        self.showing_action.setVisible(False)
-        self.show_folder_action.setVisible(False)
-        self.addToolBar(toolbar)
-
-    def _build_menus(self) -> None:
-        grid_only = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open folder…", self.choose_folder, QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Use a &model file…", self.choose_model, "Ctrl+M")
-        file_menu.addSeparator()
-        self._action(file_menu, "&Copy or move into class folders…", self.place_photos, "Ctrl+Shift+E")
-        self.undo_placement_action = self._action(file_menu, "U&ndo last copy or move", self.undo_placement)
-        file_menu.aboutToShow.connect(
-            lambda: self.undo_placement_action.setEnabled(last_placement(self.session.catalog.folder) is not None))
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-
-        edit = self.menuBar().addMenu("&Edit")
-        self.undo_action = self._action(edit, "&Undo label", self.undo, QKeySequence.StandardKey.Undo)
-        self.redo_action = self._action(edit, "&Redo label", self.redo, "Ctrl+Shift+Z")
-
-        label = self.menuBar().addMenu("&Label")
-        self.assign_actions = []
-        for number in range(1, 10):
-            action = self._action(label, f"Class {number}", lambda checked=False, n=number: self.assign_number(n), str(number), grid_only)
-            self.assign_actions.append(action)
-        label.addSeparator()
-        self._action(label, "&Preview photo", self.preview, Qt.Key.Key_Space, grid_only)
-        self._action(label, "&Accept prediction", self.accept, Qt.Key.Key_Return, grid_only)
-        self._action(label, "&None of these", self.none_of_these, QKeySequence.StandardKey.Delete, grid_only)
-        self._action(label, "&Clear label", lambda: self.session.assign(self.selected_paths(), None), "Backspace", grid_only)
-
-        view = self.menuBar().addMenu("&View")
-        for number, name in enumerate(("&Photos", "&Train", "R&esults"), 1):
-            self._action(view, name, lambda checked=False, n=number: self.tabs.setCurrentIndex(n - 1), f"Alt+{number}")
-        self._action(view, "Show the &whole folder", self.session.show_folder, "Ctrl+Shift+A")
-
-        model = self.menuBar().addMenu("&Model")
-        self._action(model, "&Train a model…", lambda: self.tabs.setCurrentWidget(self.training_panel), "Ctrl+Shift+N")
-        self._action(model, "&Find learning rate", self.find_learning_rate, "Ctrl+L")
-        self._action(model, "&Classify folder", self.session.classify, "Ctrl+R")
-        self._action(model, "&Predict a test folder…", self.predict_test_folder, "Ctrl+Shift+R")
-        self._action(model, "&Retrain on my labels", lambda: self.session.retrain("quick"), "Ctrl+T")
-        self._action(model, "&Full retrain (slow)", lambda: self.session.retrain("full"), "Ctrl+Shift+T")
-        self._action(model, "Ca&ncel job", self.cancel_job, "Esc")
-
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&Welcome…", self.show_welcome)
-        self._action(help_menu, "&About LakeView", self.about)
-
-    def _action(self, menu, text: str, slot, shortcut=None, context=Qt.ShortcutContext.WindowShortcut) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(context)
-        action.triggered.connect(slot)
-        menu.addAction(action)
-        if context == Qt.ShortcutContext.WidgetWithChildrenShortcut:
-            self.grid.addAction(action)
-        else:
-            self.addAction(action)
-        return action
+        self.filter_bar = FilterBar(self)
+        self.filter_bar.filters_changed.connect(lambda filters: self.session.set_filters(**filters))
+        self.filter_bar.show_folder_requested.connect(self.session.show_folder)
+        self.addToolBar(self.filter_bar)
 
     # --- session ------------------------------------------------------------------------------------------
     def _connect_session(self) -> None:
@@ -258,10 +143,7 @@ class MainWindow(QMainWindow):
 
     def _reload_rows(self) -> None:
         self.model.set_rows(self.session.rows())
-        only = self.session.only
-        self.showing.setText(f"  Showing {len(only[1])} photo(s): {only[0]}  " if only else "")
-        self.showing_action.setVisible(only is not None)
-        self.show_folder_action.setVisible(only is not None)
+        self.filter_bar.show_chosen(self.session.only)
         self._inspect_current()
         if self.session.folder is not None:
             self.setWindowTitle(f"{shown_path(self.session.folder.name)} — LakeView {__version__}")
@@ -271,7 +153,7 @@ class MainWindow(QMainWindow):
         self.classes_panel.set_classes(classes)
         self.results.set_classes([c.name for c in classes])
         self.model.set_class_colours({c.name: c.colour for c in classes})
-        for number, action in enumerate(self.assign_actions, 1):
+        for number, action in enumerate(self.menu_actions.assign, 1):
             action.setText(f"{number}: {classes[number - 1].name}" if number <= len(classes) else f"Class {number}")
             action.setEnabled(number <= len(classes))
 
@@ -328,12 +210,7 @@ class MainWindow(QMainWindow):
 
     def show_photos(self, description: str, paths: list) -> None:
         """Show chosen photos (a confusion-matrix cell) in the grid, whatever folder they are in."""
-        for widget in (self.filter_box, self.search):
-            widget.blockSignals(True)
-        self.filter_box.setCurrentIndex(0)
-        self.search.clear()
-        for widget in (self.filter_box, self.search):
-            widget.blockSignals(False)
+        self.filter_bar.clear_quietly()
         self.session.show_only(description, paths)
         self.tabs.setCurrentWidget(self.grid)
         self.grid.setFocus()
@@ -344,11 +221,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{end.name}: {end.message}", 10_000)
         else:
             self.statusBar().showMessage(f"{end.name}: done", 5_000)
-
-    def _apply_filters(self) -> None:
-        filters = dict(FILTERS[self.filter_box.currentText()])
-        filters["search"] = self.search.text().strip() or None
-        self.session.set_filters(**filters)
 
     def _detect_device(self) -> None:
         def job(progress, should_stop, emit_partial):
@@ -449,8 +321,7 @@ class MainWindow(QMainWindow):
             self.show_warning("Open folder", f"{shown_path(folder)} {what}; nothing was opened.")
             return
         self.session.open_folder(folder)
-        self._remember_folder(folder)
-        self._reveal_folder(Path(folder).absolute())
+        self.library.remember(folder)
 
     def choose_model(self) -> None:
         path = self.ask_model_file(self)
@@ -486,18 +357,6 @@ class MainWindow(QMainWindow):
         self.training_panel.choose_folder()
 
     # --- persistence --------------------------------------------------------------------------------------
-    def _fill_recent(self) -> None:
-        self.recent.clear()
-        kept = self.settings.value("recent_folders", [], list)
-        self._recent_folders = [folder for folder in map(path_from_setting, kept) if folder.is_dir()]
-        self.recent.addItems([shown_path(folder) for folder in self._recent_folders])
-
-    def _remember_folder(self, folder: Path) -> None:
-        kept = path_to_setting(Path(folder).absolute())
-        folders = [kept] + [f for f in self.settings.value("recent_folders", [], list) if f != kept]
-        self.settings.setValue("recent_folders", folders[:RECENT_LIMIT])
-        self._fill_recent()
-
     def _restore_geometry(self) -> None:
         geometry = self.settings.value("geometry")
         state = self.settings.value("window_state")

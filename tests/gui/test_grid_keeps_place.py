@@ -177,7 +177,7 @@ def test_a_filter_that_hides_the_current_photo_hands_it_to_its_neighbour(qtbot, 
     window.session.assign([current], "red")
     after = model.path_at(model.row_of(current) + 1)
 
-    window.filter_box.setCurrentText("Unlabelled")
+    window.filter_bar.filter_box.setCurrentText("Unlabelled")
 
     assert window.grid.current_path() == after and window.inspector.path() == after
     assert window.grid.selected_paths() == [path for path in selected if path != current]

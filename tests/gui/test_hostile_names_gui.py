@@ -91,9 +91,9 @@ def test_an_odd_folder_keeps_its_exact_name_in_the_title_and_the_recent_folders(
 
     second = MainWindow(LibrarySession(tmp_path / "library2" / "catalog.sqlite"), app_settings)
     qtbot.addWidget(second)
-    assert [second.recent.item(r).text() for r in range(second.recent.count())] == [readable_name(str(folder))]
+    assert [second.library.recent.item(r).text() for r in range(second.library.recent.count())] == [readable_name(str(folder))]
     with qtbot.waitSignal(second.session.job_ended, timeout=20_000):
-        second.recent.itemActivated.emit(second.recent.item(0))
+        second.library.recent.itemActivated.emit(second.library.recent.item(0))
     assert os.fsencode(second.session.folder) == os.fsencode(folder)
     assert len(second.session.rows()) == len(odd_photos["odd"])
     second.close()
@@ -105,7 +105,7 @@ def test_a_folder_named_with_a_newline_is_one_line_in_the_title_and_the_recent_f
     with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
         window.open_folder(folder)
     assert window.windowTitle().startswith("Reise\\n2019_\\xe9 — LakeView")
-    assert window.recent.item(0).text() == str(tmp_path) + "/Reise\\n2019_\\xe9"
+    assert window.library.recent.item(0).text() == str(tmp_path) + "/Reise\\n2019_\\xe9"
 
 
 def test_opening_a_file_or_a_missing_folder_says_so_and_opens_nothing(qtbot, window, tmp_path):
@@ -116,5 +116,5 @@ def test_opening_a_file_or_a_missing_folder_says_so_and_opens_nothing(qtbot, win
         window.open_folder(path)
         assert window.last_warning.text() == f"{readable_name(str(path))} {what}; nothing was opened."
         window.last_warning.close()
-    assert window.session.folder is None and window.recent.count() == 0 and not window.session.busy
+    assert window.session.folder is None and window.library.recent.count() == 0 and not window.session.busy
     assert window.windowTitle().startswith("LakeView")

@@ -211,10 +211,10 @@ def test_classes_are_renamed_recoloured_and_removed_from_their_menu(qtbot, windo
 
 
 def test_the_folder_tree_opens_a_folder(qtbot, window, photos):
-    index = window.folders.index(str(photos))
-    qtbot.waitUntil(lambda: window.folders.index(str(photos)).isValid(), timeout=5_000)
+    index = window.library.folders.index(str(photos))
+    qtbot.waitUntil(lambda: window.library.folders.index(str(photos)).isValid(), timeout=5_000)
     with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
-        window.folder_tree.activated.emit(window.folders.index(str(photos)))
+        window.library.folder_tree.activated.emit(window.library.folders.index(str(photos)))
     assert window.model.rowCount() == 13 and index.isValid()
 
 

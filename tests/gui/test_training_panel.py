@@ -84,9 +84,9 @@ def test_clicking_a_confusion_cell_filters_the_grid(qtbot, window, colour_folder
     model = window.model
     assert model.rowCount() == expected > 0
     assert all(model.path_at(r).parent.name == actual for r in range(model.rowCount()))
-    assert window.showing_action.isVisible() and f"actual {actual}" in window.showing.text()
-    qtbot.mouseClick(window.show_folder_button, Qt.MouseButton.LeftButton)
-    assert window.session.only is None and not window.showing_action.isVisible()
+    assert window.filter_bar.showing_action.isVisible() and f"actual {actual}" in window.filter_bar.showing.text()
+    qtbot.mouseClick(window.filter_bar.show_folder_button, Qt.MouseButton.LeftButton)
+    assert window.session.only is None and not window.filter_bar.showing_action.isVisible()
 
 
 def test_a_top_loss_tile_fixes_its_label(qtbot, window, colour_folders):
@@ -225,12 +225,12 @@ def test_esc_asks_before_it_stops_a_training(qtbot, window, colour_folders):
 def test_a_confusion_cell_shows_its_photos_whatever_the_filter(qtbot, window, colour_folders):
     tiny_settings(window.training_panel, colour_folders)
     run_job(qtbot, window, window.training_panel.start_training)
-    window.filter_box.setCurrentText("Unlabelled")
+    window.filter_bar.filter_box.setCurrentText("Unlabelled")
 
     window.results.choose_cell(0, 0)
 
     expected = int(window.results.matrix.item(0, 0).text())
-    assert window.model.rowCount() == expected and window.filter_box.currentIndex() == 0
+    assert window.model.rowCount() == expected and window.filter_bar.filter_box.currentIndex() == 0
 
 
 def test_a_labelled_folders_classes_appear_as_soon_as_training_has_read_it(qtbot, window, colour_folders):

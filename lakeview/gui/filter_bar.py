@@ -1,0 +1,62 @@
+"""The toolbar above the grid: which photos to show (a filter and a file-name search), and, while the grid shows
+chosen photos instead of the folder, what they are and a way back."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QToolBar, QWidget
+
+FILTERS = {
+    "All photos": {},
+    "Review queue (least confident first)": {"order": "confidence"},
+    "By predicted class": {"order": "predicted"},
+    "Unlabelled": {"unlabelled": True},
+    "Corrected by me": {"corrected": True},
+    "Label and prediction disagree": {"disagreements": True},
+}
+
+
+class FilterBar(QToolBar):
+    filters_changed = Signal(dict)
+    """The session's filters for the chosen entry and search text."""
+    show_folder_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Filter", parent)
+        self.setObjectName("filter")
+        self.filter_box = QComboBox()
+        self.filter_box.addItems(list(FILTERS))
+        self.filter_box.currentTextChanged.connect(lambda _: self.filters_changed.emit(self.filters()))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search file names")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _: self.filters_changed.emit(self.filters()))
+        self.showing = QLabel()
+        self.show_folder_button = QPushButton("Show the whole folder")
+        self.show_folder_button.clicked.connect(self.show_folder_requested)
+        self.addWidget(QLabel(" Show: "))
+        self.addWidget(self.filter_box)
+        self.addWidget(self.search)
+        self.showing_action = self.addWidget(self.showing)
+        self.show_folder_action = self.addWidget(self.show_folder_button)
+        self.show_chosen(None)
+
+    def filters(self) -> dict:
+        filters = dict(FILTERS[self.filter_box.currentText()])
+        filters["search"] = self.search.text().strip() or None
+        return filters
+
+    def clear_quietly(self) -> None:
+        """All photos, no search, without asking the session for rows it is about to replace."""
+        for widget in (self.filter_box, self.search):
+            widget.blockSignals(True)
+        self.filter_box.setCurrentIndex(0)
+        self.search.clear()
+        for widget in (self.filter_box, self.search):
+            widget.blockSignals(False)
+
+    def show_chosen(self, chosen: tuple[str, list] | None) -> None:
+        """(what they are, paths) while the grid shows chosen photos; None while it shows the folder."""
+        self.showing.setText(f"  Showing {len(chosen[1])} photo(s): {chosen[0]}  " if chosen else "")
+        self.showing_action.setVisible(chosen is not None)
+        self.show_folder_action.setVisible(chosen is not None)
