@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.catalog import models as model_records
+from lakeview.core.catalog import model_versions as model_records
 from lakeview.core.catalog.write_turns import WriteTurns, write_turns
 from lakeview.core.photos.fingerprint import PhotoFile
 

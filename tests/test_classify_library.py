@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.catalog.classify_library import NoModel, classify_library
+from lakeview.core.models.classify_library import NoModel, classify_library
 from lakeview.core.models.model_file import ModelMeta, read_meta, save_model
 from lakeview.core.models.network import bare_network
 

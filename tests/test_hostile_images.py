@@ -79,7 +79,7 @@ def test_the_thumbnail_path_gives_the_reason(huge):
 
 def test_the_grid_and_the_preview_give_the_reason(huge):
     from lakeview.gui.grid.qimages import make_qimage
-    from lakeview.gui.image_loader import decode
+    from lakeview.gui.preview_loader import decode
 
     with pytest.raises(ImageLoadError, match="too large: 15000x15000"):
         make_qimage(str(huge), 256)
@@ -317,7 +317,7 @@ def test_a_float_tiff_with_nan_or_infinite_pixels_opens_without_a_warning(tmp_pa
 def test_a_fifo_named_like_a_photo_is_a_reason_in_the_grid_and_the_preview(tmp_path):
     """The thumbnail paths opened the file before checking it: a FIFO blocked a pool thread forever."""
     from lakeview.core.photos.thumbnails import make_thumbnail
-    from lakeview.gui.image_loader import decode
+    from lakeview.gui.preview_loader import decode
 
     fifo = tmp_path / "photo.jpg"
     os.mkfifo(fifo)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.training.feature_store import FeatureStore
+from lakeview.core.training.features_on_disk import FeatureStore
 from lakeview.core.training.library_dataset import in_holdout
 from lakeview.core.training.retrain import RetrainResult, RetrainSettings, RetrainStep, rescore, retrain
 from lakeview.core.training.retrain_schedule import RetrainScheduler, SchedulerPolicy, thread_launcher

@@ -7,7 +7,7 @@ import pytest
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.datasets.importers import from_folder
 from lakeview.core.training.library_dataset import import_labelled, library_dataset
-from lakeview.core.training.versions import save_version
+from lakeview.core.models.versions import save_version
 from lakeview.core.models.model_file import load_model
 from lakeview.core.training.evaluation import interpretation_of, paths_of
 from lakeview.core.training.phases import PROGRESS_STEPS, make_learner, train

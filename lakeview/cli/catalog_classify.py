@@ -25,7 +25,7 @@ def add_classify(sub: argparse._SubParsersAction) -> None:
 
 
 def run_classify(args: argparse.Namespace) -> int:
-    from lakeview.core.catalog.classify_library import classify_library
+    from lakeview.core.models.classify_library import classify_library
 
     with ctrl_c_stops() as stop, open_catalog(args) as catalog:
         if args.version is not None:

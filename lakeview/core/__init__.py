@@ -1,1 +1,2 @@
-"""The headless engine: photos, datasets, models, training, inference. Never imports Qt."""
+"""The headless engine, never importing Qt: photos, datasets, the catalog, placement, models and training
+(ARCHITECTURE.md says which folder holds what)."""

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QScrollArea, QS
 from lakeview.core.catalog.labels import NONE_OF_THESE, ClassInfo, Label
 from lakeview.core.photos.exif import read_header
 from lakeview.gui.grid.delegate import badge_text
-from lakeview.gui.image_loader import ImageLoader, PhotoView
+from lakeview.gui.preview_loader import ImageLoader, PhotoView
 
 PREVIEW_PX = 1024
 TOP_K = 5

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QVBoxLayout, QWidget)
 
 from lakeview.core.catalog import NONE_OF_THESE
-from lakeview.gui.grid.thumbnails import ThumbnailLoader
+from lakeview.gui.grid.thumbnail_loader import ThumbnailLoader
 
 if TYPE_CHECKING:  # torch comes with these; the window must open before it loads
     from lakeview.core.training.evaluation import Interpretation, TopLoss

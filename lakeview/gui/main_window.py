@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
         self._build_library_dock()
         self._build_classes_dock()
         self._build_inspector_dock()
-        self._build_test_folder_dock()
+        self._build_predict_folder_dock()
         self._build_status_bar()
         self._build_toolbar()
         self.menu_actions = build_menus(self)
@@ -98,13 +98,13 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.grid.selectionModel().currentChanged.connect(lambda *_: self._inspect_current())
 
-    def _build_test_folder_dock(self) -> None:
-        self.test_folder_view = PredictFolderView()
-        self.test_folder_dock = QDockWidget("Test folder", self)
-        self.test_folder_dock.setObjectName("test_folder")
-        self.test_folder_dock.setWidget(self.test_folder_view)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.test_folder_dock)
-        self.test_folder_dock.hide()
+    def _build_predict_folder_dock(self) -> None:
+        self.predict_folder_view = PredictFolderView()
+        self.predict_folder_dock = QDockWidget("Test folder", self)
+        self.predict_folder_dock.setObjectName("test_folder")
+        self.predict_folder_dock.setWidget(self.predict_folder_view)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.predict_folder_dock)
+        self.predict_folder_dock.hide()
 
     def _inspect_current(self) -> None:
         self.inspector.show_photo(self.grid.current_path())
@@ -274,9 +274,9 @@ class MainWindow(QMainWindow):
     def predict_test_folder(self) -> None:
         folder = PredictFolderView.ask_folder(self)
         if folder is not None:
-            self.test_folder_dock.show()
-            self.test_folder_dock.raise_()
-            self.test_folder_view.run(self.session, folder)
+            self.predict_folder_dock.show()
+            self.predict_folder_dock.raise_()
+            self.predict_folder_view.run(self.session, folder)
 
     def undo(self) -> None:
         if not self.session.undo():

@@ -134,7 +134,7 @@ class PredictFolderView(QWidget):
             return False
 
         def job(progress, should_stop, emit_partial) -> None:
-            from lakeview.core.training.versions import load_version
+            from lakeview.core.models.versions import load_version
 
             batch: list[PhotoResult] = []
             for result in predict_folder(load_version(active), folder, progress, should_stop):

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QImage, QKeyEvent, QPalette
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from lakeview.gui.image_loader import ImageLoader, PhotoView
+from lakeview.gui.preview_loader import ImageLoader, PhotoView
 
 SCREEN_FRACTION = 0.85
 PREVIOUS_KEYS = (Qt.Key.Key_Left, Qt.Key.Key_PageUp)

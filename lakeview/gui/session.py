@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
-from lakeview.core.catalog.photos import PhotoRow
+from lakeview.core.catalog.photo_rows import PhotoRow
 from lakeview.core.training.retrain_schedule import Done, RetrainScheduler, SchedulerPolicy
 from lakeview.gui.worker import Ending, JobEnd, Worker, start_worker
 
@@ -219,7 +219,7 @@ class LibrarySession(QObject):
         catalog_path = self.catalog.path
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.catalog.classify_library import classify_library
+            from lakeview.core.models.classify_library import classify_library
 
             with Catalog(catalog_path) as catalog:
                 return classify_library(catalog, paths=targets, version=active.id, progress=progress,

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialog, QLabel
 from photo_tools import COLOURS, make_photo
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.photos.images import ImageLoadError
-from lakeview.gui import image_loader
+from lakeview.gui import preview_loader
 from lakeview.gui.grid import qimages
 from lakeview.gui.inspector import EMPTY_TEXT, PREVIEW_PX, Inspector
 from lakeview.gui.preview_dialog import PreviewDialog
@@ -111,7 +111,7 @@ def test_preview_is_decoded_in_a_pool_thread_at_reduced_size(inspector, tmp_path
         threads.append(threading.get_ident())
         return qimages.make_qimage(path, px)
 
-    monkeypatch.setattr(image_loader, "decode", lambda path, px: (recording(path, px), ""))
+    monkeypatch.setattr(preview_loader, "decode", lambda path, px: (recording(path, px), ""))
     path = photo(tmp_path, "big.jpg", size=(2000, 1500))
     inspector.show_photo(path)
     assert inspector.preview.image().isNull(), "show_photo returned before the decode"

@@ -160,14 +160,14 @@ def test_the_inspector_follows_the_current_photo_and_space_previews_it(qtbot, wi
 
 def test_predict_a_test_folder_fills_the_dock(qtbot, window, photos, tiny_model, monkeypatch):
     window.session.use_model_file(tiny_model)
-    monkeypatch.setattr(type(window.test_folder_view), "ask_folder", classmethod(lambda cls, parent: photos))
+    monkeypatch.setattr(type(window.predict_folder_view), "ask_folder", classmethod(lambda cls, parent: photos))
 
     with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
         window.predict_test_folder()
 
-    assert window.test_folder_dock.isVisible()
-    assert window.test_folder_view.model.rowCount() == 13
-    assert "13 photos" in window.test_folder_view.summary.text()
+    assert window.predict_folder_dock.isVisible()
+    assert window.predict_folder_view.model.rowCount() == 13
+    assert "13 photos" in window.predict_folder_view.summary.text()
 
 
 def test_the_copy_or_move_dialog_opens_on_the_selection(qtbot, window, photos):

@@ -13,8 +13,8 @@ from lakeview.core.catalog.connection import connect
 from lakeview.core.catalog.errors import CatalogDamaged, CatalogError, CatalogFolderUnwritable, translate
 from lakeview.core.catalog.identity import APPLICATION_ID, FileState, examine
 from lakeview.core.catalog.labels import NONE_OF_THESE, Label, LabelRecords
-from lakeview.core.catalog.models import ModelRecords
-from lakeview.core.catalog.photos import PhotoRecords
+from lakeview.core.catalog.model_versions import ModelRecords
+from lakeview.core.catalog.photo_rows import PhotoRecords
 from lakeview.core.catalog.schema import LATEST, SchemaError, migrate, version_of
 from lakeview.core.catalog.write_turns import write_turns
 from lakeview.core.paths import data_dir

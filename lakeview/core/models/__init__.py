@@ -1,2 +1,2 @@
 """A classifier and its files: architectures, pretrained weights, the network, saving and safe loading, where it runs,
-preprocessing, and classifying photos with it."""
+preprocessing, a library's model versions, and classifying photos, a test folder or a whole library with it."""

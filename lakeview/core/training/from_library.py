@@ -18,7 +18,7 @@ from lakeview.core.training.evaluation import Interpretation, classify_labelled,
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.training.learner import Learner
 from lakeview.core.training.library_dataset import import_labelled, library_dataset
-from lakeview.core.training.versions import load_version, save_version
+from lakeview.core.models.versions import load_version, save_version
 from lakeview.core.training.lr_finder import LRFinderResult, lr_find
 from lakeview.core.training.phases import EpochReport, make_learner, train
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan

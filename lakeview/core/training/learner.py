@@ -22,7 +22,7 @@ from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier, pooled_width
 from lakeview.core.training.evaluation import interpretation_of
-from lakeview.core.training.feature_cache import FeatureCache, SplitFeatures
+from lakeview.core.training.features_in_memory import FeatureCache, SplitFeatures
 from lakeview.core.training.features import body_pass
 from lakeview.core.training.plan import LearningRate, spread_learning_rates
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress

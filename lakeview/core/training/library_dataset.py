@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
-from lakeview.core.catalog.photos import AddReport, read_photos
+from lakeview.core.catalog.photo_rows import AddReport, read_photos
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.photos.file_names import absolute_path
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress

@@ -17,14 +17,14 @@ import torch
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
-from lakeview.core.training.feature_store import FeatureStore
+from lakeview.core.training.features_on_disk import FeatureStore
 from lakeview.core.photos.fingerprint import fingerprint
 from lakeview.core.training.features import extract_features
 from lakeview.core.models.inference import classify_files
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.training.learner import Learner
 from lakeview.core.training.library_dataset import library_dataset
-from lakeview.core.training.versions import load_version, save_version
+from lakeview.core.models.versions import load_version, save_version
 from lakeview.core.models.model_file import ModelMeta, SavedModel
 from lakeview.core.models.network import build_network
 from lakeview.core.threads import torch_threads

@@ -5,7 +5,7 @@ from lakeview.gui.grid.delegate import PhotoDelegate
 from lakeview.gui.grid.disk_cache import DiskCache
 from lakeview.gui.grid.memory_cache import PixmapCache
 from lakeview.gui.grid.model import PhotoEntry, PhotoGridModel, Role
-from lakeview.gui.grid.thumbnails import ThumbnailLoader
+from lakeview.gui.grid.thumbnail_loader import ThumbnailLoader
 from lakeview.gui.grid.view import PhotoGrid
 
 __all__ = ["DiskCache", "PhotoDelegate", "PhotoEntry", "PhotoGrid", "PhotoGridModel", "PixmapCache", "Role",

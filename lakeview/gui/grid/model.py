@@ -15,9 +15,9 @@ from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject,
 from PySide6.QtGui import QColor, QPixmap
 
 from lakeview.core.catalog.labels import NONE_OF_THESE, PALETTE
-from lakeview.core.catalog.photos import PhotoRow
+from lakeview.core.catalog.photo_rows import PhotoRow
 from lakeview.core.photos.file_names import readable_name, readable_path
-from lakeview.gui.grid.thumbnails import ThumbnailLoader
+from lakeview.gui.grid.thumbnail_loader import ThumbnailLoader
 
 DEFAULT_THUMBNAIL_PX = 160
 _USER = int(Qt.ItemDataRole.UserRole)

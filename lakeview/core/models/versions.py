@@ -12,7 +12,7 @@ from lakeview.core.catalog import Catalog
 if TYPE_CHECKING:  # torch loads only when a version is saved or loaded
     import torch.nn as nn
 
-    from lakeview.core.catalog.models import ModelVersion
+    from lakeview.core.catalog.model_versions import ModelVersion
     from lakeview.core.models.model_file import ModelMeta, SavedModel
 
 

@@ -46,7 +46,7 @@ def classify_library(catalog: Catalog, *, folder: Path | str | None = None, path
     (default: the active one) and store the predictions, committed `batch_size` photos at a time; `on_batch`
     receives each stored batch as [(path, top-k)]. Raises NoModel when there is no model to use."""
     from lakeview.core.models.inference import Prediction, classify_files
-    from lakeview.core.training.versions import load_version
+    from lakeview.core.models.versions import load_version
 
     chosen = catalog.model(version) if version is not None else catalog.active_model()
     if chosen is None:
