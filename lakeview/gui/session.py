@@ -243,16 +243,9 @@ class LibrarySession(QObject):
         from lakeview.core.torch_import import import_torch
 
         import_torch()  # on the GUI thread, while the start-up job may still be importing torch in its worker
-        from lakeview.core.models.model_file import read_meta
+        from lakeview.core.models.versions import adopt_model_file
 
-        meta = read_meta(path)
-        known = {m.id for m in self.catalog.models()}
-        self.catalog.ensure_classes(meta.classes)
-        if meta.version_id not in known:
-            self.catalog.add_model(meta.version_id, Path(path).absolute(), meta.arch, meta.classes, meta.parent,
-                                   meta.metrics, meta.created, "imported", meta.notes, active=True)
-        else:
-            self.catalog.set_active(meta.version_id)
+        adopt_model_file(self.catalog, path)
         self.classes_changed.emit()
         self.model_changed.emit()
 

@@ -8,23 +8,14 @@ import threading
 from pathlib import Path
 
 import pytest
-import torch
 
 import lakeview.gui
 from lakeview.core.jobs import Stopped
-from lakeview.core.models.model_file import ModelMeta, save_model
-from lakeview.core.models.network import bare_network
 from lakeview.core.training.retrain_schedule import SchedulerPolicy
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import RUNNING_THREADS, Ending, JobEnd
+from lakeview.gui.worker import Ending, JobEnd
 
 from photo_tools import COLOURS, make_photo
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left_running(qtbot):
-    yield
-    qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=10_000)
 
 
 @pytest.fixture
@@ -35,12 +26,6 @@ def photos(tmp_path) -> Path:
         make_photo(folder / f"blue_{i}.jpg", COLOURS["blue"], seed=20 + i)
     return folder
 
-
-@pytest.fixture
-def tiny_model(tmp_path) -> Path:
-    torch.manual_seed(0)
-    return save_model(tmp_path / "tiny.lvmodel", bare_network("tiny", 2),
-                      ModelMeta(arch="tiny", classes=["blue", "red"], size=32))
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
-"""A library's model versions: a new one saved beside the catalog and recorded, or one loaded back.
+"""A library's model versions: a new one saved beside the catalog and recorded, a model file adopted, or one loaded
+back.
 
 A loaded version names its classes as the library names them now (after renames)."""
 
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lakeview.core.catalog import Catalog
@@ -28,6 +30,22 @@ def save_version(catalog: Catalog, network: nn.Module, meta: ModelMeta, kind: st
     catalog.add_model(version, path, meta.arch, meta.classes, meta.parent, meta.metrics, meta.created, kind,
                       meta.notes, active=active)
     return version
+
+
+def adopt_model_file(catalog: Catalog, path: Path) -> str:
+    """Make a trained .lvmodel file (left where it is) the library's active version; its classes join the library's.
+    A file adopted before becomes active again. Raises ModelFileError for a file that is not a LakeView model."""
+    from lakeview.core.models.model_file import read_meta
+
+    meta = read_meta(path)
+    with catalog.all_or_nothing():
+        catalog.ensure_classes(meta.classes)
+        if meta.version_id in {m.id for m in catalog.models()}:
+            catalog.set_active(meta.version_id)
+        else:
+            catalog.add_model(meta.version_id, Path(path).absolute(), meta.arch, meta.classes, meta.parent,
+                              meta.metrics, meta.created, "imported", meta.notes, active=True)
+    return meta.version_id
 
 
 def load_version(version: "ModelVersion") -> "SavedModel":
