@@ -15,7 +15,6 @@ from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from lakeview.core.paths import cache_dir
 from lakeview.gui.worker import Worker, start_worker
 from lakeview.resources import ICONS
 
@@ -35,34 +34,28 @@ def should_show_welcome(settings: QSettings) -> bool:
     return bool(settings.value(SHOW_KEY, True, bool))
 
 
-def for_the_window(message: str) -> str:
-    """A core message without its advice for the command line (--weights, --arch)."""
-    for cli_advice in (" Instead, use a copy", " Pick the matching --arch"):
-        message = message.split(cli_advice)[0]
-    return message.strip()
-
-
 @dataclass(frozen=True)
 class NoWeights:
-    """Why the weights could not be had, in core's words, and whether the server could not be reached at all."""
+    """Why the weights could not be had, in core's words (without its advice for the command line), and whether
+    the server could not be reached at all."""
     reason: str
     offline: bool = False
 
 
-def _weights_info(arch_name: str) -> tuple[str, float | None, bool]:
-    """(file name, size in MB, already in the cache). Runs in a worker: torchvision knows the file."""
+def _weights_info(arch_name: str) -> tuple[Path, float | None]:
+    """(where the weights are kept in the cache, size in MB). Runs in a worker: torchvision knows the file."""
     from lakeview.core.models.architectures import get_architecture
-    from lakeview.core.models.weights import imagenet_file_info
+    from lakeview.core.models.weights import cached_file, imagenet_file_info
 
-    _, name, size_mb = imagenet_file_info(get_architecture(arch_name))
-    return name, size_mb, (cache_dir() / "weights" / name).is_file()
+    architecture = get_architecture(arch_name)
+    return cached_file(architecture), imagenet_file_info(architecture)[2]
 
 
 def _download(arch_name: str, progress, should_stop) -> Path | NoWeights | None:
     """The weights file in the cache, or why not; None when cancelled. Runs in a worker."""
     from lakeview.core.models.architectures import get_architecture
     from lakeview.core.jobs import Stopped
-    from lakeview.core.models.weights import WeightsOffline, WeightsUnavailable, imagenet_file_info, imagenet_state_dict
+    from lakeview.core.models.weights import WeightsOffline, WeightsUnavailable, cached_file, imagenet_state_dict
 
     architecture = get_architecture(arch_name)
     try:
@@ -70,27 +63,19 @@ def _download(arch_name: str, progress, should_stop) -> Path | NoWeights | None:
     except Stopped:
         return None
     except WeightsUnavailable as exc:
-        return NoWeights(str(exc), offline=isinstance(exc, WeightsOffline))
-    return cache_dir() / "weights" / imagenet_file_info(architecture)[1]
+        return NoWeights(exc.reason, offline=isinstance(exc, WeightsOffline))
+    return cached_file(architecture)
 
 
-def _adopt_file(arch_name: str, source: Path, name: str) -> Path | NoWeights:
-    """Check `source` holds weights for the architecture, then copy it into the cache as `name`. In a worker."""
-    import shutil
-
+def _adopt_file(arch_name: str, source: Path) -> Path | NoWeights:
+    """The user's weights file, checked and copied into the cache, or why not. Runs in a worker."""
     from lakeview.core.models.architectures import get_architecture
-    from lakeview.core.atomic import atomic_writer
-    from lakeview.core.models.weights import WeightsUnavailable, load_into, load_state_dict_file
+    from lakeview.core.models.weights import WeightsUnavailable, adopt_file
 
-    architecture = get_architecture(arch_name)
     try:
-        load_into(architecture.build(), load_state_dict_file(source), source.name, architecture.name)
+        return adopt_file(get_architecture(arch_name), source)
     except WeightsUnavailable as exc:
-        return NoWeights(str(exc))
-    target = cache_dir() / "weights" / name
-    with open(source, "rb") as data, atomic_writer(target) as out:
-        shutil.copyfileobj(data, out, 1 << 20)
-    return target
+        return NoWeights(exc.reason)
 
 
 class WelcomeDialog(QDialog):
@@ -104,7 +89,8 @@ class WelcomeDialog(QDialog):
         super().__init__(parent)
         self.settings = settings
         self.arch = arch
-        self.file_name: str | None = None
+        self.cached: Path | None = None
+        """Where the weights are kept in the cache, once the check has said."""
         self.size_mb: float | None = None
         self._job: Worker | None = None
         self.setWindowTitle("Welcome to LakeView")
@@ -228,12 +214,12 @@ class WelcomeDialog(QDialog):
         self.download_button.setVisible(state in ("missing", "failed"))
         self.download_button.setText(("Try again" if state == "failed" else "Download") + size)
         self.file_button.setVisible(state in ("missing", "failed"))
-        self.download_button.setEnabled(self.file_name is not None)
-        self.file_button.setEnabled(self.file_name is not None)
+        self.download_button.setEnabled(self.cached is not None)
+        self.file_button.setEnabled(self.cached is not None)
 
-    def _info_arrived(self, info: tuple[str, float | None, bool]) -> None:
-        self.file_name, self.size_mb, present = info
-        self._set_state("ready" if present else "missing")
+    def _info_arrived(self, info: tuple[Path, float | None]) -> None:
+        self.cached, self.size_mb = info
+        self._set_state("ready" if self.cached.is_file() else "missing")
 
     def _info_failed(self, message: str) -> None:
         self._set_state("failed", f"The starting weights cannot be had for {self.arch}: {message}")
@@ -245,7 +231,7 @@ class WelcomeDialog(QDialog):
             self.accept()
 
     def download(self) -> None:
-        if self.busy or self.file_name is None:
+        if self.busy or self.cached is None:
             return
         self.progress.setRange(0, 0)
         self._set_state("downloading")
@@ -273,14 +259,13 @@ class WelcomeDialog(QDialog):
         return Path(name) if name else None
 
     def choose_file(self) -> None:
-        if self.busy or self.file_name is None:
+        if self.busy or self.cached is None:
             return
         source = self.ask_weights_file(self)
         if source is None:
             return
         self._set_state("copying")
-        name = self.file_name
-        _, self._job = start_worker(self, lambda progress, stop, partial: _adopt_file(self.arch, source, name),
+        _, self._job = start_worker(self, lambda progress, stop, partial: _adopt_file(self.arch, source),
                                     "weights file", on_finished=self._done, on_failed=self._failed)
 
     def _done(self, outcome: Path | NoWeights | None) -> None:
@@ -299,15 +284,15 @@ class WelcomeDialog(QDialog):
 
     def _cancelled(self) -> None:
         self._job = None
-        present = self.file_name is not None and (cache_dir() / "weights" / self.file_name).is_file()
+        present = self.cached is not None and self.cached.is_file()
         self._set_state("ready" if present else "missing")
 
     def _explain(self, problem: NoWeights) -> str:
         if problem.offline:
             return ("You seem to be offline: the weights could not be downloaded. Connect to the internet and "
-                    f"try again, or use a copy of {self.file_name} you already have. You can open and label "
-                    f"photos meanwhile.\n\n({for_the_window(problem.reason)})")
-        return for_the_window(problem.reason)
+                    f"try again, or use a copy of {self.cached.name} you already have. You can open and label "
+                    f"photos meanwhile.\n\n({problem.reason})")
+        return problem.reason
 
     def done(self, result: int) -> None:
         self.cancel_job()

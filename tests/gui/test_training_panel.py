@@ -132,7 +132,8 @@ def test_the_lr_finder_plots_its_curve_and_sets_the_suggestion(qtbot, window, co
 
 def test_offline_weights_offer_a_file_or_scratch(qtbot, window, colour_folders, monkeypatch):
     def offline(arch, progress, should_stop):
-        raise WeightsUnavailable("cannot download the ImageNet weights for tiny: no network")
+        raise WeightsUnavailable("cannot download the ImageNet weights for tiny: no network",
+                                 "Instead, use a copy with --weights FILE.")
 
     monkeypatch.setattr("lakeview.core.models.network.imagenet_state_dict", offline)
     panel = window.training_panel
@@ -144,7 +145,7 @@ def test_offline_weights_offer_a_file_or_scratch(qtbot, window, colour_folders, 
     assert end.message == "the pretrained weights are not available"
     box = panel.offline_box
     qtbot.waitUntil(box.isVisible)
-    assert "no network" in box.informativeText()
+    assert "no network" in box.informativeText() and "--weights" not in box.informativeText()
     with qtbot.waitSignal(window.session.job_ended, timeout=60_000) as ended:
         qtbot.mouseClick(panel.scratch_button, Qt.MouseButton.LeftButton)
     assert ended.args[0].message.startswith("new model")

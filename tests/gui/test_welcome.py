@@ -99,7 +99,7 @@ def test_each_step_button_asks_the_window_and_closes_the_welcome(qtbot, settings
 
 def test_the_offer_says_how_big_the_download_is(qtbot, settings):
     dialog = open_welcome(qtbot, settings)
-    assert dialog.state == "missing" and dialog.file_name == RESNET34_FILE
+    assert dialog.state == "missing" and dialog.cached.name == RESNET34_FILE
     assert dialog.download_button.text() == "Download (83 MB)"
     assert "83 MB" in dialog.weights_label.text()
     assert dialog.file_button.isVisible() and not dialog.progress.isVisible()
@@ -137,7 +137,8 @@ def test_cancel_stops_the_download_and_keeps_nothing(qtbot, settings, serve, mon
     qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30_000)
     dialog.cancel_button.click()
     qtbot.waitUntil(lambda: dialog.state == "missing", timeout=30_000)
-    assert not (weights.cache_dir() / "weights").exists() or not any((weights.cache_dir() / "weights").iterdir())
+    kept = weights.cached_file(get_architecture("resnet34")).parent
+    assert not kept.exists() or not any(kept.iterdir())
 
 
 def test_offline_says_so_and_offers_the_file(qtbot, settings, monkeypatch):
@@ -171,7 +172,7 @@ def test_a_weights_file_is_checked_then_copied_into_the_cache(qtbot, settings, t
     with qtbot.waitSignal(dialog.weights_ready, timeout=60_000) as ready:
         dialog.file_button.click()
 
-    target = weights.cache_dir() / "weights" / "resnet18-f37072fd.pth"
+    target = weights.cached_file(get_architecture("resnet18"))
     assert ready.args[0] == str(target)
     assert target.read_bytes() == (tmp_path / "my-resnet18.pth").read_bytes()
     assert torch.equal(weights.imagenet_state_dict(get_architecture("resnet18"))["fc.weight"], state["fc.weight"])
@@ -187,4 +188,4 @@ def test_a_file_of_another_network_is_refused_and_not_copied(qtbot, settings, tm
     qtbot.waitUntil(lambda: dialog.state == "failed", timeout=60_000)
     assert "does not fit torchvision's resnet18" in dialog.weights_label.text()
     assert "--arch" not in dialog.weights_label.text()
-    assert not (weights.cache_dir() / "weights" / "resnet18-f37072fd.pth").exists()
+    assert not weights.cached_file(get_architecture("resnet18")).exists()
