@@ -8,6 +8,7 @@ copied there from a file the user already has. torch is imported only inside tho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -32,6 +33,16 @@ STEPS = (
 def should_show_welcome(settings: QSettings) -> bool:
     """True until the user ticks "Don't show this again"."""
     return bool(settings.value(SHOW_KEY, True, bool))
+
+
+class WeightsState(Enum):
+    """Where the dialog is with the starting weights."""
+    CHECKING = "checking"
+    MISSING = "missing"
+    DOWNLOADING = "downloading"
+    COPYING = "copying"
+    READY = "ready"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -101,7 +112,7 @@ class WelcomeDialog(QDialog):
         layout.addWidget(self._weights_box())
         layout.addStretch(1)
         layout.addLayout(self._footer())
-        self._set_state("checking")
+        self._set_state(WeightsState.CHECKING)
         self.resize(640, self.sizeHint().height())
         start_worker(self, lambda progress, stop, partial: _weights_info(self.arch), "weights check",
                      on_finished=self._info_arrived, on_failed=self._info_failed)
@@ -193,36 +204,36 @@ class WelcomeDialog(QDialog):
     def busy(self) -> bool:
         return self._job is not None
 
-    def _set_state(self, state: str, message: str = "") -> None:
-        """checking, missing, downloading, copying, ready or failed (with `message`)."""
+    def _set_state(self, state: WeightsState, message: str = "") -> None:
+        """`message` says why, in the FAILED state."""
         self.state = state
         size = f" ({self.size_mb:.0f} MB)" if self.size_mb else ""
         network = self.arch.replace("resnet", "ResNet")
         texts = {
-            "checking": "Looking for the ImageNet starting weights…",
-            "missing": f"Training starts from {network}'s ImageNet weights: a one-time download{size}. "
+            WeightsState.CHECKING: "Looking for the ImageNet starting weights…",
+            WeightsState.MISSING: f"Training starts from {network}'s ImageNet weights: a one-time download{size}. "
                        "Get them now, while you label, or use a copy you already have.",
-            "downloading": f"Downloading {network}'s ImageNet weights{size}…",
-            "copying": "Checking the weights file…",
-            "ready": f"✓ {network}'s ImageNet weights are ready: training can start any time.",
-            "failed": message,
+            WeightsState.DOWNLOADING: f"Downloading {network}'s ImageNet weights{size}…",
+            WeightsState.COPYING: "Checking the weights file…",
+            WeightsState.READY: f"✓ {network}'s ImageNet weights are ready: training can start any time.",
+            WeightsState.FAILED: message,
         }
         self.weights_label.setText(texts[state])
-        self.weights_label.setStyleSheet("color: #b00020;" if state == "failed" else "")
-        self.progress.setVisible(state == "downloading")
-        self.cancel_button.setVisible(state == "downloading")
-        self.download_button.setVisible(state in ("missing", "failed"))
-        self.download_button.setText(("Try again" if state == "failed" else "Download") + size)
-        self.file_button.setVisible(state in ("missing", "failed"))
+        self.weights_label.setStyleSheet("color: #b00020;" if state is WeightsState.FAILED else "")
+        self.progress.setVisible(state is WeightsState.DOWNLOADING)
+        self.cancel_button.setVisible(state is WeightsState.DOWNLOADING)
+        self.download_button.setVisible(state in (WeightsState.MISSING, WeightsState.FAILED))
+        self.download_button.setText(("Try again" if state is WeightsState.FAILED else "Download") + size)
+        self.file_button.setVisible(state in (WeightsState.MISSING, WeightsState.FAILED))
         self.download_button.setEnabled(self.cached is not None)
         self.file_button.setEnabled(self.cached is not None)
 
     def _info_arrived(self, info: tuple[Path, float | None]) -> None:
         self.cached, self.size_mb = info
-        self._set_state("ready" if self.cached.is_file() else "missing")
+        self._set_state(WeightsState.READY if self.cached.is_file() else WeightsState.MISSING)
 
     def _info_failed(self, message: str) -> None:
-        self._set_state("failed", f"The starting weights cannot be had for {self.arch}: {message}")
+        self._set_state(WeightsState.FAILED, f"The starting weights cannot be had for {self.arch}: {message}")
 
     # --- actions ------------------------------------------------------------------------------------------
     def _step_chosen(self, signal) -> None:
@@ -234,7 +245,7 @@ class WelcomeDialog(QDialog):
         if self.busy or self.cached is None:
             return
         self.progress.setRange(0, 0)
-        self._set_state("downloading")
+        self._set_state(WeightsState.DOWNLOADING)
         _, self._job = start_worker(self, lambda progress, stop, partial: _download(self.arch, progress, stop),
                                     "weights download", on_progress=self._progress, on_finished=self._done,
                                     on_failed=self._failed, on_cancelled=self._cancelled)
@@ -264,7 +275,7 @@ class WelcomeDialog(QDialog):
         source = self.ask_weights_file(self)
         if source is None:
             return
-        self._set_state("copying")
+        self._set_state(WeightsState.COPYING)
         _, self._job = start_worker(self, lambda progress, stop, partial: _adopt_file(self.arch, source),
                                     "weights file", on_finished=self._done, on_failed=self._failed)
 
@@ -273,19 +284,19 @@ class WelcomeDialog(QDialog):
         if outcome is None:
             self._cancelled()
         elif isinstance(outcome, NoWeights):
-            self._set_state("failed", self._explain(outcome))
+            self._set_state(WeightsState.FAILED, self._explain(outcome))
         else:
-            self._set_state("ready")
+            self._set_state(WeightsState.READY)
             self.weights_ready.emit(str(outcome))
 
     def _failed(self, message: str) -> None:
         self._job = None
-        self._set_state("failed", message)
+        self._set_state(WeightsState.FAILED, message)
 
     def _cancelled(self) -> None:
         self._job = None
         present = self.cached is not None and self.cached.is_file()
-        self._set_state("ready" if present else "missing")
+        self._set_state(WeightsState.READY if present else WeightsState.MISSING)
 
     def _explain(self, problem: NoWeights) -> str:
         if problem.offline:
