@@ -15,6 +15,7 @@ from PIL import Image, ImageFile
 
 from photo_tools import make_photo
 from lakeview.core.photos import images
+from lakeview.core.photos.files import WholeFormat, whole_jpeg_or_png
 from lakeview.core.photos.images import ImageLoadError, open_image, read_size, to_rgb
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
@@ -580,3 +581,34 @@ def test_heif_state_patched_off_gives_the_message_for_heic_names(tmp_path, monke
     path.write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(20))
     with pytest.raises(ImageLoadError, match="pip install pillow-heif"):
         open_image(path)
+
+
+# ---------------------------------------------------------------- whole JPEG and PNG files (the grid's fast path)
+
+def test_whole_jpeg_and_png_files_are_told_by_their_bytes_not_their_names(tmp_path):
+    assert whole_jpeg_or_png(make_photo(tmp_path / "a.jpg")) is WholeFormat.JPEG
+    assert whole_jpeg_or_png(make_photo(tmp_path / "b.png")) is WholeFormat.PNG
+    assert whole_jpeg_or_png(make_photo(tmp_path / "jpeg.png", fmt="JPEG")) is WholeFormat.JPEG
+    assert whole_jpeg_or_png(make_photo(tmp_path / "c.gif")) is None
+
+
+def test_a_jpeg_padded_after_its_end_marker_is_still_whole(tmp_path):
+    photo = make_photo(tmp_path / "padded.jpg")
+    photo.write_bytes(photo.read_bytes() + b"\0" * 2000)  # as some cameras write them
+    assert whole_jpeg_or_png(photo) is WholeFormat.JPEG
+
+
+@pytest.mark.parametrize("name", ["cut.jpg", "cut.png"])
+def test_a_truncated_file_is_not_whole(tmp_path, name):
+    photo = make_photo(tmp_path / name, size=(200, 150))
+    photo.write_bytes(photo.read_bytes()[:-100])
+    assert whole_jpeg_or_png(photo) is None
+
+
+def test_what_is_not_a_readable_regular_file_is_not_whole(tmp_path):
+    assert whole_jpeg_or_png(tmp_path / "missing.jpg") is None
+    (tmp_path / "folder.jpg").mkdir()
+    assert whole_jpeg_or_png(tmp_path / "folder.jpg") is None
+    if hasattr(os, "mkfifo"):  # with no writer, an ordinary open would wait forever
+        os.mkfifo(tmp_path / "pipe.jpg")
+        assert whole_jpeg_or_png(tmp_path / "pipe.jpg") is None

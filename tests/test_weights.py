@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import functools
 import hashlib
 import http.server
+import os
+import shutil
 import threading
 
 import pytest
@@ -13,7 +17,8 @@ import torch
 from lakeview.core.models.architectures import get_architecture
 from lakeview.core.jobs import Stopped
 from lakeview.core.models.network import RandomInitWarning, build_network
-from lakeview.core.models.weights import WeightsUnavailable, download, imagenet_file_info, imagenet_state_dict, load_state_dict_file
+from lakeview.core.models.weights import (WeightsFileError, WeightsUnavailable, adopt_file, cached_file, download,
+                                          imagenet_file_info, imagenet_state_dict, load_state_dict_file)
 
 from tiny_network import TINY
 
@@ -90,6 +95,8 @@ def test_offline_gives_a_message_with_what_to_do(monkeypatch):
     message = str(caught.value)
     assert "Are you offline?" in message
     assert "resnet18-f37072fd.pth" in message and "--weights FILE" in message and "--weights none" in message
+    assert "Are you offline?" in caught.value.reason and "--weights" not in caught.value.reason
+    assert "--weights FILE" in caught.value.cli_advice and "offline" not in caught.value.cli_advice
 
 
 def test_missing_file_on_the_server_is_reported(monkeypatch, http_folder):
@@ -152,3 +159,60 @@ def test_wrapped_and_bad_weight_files(tmp_path):
 def test_random_weights_warn():
     with pytest.warns(RandomInitWarning, match="random weights"):
         build_network("tiny", 2, "none")
+
+
+# ---------------------------------------------------------------- a weights file the user already has
+
+TINY_AS_RESNET18 = dataclasses.replace(TINY, imagenet_weights="ResNet18_Weights.IMAGENET1K_V1")
+"""The tiny network, kept in the cache under resnet18's ImageNet file name: adopting a file takes no 45 MB."""
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    monkeypatch.setenv("LAKEVIEW_WEIGHTS_MIRROR", "http://127.0.0.1:9")  # nothing listens on port 9
+
+
+def test_the_cached_file_is_named_as_torchvision_names_it():
+    target = cached_file(get_architecture("resnet18"))
+    assert target.name == "resnet18-f37072fd.pth" and not target.exists()
+
+
+def test_an_adopted_file_is_copied_into_the_cache_and_used_from_there(tmp_path, offline):
+    torch.manual_seed(4)
+    state = TINY.build().state_dict()
+    torch.save(state, tmp_path / "from-another-computer.pth")
+
+    target = adopt_file(TINY_AS_RESNET18, tmp_path / "from-another-computer.pth")
+
+    assert target == cached_file(TINY_AS_RESNET18)
+    assert target.read_bytes() == (tmp_path / "from-another-computer.pth").read_bytes()
+    assert torch.equal(imagenet_state_dict(TINY_AS_RESNET18)["features.conv1.weight"], state["features.conv1.weight"])
+
+
+def test_a_file_of_another_network_is_refused_and_not_copied(tmp_path):
+    torch.save({"conv.weight": torch.zeros(2, 2)}, tmp_path / "other.pth")
+    with pytest.raises(WeightsFileError, match="does not fit torchvision's tiny") as caught:
+        adopt_file(TINY_AS_RESNET18, tmp_path / "other.pth")
+    assert "--arch" not in caught.value.reason and "--arch" in caught.value.cli_advice
+    assert not cached_file(TINY_AS_RESNET18).parent.exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX's")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    os.mkfifo(tmp_path / "pipe.pth")
+    with pytest.raises(WeightsFileError, match="named pipe"):
+        adopt_file(TINY_AS_RESNET18, tmp_path / "pipe.pth")
+    assert not cached_file(TINY_AS_RESNET18).parent.exists()
+
+
+def test_a_full_disk_leaves_no_partial_file(tmp_path, monkeypatch):
+    torch.save(TINY.build().state_dict(), tmp_path / "tiny.pth")
+
+    def fill_the_disk(source, out, length=0):
+        out.write(source.read(1000))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(shutil, "copyfileobj", fill_the_disk)
+    with pytest.raises(WeightsUnavailable, match=os.strerror(errno.ENOSPC)):
+        adopt_file(TINY_AS_RESNET18, tmp_path / "tiny.pth")
+    assert list(cached_file(TINY_AS_RESNET18).parent.iterdir()) == []

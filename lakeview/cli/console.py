@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from lakeview.core.jobs import STOP_SIGNALS
+
 EXIT_OK = 0
 EXIT_SKIPPED = 1
 EXIT_ERROR = 2
@@ -19,10 +21,6 @@ EXIT_INTERRUPTED = 130
 
 class UserError(Exception):
     """A problem the user can fix; printed without a traceback, exit code 2."""
-
-
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
-"""Ctrl+C, a polite kill (SIGTERM: logout, systemd, `kill`) and a closed terminal (SIGHUP) all mean "stop"."""
 
 
 class StopFlag:

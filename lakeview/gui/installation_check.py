@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from lakeview import __version__
 from lakeview.gui.crash_reports import CrashReporter
 from lakeview.gui.startup_timing import seconds_since_launch, when_shown
-from lakeview.gui.worker import Ending, JobEnd, start_worker
+from lakeview.gui.worker import Ending, JobEnd, JobKind, start_worker
 
 TIMEOUT_S = 120.0
 PHOTOS = 3
@@ -102,10 +102,10 @@ class InstallationCheck(QObject):
             return
         if end.ending is not Ending.DONE or end.message:  # a photo it could not read fails the self-test too
             self.fail(f"{end.name}: {end.message}")
-        elif end.name == "Opening folder":
+        elif end.kind is JobKind.OPEN_FOLDER:
             self.step = "classifying"
             self.window.session.classify()
-        elif end.name == "Classify":
+        elif end.kind is JobKind.CLASSIFY:
             if len(self.predictions) == PHOTOS:
                 self.succeed()
             else:

@@ -26,7 +26,7 @@ from lakeview.gui.session import LibrarySession
 from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
 from lakeview.gui.window_menus import build_menus
-from lakeview.gui.worker import JobEnd, start_worker, wait_for_all
+from lakeview.gui.worker import JobEnd, JobKind, start_worker, wait_for_all
 
 class MainWindow(QMainWindow):
     def __init__(self, session: LibrarySession, settings: QSettings | None = None) -> None:
@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
 
     def cancel_job(self) -> None:
         """Esc. Training is worth a question first: a stray key would throw away its epochs."""
-        if self.session.job_name != "Training":
+        if self.session.job_kind is not JobKind.TRAINING:
             self.session.cancel_job()
             return
         box = QMessageBox(QMessageBox.Icon.Question, "Stop training?",
@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.results)
             return f"{interpretation.error_rate:.1%} error on {len(interpretation.paths)} held-out photos"
 
-        self.session.start_job("Measuring the model", job, measured)
+        self.session.start_job(JobKind.MEASURE, "Measuring the model", job, measured)
 
     def show_photos(self, description: str, paths: list) -> None:
         """Show chosen photos (a confusion-matrix cell) in the grid, whatever folder they are in."""

@@ -22,6 +22,7 @@ from lakeview.core.placement.last_placement import last_placement, place_and_rem
 from lakeview.core.placement.preview import DEFAULT_THRESHOLD, PreviewRow, facts_of, preview
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
+from lakeview.gui.worker import JobKind
 
 STAYS = "stays where it is"
 _GREY = QColor("#8c8c8c")
@@ -66,7 +67,7 @@ def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, i
         message += f", {len(report.failed)} failed" if report.failed else ""
         return message + (f", {len(report.not_started)} not started" if report.halted else "")
 
-    return session.start_job(f"{verb} into class folders", job, ended,
+    return session.start_job(JobKind.PLACE, f"{verb} into class folders", job, ended,
                              on_cancelled=lambda: ended(holder.get("report")))
 
 
@@ -100,7 +101,7 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
     def failed(message: str) -> None:
         show_problems(parent, title, message, [])
 
-    return session.start_job(title, job, ended, on_failed=failed, on_cancelled=lambda: ended(holder.get("report")))
+    return session.start_job(JobKind.UNDO_PLACEMENT, title, job, ended, on_failed=failed, on_cancelled=lambda: ended(holder.get("report")))
 
 
 # --- the dialog ----------------------------------------------------------------------------------------------------

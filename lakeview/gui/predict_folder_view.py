@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QHeaderView, QLabel, QVBoxLayout, QWi
 from lakeview.core.models.predict_folder import PhotoResult, predict_folder, summary
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
+from lakeview.gui.worker import JobKind
 
 BATCH = 32
 UNKNOWN = "?"
@@ -160,7 +161,7 @@ class PredictFolderView(QWidget):
         def failed(message: str) -> None:
             self.summary.setText(message)
 
-        if not session.start_job("Predict a test folder", job, finished, arrived, failed, stopped):
+        if not session.start_job(JobKind.PREDICT_FOLDER, "Predict a test folder", job, finished, arrived, failed, stopped):
             return False
         self.model.clear(folder)
         self.heading.setText(f"{folder}  —  model {active.id[:8]} ({', '.join(active.classes)})")

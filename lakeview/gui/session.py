@@ -15,14 +15,14 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.catalog.photo_rows import PhotoRow
 from lakeview.core.training.retrain_schedule import Done, RetrainScheduler, SchedulerPolicy
-from lakeview.gui.worker import Ending, JobEnd, Worker, start_worker
+from lakeview.gui.worker import Ending, JobEnd, JobKind, Worker, start_worker
 
 if TYPE_CHECKING:
     from lakeview.core.training.retrain import RetrainOutcome
 
 POLL_MS = 5_000
-RETRAIN_JOBS = {"quick": "Retrain", "full": "Full retrain"}
-"""The job's name for each kind of retrain, as the status bar shows it."""
+RETRAIN_JOBS = {"quick": (JobKind.RETRAIN, "Retrain"), "full": (JobKind.FULL_RETRAIN, "Full retrain")}
+"""The job's kind and name (as the status bar shows it) for each kind of retrain."""
 
 
 class LibrarySession(QObject):
@@ -52,6 +52,7 @@ class LibrarySession(QObject):
         """(what they are, paths) while the grid shows chosen photos (a confusion-matrix cell) instead of the folder."""
         self._job: tuple[QThread, Worker] | None = None
         self._job_name = ""
+        self._job_kind: JobKind | None = None
         self._closed = False
         self.scheduler = RetrainScheduler(self._launch_retrain, policy)
         self._poll = QTimer(self)
@@ -181,8 +182,9 @@ class LibrarySession(QObject):
         return self._job is not None
 
     @property
-    def job_name(self) -> str | None:
-        return self._job_name if self._job is not None else None
+    def job_kind(self) -> JobKind | None:
+        """The kind of the running job; None when none runs."""
+        return self._job_kind if self._job is not None else None
 
     def cancel_job(self) -> None:
         if self._job is not None:
@@ -207,7 +209,7 @@ class LibrarySession(QObject):
             failures = len(report.failed) if report is not None else 0
             return f"{failures} file(s) could not be read" if failures else ""
 
-        self.start_job("Opening folder", job, shown, needs_torch=False)
+        self.start_job(JobKind.OPEN_FOLDER, "Opening folder", job, shown, needs_torch=False)
 
     def classify(self, paths: list[Path] | None = None) -> None:
         """Predict the photos on screen with the active model; predictions stream into the grid."""
@@ -236,7 +238,7 @@ class LibrarySession(QObject):
                 problems.append(f"{len(summary.missing)} missing on disk")
             return ", ".join(problems)
 
-        self.start_job("Classify", job, ended, arrived)
+        self.start_job(JobKind.CLASSIFY, "Classify", job, ended, arrived)
 
     def use_model_file(self, path: Path) -> None:
         """Make a trained .lvmodel the active model of this library (its classes join the catalog's)."""
@@ -272,7 +274,7 @@ class LibrarySession(QObject):
             self.scheduler.cancel()  # stopped by the user: the corrections it was for start no follow-up run
             ended(None)
 
-        self.start_job(RETRAIN_JOBS[kind], job, ended, on_partial=lambda step: self.job_step.emit(step.value),
+        self.start_job(*RETRAIN_JOBS[kind], job, ended, on_partial=lambda step: self.job_step.emit(step.value),
                        on_failed=lambda message: ended(None), on_cancelled=cancelled)
         return self.cancel_job
 
@@ -290,7 +292,7 @@ class LibrarySession(QObject):
             self.model_changed.emit()
         return outcome.message
 
-    def start_job(self, name: str, job, on_finished: Callable[[object], str | None],
+    def start_job(self, kind: JobKind, name: str, job, on_finished: Callable[[object], str | None],
                   on_partial: Callable | None = None, on_failed: Callable | None = None,
                   on_cancelled: Callable | None = None, needs_torch: bool = True) -> bool:
         """Run `job(progress, should_stop, emit_partial)` as this library's one job (its progress and Cancel are
@@ -302,13 +304,13 @@ class LibrarySession(QObject):
 
         def failed(message: str) -> None:
             self._forget()
-            self.job_ended.emit(JobEnd(name, Ending.FAILED, message))
+            self.job_ended.emit(JobEnd(kind, name, Ending.FAILED, message))
             if on_failed is not None:
                 on_failed(message)
 
         def cancelled() -> None:
             self._forget()
-            self.job_ended.emit(JobEnd(name, Ending.CANCELLED, "cancelled"))
+            self.job_ended.emit(JobEnd(kind, name, Ending.CANCELLED, "cancelled"))
             if on_cancelled is not None:
                 on_cancelled()
 
@@ -318,9 +320,9 @@ class LibrarySession(QObject):
             try:
                 message = on_finished(result) or ""
             finally:  # the job has ended whatever its handler did: the window must stop showing it as running
-                self.job_ended.emit(JobEnd(name, Ending.DONE, message))
+                self.job_ended.emit(JobEnd(kind, name, Ending.DONE, message))
 
-        self._job_name = name
+        self._job_kind, self._job_name = kind, name
         self._job = start_worker(self, job, name, on_progress=self.job_progress.emit, on_partial=on_partial,
                                  on_finished=finished, on_failed=failed, on_cancelled=cancelled,
                                  needs_torch=needs_torch)

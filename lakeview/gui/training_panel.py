@@ -14,7 +14,7 @@ from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.gui.plots import LRFinderPlot, TrainingCurves
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.training_settings import FOLDER_SOURCE, NO_WEIGHTS, TrainingSettingsForm
-from lakeview.gui.worker import Ending, JobEnd, Worker
+from lakeview.gui.worker import Ending, JobEnd, JobKind, Worker
 
 Work = Callable[..., object]
 """work(catalog_path, source, plan, progress=, should_stop=, events=): a training job of core's from_library."""
@@ -138,14 +138,14 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
 
     def start_training(self) -> None:
         self.curves.clear()
-        self._run("Training", _train, self.start_training, self._training_finished,
+        self._run(JobKind.TRAINING, "Training", _train, self.start_training, self._training_finished,
                   lambda plan: f"Preparing {plan.arch} ({plan.weights} weights)…")
 
     def find_learning_rate(self) -> None:
-        self._run("Finding learning rate", _find_lr, self.find_learning_rate, self._lr_found,
+        self._run(JobKind.FIND_LR, "Finding learning rate", _find_lr, self.find_learning_rate, self._lr_found,
                   lambda plan: "Sweeping the learning rate from 1e-7 upwards until the loss diverges…")
 
-    def _run(self, name: str, work: Work, action, finished, preparing) -> None:
+    def _run(self, kind: JobKind, name: str, work: Work, action, finished, preparing) -> None:
         """`work(catalog_path, source, plan, progress=, should_stop=, events=)` as the library's job."""
         if not self._check_ready():
             return
@@ -156,7 +156,7 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
         def job(progress, should_stop, emit_partial):
             return work(catalog_path, source, plan, progress=progress, should_stop=should_stop, events=emit_partial)
 
-        if self.session.start_job(name, job, finished, self._event):
+        if self.session.start_job(kind, name, job, finished, self._event):
             self._set_running(True)
             self.status.setText(preparing(plan))
 
@@ -241,7 +241,7 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
         return f"suggested learning rate {result.suggestion:.1e}"
 
     def _job_ended(self, end: JobEnd) -> None:
-        if self._running and end.name in ("Training", "Finding learning rate"):
+        if self._running and end.kind in (JobKind.TRAINING, JobKind.FIND_LR):
             self._set_running(False)
             self._close_download()
             if end.ending is Ending.CANCELLED:

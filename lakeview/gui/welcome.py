@@ -8,6 +8,7 @@ copied there from a file the user already has. torch is imported only inside tho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -15,7 +16,6 @@ from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from lakeview.core.paths import cache_dir
 from lakeview.gui.worker import Worker, start_worker
 from lakeview.resources import ICONS
 
@@ -35,34 +35,38 @@ def should_show_welcome(settings: QSettings) -> bool:
     return bool(settings.value(SHOW_KEY, True, bool))
 
 
-def for_the_window(message: str) -> str:
-    """A core message without its advice for the command line (--weights, --arch)."""
-    for cli_advice in (" Instead, use a copy", " Pick the matching --arch"):
-        message = message.split(cli_advice)[0]
-    return message.strip()
+class WeightsState(Enum):
+    """Where the dialog is with the starting weights."""
+    CHECKING = "checking"
+    MISSING = "missing"
+    DOWNLOADING = "downloading"
+    COPYING = "copying"
+    READY = "ready"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
 class NoWeights:
-    """Why the weights could not be had, in core's words, and whether the server could not be reached at all."""
+    """Why the weights could not be had, in core's words (without its advice for the command line), and whether
+    the server could not be reached at all."""
     reason: str
     offline: bool = False
 
 
-def _weights_info(arch_name: str) -> tuple[str, float | None, bool]:
-    """(file name, size in MB, already in the cache). Runs in a worker: torchvision knows the file."""
+def _weights_info(arch_name: str) -> tuple[Path, float | None]:
+    """(where the weights are kept in the cache, size in MB). Runs in a worker: torchvision knows the file."""
     from lakeview.core.models.architectures import get_architecture
-    from lakeview.core.models.weights import imagenet_file_info
+    from lakeview.core.models.weights import cached_file, imagenet_file_info
 
-    _, name, size_mb = imagenet_file_info(get_architecture(arch_name))
-    return name, size_mb, (cache_dir() / "weights" / name).is_file()
+    architecture = get_architecture(arch_name)
+    return cached_file(architecture), imagenet_file_info(architecture)[2]
 
 
 def _download(arch_name: str, progress, should_stop) -> Path | NoWeights | None:
     """The weights file in the cache, or why not; None when cancelled. Runs in a worker."""
     from lakeview.core.models.architectures import get_architecture
     from lakeview.core.jobs import Stopped
-    from lakeview.core.models.weights import WeightsOffline, WeightsUnavailable, imagenet_file_info, imagenet_state_dict
+    from lakeview.core.models.weights import WeightsOffline, WeightsUnavailable, cached_file, imagenet_state_dict
 
     architecture = get_architecture(arch_name)
     try:
@@ -70,27 +74,19 @@ def _download(arch_name: str, progress, should_stop) -> Path | NoWeights | None:
     except Stopped:
         return None
     except WeightsUnavailable as exc:
-        return NoWeights(str(exc), offline=isinstance(exc, WeightsOffline))
-    return cache_dir() / "weights" / imagenet_file_info(architecture)[1]
+        return NoWeights(exc.reason, offline=isinstance(exc, WeightsOffline))
+    return cached_file(architecture)
 
 
-def _adopt_file(arch_name: str, source: Path, name: str) -> Path | NoWeights:
-    """Check `source` holds weights for the architecture, then copy it into the cache as `name`. In a worker."""
-    import shutil
-
+def _adopt_file(arch_name: str, source: Path) -> Path | NoWeights:
+    """The user's weights file, checked and copied into the cache, or why not. Runs in a worker."""
     from lakeview.core.models.architectures import get_architecture
-    from lakeview.core.atomic import atomic_writer
-    from lakeview.core.models.weights import WeightsUnavailable, load_into, load_state_dict_file
+    from lakeview.core.models.weights import WeightsUnavailable, adopt_file
 
-    architecture = get_architecture(arch_name)
     try:
-        load_into(architecture.build(), load_state_dict_file(source), source.name, architecture.name)
+        return adopt_file(get_architecture(arch_name), source)
     except WeightsUnavailable as exc:
-        return NoWeights(str(exc))
-    target = cache_dir() / "weights" / name
-    with open(source, "rb") as data, atomic_writer(target) as out:
-        shutil.copyfileobj(data, out, 1 << 20)
-    return target
+        return NoWeights(exc.reason)
 
 
 class WelcomeDialog(QDialog):
@@ -104,7 +100,8 @@ class WelcomeDialog(QDialog):
         super().__init__(parent)
         self.settings = settings
         self.arch = arch
-        self.file_name: str | None = None
+        self.cached: Path | None = None
+        """Where the weights are kept in the cache, once the check has said."""
         self.size_mb: float | None = None
         self._job: Worker | None = None
         self.setWindowTitle("Welcome to LakeView")
@@ -115,7 +112,7 @@ class WelcomeDialog(QDialog):
         layout.addWidget(self._weights_box())
         layout.addStretch(1)
         layout.addLayout(self._footer())
-        self._set_state("checking")
+        self._set_state(WeightsState.CHECKING)
         self.resize(640, self.sizeHint().height())
         start_worker(self, lambda progress, stop, partial: _weights_info(self.arch), "weights check",
                      on_finished=self._info_arrived, on_failed=self._info_failed)
@@ -207,36 +204,36 @@ class WelcomeDialog(QDialog):
     def busy(self) -> bool:
         return self._job is not None
 
-    def _set_state(self, state: str, message: str = "") -> None:
-        """checking, missing, downloading, copying, ready or failed (with `message`)."""
+    def _set_state(self, state: WeightsState, message: str = "") -> None:
+        """`message` says why, in the FAILED state."""
         self.state = state
         size = f" ({self.size_mb:.0f} MB)" if self.size_mb else ""
         network = self.arch.replace("resnet", "ResNet")
         texts = {
-            "checking": "Looking for the ImageNet starting weights…",
-            "missing": f"Training starts from {network}'s ImageNet weights: a one-time download{size}. "
+            WeightsState.CHECKING: "Looking for the ImageNet starting weights…",
+            WeightsState.MISSING: f"Training starts from {network}'s ImageNet weights: a one-time download{size}. "
                        "Get them now, while you label, or use a copy you already have.",
-            "downloading": f"Downloading {network}'s ImageNet weights{size}…",
-            "copying": "Checking the weights file…",
-            "ready": f"✓ {network}'s ImageNet weights are ready: training can start any time.",
-            "failed": message,
+            WeightsState.DOWNLOADING: f"Downloading {network}'s ImageNet weights{size}…",
+            WeightsState.COPYING: "Checking the weights file…",
+            WeightsState.READY: f"✓ {network}'s ImageNet weights are ready: training can start any time.",
+            WeightsState.FAILED: message,
         }
         self.weights_label.setText(texts[state])
-        self.weights_label.setStyleSheet("color: #b00020;" if state == "failed" else "")
-        self.progress.setVisible(state == "downloading")
-        self.cancel_button.setVisible(state == "downloading")
-        self.download_button.setVisible(state in ("missing", "failed"))
-        self.download_button.setText(("Try again" if state == "failed" else "Download") + size)
-        self.file_button.setVisible(state in ("missing", "failed"))
-        self.download_button.setEnabled(self.file_name is not None)
-        self.file_button.setEnabled(self.file_name is not None)
+        self.weights_label.setStyleSheet("color: #b00020;" if state is WeightsState.FAILED else "")
+        self.progress.setVisible(state is WeightsState.DOWNLOADING)
+        self.cancel_button.setVisible(state is WeightsState.DOWNLOADING)
+        self.download_button.setVisible(state in (WeightsState.MISSING, WeightsState.FAILED))
+        self.download_button.setText(("Try again" if state is WeightsState.FAILED else "Download") + size)
+        self.file_button.setVisible(state in (WeightsState.MISSING, WeightsState.FAILED))
+        self.download_button.setEnabled(self.cached is not None)
+        self.file_button.setEnabled(self.cached is not None)
 
-    def _info_arrived(self, info: tuple[str, float | None, bool]) -> None:
-        self.file_name, self.size_mb, present = info
-        self._set_state("ready" if present else "missing")
+    def _info_arrived(self, info: tuple[Path, float | None]) -> None:
+        self.cached, self.size_mb = info
+        self._set_state(WeightsState.READY if self.cached.is_file() else WeightsState.MISSING)
 
     def _info_failed(self, message: str) -> None:
-        self._set_state("failed", f"The starting weights cannot be had for {self.arch}: {message}")
+        self._set_state(WeightsState.FAILED, f"The starting weights cannot be had for {self.arch}: {message}")
 
     # --- actions ------------------------------------------------------------------------------------------
     def _step_chosen(self, signal) -> None:
@@ -245,10 +242,10 @@ class WelcomeDialog(QDialog):
             self.accept()
 
     def download(self) -> None:
-        if self.busy or self.file_name is None:
+        if self.busy or self.cached is None:
             return
         self.progress.setRange(0, 0)
-        self._set_state("downloading")
+        self._set_state(WeightsState.DOWNLOADING)
         _, self._job = start_worker(self, lambda progress, stop, partial: _download(self.arch, progress, stop),
                                     "weights download", on_progress=self._progress, on_finished=self._done,
                                     on_failed=self._failed, on_cancelled=self._cancelled)
@@ -273,14 +270,13 @@ class WelcomeDialog(QDialog):
         return Path(name) if name else None
 
     def choose_file(self) -> None:
-        if self.busy or self.file_name is None:
+        if self.busy or self.cached is None:
             return
         source = self.ask_weights_file(self)
         if source is None:
             return
-        self._set_state("copying")
-        name = self.file_name
-        _, self._job = start_worker(self, lambda progress, stop, partial: _adopt_file(self.arch, source, name),
+        self._set_state(WeightsState.COPYING)
+        _, self._job = start_worker(self, lambda progress, stop, partial: _adopt_file(self.arch, source),
                                     "weights file", on_finished=self._done, on_failed=self._failed)
 
     def _done(self, outcome: Path | NoWeights | None) -> None:
@@ -288,26 +284,26 @@ class WelcomeDialog(QDialog):
         if outcome is None:
             self._cancelled()
         elif isinstance(outcome, NoWeights):
-            self._set_state("failed", self._explain(outcome))
+            self._set_state(WeightsState.FAILED, self._explain(outcome))
         else:
-            self._set_state("ready")
+            self._set_state(WeightsState.READY)
             self.weights_ready.emit(str(outcome))
 
     def _failed(self, message: str) -> None:
         self._job = None
-        self._set_state("failed", message)
+        self._set_state(WeightsState.FAILED, message)
 
     def _cancelled(self) -> None:
         self._job = None
-        present = self.file_name is not None and (cache_dir() / "weights" / self.file_name).is_file()
-        self._set_state("ready" if present else "missing")
+        present = self.cached is not None and self.cached.is_file()
+        self._set_state(WeightsState.READY if present else WeightsState.MISSING)
 
     def _explain(self, problem: NoWeights) -> str:
         if problem.offline:
             return ("You seem to be offline: the weights could not be downloaded. Connect to the internet and "
-                    f"try again, or use a copy of {self.file_name} you already have. You can open and label "
-                    f"photos meanwhile.\n\n({for_the_window(problem.reason)})")
-        return for_the_window(problem.reason)
+                    f"try again, or use a copy of {self.cached.name} you already have. You can open and label "
+                    f"photos meanwhile.\n\n({problem.reason})")
+        return problem.reason
 
     def done(self, result: int) -> None:
         self.cancel_job()

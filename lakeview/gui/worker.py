@@ -31,10 +31,25 @@ class Ending(Enum):
     CANCELLED = "cancelled"
 
 
+class JobKind(Enum):
+    """Which of the library's jobs it is, for code to tell them apart; its name is what the user reads."""
+    OPEN_FOLDER = "open folder"
+    CLASSIFY = "classify"
+    TRAINING = "training"
+    FIND_LR = "find learning rate"
+    RETRAIN = "retrain"
+    FULL_RETRAIN = "full retrain"
+    MEASURE = "measure the model"
+    PREDICT_FOLDER = "predict a test folder"
+    PLACE = "place into class folders"
+    UNDO_PLACEMENT = "undo placement"
+
+
 @dataclass(frozen=True)
 class JobEnd:
-    """A job of the library ended: which, how, and what the status bar says about it besides its name (a
-    finished job's summary, possibly empty; a failure's reason)."""
+    """A job of the library ended: which (its kind, and its name as shown), how, and what the status bar says
+    about it besides its name (a finished job's summary, possibly empty; a failure's reason)."""
+    kind: JobKind
     name: str
     ending: Ending
     message: str = ""

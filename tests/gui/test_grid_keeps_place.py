@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QAbstractItemView
 from photo_tools import COLOURS, make_photo
 from lakeview.core.catalog.photo_rows import PhotoRow
 from lakeview.gui.grid import PhotoGrid, PhotoGridModel
-from lakeview.gui.worker import Ending, JobEnd
+from lakeview.gui.worker import Ending, JobEnd, JobKind
 
 SELECT = QItemSelectionModel.SelectionFlag.Select
 PATHS = [Path(f"/photos/{i:03}.jpg") for i in range(120)]
@@ -165,7 +165,7 @@ def test_a_retrains_end_keeps_the_place(qtbot, window, lake, tiny_model):
     with qtbot.waitSignal(session.rows_changed, timeout=60_000):
         with qtbot.waitSignal(session.job_ended, timeout=60_000) as ended:
             session.retrain("quick")
-    assert ended.args == [JobEnd("Retrain", Ending.DONE, "")]
+    assert ended.args == [JobEnd(JobKind.RETRAIN, "Retrain", Ending.DONE, "")]
 
     assert_place_kept(qtbot, window, selected, current, value)
 

@@ -13,7 +13,7 @@ from lakeview.core.photos.file_names import readable_name
 from lakeview.gui.grid.model import Role
 from lakeview.gui.main_window import MainWindow
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import Ending, JobEnd
+from lakeview.gui.worker import Ending, JobEnd, JobKind
 
 from photo_tools import COLOURS, make_photo
 from hostile_tools import RAW_NAMES, raw_name
@@ -40,7 +40,7 @@ def test_opening_a_folder_with_odd_names_shows_every_photo_with_its_thumbnail(qt
     folder = odd_photos["top"][0].parent
     with qtbot.waitSignal(window.session.job_ended, timeout=20_000) as ended:
         window.open_folder(folder)
-    assert ended.args == [JobEnd("Opening folder", Ending.DONE, "")]
+    assert ended.args == [JobEnd(JobKind.OPEN_FOLDER, "Opening folder", Ending.DONE, "")]
     model = window.model
     everything = odd_photos["top"] + odd_photos["odd"]
     assert shown_paths(model) == sorted(os.fsencode(p) for p in everything)
@@ -68,7 +68,7 @@ def test_a_folder_whose_own_name_is_not_utf8_shows_only_its_photos(qtbot, window
         window.session.open_folder(odd_photos["top"][0].parent)
     with qtbot.waitSignal(window.session.job_ended, timeout=20_000) as ended:
         window.session.open_folder(odd_photos["odd"][0].parent)
-    assert ended.args == [JobEnd("Opening folder", Ending.DONE, "")]
+    assert ended.args == [JobEnd(JobKind.OPEN_FOLDER, "Opening folder", Ending.DONE, "")]
     assert sorted(os.fsencode(row.path) for row in window.session.rows()) == \
         sorted(os.fsencode(p) for p in odd_photos["odd"])
     assert shown_paths(window.model) == sorted(os.fsencode(p) for p in odd_photos["odd"])
@@ -83,7 +83,7 @@ def test_an_odd_folder_keeps_its_exact_name_in_the_title_and_the_recent_folders(
     qtbot.addWidget(first)
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         first.open_folder(qt_form)
-    assert ended.args == [JobEnd("Opening folder", Ending.DONE, "")]
+    assert ended.args == [JobEnd(JobKind.OPEN_FOLDER, "Opening folder", Ending.DONE, "")]
     assert first.windowTitle().startswith(readable_name(ODD_FOLDER) + " — LakeView")
     assert sorted(os.fsencode(row.path) for row in session.rows()) == sorted(os.fsencode(p) for p in odd_photos["odd"])
     first.close()

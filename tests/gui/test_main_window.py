@@ -10,7 +10,7 @@ from lakeview.core.training.retrain_schedule import SchedulerPolicy
 from lakeview.gui.grid.model import Role
 from lakeview.gui.main_window import MainWindow
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import Ending, JobEnd
+from lakeview.gui.worker import Ending, JobEnd, JobKind
 
 from photo_tools import COLOURS, make_photo
 
@@ -53,7 +53,7 @@ def test_classify_streams_predictions_into_the_grid(qtbot, window, photos, tiny_
     window.session.job_progress.connect(lambda done, total: progress.append((done, total)))
     with qtbot.waitSignal(window.session.job_ended, timeout=30_000) as ended:
         window.session.classify()
-    assert ended.args == [JobEnd("Classify", Ending.DONE, "1 photo(s) unreadable")]
+    assert ended.args == [JobEnd(JobKind.CLASSIFY, "Classify", Ending.DONE, "1 photo(s) unreadable")]
     assert progress[-1] == (13, 13)
     predicted = [model.data(model.index(r), Role.PredictedRole) for r in range(model.rowCount())]
     assert sum(p in ("red", "blue") for p in predicted) == 12
@@ -94,7 +94,7 @@ def test_cancel_stops_classification(qtbot, window, photos, tiny_model):
     with qtbot.waitSignal(window.session.job_ended, timeout=30_000) as ended:
         window.session.classify()
         window.job_status.cancel_button.click()
-    assert ended.args == [JobEnd("Classify", Ending.CANCELLED, "cancelled")]
+    assert ended.args == [JobEnd(JobKind.CLASSIFY, "Classify", Ending.CANCELLED, "cancelled")]
     assert not window.job_status.isVisible()
 
 
@@ -108,7 +108,7 @@ def test_retrain_from_corrections_makes_a_new_active_version(qtbot, window, phot
     with qtbot.waitSignal(session.model_changed, timeout=60_000):
         with qtbot.waitSignal(session.job_ended, timeout=60_000) as ended:
             session.retrain("quick")
-    assert ended.args == [JobEnd("Retrain", Ending.DONE, "")]
+    assert ended.args == [JobEnd(JobKind.RETRAIN, "Retrain", Ending.DONE, "")]
     versions = session.catalog.models()
     assert len(versions) == 2 and versions[1].parent == before
 

@@ -10,7 +10,7 @@ from lakeview.gui import placement_dialog
 from lakeview.core.placement.last_placement import last_placement
 from lakeview.gui.placement_dialog import PlacementDialog, STAYS, undo_last_placement
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import Ending, JobEnd
+from lakeview.gui.worker import Ending, JobEnd, JobKind
 
 from photo_tools import COLOURS, make_photo
 
@@ -105,7 +105,7 @@ def test_copy_fills_class_folders_leaves_originals_and_never_overwrites(qtbot, m
     assert "1 renamed" in dialog.summary.text()
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         dialog.start_button.click()
-    assert ended.args == [JobEnd("Copy into class folders", Ending.DONE, f"4 photo(s) copied into {into}")]
+    assert ended.args == [JobEnd(JobKind.PLACE, "Copy into class folders", Ending.DONE, f"4 photo(s) copied into {into}")]
     assert dialog.result() == PlacementDialog.DialogCode.Accepted
     assert taken.read_bytes() == before
     assert (into / "red" / "a-1.jpg").read_bytes() == originals[photos["a"]]
@@ -119,7 +119,7 @@ def test_copy_fills_class_folders_leaves_originals_and_never_overwrites(qtbot, m
 
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         assert undo_last_placement(session)
-    assert ended.args == [JobEnd("Undo last placement", Ending.DONE, "4 copies removed")]
+    assert ended.args == [JobEnd(JobKind.UNDO_PLACEMENT, "Undo last placement", Ending.DONE, "4 copies removed")]
     assert sorted(p.name for p in (into / "red").iterdir()) == ["a.jpg"]
     assert not (into / "blue").exists()
     assert all(p.read_bytes() == data for p, data in originals.items())
@@ -208,7 +208,7 @@ def test_undo_leaves_an_edited_copy_says_so_and_can_be_retried(qtbot, monkeypatc
 
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         assert undo_last_placement(session)
-    assert ended.args == [JobEnd("Undo last placement", Ending.DONE, "1 copy removed, 1 left alone")]
+    assert ended.args == [JobEnd(JobKind.UNDO_PLACEMENT, "Undo last placement", Ending.DONE, "1 copy removed, 1 left alone")]
     assert [(path, reason) for path, reason in problems[0]] == [(edited, "changed since it was placed; left alone")]
     assert edited.read_bytes() == original[::-1] and not (into / "blue").exists()
     assert last_placement(session.catalog.folder) is not None  # still undoable: a retry does just that one
@@ -216,7 +216,7 @@ def test_undo_leaves_an_edited_copy_says_so_and_can_be_retried(qtbot, monkeypatc
     edited.write_bytes(original)
     with qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
         assert undo_last_placement(session)
-    assert ended.args == [JobEnd("Undo last placement", Ending.DONE, "1 copy removed")]
+    assert ended.args == [JobEnd(JobKind.UNDO_PLACEMENT, "Undo last placement", Ending.DONE, "1 copy removed")]
     assert not (into / "red").exists() and last_placement(session.catalog.folder) is None
 
 

@@ -13,7 +13,7 @@ from lakeview.core.models.network import bare_network
 from lakeview.gui import predict_folder_view
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.predict_folder_view import PredictFolderView
-from lakeview.gui.worker import Ending, JobEnd
+from lakeview.gui.worker import Ending, JobEnd, JobKind
 
 from photo_tools import COLOURS, make_photo
 
@@ -97,7 +97,7 @@ def test_every_image_is_a_row_with_its_actual_class_prediction_and_mark(qtbot, m
             right += truth.label == rows[name][0]
     text = f"10 photos, 8 with a known class, accuracy {right / 8:.1%} ({right} of 8); 1 unreadable"
     assert view.summary.text() == text
-    assert ended.args == [JobEnd("Predict a test folder", Ending.DONE, text)]
+    assert ended.args == [JobEnd(JobKind.PREDICT_FOLDER, "Predict a test folder", Ending.DONE, text)]
     view.grab().save(str(tmp_path / "test-folder.png"))
 
 

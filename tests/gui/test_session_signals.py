@@ -13,7 +13,7 @@ import lakeview.gui
 from lakeview.core.jobs import Stopped
 from lakeview.core.training.retrain_schedule import SchedulerPolicy
 from lakeview.gui.session import LibrarySession
-from lakeview.gui.worker import Ending, JobEnd
+from lakeview.gui.worker import Ending, JobEnd, JobKind
 
 from photo_tools import COLOURS, make_photo
 
@@ -60,7 +60,7 @@ def test_only_the_session_emits_its_signals():
 
 def _end_of(qtbot, session, job, *, cancel=False, on_finished=lambda result: f"got {result}") -> JobEnd:
     with qtbot.waitSignal(session.job_ended, timeout=10_000) as ended:
-        assert session.start_job("Sum", job, on_finished, needs_torch=False)
+        assert session.start_job(JobKind.MEASURE, "Sum", job, on_finished, needs_torch=False)
         if cancel:
             session.cancel_job()
     return ended.args[0]
@@ -78,10 +78,10 @@ def test_each_job_says_whether_it_finished_failed_or_was_cancelled(qtbot, sessio
             started.wait(0.01)
         raise Stopped()
 
-    assert _end_of(qtbot, session, lambda p, s, e: 42) == JobEnd("Sum", Ending.DONE, "got 42")
-    assert _end_of(qtbot, session, lambda p, s, e: 0, on_finished=lambda result: None) == JobEnd("Sum", Ending.DONE)
-    assert _end_of(qtbot, session, fails) == JobEnd("Sum", Ending.FAILED, "Sum failed: OSError: disk on fire")
-    assert _end_of(qtbot, session, runs_until_stopped, cancel=True) == JobEnd("Sum", Ending.CANCELLED, "cancelled")
+    assert _end_of(qtbot, session, lambda p, s, e: 42) == JobEnd(JobKind.MEASURE, "Sum", Ending.DONE, "got 42")
+    assert _end_of(qtbot, session, lambda p, s, e: 0, on_finished=lambda result: None) == JobEnd(JobKind.MEASURE, "Sum", Ending.DONE)
+    assert _end_of(qtbot, session, fails) == JobEnd(JobKind.MEASURE, "Sum", Ending.FAILED, "Sum failed: OSError: disk on fire")
+    assert _end_of(qtbot, session, runs_until_stopped, cancel=True) == JobEnd(JobKind.MEASURE, "Sum", Ending.CANCELLED, "cancelled")
 
 
 def test_a_retrain_with_too_few_classes_ends_saying_why_and_changes_no_model(qtbot, session, photos):
@@ -91,7 +91,7 @@ def test_a_retrain_with_too_few_classes_ends_saying_why_and_changes_no_model(qtb
     session.assign([photos / "red_0.jpg"], "red")
     with qtbot.assertNotEmitted(session.model_changed), qtbot.waitSignal(session.job_ended, timeout=30_000) as ended:
         session.retrain("quick")
-    assert ended.args == [JobEnd("Retrain", Ending.DONE, "needs labelled photos of at least two classes")]
+    assert ended.args == [JobEnd(JobKind.RETRAIN, "Retrain", Ending.DONE, "needs labelled photos of at least two classes")]
     qtbot.waitUntil(lambda: not session.scheduler.running, timeout=5_000)
     assert session.scheduler.outcomes[-1].message == "needs labelled photos of at least two classes"
 
@@ -105,7 +105,7 @@ def test_a_failed_retrain_is_told_to_the_scheduler_which_can_run_again(qtbot, se
     monkeypatch.setattr(retrain_module, "retrain", broken)
     with qtbot.waitSignal(session.job_ended, timeout=30_000) as ended:
         session.retrain("full")
-    assert ended.args == [JobEnd("Full retrain", Ending.FAILED, "Full retrain failed: OSError: the disk is full")]
+    assert ended.args == [JobEnd(JobKind.FULL_RETRAIN, "Full retrain", Ending.FAILED, "Full retrain failed: OSError: the disk is full")]
     qtbot.waitUntil(lambda: not session.scheduler.running, timeout=5_000)
     assert session.scheduler.outcomes == [None]
 
@@ -117,14 +117,14 @@ def test_a_retrain_the_user_cancels_starts_no_follow_up(qtbot, session, photos, 
     session.scheduler.policy = SchedulerPolicy(after_corrections=12)
     session.assign([photos / f"red_{i}.jpg" for i in range(6)], "red")
     session.assign([photos / f"blue_{i}.jpg" for i in range(6)], "blue")
-    assert session.job_name == "Retrain"
+    assert session.job_kind is JobKind.RETRAIN
     session.assign([photos / "red_0.jpg"], "blue")
     assert session.scheduler.pending_corrections == 1, "a correction during the run waits for it to end"
 
     with qtbot.waitSignal(session.job_ended, timeout=30_000) as ended:
         session.cancel_job()  # what the status bar's Cancel does
 
-    assert ended.args == [JobEnd("Retrain", Ending.CANCELLED, "cancelled")]
+    assert ended.args == [JobEnd(JobKind.RETRAIN, "Retrain", Ending.CANCELLED, "cancelled")]
     qtbot.waitUntil(lambda: not session.scheduler.running, timeout=5_000)
     assert not session.busy and session.scheduler.pending_corrections == 0
     assert len(session.catalog.models()) == 1
@@ -145,9 +145,9 @@ def test_a_background_retrain_shows_its_steps_and_counts_in_the_status_bar(qtbot
     with qtbot.waitSignal(session.job_ended, timeout=60_000) as ended:
         session.assign([photos / f"red_{i}.jpg" for i in range(6)], "red")
         session.assign([photos / f"blue_{i}.jpg" for i in range(6)], "blue")
-        assert session.job_name == "Retrain", "the twelfth correction started a retrain in the background"
+        assert session.job_kind is JobKind.RETRAIN, "the twelfth correction started a retrain in the background"
 
-    assert ended.args == [JobEnd("Retrain", Ending.DONE, "")]
+    assert ended.args == [JobEnd(JobKind.RETRAIN, "Retrain", Ending.DONE, "")]
     assert steps == ["body features", "fitting the head", "checking on held-out photos", "re-scoring"]
     counts: dict[str, list[tuple[int, int]]] = {}
     for label, done, total, text in shown:

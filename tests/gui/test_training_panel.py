@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.core.models.weights import WeightsUnavailable
 from lakeview.gui.training_settings import IMAGENET_WEIGHTS, NO_WEIGHTS
-from lakeview.gui.worker import Ending, JobEnd
+from lakeview.gui.worker import Ending, JobEnd, JobKind
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights")
 
@@ -111,7 +111,7 @@ def test_stop_ends_training_within_a_batch_and_saves_nothing(qtbot, window, colo
     end = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton),
                   timeout=5_000)
 
-    assert end == JobEnd("Training", Ending.CANCELLED, "cancelled")
+    assert end == JobEnd(JobKind.TRAINING, "Training", Ending.CANCELLED, "cancelled")
     assert window.session.catalog.active_model() is None
     assert "Stopped" in panel.status.text() and panel.train_button.isEnabled()
 
@@ -132,7 +132,8 @@ def test_the_lr_finder_plots_its_curve_and_sets_the_suggestion(qtbot, window, co
 
 def test_offline_weights_offer_a_file_or_scratch(qtbot, window, colour_folders, monkeypatch):
     def offline(arch, progress, should_stop):
-        raise WeightsUnavailable("cannot download the ImageNet weights for tiny: no network")
+        raise WeightsUnavailable("cannot download the ImageNet weights for tiny: no network",
+                                 "Instead, use a copy with --weights FILE.")
 
     monkeypatch.setattr("lakeview.core.models.network.imagenet_state_dict", offline)
     panel = window.training_panel
@@ -144,7 +145,7 @@ def test_offline_weights_offer_a_file_or_scratch(qtbot, window, colour_folders, 
     assert end.message == "the pretrained weights are not available"
     box = panel.offline_box
     qtbot.waitUntil(box.isVisible)
-    assert "no network" in box.informativeText()
+    assert "no network" in box.informativeText() and "--weights" not in box.informativeText()
     with qtbot.waitSignal(window.session.job_ended, timeout=60_000) as ended:
         qtbot.mouseClick(panel.scratch_button, Qt.MouseButton.LeftButton)
     assert ended.args[0].message.startswith("new model")
@@ -219,7 +220,7 @@ def test_esc_asks_before_it_stops_a_training(qtbot, window, colour_folders):
     window.cancel_job()
     end = run_job(qtbot, window, lambda: window.stop_question.button(QMessageBox.StandardButton.Yes).click(),
                   timeout=5_000)
-    assert end == JobEnd("Training", Ending.CANCELLED, "cancelled")
+    assert end == JobEnd(JobKind.TRAINING, "Training", Ending.CANCELLED, "cancelled")
 
 
 def test_a_confusion_cell_shows_its_photos_whatever_the_filter(qtbot, window, colour_folders):
@@ -251,7 +252,7 @@ def test_a_failed_training_shows_why_and_frees_the_buttons(qtbot, window, colour
 
     end = run_job(qtbot, window, panel.start_training)
 
-    assert end == JobEnd("Training", Ending.FAILED, "Training failed: OSError: no space left on device")
+    assert end == JobEnd(JobKind.TRAINING, "Training", Ending.FAILED, "Training failed: OSError: no space left on device")
     assert panel.status.text() == end.message
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
 

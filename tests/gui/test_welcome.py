@@ -16,7 +16,7 @@ from PySide6.QtCore import QSettings
 
 from lakeview.core.models import weights
 from lakeview.core.models.architectures import get_architecture
-from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
+from lakeview.gui.welcome import WeightsState, WelcomeDialog, should_show_welcome
 
 RESNET34_FILE = "resnet34-b627a593.pth"
 
@@ -30,7 +30,7 @@ def open_welcome(qtbot, settings, arch: str = "resnet34") -> WelcomeDialog:
     dialog = WelcomeDialog(settings, arch=arch)
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitUntil(lambda: dialog.state != "checking", timeout=30_000)
+    qtbot.waitUntil(lambda: dialog.state is not WeightsState.CHECKING, timeout=30_000)
     return dialog
 
 
@@ -99,7 +99,7 @@ def test_each_step_button_asks_the_window_and_closes_the_welcome(qtbot, settings
 
 def test_the_offer_says_how_big_the_download_is(qtbot, settings):
     dialog = open_welcome(qtbot, settings)
-    assert dialog.state == "missing" and dialog.file_name == RESNET34_FILE
+    assert dialog.state is WeightsState.MISSING and dialog.cached.name == RESNET34_FILE
     assert dialog.download_button.text() == "Download (83 MB)"
     assert "83 MB" in dialog.weights_label.text()
     assert dialog.file_button.isVisible() and not dialog.progress.isVisible()
@@ -126,7 +126,7 @@ def test_download_from_a_local_server_with_progress(qtbot, settings, tmp_path, s
     assert ready.args[0].endswith(RESNET34_FILE)
     assert Path(ready.args[0]).read_bytes() == data
     assert seen and seen[-1] == len(data) and dialog.progress.format().endswith(f"of {len(data) / 1e6:.1f} MB")
-    assert dialog.state == "ready" and "ready" in dialog.weights_label.text()
+    assert dialog.state is WeightsState.READY and "ready" in dialog.weights_label.text()
     assert not dialog.download_button.isVisible() and not dialog.progress.isVisible()
 
 
@@ -136,15 +136,16 @@ def test_cancel_stops_the_download_and_keeps_nothing(qtbot, settings, serve, mon
     dialog.download_button.click()
     qtbot.waitUntil(lambda: dialog.progress.value() > 0, timeout=30_000)
     dialog.cancel_button.click()
-    qtbot.waitUntil(lambda: dialog.state == "missing", timeout=30_000)
-    assert not (weights.cache_dir() / "weights").exists() or not any((weights.cache_dir() / "weights").iterdir())
+    qtbot.waitUntil(lambda: dialog.state is WeightsState.MISSING, timeout=30_000)
+    kept = weights.cached_file(get_architecture("resnet34")).parent
+    assert not kept.exists() or not any(kept.iterdir())
 
 
 def test_offline_says_so_and_offers_the_file(qtbot, settings, monkeypatch):
     monkeypatch.setenv("LAKEVIEW_WEIGHTS_MIRROR", "http://127.0.0.1:9")  # nothing listens on port 9
     dialog = open_welcome(qtbot, settings)
     dialog.download_button.click()
-    qtbot.waitUntil(lambda: dialog.state == "failed", timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.state is WeightsState.FAILED, timeout=60_000)
     text = dialog.weights_label.text()
     assert text.startswith("You seem to be offline") and RESNET34_FILE in text
     assert "--weights" not in text
@@ -156,7 +157,7 @@ def test_a_server_without_the_file_is_not_called_offline(qtbot, settings, tmp_pa
     serve(functools.partial(_Handler, directory=str(tmp_path / "empty")))
     dialog = open_welcome(qtbot, settings)
     dialog.download_button.click()
-    qtbot.waitUntil(lambda: dialog.state == "failed", timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.state is WeightsState.FAILED, timeout=60_000)
     text = dialog.weights_label.text()
     assert "the server answered 404" in text and "offline" not in text
 
@@ -171,12 +172,12 @@ def test_a_weights_file_is_checked_then_copied_into_the_cache(qtbot, settings, t
     with qtbot.waitSignal(dialog.weights_ready, timeout=60_000) as ready:
         dialog.file_button.click()
 
-    target = weights.cache_dir() / "weights" / "resnet18-f37072fd.pth"
+    target = weights.cached_file(get_architecture("resnet18"))
     assert ready.args[0] == str(target)
     assert target.read_bytes() == (tmp_path / "my-resnet18.pth").read_bytes()
     assert torch.equal(weights.imagenet_state_dict(get_architecture("resnet18"))["fc.weight"], state["fc.weight"])
     reopened = open_welcome(qtbot, settings, arch="resnet18")
-    assert reopened.state == "ready"
+    assert reopened.state is WeightsState.READY
 
 
 def test_a_file_of_another_network_is_refused_and_not_copied(qtbot, settings, tmp_path, monkeypatch):
@@ -184,7 +185,7 @@ def test_a_file_of_another_network_is_refused_and_not_copied(qtbot, settings, tm
     monkeypatch.setattr(WelcomeDialog, "ask_weights_file", classmethod(lambda cls, parent: tmp_path / "other.pth"))
     dialog = open_welcome(qtbot, settings, arch="resnet18")
     dialog.file_button.click()
-    qtbot.waitUntil(lambda: dialog.state == "failed", timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.state is WeightsState.FAILED, timeout=60_000)
     assert "does not fit torchvision's resnet18" in dialog.weights_label.text()
     assert "--arch" not in dialog.weights_label.text()
-    assert not (weights.cache_dir() / "weights" / "resnet18-f37072fd.pth").exists()
+    assert not weights.cached_file(get_architecture("resnet18")).exists()

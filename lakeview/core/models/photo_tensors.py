@@ -11,6 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from lakeview.core.datasets.dataset import Photo
+from lakeview.core.jobs import STOP_SIGNALS
 from lakeview.core.photos.images import ImageLoadError, open_image
 
 
@@ -95,9 +96,6 @@ def make_loader(
         drop_last=drop_last,
         **options,
     )
-
-
-STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def ignore_stop_signals(worker_id: int = 0) -> None:

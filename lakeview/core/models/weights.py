@@ -6,6 +6,7 @@ import hashlib
 import http.client
 import os
 import re
+import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,6 +17,7 @@ from lakeview.core.models.architectures import Architecture
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.paths import cache_dir
+from lakeview.core.photos.files import file_kind, open_regular
 from lakeview.core.models.model_schema import FORMAT, ModelFileError, check_depth, check_finite, check_state_dict
 from lakeview.core.models.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
 
@@ -25,7 +27,14 @@ CHUNK = 1 << 16
 
 
 class WeightsUnavailable(RuntimeError):
-    """The weights could not be had; the message says why and what to do instead."""
+    """The weights could not be had: `reason` says why, `cli_advice` what to do instead on the command line
+    (--weights, --arch; empty when there is nothing to add). The message is both; the app shows the reason with
+    advice of its own."""
+
+    def __init__(self, reason: str, cli_advice: str = "") -> None:
+        super().__init__(f"{reason} {cli_advice}" if cli_advice else reason)
+        self.reason = reason
+        self.cli_advice = cli_advice
 
 
 class WeightsOffline(WeightsUnavailable):
@@ -54,12 +63,17 @@ def imagenet_file_info(arch: Architecture) -> tuple[str, str, float | None]:
     return url, url.rsplit("/", 1)[-1], weights.meta.get("_file_size")
 
 
+def cached_file(arch: Architecture) -> Path:
+    """Where the ImageNet weights for `arch` are kept once downloaded or adopted (the file may not exist yet)."""
+    return cache_dir() / "weights" / imagenet_file_info(arch)[1]
+
+
 def imagenet_state_dict(
     arch: Architecture, progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop
 ) -> dict[str, torch.Tensor]:
     """The ImageNet state_dict for `arch`, from the cache or downloaded into it."""
-    url, name, size_mb = imagenet_file_info(arch)
-    target = cache_dir() / "weights" / name
+    url, _, size_mb = imagenet_file_info(arch)
+    target = cached_file(arch)
     if not target.exists():
         download(url, target, progress, should_stop, what=f"the ImageNet weights for {arch.name}", size_mb=size_mb)
     return load_state_dict_file(target)
@@ -93,18 +107,17 @@ def download(
             if expected and not digest.hexdigest().startswith(expected):
                 raise WeightsUnavailable(
                     f"The download of {what} from {url} is damaged (sha256 {digest.hexdigest()[:12]}..., expected "
-                    f"{expected}...). Nothing was kept; try again.{_alternatives(target.name)}"
+                    f"{expected}...). Nothing was kept; try again.", _alternatives(target.name)
                 )
     except urllib.error.HTTPError as exc:
         raise WeightsUnavailable(
-            f"Could not download {what}{size_text}: the server answered {exc.code} {exc.reason} for {url}."
-            f"{_alternatives(target.name)}"
+            f"Could not download {what}{size_text}: the server answered {exc.code} {exc.reason} for {url}.",
+            _alternatives(target.name)
         ) from None
     except (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException) as exc:
         reason = getattr(exc, "reason", exc)
         raise WeightsOffline(
-            f"Could not download {what}{size_text} from {url}: {reason}. "
-            f"Are you offline?{_alternatives(target.name)}"
+            f"Could not download {what}{size_text} from {url}: {reason}. Are you offline?", _alternatives(target.name)
         ) from None
     except OSError as exc:
         raise WeightsUnavailable(f"Could not save {what} to {target}: {exc.strerror or exc}") from None
@@ -131,9 +144,9 @@ def load_state_dict_file(path: Path | str) -> dict[str, torch.Tensor]:
     except OSError as exc:
         raise WeightsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
     if isinstance(loaded, dict) and loaded.get("format") == FORMAT:
-        raise WeightsFileError(f"{path} is a LakeView model file, not torchvision weights: --weights takes "
-                               "imagenet, a torchvision .pth state_dict or none (a LakeView model is what "
-                               "classify and evaluate take with --model)")
+        raise WeightsFileError(f"{path} is a LakeView model file, not torchvision weights.",
+                               "--weights takes imagenet, a torchvision .pth state_dict or none (a LakeView model "
+                               "is what classify and evaluate take with --model).")
     if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
         loaded = loaded["state_dict"]
     if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
@@ -145,6 +158,25 @@ def load_state_dict_file(path: Path | str) -> dict[str, torch.Tensor]:
     except ModelFileError as exc:
         raise WeightsFileError(str(exc)) from None
     return loaded
+
+
+def adopt_file(arch: Architecture, source: Path | str) -> Path:
+    """Check that `source` holds weights that fit `arch`, then copy it into the cache as `arch`'s ImageNet weights
+    (a copy from another computer, where training looks for them). Raises WeightsUnavailable when the file
+    cannot be used or copied; the cache is then left as it was, with no partial file."""
+    source = Path(source)
+    load_into(arch.build(), load_state_dict_file(source), source.name, arch.name)
+    target = cached_file(arch)
+
+    def refuse(mode: int) -> WeightsFileError:  # the name was replaced since the check
+        return WeightsFileError(f"{source} is {file_kind(mode)}, not a weights file")
+
+    try:
+        with open_regular(source, refuse) as data, atomic_writer(target) as out:
+            shutil.copyfileobj(data, out, CHUNK)
+    except OSError as exc:
+        raise WeightsUnavailable(f"Could not copy {source} to {target}: {exc.strerror or exc}") from None
+    return target
 
 
 def load_into(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str, arch_name: str) -> None:
@@ -165,7 +197,7 @@ def load_into(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], sourc
                          f"vs {tuple(own[k].shape)})")
         raise WeightsFileError(
             f"{source} does not fit torchvision's {arch_name}: {'; '.join(parts)}. "
-            "Is it a state_dict of a different architecture? Pick the matching --arch."
+            "Is it a state_dict of a different architecture?", "Pick the matching --arch."
         )
     model.load_state_dict(state_dict, strict=True)
 
@@ -176,5 +208,5 @@ def _hash_prefix(name: str) -> str | None:
 
 
 def _alternatives(name: str) -> str:
-    return (f" Instead, use a copy of {name} with --weights FILE, or --weights none to start from random weights "
+    return (f"Instead, use a copy of {name} with --weights FILE, or --weights none to start from random weights "
             "(much less accurate).")

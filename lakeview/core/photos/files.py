@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
@@ -12,6 +13,10 @@ IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".heic", ".heif"}
 )
 JPEG_START = b"\xff\xd8"
+PNG_START = b"\x89PNG\r\n\x1a\n"
+JPEG_END, PNG_END = b"\xff\xd9", b"IEND\xaeB`\x82"
+END_WITHIN = 4096
+"""Bytes from its end where a complete file's end marker must be (cameras may pad after a JPEG's end)."""
 _NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)
 RAW_SUFFIXES = frozenset({".cr2", ".cr3", ".nef", ".arw", ".dng", ".orf", ".rw2", ".raf", ".srw", ".pef"})
 
@@ -78,6 +83,31 @@ def not_a_file_reason(path: Path | str) -> str | None:
     if reason is None and not os.access(path, os.R_OK):
         return "permission denied"
     return reason
+
+
+class WholeFormat(Enum):
+    """The formats whose complete files `whole_jpeg_or_png` recognises."""
+    JPEG = "jpeg"
+    PNG = "png"
+
+
+def whole_jpeg_or_png(path: Path | str) -> WholeFormat | None:
+    """The format of a regular file that starts and ends like a complete JPEG or PNG; None for anything else: other
+    formats, a truncated file (a decoder may show it half grey, with only a logged warning), a FIFO (never waited
+    for), a file that cannot be read."""
+    try:
+        with open_regular(path, lambda mode: NotAPhoto(path, kind_reason(mode) or "")) as handle:
+            head = handle.read(len(PNG_START))
+            size = os.fstat(handle.fileno()).st_size
+            handle.seek(max(0, size - END_WITHIN))
+            tail = handle.read(END_WITHIN)
+    except (OSError, ValueError, NotAPhoto):
+        return None
+    if head.startswith(JPEG_START) and head[2:3] == b"\xff" and JPEG_END in tail:  # the next marker follows
+        return WholeFormat.JPEG
+    if head == PNG_START and tail.endswith(PNG_END):
+        return WholeFormat.PNG
+    return None
 
 
 def looks_like_image(head: bytes) -> bool:

@@ -87,7 +87,7 @@ def _prepare(catalog_path: Path, source: Source, plan: TrainingPlan, progress: P
         events(DataReady(list(data.classes), data.counts(), [(s.where, s.reason) for s in data.skipped]))
         return make_learner(data, plan, lambda done, total: events(WeightsProgress(done, total)), should_stop)
     except WeightsUnavailable as exc:
-        return NeedsWeights(str(exc))
+        return NeedsWeights(exc.reason)  # the app gives its own advice, not the command line's
     except Stopped:
         return None
 

@@ -10,16 +10,13 @@ looks damaged, goes through PIL (`lakeview.core.photos.thumbnails.make_thumbnail
 
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColorSpace, QImage, QImageReader, QPainter
 
+from lakeview.core.photos.files import WholeFormat, whole_jpeg_or_png
 from lakeview.core.photos.images import DECODE_BUDGET, MAX_PIXELS, ImageLoadError, check_readable
 from lakeview.core.photos.thumbnails import embedded_thumbnail, make_thumbnail
 
-JPEG_START, PNG_START = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
-TAIL = 4096  # where a complete file's end marker must be (cameras may pad after a JPEG's EOI)
 # Below this many pixels a reduced decode is as quick as reading the embedded thumbnail.
 EXIF_WORTH_PIXELS = 4_000_000
 _SRGB = QColorSpace(QColorSpace.NamedColorSpace.SRgb)
@@ -36,10 +33,10 @@ def make_qimage(path: str, px: int) -> QImage:
 
 
 def _with_qt(path: str, px: int) -> QImage | None:
-    kind = _sniff(path)
+    kind = whole_jpeg_or_png(path)  # a truncated file Qt would decode half grey, with only a logged warning
     if kind is None:
         return None
-    reader = QImageReader(path, kind)
+    reader = QImageReader(path, kind.value.encode())
     reader.setAutoTransform(True)
     size = reader.size()
     if not size.isValid() or size.width() * size.height() > MAX_PIXELS:
@@ -47,36 +44,18 @@ def _with_qt(path: str, px: int) -> QImage | None:
     limit = QImageReader.allocationLimit() << 20
     if limit and size.width() * size.height() * 4 > limit:
         return None  # Qt would refuse it with a logged warning; PIL decodes it reduced, within DECODE_BUDGET
-    if kind == b"jpeg" and size.width() * size.height() >= EXIF_WORTH_PIXELS:
+    if kind is WholeFormat.JPEG and size.width() * size.height() >= EXIF_WORTH_PIXELS:
         embedded = embedded_thumbnail(path, px)
         if embedded is not None:
             return to_qimage(embedded)
     if max(size.width(), size.height()) > px:
         reader.setScaledSize(size.scaled(QSize(px, px), Qt.AspectRatioMode.KeepAspectRatio))
     # Qt decodes a PNG whole before scaling it (a JPEG at a reduced DCT scale): it waits for room like PIL's.
-    with DECODE_BUDGET.hold(size.width() * size.height() if kind == b"png" else 0):
+    with DECODE_BUDGET.hold(size.width() * size.height() if kind is WholeFormat.PNG else 0):
         image = reader.read()
     if image.isNull():
         return None
     return _normalise(image)
-
-
-def _sniff(path: str) -> bytes | None:
-    """b"jpeg" or b"png" for a file that starts and ends like a complete one; None for anything else,
-    including a truncated file, which Qt would decode half grey with only a log warning."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(8)
-            size = os.fstat(handle.fileno()).st_size
-            handle.seek(max(0, size - TAIL))
-            tail = handle.read(TAIL)
-    except (OSError, ValueError):
-        return None
-    if head.startswith(JPEG_START) and b"\xff\xd9" in tail:
-        return b"jpeg"
-    if head == PNG_START and tail.endswith(b"IEND\xaeB`\x82"):
-        return b"png"
-    return None
 
 
 def _normalise(image: QImage) -> QImage:
