@@ -21,7 +21,8 @@ from pathlib import Path
 from PIL import Image
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.training.retrain import RetrainSettings, retrain
+from lakeview.core.models.architectures import DEFAULT_ARCH
+from lakeview.core.training.retrain import RetrainSettings, full_retrain_plan, retrain
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "hymenoptera"
 
@@ -49,7 +50,7 @@ def make_library(folder: Path, count: int) -> tuple[list[Path], list[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photos", type=int, default=1000)
-    parser.add_argument("--arch", default="resnet34")
+    parser.add_argument("--arch", default=DEFAULT_ARCH)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -64,7 +65,7 @@ def main() -> int:
             for name in sorted(set(labels)):
                 catalog.set_labels([p for i, (p, l) in enumerate(zip(paths, labels)) if l == name and i % 3], name,
                                    source="imported")
-        settings = RetrainSettings(arch=args.arch, weights="none")
+        settings = RetrainSettings(full_retrain_plan(arch=args.arch, weights="none"))
         started = time.perf_counter()
         first = retrain(catalog_path, "quick", settings)
         print(f"{args.photos} photos, {args.arch}: first run (computes and stores all body features) "

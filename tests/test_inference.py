@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lakeview.core.models.inference import Failure, Prediction, classify_files
+from lakeview.core.models.inference import Failure, Prediction, classify_files, top_classes
 from lakeview.core.models.model_file import ModelMeta, SavedModel
 from lakeview.core.models.network import bare_network
 
@@ -72,3 +72,14 @@ def test_test_time_augmentation_still_gives_probabilities(model, folder):
     for a, b in zip(plain, tta):
         assert sum(p for _, p in b.top) == pytest.approx(1.0, abs=1e-4)
         assert {label for label, _ in a.top} == {label for label, _ in b.top}
+
+
+def test_top_classes_are_the_most_probable_first_and_no_answer_for_nan():
+    probs = torch.tensor([[0.1, 0.6, 0.3], [float("nan"), 0.5, 0.5], [0.2, 0.3, 0.5]])
+
+    rows = top_classes(probs, ["a", "b", "c"], k=2)
+
+    assert rows[0] == [("b", pytest.approx(0.6)), ("c", pytest.approx(0.3))]
+    assert rows[1] is None
+    assert [name for name, _ in rows[2]] == ["c", "b"]
+    assert len(top_classes(probs[:1], ["a", "b", "c"], k=5)[0]) == 3, "at most every class"

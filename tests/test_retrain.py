@@ -10,8 +10,9 @@ import torch
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.training.features_on_disk import FeatureStore
-from lakeview.core.training.library_dataset import in_holdout
-from lakeview.core.training.retrain import RetrainResult, RetrainSettings, RetrainStep, rescore, retrain
+from lakeview.core.training.library_dataset import in_holdout, library_dataset
+from lakeview.core.training.retrain import (RetrainResult, RetrainSettings, RetrainStep, full_retrain_plan, rescore,
+                                            retrain)
 from lakeview.core.training.retrain_schedule import RetrainScheduler, SchedulerPolicy, thread_launcher
 
 from photo_tools import COLOURS, make_photo
@@ -28,8 +29,9 @@ def tiny_weights(tmp_path):
 
 @pytest.fixture
 def settings(tiny_weights) -> RetrainSettings:
-    return RetrainSettings(arch="tiny", weights=str(tiny_weights), size=32, quick_epochs=6, quick_lr=3e-2,
-                           full_frozen_epochs=1, full_unfrozen_epochs=1, batch_size=4, holdout_pct=0.25)
+    plan = full_retrain_plan(arch="tiny", weights=str(tiny_weights), size=32, lr=3e-2, frozen_epochs=1,
+                             unfrozen_epochs=1, batch_size=4)
+    return RetrainSettings(plan, quick_epochs=6, holdout_pct=0.25)
 
 
 @pytest.fixture
@@ -100,7 +102,7 @@ def test_a_worse_version_is_kept_but_not_promoted(library, settings):
     path, paths = library
     good = retrain(path, "quick", settings)
     assert good.error_rate == 0.0
-    settings.quick_lr, settings.quick_epochs, settings.seed = 1e-9, 1, 3  # an untrained head: about a coin toss
+    settings.plan.lr, settings.quick_epochs, settings.plan.seed = 1e-9, 1, 3  # an untrained head: about a coin toss
     worse = retrain(path, "quick", settings)
 
     assert worse.version_id is not None and worse.result is RetrainResult.KEPT and not worse.promoted
@@ -110,6 +112,24 @@ def test_a_worse_version_is_kept_but_not_promoted(library, settings):
         assert [m.id for m in catalog.models()] == [good.version_id, worse.version_id]
         assert catalog.prediction_of(paths["red"][0])[0] == good.version_id
         assert catalog.training_runs()[-1]["outcome"] == "kept"
+
+
+@pytest.mark.parametrize("kind", ["quick", "full"])
+def test_a_new_class_counts_against_the_version_that_does_not_know_it(library, settings, kind):
+    path, paths = library
+    first = retrain(path, "quick", settings)
+    assert first.error_rate == 0.0
+    with Catalog(path) as catalog:
+        catalog.ensure_classes(["green"])
+        catalog.set_labels(paths["unlabelled"][1::2], "green")
+        data, _ = library_dataset(catalog, settings.holdout_pct)
+    new_class_share = sum(p.label == "green" for p in data.valid) / len(data.valid)
+    assert new_class_share > 0, "the library puts a green photo among the held-out ones"
+
+    second = retrain(path, kind, settings)
+
+    assert second.previous_error == pytest.approx(new_class_share), "the active version got only the green ones wrong"
+    assert second.promoted == (second.error_rate <= second.previous_error), "no worse (a tie included) is promoted"
 
 
 def test_rollback_rescores_with_the_older_version(library, settings):

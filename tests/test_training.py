@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.datasets.importers import from_folder
 from lakeview.core.training.library_dataset import import_labelled, library_dataset
 from lakeview.core.models.versions import save_version
 from lakeview.core.models.model_file import load_model
-from lakeview.core.training.evaluation import interpretation_of, paths_of
+from lakeview.core.training.evaluation import Interpretation, interpretation_of, paths_of
 from lakeview.core.training.phases import PROGRESS_STEPS, make_learner, train
 from lakeview.core.training.plan import TrainingPlan
 
@@ -36,6 +37,18 @@ def test_both_phases_run_with_progress_across_them_and_an_eta(colour_folders):
     assert progress[-1] == (PROGRESS_STEPS, PROGRESS_STEPS)
     assert [d for d, _ in progress] == sorted(d for d, _ in progress)
     assert not learner.frozen
+
+
+def test_named_phases_each_count_their_own_batches(colour_folders):
+    learner, plan = _learner(from_folder(colour_folders))
+    seen: list[tuple[bool, list[tuple[int, int]]]] = []
+
+    stopped = train(learner, plan, progress=lambda done, total: seen[-1][1].append((done, total)),
+                    on_phase=lambda unfrozen: seen.append((unfrozen, [])))
+
+    assert not stopped and [unfrozen for unfrozen, _ in seen] == [False, True]
+    for _, counts in seen:
+        assert counts[-1][0] == counts[-1][1] == len(counts), "one count per training batch of the phase"
 
 
 def test_a_stop_ends_the_run_early(colour_folders):
@@ -117,3 +130,13 @@ def test_an_import_is_not_on_the_users_undo_stack(colour_folders, tmp_path):
 
         assert not catalog.can_undo() and catalog.can_redo(), "the user's redo survives; the import is not undone"
         assert catalog.label_of(photo).label == "red" and catalog.label_of(photo).source == "imported"
+
+
+def test_a_class_the_model_does_not_know_counts_as_wrong():
+    probs = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    seen = Interpretation.of_labels(["a", "b"], ["1.jpg", "2.jpg", "3.jpg", "4.jpg"], probs, ["a", "b", "c", "a"])
+
+    assert seen.classes == ["a", "b", "c"]
+    assert seen.targets.tolist() == [0, 1, 2, 0] and seen.probs[:, 2].tolist() == [0, 0, 0, 0]
+    assert seen.error_rate == pytest.approx(0.5) and seen.error_rate_or_none == seen.error_rate
+    assert Interpretation.of_labels(["a", "b"], [], torch.empty(0, 2), []).error_rate_or_none is None

@@ -16,7 +16,7 @@ from lakeview.cli.catalog_classify import add_classify
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
-from lakeview.core.models.architectures import ARCHITECTURES
+from lakeview.core.models.architectures import ARCHITECTURES, DEFAULT_ARCH
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 from lakeview.core.photos.file_names import absolute_path, shown_path
 
@@ -70,8 +70,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     retrain = sub.add_parser("retrain", help="retrain on the labels now (quick: head on cached features)")
     retrain.add_argument("--full", action="store_true", help="full fine-tune with augmentation (slow)")
-    retrain.add_argument("--arch", choices=sorted(ARCHITECTURES), default="resnet34",
-                         help="backbone when there is no model yet (default resnet34)")
+    retrain.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCH,
+                         help=f"backbone when there is no model yet (default {DEFAULT_ARCH})")
     retrain.add_argument("--weights", default="imagenet", help="its weights: imagenet, a FILE.pth or none")
     retrain.add_argument("--device", type=device_name, default="auto",
                          help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
@@ -319,11 +319,11 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_retrain(args: argparse.Namespace) -> int:
-    from lakeview.core.training.retrain import RetrainSettings, retrain
+    from lakeview.core.training.retrain import RetrainSettings, full_retrain_plan, retrain
 
     with open_catalog(args) as catalog:
         path = catalog.path
-    settings = RetrainSettings(arch=args.arch, weights=args.weights, device=args.device)
+    settings = RetrainSettings(full_retrain_plan(arch=args.arch, weights=args.weights, device=args.device))
     with ctrl_c_stops() as stop, Bar("retraining", False, "step") as bar:
         outcome = retrain(path, "full" if args.full else "quick", settings, bar, stop)
     if outcome.stopped:

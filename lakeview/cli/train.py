@@ -12,9 +12,10 @@ from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, image
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
-from lakeview.core.models.architectures import ARCHITECTURES, DEFAULT_HEAD, HEADS
+from lakeview.core.models.architectures import ARCHITECTURES, HEADS
+from lakeview.core.training.plan import TrainingPlan
 
-from lakeview.core.training.plan import DEFAULT_LR, DEFAULT_UNFROZEN_LR as DEFAULT_UNFREEZE_LR
+DEFAULTS = TrainingPlan()
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -23,14 +24,15 @@ def register(commands: argparse._SubParsersAction) -> None:
                                             "whole network with discriminative learning rates.")
     add_data_options(train)
     add_model_options(train)
-    train.add_argument("--epochs", type=non_negative_int, default=4,
-                       help="epochs with the body frozen (default 4)")
-    train.add_argument("--unfreeze-epochs", type=non_negative_int, default=4,
-                       help="epochs with the whole network (default 4)")
-    train.add_argument("--lr", type=learning_rate, default=DEFAULT_LR, help=f"peak learning rate, frozen (default {DEFAULT_LR})")
-    train.add_argument("--unfreeze-lr", type=learning_rate, default=DEFAULT_UNFREEZE_LR,
+    train.add_argument("--epochs", type=non_negative_int, default=DEFAULTS.frozen_epochs,
+                       help=f"epochs with the body frozen (default {DEFAULTS.frozen_epochs})")
+    train.add_argument("--unfreeze-epochs", type=non_negative_int, default=DEFAULTS.unfrozen_epochs,
+                       help=f"epochs with the whole network (default {DEFAULTS.unfrozen_epochs})")
+    train.add_argument("--lr", type=learning_rate, default=DEFAULTS.lr,
+                       help=f"peak learning rate, frozen (default {DEFAULTS.lr})")
+    train.add_argument("--unfreeze-lr", type=learning_rate, default=DEFAULTS.unfrozen_lr,
                        help=f"peak learning rate of the head when unfrozen; the first layers get a tenth, spread "
-                            f"geometrically (default {DEFAULT_UNFREEZE_LR})")
+                            f"geometrically (default {DEFAULTS.unfrozen_lr})")
     train.add_argument("--out", type=output_file, required=True, help="model file to write (.lvmodel)")
     train.set_defaults(run=run_train)
 
@@ -47,28 +49,32 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model")
-    group.add_argument("--arch", choices=sorted(ARCHITECTURES), default="resnet34", help="backbone (default resnet34)")
-    group.add_argument("--weights", default="imagenet",
+    group.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULTS.arch,
+                       help=f"backbone (default {DEFAULTS.arch})")
+    group.add_argument("--weights", default=DEFAULTS.weights,
                        help="imagenet (torchvision's, downloaded once), a .pth state_dict FILE of the torchvision "
                             "model, or none")
-    group.add_argument("--head", choices=HEADS, default=DEFAULT_HEAD, help=f"classifier head (default {DEFAULT_HEAD})")
-    group.add_argument("--size", type=image_size, default=224, help="image size in pixels (default 224)")
-    group.add_argument("--bs", type=batch_size, default=16, help="batch size (default 16)")
+    group.add_argument("--head", choices=HEADS, default=DEFAULTS.head,
+                       help=f"classifier head (default {DEFAULTS.head})")
+    group.add_argument("--size", type=image_size, default=DEFAULTS.size,
+                       help=f"image size in pixels (default {DEFAULTS.size})")
+    group.add_argument("--bs", type=batch_size, default=DEFAULTS.batch_size,
+                       help=f"batch size (default {DEFAULTS.batch_size})")
     group.add_argument("--no-flip", action="store_true", help="no mirror images in augmentation (scenes, text)")
     group.add_argument("--no-augment", action="store_true", help="no augmentation at all")
-    group.add_argument("--device", type=device_name, default="auto",
+    group.add_argument("--device", type=device_name, default=DEFAULTS.device,
                        help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
-    group.add_argument("--workers", type=worker_count, default=0, help="data-loading processes (default 0: in-process)")
+    group.add_argument("--workers", type=worker_count, default=DEFAULTS.workers,
+                       help=f"data-loading processes (default {DEFAULTS.workers}: in-process)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
-def plan_of(args: argparse.Namespace):
-    from lakeview.core.training.plan import TrainingPlan
-
+def plan_of(args: argparse.Namespace) -> TrainingPlan:
     return TrainingPlan(arch=args.arch, weights=args.weights, head=args.head, size=args.size, batch_size=args.bs,
                         flip=not args.no_flip, augment=not args.no_augment,
                         frozen_epochs=getattr(args, "epochs", 0), unfrozen_epochs=getattr(args, "unfreeze_epochs", 0),
-                        lr=getattr(args, "lr", DEFAULT_LR), unfrozen_lr=getattr(args, "unfreeze_lr", DEFAULT_UNFREEZE_LR),
+                        lr=getattr(args, "lr", DEFAULTS.lr),
+                        unfrozen_lr=getattr(args, "unfreeze_lr", DEFAULTS.unfrozen_lr),
                         seed=args.seed, device=args.device, workers=args.workers)
 
 

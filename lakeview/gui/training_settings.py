@@ -21,6 +21,7 @@ IMAGENET_WEIGHTS = "ImageNet (downloaded once)"
 FILE_WEIGHTS = "A weights file (.pth)…"
 NO_WEIGHTS = "None: start from scratch"
 SPLITS = ("train", "valid", "test")
+DEFAULTS = TrainingPlan()
 
 
 class TrainingSettingsForm:
@@ -45,7 +46,7 @@ class TrainingSettingsForm:
         self.folder_row = QWidget()
         self.folder_row.setLayout(folder_row)
         folder_row.setContentsMargins(0, 0, 0, 0)
-        self.valid_pct = QSpinBox(minimum=5, maximum=50, value=20, suffix=" %")
+        self.valid_pct = QSpinBox(minimum=5, maximum=50, value=round(LabelledFolder.valid_pct * 100), suffix=" %")
         self.valid_pct.setToolTip("Photos held out to measure the error rate, when the folder has no valid/ folder")
         self.valid_pct.valueChanged.connect(lambda _: self._summary_timer.start())
         self.counts = QTableWidget(0, len(SPLITS))
@@ -69,14 +70,14 @@ class TrainingSettingsForm:
         for name in sorted(ARCHITECTURES):
             self.arch.addItem(name, name)
             self.arch.setItemData(self.arch.count() - 1, ARCHITECTURES[name].description, Qt.ItemDataRole.ToolTipRole)
-        self.arch.setCurrentText("resnet34")
+        self.arch.setCurrentText(DEFAULTS.arch)
         self.weights = QComboBox()
         self.weights.addItems([IMAGENET_WEIGHTS, FILE_WEIGHTS, NO_WEIGHTS])
         self.weights.activated.connect(self._weights_chosen)
-        self.size = QSpinBox(minimum=32, maximum=640, value=224, singleStep=32, suffix=" px")
-        self.batch_size = QSpinBox(minimum=1, maximum=512, value=16)
+        self.size = QSpinBox(minimum=32, maximum=640, value=DEFAULTS.size, singleStep=32, suffix=" px")
+        self.batch_size = QSpinBox(minimum=1, maximum=512, value=DEFAULTS.batch_size)
         self.flip = QCheckBox("Mirror images while training (off for text, signs, asymmetric scenes)")
-        self.flip.setChecked(True)
+        self.flip.setChecked(DEFAULTS.flip)
         form.addRow("Architecture", self.arch)
         form.addRow("Pretrained weights", self.weights)
         form.addRow("Image size", self.size)
@@ -87,12 +88,13 @@ class TrainingSettingsForm:
     def _build_schedule_group(self) -> QGroupBox:
         group = QGroupBox("Schedule (one cycle per phase)")
         form = QFormLayout(group)
-        self.frozen_epochs = QSpinBox(minimum=0, maximum=200, value=4)
+        self.frozen_epochs = QSpinBox(minimum=0, maximum=200, value=DEFAULTS.frozen_epochs)
         self.frozen_epochs.setToolTip("Epochs training only the new head, the pretrained body frozen")
-        self.unfrozen_epochs = QSpinBox(minimum=0, maximum=200, value=4)
+        self.unfrozen_epochs = QSpinBox(minimum=0, maximum=200, value=DEFAULTS.unfrozen_epochs)
         self.unfrozen_epochs.setToolTip("Then epochs fine-tuning the whole network")
-        self.lr = self._rate_box(3e-3, "Peak learning rate while the body is frozen")
-        self.unfrozen_lr = self._rate_box(1e-4, "Peak rate of the head once unfrozen; the first layers get a tenth")
+        self.lr = self._rate_box(DEFAULTS.lr, "Peak learning rate while the body is frozen")
+        self.unfrozen_lr = self._rate_box(DEFAULTS.unfrozen_lr,
+                                          "Peak rate of the head once unfrozen; the first layers get a tenth")
         form.addRow("Epochs, body frozen", self.frozen_epochs)
         form.addRow("Epochs, unfrozen", self.unfrozen_epochs)
         form.addRow("Learning rate", self.lr)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QFont, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
+from lakeview.core.models.architectures import DEFAULT_ARCH
 from lakeview.gui.worker import Worker, start_worker
 from lakeview.resources import ICONS
 
@@ -96,7 +97,7 @@ class WelcomeDialog(QDialog):
     weights_ready = Signal(str)
     """The path of the ImageNet weights in the cache, once downloaded or copied there."""
 
-    def __init__(self, settings: QSettings, parent: QWidget | None = None, arch: str = "resnet34") -> None:
+    def __init__(self, settings: QSettings, parent: QWidget | None = None, arch: str = DEFAULT_ARCH) -> None:
         super().__init__(parent)
         self.settings = settings
         self.arch = arch

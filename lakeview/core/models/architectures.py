@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 HEADS = ("linear", "fastai")
 DEFAULT_HEAD = "linear"
+DEFAULT_ARCH = "resnet34"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import torch
 from torchvision.transforms import v2
@@ -20,6 +20,8 @@ from lakeview.core.models.model_file import SavedModel
 from lakeview.core.models.transforms import ShortSideResize, decode_side, valid_transform
 
 TTA_ZOOM = 1.1
+TOP_K = 3
+"""How many of the most probable classes a prediction keeps."""
 NO_ANSWER = "the model gave no usable answer for this photo (its output was NaN or infinite)"
 PREFETCH_BYTES = 256 << 20
 """Decoded photos waiting beyond the batch being run: at most this many bytes of tensors (and at least one)."""
@@ -62,7 +64,7 @@ def classify_files(
     model: SavedModel,
     paths: Iterable[Path],
     batch_size: int = 32,
-    top_k: int = 3,
+    top_k: int = TOP_K,
     tta: bool = False,
     device: str | torch.device | None = None,
     decode_threads: int | None = None,
@@ -77,7 +79,6 @@ def classify_files(
     meta = model.meta
     preprocess = _Preprocess(meta.size, meta.mean, meta.std, tta, meta.flip)
     amp = autocast_dtype(device)
-    k = min(top_k, len(meta.classes))
     threads = decode_threads or max(1, os.cpu_count() or 1)
     views = (4 if meta.flip else 2) if tta else 1
     photo_bytes = views * 3 * meta.size * meta.size * 4
@@ -104,7 +105,7 @@ def classify_files(
                         batch.append((path, None, exc.reason))
                     except Exception as exc:  # a decoder bug on one odd file must not end the whole job
                         batch.append((path, None, f"could not be read ({type(exc).__name__}: {exc})"))
-                yield from _run_batch(network, batch, meta.classes, k, device, amp)
+                yield from _run_batch(network, batch, meta.classes, top_k, device, amp)
                 done += len(batch)
                 progress(done, total if total is not None else done + len(pending))
         finally:
@@ -114,7 +115,7 @@ def classify_files(
 
 def _run_batch(network, batch, classes, k, device, amp) -> Iterator[Prediction | Failure]:
     views = [t for _, t, _ in batch if t is not None]
-    probs_iter = iter(())
+    rows: Iterator[list[tuple[str, float]] | None] = iter(())
     if views:
         counts = views[0].shape[0]
         stacked = torch.cat(views)
@@ -125,16 +126,22 @@ def _run_batch(network, batch, classes, k, device, amp) -> Iterator[Prediction |
         with torch.inference_mode(), autocast:
             probs = network(stacked).float().softmax(1)
         probs = probs.view(len(views), counts, -1).mean(1).cpu()
-        values, indices = probs.topk(k, dim=1)
-        finite = torch.isfinite(probs).all(1)
-        probs_iter = iter(zip(values.tolist(), indices.tolist(), finite.tolist()))
+        rows = iter(top_classes(probs, classes, k))
     for path, tensor, reason in batch:
         if tensor is None:
             yield Failure(path, reason or "unreadable")
             continue
-        vals, idxs, usable = next(probs_iter)
-        if not usable:  # weights that overflow on this photo: NaN is no answer, and never a confident one
+        top = next(rows)
+        if top is None:  # weights that overflow on this photo: NaN is no answer, and never a confident one
             yield Failure(path, NO_ANSWER)
             continue
-        top = [(classes[i], float(v)) for v, i in zip(vals, idxs)]
         yield Prediction(path, top[0][0], top[0][1], top)
+
+
+def top_classes(probs: torch.Tensor, classes: Sequence[str], k: int = TOP_K) -> list[list[tuple[str, float]] | None]:
+    """Each row of class probabilities as its k most probable (class, probability), the most probable first;
+    None for a row that is not all finite (no usable answer)."""
+    values, indices = probs.topk(min(k, len(classes)), dim=1)
+    finite = torch.isfinite(probs).all(1)
+    return [[(classes[i], float(v)) for v, i in zip(vals, idxs)] if usable else None
+            for vals, idxs, usable in zip(values.tolist(), indices.tolist(), finite.tolist())]

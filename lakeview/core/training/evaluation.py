@@ -47,6 +47,23 @@ class Interpretation:
         kept_paths = [Path(p) for p, k in zip(paths, keep.tolist()) if k]
         return cls(list(classes), kept_paths, probs[keep].float(), targets[keep].long())
 
+    @classmethod
+    def of_labels(cls, classes: Sequence[str], paths: Sequence[Path], probs: torch.Tensor,
+                  labels: Sequence[str]) -> "Interpretation":
+        """From a model's probability rows over its `classes` and each photo's actual class name. A class the
+        model does not know is added with no probability, so that its photos count as wrong."""
+        known = list(classes)
+        everything = known + sorted({str(label) for label in labels} - set(known))
+        index = {name: i for i, name in enumerate(everything)}
+        rows = F.pad(probs.float(), (0, len(everything) - len(known)))
+        targets = torch.tensor([index[str(label)] for label in labels], dtype=torch.long)
+        return cls(everything, [Path(p) for p in paths], rows, targets)
+
+    @property
+    def error_rate_or_none(self) -> float | None:
+        """The error rate, or None without any photos."""
+        return self.error_rate if len(self.targets) else None
+
     @property
     def predicted(self) -> torch.Tensor:
         return self.probs.argmax(1) if len(self.probs) else torch.empty(0, dtype=torch.long)
@@ -134,16 +151,19 @@ def classify_labelled(
     device: str | torch.device | None = None,
     progress: ProgressFn = no_progress,
     should_stop: ShouldStopFn = never_stop,
+    unknown_classes_are_wrong: bool = False,
 ) -> tuple[Interpretation | None, list[Failure]]:
     """Classify photos labelled with classes the model knows: how it does on those it could classify (None when
-    none could be), and the photos that could not be, in order. After a stop, what was classified so far."""
+    none could be), and the photos that could not be, in order. After a stop, what was classified so far.
+    A photo of a class the model does not know raises ValueError, or with `unknown_classes_are_wrong` counts as
+    a wrong answer (a new class the model could not have learned)."""
     from lakeview.core.models.inference import Failure, classify_files
 
     index = {name: i for i, name in enumerate(model.classes)}
     unknown = sorted({str(p.label) for p in photos if p.label not in index})
-    if unknown:
+    if unknown and not unknown_classes_are_wrong:
         raise ValueError(f"the model does not know the classes {unknown}")
-    paths, rows, targets, failures = [], [], [], []
+    paths, rows, labels, failures = [], [], [], []
     results = classify_files(model, [p.path for p in photos], batch_size=batch_size, top_k=len(model.classes),
                              tta=tta, device=device, total=len(photos), progress=progress, should_stop=should_stop)
     for result, photo in zip(results, photos):  # results first, so that the last batch's progress is told
@@ -155,10 +175,10 @@ def classify_labelled(
             row[index[name]] = probability
         paths.append(photo.path)
         rows.append(row)
-        targets.append(index[photo.label])
+        labels.append(photo.label)
     if not paths:
         return None, failures
-    return Interpretation.from_predictions(model.classes, paths, torch.stack(rows), torch.tensor(targets)), failures
+    return Interpretation.of_labels(model.classes, paths, torch.stack(rows), labels), failures
 
 
 def interpretation_of(learner: Learner, progress: ProgressFn = no_progress,

@@ -16,7 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.optim.lr_scheduler import OneCycleLR
 
-from lakeview.core.models.architectures import get_architecture
+from lakeview.core.models.architectures import DEFAULT_ARCH, get_architecture
 from lakeview.core.models.photo_tensors import PhotoTensors, make_loader
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.models.device import autocast_dtype, pick_device
@@ -69,7 +69,7 @@ class Learner:
     def __init__(
         self,
         data: LabelledPhotos,
-        arch: str = "resnet34",
+        arch: str = DEFAULT_ARCH,
         weights: str | Path = IMAGENET,
         size: int = 224,
         batch_size: int = 16,

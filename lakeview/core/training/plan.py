@@ -7,17 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lakeview.core.models.architectures import DEFAULT_HEAD
+from lakeview.core.models.architectures import DEFAULT_ARCH, DEFAULT_HEAD
 
 LearningRate = float | slice
 
 DEFAULT_LR = 3e-3
 DEFAULT_UNFROZEN_LR = 1e-4
+GOOD_STARTS = f"{DEFAULT_LR:g} frozen and {DEFAULT_UNFROZEN_LR:g} unfrozen are good starts"
 
 
 @dataclass
 class TrainingPlan:
-    arch: str = "resnet34"
+    arch: str = DEFAULT_ARCH
     weights: str = "imagenet"
     """'imagenet' (torchvision's, downloaded once), a .pth state_dict file, or 'none'."""
     head: str = DEFAULT_HEAD
@@ -48,7 +49,7 @@ class TrainingPlan:
         if self.frozen_epochs < 0 or self.unfrozen_epochs < 0 or self.total_epochs == 0:
             raise ValueError("nothing to train: give the frozen and/or unfrozen phase a positive number of epochs")
         if not (0 < self.lr < 10 and 0 < self.unfrozen_lr < 10):
-            raise ValueError("learning rates must be above 0 and below 10 (3e-3 frozen and 1e-4 unfrozen are good starts)")
+            raise ValueError(f"learning rates must be above 0 and below 10 ({GOOD_STARTS})")
 
 
 @dataclass(frozen=True)

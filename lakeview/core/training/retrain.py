@@ -8,7 +8,7 @@ Each step of a run is named (`RetrainStep`, through `on_step`) before its `progr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Callable, Literal
@@ -19,36 +19,44 @@ from lakeview.core.catalog import Catalog
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.training.features_on_disk import FeatureStore
 from lakeview.core.photos.fingerprint import fingerprint
+from lakeview.core.training.evaluation import Interpretation, classify_labelled, interpretation_of
 from lakeview.core.training.features import extract_features
-from lakeview.core.models.inference import classify_files
+from lakeview.core.models.inference import top_classes
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.training.learner import Learner
-from lakeview.core.training.library_dataset import library_dataset
+from lakeview.core.training.library_dataset import DEFAULT_HOLDOUT_PCT, library_dataset
+from lakeview.core.training.phases import make_learner, train
+from lakeview.core.training.plan import TrainingPlan
 from lakeview.core.models.versions import load_version, save_version
 from lakeview.core.models.model_file import ModelMeta, SavedModel
 from lakeview.core.models.network import build_network
 from lakeview.core.threads import torch_threads
-from lakeview.core.models.transforms import NO_AUGMENTATION, Augmentation
 
 Kind = Literal["quick", "full"]
 
 
+FULL_RETRAIN_EPOCHS = {"frozen_epochs": 2, "unfrozen_epochs": 3}
+"""Fewer than a first training's: a full retrain starts from a trained model."""
+
+
+def full_retrain_plan(**choices) -> TrainingPlan:
+    """plan.py's recipe with a full retrain's epochs; `choices` override any of the plan's fields."""
+    return TrainingPlan(**(FULL_RETRAIN_EPOCHS | choices))
+
+
 @dataclass
 class RetrainSettings:
-    arch: str = "resnet34"
-    weights: str = "imagenet"
-    size: int = 224
-    head: str = "linear"
-    flip: bool = True
+    plan: TrainingPlan = field(default_factory=full_retrain_plan)
+    """What a full retrain runs: the head, then the whole network. The model (arch, weights, size) is used only
+    when there is no version yet; after that a retrain starts from the active version's."""
     quick_epochs: int = 8
-    quick_lr: float = 3e-3
-    full_frozen_epochs: int = 2
-    full_unfrozen_epochs: int = 3
-    full_lr: float = 1e-4
-    holdout_pct: float = 0.2
-    batch_size: int = 16
-    seed: int = 42
-    device: str | None = None
+    """A quick retrain trains the head alone this long, at the plan's head rate, on unaugmented stored features."""
+    holdout_pct: float = DEFAULT_HOLDOUT_PCT
+
+    def plan_for(self, kind: Kind) -> TrainingPlan:
+        if kind == "quick":
+            return replace(self.plan, frozen_epochs=self.quick_epochs, unfrozen_epochs=0, augment=False)
+        return self.plan
 
 
 class RetrainResult(Enum):
@@ -131,15 +139,17 @@ class _Run:
             return RetrainOutcome(self.kind, RetrainResult.TOO_FEW_CLASSES)
         active = self.catalog.active_model()
         parent = load_version(active) if active else None
-        run_id = self.catalog.start_training_run(self.kind, asdict(self.settings) | {"classes": classes})
-        learner, body_id = self._learner(data, parent)
-        if not self._fit(learner, body_id, fingerprints):
+        plan = self.settings.plan_for(self.kind)
+        run_id = self.catalog.start_training_run(
+            self.kind, asdict(plan) | {"holdout_pct": self.settings.holdout_pct, "classes": classes})
+        learner, body_id = self._learner(data, plan, parent)
+        if not self._fit(learner, plan, body_id, fingerprints):
             self.catalog.finish_training_run(run_id, "cancelled", [])
             return RetrainOutcome(self.kind, RetrainResult.STOPPED)
         epochs = [e.to_dict() for e in learner.history]
         self.on_step(RetrainStep.CHECKING)
-        new_probs = learner.predict("valid", progress=self.progress, should_stop=self.should_stop)
-        error_rate = _error(new_probs.probs, new_probs.targets) if len(valid) else None
+        checked = interpretation_of(learner, progress=self.progress, should_stop=self.should_stop)
+        error_rate = checked.error_rate_or_none if checked is not None else None
         previous_error = self._parent_error(parent, body_id, learner, valid)
         promoted = previous_error is None or error_rate is None or error_rate <= previous_error
         result = RetrainResult.PROMOTED if promoted else RetrainResult.KEPT
@@ -153,41 +163,25 @@ class _Run:
                                should_stop=self.should_stop)
         return RetrainOutcome(self.kind, result, version, error_rate, previous_error, rescored, epochs)
 
-    def _fit(self, learner: Learner, body_id: str, fingerprints: dict[str, str]) -> bool:
+    def _fit(self, learner: Learner, plan: TrainingPlan, body_id: str, fingerprints: dict[str, str]) -> bool:
         """Quick: the head on the stored body features. Full: the head, then the whole network. False if stopped."""
-        s = self.settings
         if self.kind == "quick":
             self.on_step(RetrainStep.BODY_FEATURES)
             self._supply_features(learner, body_id, fingerprints)
             if self.should_stop():
                 return False
-            self.on_step(RetrainStep.HEAD)
-            result = learner.fit_one_cycle(s.quick_epochs, s.quick_lr, progress=self.progress,
-                                           should_stop=self.should_stop)
-        else:
-            self.on_step(RetrainStep.HEAD)
-            result = learner.fit_one_cycle(s.full_frozen_epochs, s.quick_lr, progress=self.progress,
-                                           should_stop=self.should_stop)
-            if not result.stopped:
-                self.on_step(RetrainStep.FINE_TUNE)
-                learner.unfreeze()
-                result = learner.fit_one_cycle(s.full_unfrozen_epochs, slice(s.full_lr / 10, s.full_lr),
-                                               progress=self.progress, should_stop=self.should_stop)
-        return not (result.stopped or self.should_stop())
+        stopped = train(learner, plan, progress=self.progress, should_stop=self.should_stop,
+                        on_phase=lambda unfrozen: self.on_step(RetrainStep.FINE_TUNE if unfrozen else RetrainStep.HEAD))
+        return not (stopped or self.should_stop())
 
-    def _learner(self, data: LabelledPhotos, parent: SavedModel | None) -> tuple[Learner, str]:
-        s = self.settings
+    def _learner(self, data: LabelledPhotos, plan: TrainingPlan, parent: SavedModel | None) -> tuple[Learner, str]:
         if parent is not None:
-            arch, size, body = parent.meta.arch, parent.meta.size, parent.network.body
-            body_id = parent.meta.body_id or parent.meta.version_id
+            plan = replace(plan, arch=parent.meta.arch, size=parent.meta.size)
+            body, body_id = parent.network.body, _body_id(parent.meta)
         else:
-            arch, size = s.arch, s.size
-            body = build_network(arch, 2, s.weights).body
-            body_id = f"{arch}:{_weights_id(s.weights)}"
-        augmentation = NO_AUGMENTATION if self.kind == "quick" else Augmentation(flip=s.flip)
-        learner = Learner(data, arch=arch, size=size, batch_size=s.batch_size, augmentation=augmentation,
-                          device=s.device, seed=s.seed, head=s.head, body=body)
-        return learner, body_id if self.kind == "quick" else ""
+            body = build_network(plan.arch, 2, plan.weights).body
+            body_id = f"{plan.arch}:{_weights_id(plan.weights)}"
+        return make_learner(data, plan, body=body), body_id if self.kind == "quick" else ""
 
     def _supply_features(self, learner: Learner, body_id: str, fingerprints: dict[str, str]) -> None:
         """Load the labelled photos' features from the store, computing (and storing) only the missing ones."""
@@ -213,20 +207,14 @@ class _Run:
         if parent is None or not valid:
             return None
         cached = learner.cached_features("valid")
-        if body_id and body_id == (parent.meta.body_id or parent.meta.version_id) and cached is not None:
+        if body_id and body_id == _body_id(parent.meta) and cached is not None:
             features, keep = cached
-            with torch.inference_mode(), torch_threads(1):
-                predicted = parent.network.eval().head(features.to(learner.device)).argmax(1).tolist()
-            wrong = sum(parent.classes[i] != valid[k].label for i, k in zip(predicted, keep))
-            return wrong / len(keep) if keep else None
-        wrong = total = 0
-        for photo, result in zip(valid, classify_files(parent, [p.path for p in valid], device=self.settings.device,
-                                                         total=len(valid), progress=self.progress,
-                                                         should_stop=self.should_stop)):
-            if hasattr(result, "label"):
-                total += 1
-                wrong += result.label != photo.label
-        return wrong / total if total else None
+            checked = Interpretation.of_labels(parent.classes, [valid[k].path for k in keep],
+                                               _head_probabilities(parent, features), [valid[k].label for k in keep])
+        else:
+            checked, _ = classify_labelled(parent, valid, device=self.settings.plan.device, progress=self.progress,
+                                           should_stop=self.should_stop, unknown_classes_are_wrong=True)
+        return checked.error_rate_or_none if checked is not None else None
 
     def _meta(self, learner: Learner, body_id: str, parent_id: str | None, error_rate: float | None,
               n_train: int, n_valid: int) -> ModelMeta:
@@ -271,20 +259,23 @@ def rescore(catalog: Catalog, model: SavedModel | None = None, progress: Progres
     photos = catalog.photos_on_disk()
     store = FeatureStore(catalog.folder / "features.sqlite")
     try:
-        features = features_for(store, model.meta.body_id or model.meta.version_id, model,
+        features = features_for(store, _body_id(model.meta), model,
                                 [p for p, _ in photos], [fp for _, fp in photos], should_stop, progress)
     finally:
         store.close()
     kept = [(p, f) for (p, _), f in zip(photos, features) if f is not None]
     if not kept or should_stop():
         return 0
+    rows = top_classes(_head_probabilities(model, torch.stack([f for _, f in kept])), model.classes)
+    results = [(path, top) for (path, _), top in zip(kept, rows) if top is not None]
+    return catalog.store_predictions(model.meta.version_id, results)
+
+
+def _head_probabilities(model: SavedModel, features: torch.Tensor) -> torch.Tensor:
+    """The model's class probabilities for pooled body features, running only its head."""
     device = next(model.network.parameters()).device
     with torch.inference_mode(), torch_threads(1):
-        probs = model.network.eval().head(torch.stack([f for _, f in kept]).to(device)).float().softmax(1).cpu()
-    values, indices = probs.topk(min(3, len(model.classes)), dim=1)
-    results = [(path, [(model.classes[i], float(v)) for v, i in zip(vals, idxs)])
-               for (path, _), vals, idxs in zip(kept, values.tolist(), indices.tolist())]
-    return catalog.store_predictions(model.meta.version_id, results)
+        return model.network.eval().head(features.to(device)).float().softmax(1).cpu()
 
 
 def _as_saved_model(learner_or_model) -> SavedModel:
@@ -294,11 +285,9 @@ def _as_saved_model(learner_or_model) -> SavedModel:
     return SavedModel(learner.network, learner.meta())
 
 
-def _error(probs: torch.Tensor, targets: torch.Tensor) -> float | None:
-    known = targets >= 0
-    if not known.any():
-        return None
-    return (probs[known].argmax(1) != targets[known]).float().mean().item()
+def _body_id(meta: ModelMeta) -> str:
+    """Which body made the features a version's head reads (its own, when it was fine-tuned)."""
+    return meta.body_id or meta.version_id
 
 
 def _weights_id(weights: str) -> str:
