@@ -161,3 +161,22 @@ def test_photos_already_in_their_class_folder_are_set_apart(tmp_path):
     placed, loose = into / "red" / "a.jpg", tmp_path / "card" / "b.jpg"
     assert not_in_class_folder([(placed, "red"), (loose, "red"), (placed, "blue")], into) == (
         [(loose, "red"), (placed, "blue")], [placed])
+
+
+def test_a_catalog_that_cannot_follow_the_photos_stops_a_move_or_its_undo_before_it_starts(tmp_path, capsys):
+    from lakeview.core.catalog import CatalogError
+
+    catalog_path, photos = labelled_library(tmp_path)
+    into = tmp_path / "sorted"
+    journal = place(move_plan(photos[:1], into), "move", into, catalog_path).journal
+    good = catalog_path.read_bytes()
+    catalog_path.write_bytes(b"not a catalog" * 100)
+    with pytest.raises(CatalogError):
+        place(move_plan(photos[1:], into), "move", into, catalog_path)
+    assert photos[1].is_file() and last_placement(catalog_path.parent).journal == journal
+    assert main(["undo", str(journal), "--catalog", str(catalog_path)]) == 2
+    assert "not a LakeView catalog" in capsys.readouterr().err
+    assert not photos[0].exists() and (into / "red" / "red.jpg").is_file()
+    catalog_path.write_bytes(good)
+    assert main(["undo", str(journal), "--catalog", str(catalog_path)]) == 0
+    assert photos[0].is_file() and labelled_rows(catalog_path)[1] == (photos[0], "red")

@@ -9,9 +9,10 @@ back, and the last placement forgotten once nothing of it is left. So the app, `
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
+from typing import ContextManager, Iterable
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
@@ -41,14 +42,24 @@ def place(plan: list[PlannedFile], mode: Mode, into: Path, catalog: Path | None 
     """Copy or move as planned, journaled into `journal` (default: a new one in `into`).
 
     With a `catalog`, moved photos' rows follow them, and the placement becomes its library's last placement when it
-    placed anything (the previous one stays the last otherwise). `report.journal` is None when nothing could be
-    started; `report.halted` then says why, and every photo is in `report.not_started`."""
+    placed anything (the previous one stays the last otherwise). The catalog is opened before any photo moves, so
+    one that cannot follow them (locked, damaged) stops the job first. `report.journal` is None when nothing could
+    be started; `report.halted` then says why, and every photo is in `report.not_started`."""
+    with _opened(catalog if mode == "move" else None) as records:
+        report = _place(plan, mode, into, None if catalog is None else Path(catalog).parent, journal, progress,
+                        should_stop)
+        if records is not None and report.done:
+            records.record_moves([(item.source, item.destination) for item in report.done])
+    return report
+
+
+def _place(plan: list[PlannedFile], mode: Mode, into: Path, library: Path | None, journal: Path | None,
+           progress: ProgressFn, should_stop: ShouldStopFn) -> PlacementReport:
     made_journal = journal is None
     try:
         journal = new_journal(into) if made_journal else Path(journal).absolute()
     except OSError as exc:  # a file where the folder should be, a read-only disk...
         return _not_started(plan, f"cannot start the journal in {shown_path(into)}: {exc.strerror or exc}")
-    library = None if catalog is None else Path(catalog).parent
     previous = None if library is None else last_placement(library)
     if library is not None:
         try:
@@ -72,9 +83,6 @@ def place(plan: list[PlannedFile], mode: Mode, into: Path, catalog: Path | None 
         raise
     if library is not None and not report.done:
         remember(library, previous)
-    if catalog is not None and mode == "move" and report.done:
-        with Catalog(catalog) as records:
-            records.record_moves([(item.source, item.destination) for item in report.done])
     return report
 
 
@@ -86,24 +94,29 @@ def undo_placement(journal: Path, catalog: Path | None = None, progress: Progres
                    should_stop: ShouldStopFn = never_stop) -> UndoReport:
     """Undo the placement journaled in `journal`: copies deleted (if unchanged), moved photos put back.
 
-    With a `catalog`, the rows of the photos put back go back with them, and when this is its library's last
-    placement it is forgotten once nothing of it is left to undo (or its journal is refused), so undoing again
-    retries just the photos left. Raises JournalError for a journal that cannot be undone as a whole."""
+    With a `catalog` (opened first: one that cannot follow the photos stops the undo before it starts), the rows of
+    the photos put back go back with them, and when this is its library's last placement it is forgotten once
+    nothing of it is left to undo (or its journal is refused), so undoing again retries just the photos left.
+    Raises JournalError for a journal that cannot be undone as a whole."""
     library = None if catalog is None else Path(catalog).parent
-    last = None if library is None else last_placement(library)
-    is_last = last is not None and _same_file(last.journal, journal)
-    try:
-        report = undo_journal(journal, progress, should_stop)
-    except JournalError:
-        if is_last:
+    with _opened(catalog) as records:
+        last = None if library is None else last_placement(library)
+        is_last = last is not None and _same_file(last.journal, journal)
+        try:
+            report = undo_journal(journal, progress, should_stop)
+        except JournalError:
+            if is_last:
+                remember(library, None)
+            raise
+        if is_last and not report.left:
             remember(library, None)
-        raise
-    if is_last and not report.left:
-        remember(library, None)
-    if catalog is not None and report.moved_back:
-        with Catalog(catalog) as records:
+        if records is not None and report.moved_back:
             records.record_moves(report.moved_back)
     return report
+
+
+def _opened(catalog: Path | None) -> ContextManager[Catalog | None]:
+    return nullcontext() if catalog is None else Catalog(catalog)
 
 
 def _same_file(a: Path, b: Path) -> bool:
