@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from lakeview.core.placement.copy_or_move import (JournalError, PlannedFile, apply_placement, plan_placement,
-                                                  undo_journal)
-from lakeview.core.placement.journal import new_journal, read_journal
+from lakeview.core.placement.copy_or_move import PlannedFile, apply_placement, plan_placement
+from lakeview.core.placement.journal import JournalError, new_journal, read_journal
+from lakeview.core.placement.undo import undo_journal
 
 from hostile_tools import (REPO, RAW_NAMES, content_counts, file_hash, raw_name, run_lakeview, small_filesystem,
                            tree_hashes)
@@ -611,7 +611,7 @@ def test_a_name_with_a_newline_is_placed_and_the_undo_hint_is_one_pasteable_line
     assert len(report.done) == 1
 
     from lakeview.core.photos.file_names import shown_path
-    from lakeview.core.placement.copy_or_move import shell_quoted
+    from lakeview.cli.shell_quoting import shell_quoted
 
     assert "\n" not in shown_path(report.done[0].destination) + shell_quoted(journal)
     result = subprocess.run(["bash", "-c", f"cat {shell_quoted(journal)} > /dev/null"], capture_output=True)

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lakeview.core.placement.copy_or_move import JournalError, apply_placement, plan_placement, undo_journal
-from lakeview.core.placement.journal import read_journal
+from lakeview.core.placement.copy_or_move import apply_placement, plan_placement
+from lakeview.core.placement.journal import JournalError, read_journal
+from lakeview.core.placement.undo import undo_journal
 
 from photo_tools import make_photo
 

@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
-from lakeview.core.placement.copy_or_move import PlannedFile
-from lakeview.core.placement.last_placement import (LAST, PLACEMENTS, LastPlacement, last_placement, place_and_remember,
-                                                    remember, undo_and_forget)
+from lakeview.core.placement.last_placement import LAST, PLACEMENTS, LastPlacement, last_placement, remember
 from lakeview.core.placement.preview import PhotoFacts, facts_of, choose_class, preview
 
 from photo_tools import COLOURS, make_photo
@@ -104,45 +102,3 @@ def test_a_hostile_last_placement_is_none(tmp_path):
     path.write_text(json.dumps({"journal": str(tmp_path / "gone.jsonl"), "mode": "copy", "into": str(tmp_path),
                                 "count": 1, "time": "t"}))
     assert last_placement(library) is None  # its journal no longer exists
-
-
-def test_a_move_is_remembered_the_catalog_follows_and_undo_forgets_it(tmp_path):
-    library, into = tmp_path / "library", tmp_path / "sorted"
-    photo = make_photo(tmp_path / "card" / "a.jpg", COLOURS["red"])
-    with Catalog(library / "catalog.sqlite") as catalog:
-        catalog.add_photos([photo])
-        catalog.ensure_classes(["red"])
-        catalog.set_labels([photo], "red", source="user")
-    steps = []
-    report = place_and_remember(library, library / "catalog.sqlite", [PlannedFile(photo, into / "red" / "a.jpg")],
-                                "move", into, lambda done, total: steps.append(done), lambda: False)
-    assert [item.destination for item in report.done] == [into / "red" / "a.jpg"] and steps
-    last = last_placement(library)
-    assert (last.mode, last.into, last.count) == ("move", into, 1) and last.journal.parent == into
-    with Catalog(library / "catalog.sqlite") as catalog:
-        assert catalog.label_of(into / "red" / "a.jpg").label == "red"
-    undone = undo_and_forget(library, library / "catalog.sqlite", last, lambda done, total: None, lambda: False)
-    assert undone.left == 0 and photo.is_file() and last_placement(library) is None
-    with Catalog(library / "catalog.sqlite") as catalog:
-        assert catalog.label_of(photo).label == "red"
-
-
-def test_a_placement_that_places_nothing_keeps_the_previous_one(tmp_path):
-    library, into = tmp_path / "library", tmp_path / "sorted"
-    earlier = into / ".lakeview-journal-earlier.jsonl"
-    into.mkdir()
-    earlier.write_text("{}\n")
-    previous = LastPlacement(earlier, "copy", into, 1, "2026-01-01 09:00")
-    remember(library, previous)
-    report = place_and_remember(library, library / "catalog.sqlite",
-                                [PlannedFile(tmp_path / "missing.jpg", into / "red" / "missing.jpg")], "copy", into,
-                                lambda done, total: None, lambda: False)
-    assert not report.done and report.failed
-    assert last_placement(library) == previous
-    blocked = tmp_path / "a file"
-    blocked.write_text("where the folder would go")
-    report = place_and_remember(library, library / "catalog.sqlite",
-                                [PlannedFile(tmp_path / "x.jpg", blocked / "red" / "x.jpg")], "move", blocked,
-                                lambda done, total: None, lambda: False)
-    assert report.halted.startswith(f"cannot write in {blocked}") and report.halted.endswith("nothing was moved")
-    assert len(report.not_started) == 1 and last_placement(library) == previous

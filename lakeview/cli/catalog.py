@@ -271,6 +271,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     with open_catalog(args) as catalog:
         rows = [(p, label) for p, label, _, _ in catalog.labelled_photos() if label != NONE_OF_THESE]
+        catalog_path = Path(catalog.path).absolute()
     if not rows:
         raise UserError("no labelled photos to export")
     if args.csv:
@@ -282,40 +283,20 @@ def run_export(args: argparse.Namespace) -> int:
         say(f"wrote {len(rows)} rows to {args.csv}; names are relative to {root}"
             + ("" if is_stream(args.csv) else f" (lakeview train {root} --layout csv --csv {args.csv.resolve()})"))
         return EXIT_OK
-    from lakeview.core.placement.copy_or_move import (JournalError, apply_placement, in_class_folder, plan_placement,
-                                                      shell_quoted)
-    from lakeview.core.placement.journal import new_journal
+    from lakeview.cli.placing import place_with_bar, placement_exit_code, plan_left_to_place, print_plan, undo_command
 
     mode = "move" if args.move else "copy"
-    in_place = [p for p, label in rows if in_class_folder(p, label, args.into)]
-    if in_place:
-        say(f"{len(in_place)} photo(s) already in their class folder in {shown_path(args.into)}: left as they are")
-        rows = [(p, label) for p, label in rows if not in_class_folder(p, label, args.into)]
-        if not rows:
-            return EXIT_OK
-    plan = plan_placement(rows, args.into)
+    plan = plan_left_to_place(rows, args.into)
+    if plan is None:
+        return EXIT_OK
     if args.dry_run:
-        for item in plan:
-            print(f"{shown_path(item.source)} -> {shown_path(item.destination)}")
+        print_plan(plan)
         say(f"dry run: would {mode} {len(plan)} photo(s); nothing changed")
         return EXIT_OK
-    try:
-        journal = new_journal(args.into)
-        with ctrl_c_stops() as stop, Bar(f"{mode}ing", False, "photo") as bar:
-            report = apply_placement(plan, mode, journal, bar, stop)
-    except (JournalError, OSError) as exc:
-        raise UserError(str(exc) if isinstance(exc, JournalError) else
-                        f"cannot start the journal in {shown_path(args.into)}: {exc.strerror}") from None
-    say(f"{mode}: {len(report.done)} done; undo with: lakeview undo {shell_quoted(journal)}")
-    if mode == "move" and report.done:
-        with open_catalog(args) as catalog:
-            catalog.record_moves([(item.source, item.destination) for item in report.done])
+    report = place_with_bar(plan, mode, args.into, catalog=catalog_path)
+    say(f"{mode}: {len(report.done)} done; undo with: {undo_command(report, args.catalog and catalog_path)}")
     list_skipped([(shown_path(item.source), reason) for item, reason in report.failed])
-    if report.halted:
-        raise UserError(report.halted)
-    if report.stopped:
-        return EXIT_INTERRUPTED
-    return EXIT_SKIPPED if report.failed else EXIT_OK
+    return placement_exit_code(report)
 
 
 def run_retrain(args: argparse.Namespace) -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import functools
 import sqlite3
-from pathlib import Path
 
 from lakeview.cli.console import EXIT_INTERRUPTED, UserError, say
+from lakeview.cli.shell_quoting import shell_quoted
 
 
 def open_catalog(args: argparse.Namespace):
@@ -63,13 +63,7 @@ def catalog_sentence(error: Exception, args: argparse.Namespace) -> str:
 
 
 def catalog_command(args: argparse.Namespace) -> str:
-    return "lakeview catalog" + (f" --catalog {_quoted(args.catalog)}" if args.catalog else "")
-
-
-def _quoted(path: Path) -> str:
-    import shlex
-
-    return shlex.quote(str(path))
+    return "lakeview catalog" + (f" --catalog {shell_quoted(args.catalog)}" if args.catalog else "")
 
 
 def say_stopped(what_happened: str) -> int:

@@ -4,12 +4,12 @@ the catalog (what the app's Classify does, from the command line)."""
 from __future__ import annotations
 
 import argparse
-import shlex
 from pathlib import Path
 
 from lakeview.cli.arg_types import DEVICE_FORMS, device_name, require_device
 from lakeview.cli.catalog_access import catalog_command, open_catalog, say_stopped, version_by_prefix
 from lakeview.cli.console import EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops, list_skipped, say
+from lakeview.cli.shell_quoting import shell_quoted
 from lakeview.core.photos.file_names import absolute_path, shown_path
 
 
@@ -36,7 +36,7 @@ def run_classify(args: argparse.Namespace) -> int:
             raise UserError(f"the library has no model yet; train one with `{catalog_command(args)} retrain`")
         folder = absolute_path(args.folder) if args.folder is not None else None
         if not catalog.query_ids(folder=folder, limit=1):
-            where, add = (f"in {shown_path(folder)}", shlex.quote(str(folder))) if folder else ("yet", "FOLDER")
+            where, add = (f"in {shown_path(folder)}", shell_quoted(folder)) if folder else ("yet", "FOLDER")
             raise UserError(f"the catalog has no photos {where}; add them with `{catalog_command(args)} add {add}`")
         require_device(args.device)
         with Bar("classifying", False, "photo") as bar:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, given_path, output_file, output_folder,
                                      positive_int, probability, require_device)
+from lakeview.cli.catalog_access import catalog_errors_as_sentences
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
-from lakeview.core.placement.journal import JOURNAL_PREFIX, JOURNAL_SUFFIX, new_journal
+from lakeview.core.placement.journal import JOURNAL_PREFIX, JOURNAL_SUFFIX
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -53,6 +54,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                                       "was refused or is not there (nothing changed), 130 stopped by Ctrl+C")
     undo.add_argument("journal", type=Path, help="the journal file that 'classify' printed (a folder: list its "
                                                  "journals)")
+    undo.add_argument("--catalog", type=Path, help="the catalog whose rows follow the photos put back (default: "
+                                                   "$LAKEVIEW_CATALOG, else the 'default' library, where there is one)")
     undo.set_defaults(run=run_undo)
 
 
@@ -161,54 +164,48 @@ def _csv_row(result, folder: Path) -> list[str]:
 
 
 def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
+    from lakeview.cli.placing import place_with_bar, placement_exit_code, plan_left_to_place, print_plan, undo_command
     from lakeview.core.photos.file_names import shown_path
-    from lakeview.core.placement.copy_or_move import (JournalError, apply_placement, in_class_folder, plan_placement,
-                                                      shell_quoted)
 
     mode = "copy" if args.copy_into else "move"
-    assignments = [(p.path, p.label if p.confidence >= args.min_confidence else "_unsure") for p in predictions]
-    in_place = [path for path, label in assignments if in_class_folder(path, label, destination)]
-    if in_place:
-        say(f"{len(in_place)} photo(s) already in their class folder in {shown_path(destination)}: left as they are")
-        assignments = [(path, label) for path, label in assignments if not in_class_folder(path, label, destination)]
-        if not assignments:
-            return EXIT_OK
-    plan = plan_placement(assignments, destination)
+    plan = plan_left_to_place([(p.path, p.label if p.confidence >= args.min_confidence else "_unsure")
+                               for p in predictions], destination)
+    if plan is None:
+        return EXIT_OK
     counts: dict[str, int] = {}
     for item in plan:
         counts[item.destination.parent.name] = counts.get(item.destination.parent.name, 0) + 1
     say(f"{mode} {len(plan)} photo(s) into {shown_path(destination)}: "
         + ", ".join(f"{shown_path(k)} {v}" for k, v in sorted(counts.items())))
     if args.dry_run:
-        for item in plan:
-            print(f"{shown_path(item.source)} -> {shown_path(item.destination)}")
+        print_plan(plan)
         say("dry run: nothing changed")
         return EXIT_OK
-    try:
-        journal = args.journal.absolute() if args.journal else new_journal(destination)
-        with ctrl_c_stops() as stop, Bar(f"{mode}ing", args.quiet, "photo") as bar:
-            report = apply_placement(plan, mode, journal, bar, stop)
-    except (JournalError, OSError) as exc:
-        raise UserError(str(exc) if isinstance(exc, JournalError) else
-                        f"cannot start the journal in {shown_path(destination)}: {exc.strerror}") from None
+    report = place_with_bar(plan, mode, destination, journal=args.journal, quiet=args.quiet)
     say(f"{mode}: {len(report.done)} done" + (f", {len(report.failed)} failed" if report.failed else ""))
     for item, reason in report.failed:
         say(f"  {shown_path(item.source)}: {reason}")
-    say(f"undo with: lakeview undo {shell_quoted(journal)}")
-    if report.halted:
-        raise UserError(report.halted)
-    if report.stopped:
-        return EXIT_INTERRUPTED
-    return EXIT_SKIPPED if report.failed else EXIT_OK
+    say(f"undo with: {undo_command(report)}")
+    return placement_exit_code(report)
 
 
+@catalog_errors_as_sentences
 def run_undo(args: argparse.Namespace) -> int:
+    """The catalog (when there is one) follows the photos put back, and the library forgets its last placement
+    once this was it and nothing of it is left: as the app's Undo last placement does."""
+    from lakeview.core.catalog.store import default_catalog_path
     from lakeview.core.photos.file_names import shown_path
-    from lakeview.core.placement.copy_or_move import JournalError, JournalIsFolder, undo_journal
+    from lakeview.core.placement.journal import JournalError, JournalIsFolder
+    from lakeview.core.placement.place_and_undo import undo_placement
 
+    catalog = args.catalog or default_catalog_path()
+    if not catalog.is_file():
+        if args.catalog:
+            raise UserError(f"no catalog at {shown_path(catalog)}; nothing was changed")
+        catalog = None
     try:
         with ctrl_c_stops() as stop:
-            report = undo_journal(args.journal, should_stop=stop)
+            report = undo_placement(args.journal, catalog, should_stop=stop)
     except JournalIsFolder as exc:
         if exc.journals:
             say(f"journals in {shown_path(args.journal)} (date, state):")

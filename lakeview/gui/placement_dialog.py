@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBo
                                QVBoxLayout, QWidget)
 
 from lakeview.core.photos.file_names import shown_path
-from lakeview.core.placement.copy_or_move import Mode, PlacementReport, PlannedFile, UndoReport
-from lakeview.core.placement.last_placement import last_placement, place_and_remember, undo_and_forget
+from lakeview.core.placement.copy_or_move import PAST, Mode, PlacementReport, PlannedFile
+from lakeview.core.placement.last_placement import last_placement
+from lakeview.core.placement.place_and_undo import place, undo_placement
 from lakeview.core.placement.preview import DEFAULT_THRESHOLD, PreviewRow, facts_of, preview
+from lakeview.core.placement.undo import UndoReport
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
 from lakeview.gui.worker import JobKind
@@ -42,58 +44,59 @@ def show_problems(parent: QWidget | None, title: str, text: str, problems: list[
 
 def place_photos(session: LibrarySession, plan: list[PlannedFile], mode: Mode, into: Path,
                  parent: QWidget | None = None) -> bool:
-    """Copy or move as planned, as the library's job; False when another job is running."""
-    library, catalog_path = session.catalog.folder, session.catalog.path
-    verb = "Copy" if mode == "copy" else "Move"
-    holder: dict[str, PlacementReport] = {}
+    """Copy or move as planned, as the library's job; False when another job is running. Its report, also that of
+    a cancelled job (what was placed before the stop), comes back as the job's partial result."""
+    catalog_path = session.catalog.path
+    verb = mode.capitalize()
 
     def job(progress, should_stop, emit_partial) -> PlacementReport:
-        report = holder["report"] = place_and_remember(library, catalog_path, plan, mode, into, progress, should_stop)
+        report = place(plan, mode, into, catalog_path, progress=progress, should_stop=should_stop)
+        emit_partial(report)
         return report
 
-    def ended(report: PlacementReport | None) -> str:
-        if report is None:
-            return ""
+    def placed(report: PlacementReport) -> None:
         if mode == "move" and report.done:
             session.photos_moved()
         if report.failed or report.halted:
-            done = "copied" if mode == "copy" else "moved"
-            text = (f"The job stopped by itself: {report.halted}." if report.halted else
-                    f"{len(report.failed)} of {len(plan)} photo(s) could not be {done}; they are where they were.")
+            text = (f"The job stopped by itself: {shown_path(report.halted)}." if report.halted else
+                    f"{len(report.failed)} of {len(plan)} photo(s) could not be {PAST[mode]}; they are where they "
+                    "were.")
             show_problems(parent, f"{verb} into class folders", text,
                           [(item.source, reason) for item, reason in report.failed]
                           + [(item.source, "not started") for item in report.not_started])
-        message = f"{len(report.done)} photo(s) {'copied' if mode == 'copy' else 'moved'} into {shown_path(into)}"
+
+    def summary(report: PlacementReport) -> str:
+        message = f"{len(report.done)} photo(s) {PAST[mode]} into {shown_path(into)}"
         message += f", {len(report.failed)} failed" if report.failed else ""
         return message + (f", {len(report.not_started)} not started" if report.halted else "")
 
-    return session.start_job(JobKind.PLACE, f"{verb} into class folders", job, ended,
-                             on_cancelled=lambda: ended(holder.get("report")))
+    return session.start_job(JobKind.PLACE, f"{verb} into class folders", job, summary, on_partial=placed)
 
 
 def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) -> bool:
     """Undo the library's last placement as a job: copies deleted (if unchanged), moved photos put back.
-    False when there is none, or another job is running."""
-    library, catalog_path = session.catalog.folder, session.catalog.path
-    last = last_placement(library)
+    False when there is none, or another job is running. Its report, also that of a cancelled job, comes back as
+    the job's partial result."""
+    catalog_path = session.catalog.path
+    last = last_placement(session.catalog.folder)
     title = "Undo last placement"
     if last is None:
         session.tell(title, "nothing to undo")
         return False
-    holder: dict[str, UndoReport] = {}
 
     def job(progress, should_stop, emit_partial) -> UndoReport:
-        report = holder["report"] = undo_and_forget(library, catalog_path, last, progress, should_stop)
+        report = undo_placement(last.journal, catalog_path, progress, should_stop)
+        emit_partial(report)
         return report
 
-    def ended(report: UndoReport | None) -> str:
-        if report is None:
-            return ""
+    def undone(report: UndoReport) -> None:
         session.photos_moved()
         if report.problems:
             retry = (f" {report.left} photo(s) are still to undo; Undo last placement again retries just those."
                      if report.left else "")
             show_problems(parent, title, f"{len(report.problems)} file(s) were left alone:{retry}", report.problems)
+
+    def summary(report: UndoReport) -> str:
         done = (f"{len(report.restored)} photo(s) put back" if last.mode == "move"
                 else f"{len(report.restored)} {'copy' if len(report.restored) == 1 else 'copies'} removed")
         return done + (f", {len(report.problems)} left alone" if report.problems else "")
@@ -101,7 +104,7 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
     def failed(message: str) -> None:
         show_problems(parent, title, message, [])
 
-    return session.start_job(JobKind.UNDO_PLACEMENT, title, job, ended, on_failed=failed, on_cancelled=lambda: ended(holder.get("report")))
+    return session.start_job(JobKind.UNDO_PLACEMENT, title, job, summary, on_partial=undone, on_failed=failed)
 
 
 # --- the dialog ----------------------------------------------------------------------------------------------------
@@ -261,7 +264,7 @@ class PlacementDialog(QDialog):
         if self.destination is None and placed:
             text += ". Choose a folder for them."
         self.summary.setText(text + ("" if text.endswith(".") else "."))
-        verb = "Copy" if self.mode == "copy" else "Move"
+        verb = self.mode.capitalize()
         self.start_button.setText(f"{verb} {len(placed)}" if placed else verb)
         self.start_button.setEnabled(bool(placed) and self.destination is not None)
         self.undo_button.setEnabled(last_placement(self.session.catalog.folder) is not None)

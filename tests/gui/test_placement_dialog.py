@@ -274,7 +274,7 @@ def test_a_destination_that_cannot_be_written_is_a_message_and_nothing_moves(qtb
         dialog.start_button.click()
     assert ended.args[0].message == f"0 photo(s) moved into {into}, 2 not started"
     [(text, items)] = texts
-    assert f"cannot write in {into}" in text and "nothing was moved" in text
+    assert f"cannot start the journal in {into}: " in text
     assert sorted(items) == sorted([photos["a"], photos["c"]])
     assert photos["a"].is_file() and photos["c"].is_file() and into.read_text().startswith("a file")
     assert last_placement(session.catalog.folder) is None
@@ -320,3 +320,28 @@ def test_odd_names_are_shown_apart_and_placed_and_undone(qtbot, monkeypatch, tmp
         assert {p: p.read_bytes() for p in photos} == before and problems == []
     finally:
         session.close()
+
+
+def test_a_cancelled_move_still_shows_the_photos_it_moved_where_they_are(qtbot, monkeypatch, tmp_path, library,
+                                                                         problems):
+    session, folder, photos = library
+    into = tmp_path / "sorted"
+    real_place = placement_dialog.place
+
+    def cancelled_after_the_first_photo(plan, mode, into, catalog, progress, should_stop):
+        def progress_then_cancel(done: int, total: int) -> None:
+            progress(done, total)
+            session.cancel_job()
+        return real_place(plan, mode, into, catalog, progress=progress_then_cancel, should_stop=should_stop)
+
+    monkeypatch.setattr(placement_dialog, "place", cancelled_after_the_first_photo)
+    dialog = open_dialog(qtbot, monkeypatch, session, [photos["a"], photos["b"], photos["c"]], into)
+    dialog.move.setChecked(True)
+    with qtbot.waitSignal(session.rows_changed, timeout=20_000), \
+            qtbot.waitSignal(session.job_ended, timeout=20_000) as ended:
+        dialog.start_button.click()
+    assert ended.args[0].ending == Ending.CANCELLED
+    assert sorted(p.name for p in into.rglob("*.jpg")) == ["a.jpg"]
+    assert session.catalog.label_of(into / "red" / "a.jpg").label == "red"
+    assert photos["b"].is_file() and photos["c"].is_file() and problems == []
+    assert last_placement(session.catalog.folder).count == 3

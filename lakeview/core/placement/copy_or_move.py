@@ -12,7 +12,6 @@ import errno
 import fnmatch
 import hashlib
 import os
-import shlex
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,17 +22,17 @@ from lakeview.core.placement.claimed_files import (NAME_MAX, CrossDevice, claim,
 from lakeview.core.photos.file_names import shown_path
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.placement.journal import (JOURNAL_FORMAT, JOURNAL_PATTERN, JOURNAL_VERSION, JournalError,
-                                             JournalIsFolder, JournalWriter, now, path_text)
-from lakeview.core.placement.undo import UndoReport, undo_journal
+                                             JournalWriter, now, path_text)
 
-__all__ = ["Mode", "PlannedFile", "PlacementReport", "UndoReport", "JournalError", "JournalIsFolder",
-           "safe_folder_name", "class_folder_names", "in_class_folder", "plan_placement", "apply_placement",
-           "undo_journal", "shell_quoted"]
+__all__ = ["Mode", "PAST", "DOING", "PlannedFile", "PlacementReport", "safe_folder_name", "class_folder_names",
+           "in_class_folder", "plan_placement", "apply_placement"]
 
 Mode = Literal["copy", "move"]
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 _MAX_NAME_TRIES = 100_000
 PAST = {"copy": "copied", "move": "moved"}
+"""Each mode's word in a sentence about what was done: '3 photo(s) copied', 'nothing was moved'."""
+DOING = {"copy": "copying", "move": "moving"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +51,8 @@ class PlacementReport:
     """Why the job stopped early by itself (a full disk, an unwritable journal), as a sentence; None otherwise."""
     not_started: list[PlannedFile] = field(default_factory=list)
     """Photos left untouched because the job stopped or halted first."""
+    journal: Path | None = None
+    """Where the placement was journaled (what `undo` takes); None when it could not be started."""
 
 
 def safe_folder_name(label: str) -> str:
@@ -134,7 +135,7 @@ def apply_placement(
         _drop_unused(journal)
         raise JournalError(f"LakeView does not make class folders at the top of the file system ({roots[0]}); "
                            f"choose a folder; nothing was {PAST[mode]}")
-    report = PlacementReport()
+    report = PlacementReport(journal=journal)
     journal.parent.mkdir(parents=True, exist_ok=True)
     with JournalWriter(journal, new=True) as log:
         try:
@@ -313,19 +314,6 @@ class _Placer:
         if journaled:
             self._journal({"failed": self.index, "reason": reason})
         return problem
-
-
-def shell_quoted(path: Path | str) -> str:
-    """`path` quoted for a POSIX shell, so that it can be pasted back; raw bytes and control characters as bash's
-    $'\\xNN'."""
-    raw = os.fsencode(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and text == shown_path(text):
-        return shlex.quote(text)
-    return "$'" + "".join(chr(b) if 32 <= b < 127 and b not in b"'\\" else f"\\x{b:02x}" for b in raw) + "'"
 
 
 def _free_name_candidates(item: PlannedFile) -> Iterator[Path]:

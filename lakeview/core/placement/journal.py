@@ -64,7 +64,7 @@ class JournalIsFolder(JournalError):
 
 def new_journal(into: Path) -> Path:
     """Create (exclusively, so never one that exists) and return `into/.lakeview-journal-<time>-<random>.jsonl`:
-    the one place where journal names are made (the command line, the catalog export and the app all call it)."""
+    the one place where journal names are made (core's `place` calls it, for the app and every command)."""
     into = Path(os.path.abspath(into))
     into.mkdir(parents=True, exist_ok=True)
     while True:
