@@ -8,9 +8,9 @@ import pytest
 from lakeview.core.catalog import Catalog
 from lakeview.core.datasets.dataset import DatasetError
 from lakeview.core.training.library_dataset import library_dataset
-from lakeview.core.training.from_library import (DataReady, LabelledFolder, NeedsWeights, TrainedVersion, WeightsProgress,
-                                            evaluate_active,
-                                            find_lr_in_library, train_in_library)
+from lakeview.core.training.from_library import (DataReady, NeedsWeights, TrainedVersion, WeightsProgress,
+                                                 evaluate_active, find_lr_in_library, train_in_library)
+from lakeview.core.training.plan import LabelledFolder
 from lakeview.core.training.phases import EpochReport
 from lakeview.core.training.plan import TrainingPlan
 from lakeview.core.models.weights import WeightsUnavailable

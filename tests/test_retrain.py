@@ -81,7 +81,7 @@ def test_a_correction_leads_to_a_new_version_from_cached_features(library, setti
     with Catalog(path) as catalog:
         catalog.set_labels(paths["unlabelled"][0::2], "blue")
 
-    import lakeview.core.training.retrain as module
+    import lakeview.core.training.features_on_disk as module
 
     calls = []
     real = module.extract_features

@@ -161,7 +161,8 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
             self.status.setText(preparing(plan))
 
     def _event(self, event: object) -> None:
-        from lakeview.core.training.from_library import DataReady, EpochReport, WeightsProgress
+        from lakeview.core.training.from_library import DataReady, WeightsProgress
+        from lakeview.core.training.phases import EpochReport
 
         if isinstance(event, DataReady):
             self.show_counts(event.classes, event.counts, event.skipped)

@@ -1,4 +1,5 @@
-"""Body features kept on disk, so that retraining a head after a correction needs no pass through the body."""
+"""Body features kept on disk, so that retraining a head after a correction needs no pass through the body: the
+store, and the features of a body for given photos, from the store or computed once and stored."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from typing import Iterable
 
 import numpy as np
 import torch
+
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+from lakeview.core.models.model_file import SavedModel
+from lakeview.core.training.features import extract_features
 
 
 class FeatureStore:
@@ -61,3 +66,27 @@ class FeatureStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def features_for(store: FeatureStore, body_id: str, model: SavedModel, paths: list[Path], fingerprints: list[str],
+                 should_stop: ShouldStopFn = never_stop, progress: ProgressFn = no_progress
+                 ) -> list[torch.Tensor | None]:
+    """Features of `model`'s body (`body_id`) for each path (None for unreadable photos): from the store where it
+    has them, else computed and stored. `progress` counts the photos whose features are known, the stored ones
+    first."""
+    size = model.meta.size
+    known = store.get_many(body_id, size, fingerprints)
+    missing = [(p, fp) for p, fp in zip(paths, fingerprints) if fp not in known]
+    stored = len(paths) - len(missing)
+    progress(stored, len(paths))
+    if missing:
+        fresh = []
+        computed = extract_features(model, [p for p, _ in missing], should_stop=should_stop,
+                                    progress=lambda done, _: progress(stored + done, len(paths)))
+        # `computed` first in zip: the generator then runs to its end, and reports its last count.
+        for (_, vector, _), (_, fp) in zip(computed, missing):
+            if vector is not None:
+                known[fp] = vector
+                fresh.append((fp, vector))
+        store.put_many(body_id, size, fresh)
+    return [known.get(fp) for fp in fingerprints]

@@ -2,7 +2,7 @@
 
 A labelled folder is brought into the library first. The result comes with how it does on the validation photos.
 Runs in a worker; tells its caller what happens through `events` (DataReady, a weights download's progress, each
-EpochReport)."""
+phases.EpochReport)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from lakeview.core.training.learner import Learner
 from lakeview.core.training.library_dataset import import_labelled, library_dataset
 from lakeview.core.models.versions import load_version, save_version
 from lakeview.core.training.lr_finder import LRFinderResult, lr_find
-from lakeview.core.training.phases import EpochReport, make_learner, train
+from lakeview.core.training.phases import make_learner, train
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.core.models.weights import WeightsUnavailable
 
@@ -148,5 +148,5 @@ def evaluate_active(catalog_path: Path, progress: ProgressFn = no_progress, shou
     return active.id, interpretation
 
 
-__all__ = ["DataReady", "EpochReport", "LabelledFolder", "NeedsWeights", "Source", "TrainedVersion",
-           "WeightsProgress", "evaluate_active", "find_lr_in_library", "load_training_data", "train_in_library"]
+__all__ = ["DataReady", "NeedsWeights", "Source", "TrainedVersion", "WeightsProgress", "evaluate_active",
+           "find_lr_in_library", "load_training_data", "train_in_library"]

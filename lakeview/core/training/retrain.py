@@ -17,10 +17,9 @@ import torch
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
-from lakeview.core.training.features_on_disk import FeatureStore
+from lakeview.core.training.features_on_disk import FeatureStore, features_for
 from lakeview.core.photos.fingerprint import fingerprint
 from lakeview.core.training.evaluation import Interpretation, classify_labelled, interpretation_of
-from lakeview.core.training.features import extract_features
 from lakeview.core.models.inference import top_classes
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 from lakeview.core.training.learner import Learner
@@ -187,13 +186,14 @@ class _Run:
         """Load the labelled photos' features from the store, computing (and storing) only the missing ones."""
         store = FeatureStore(self.catalog.folder / "features.sqlite")
         splits = {split: learner.data.split(split) for split in ("train", "valid")}
+        body_model = SavedModel(learner.network, learner.meta())
         total, counted = sum(len(photos) for photos in splits.values()), 0
         try:
             for split, photos in splits.items():
                 def progress(done: int, _: int, before: int = counted) -> None:
                     self.progress(before + done, total)
 
-                features = features_for(store, body_id, learner, [p.path for p in photos],
+                features = features_for(store, body_id, body_model, [p.path for p in photos],
                                         [fingerprints[str(p.path)] for p in photos], self.should_stop, progress)
                 counted += len(photos)
                 keep = [i for i, f in enumerate(features) if f is not None]
@@ -224,30 +224,6 @@ class _Run:
         return meta
 
 
-def features_for(store: FeatureStore, body_id: str, learner_or_model, paths: list[Path], fingerprints: list[str],
-                 should_stop: ShouldStopFn = never_stop, progress: ProgressFn = no_progress
-                 ) -> list[torch.Tensor | None]:
-    """Features for each path (None for unreadable photos), from the store where it has them. `progress` counts
-    the photos whose features are known, the stored ones first."""
-    size = learner_or_model.size if hasattr(learner_or_model, "size") else learner_or_model.meta.size
-    known = store.get_many(body_id, size, fingerprints)
-    missing = [(p, fp) for p, fp in zip(paths, fingerprints) if fp not in known]
-    stored = len(paths) - len(missing)
-    progress(stored, len(paths))
-    if missing:
-        model = _as_saved_model(learner_or_model)
-        fresh = []
-        computed = extract_features(model, [p for p, _ in missing], should_stop=should_stop,
-                                    progress=lambda done, _: progress(stored + done, len(paths)))
-        # `computed` first in zip: the generator then runs to its end, and reports its last count.
-        for (_, vector, _), (_, fp) in zip(computed, missing):
-            if vector is not None:
-                known[fp] = vector
-                fresh.append((fp, vector))
-        store.put_many(body_id, size, fresh)
-    return [known.get(fp) for fp in fingerprints]
-
-
 def rescore(catalog: Catalog, model: SavedModel | None = None, progress: ProgressFn = no_progress,
             should_stop: ShouldStopFn = never_stop) -> int:
     """Predictions of `model` (default: the active version) for every photo on disk, through cached features."""
@@ -276,13 +252,6 @@ def _head_probabilities(model: SavedModel, features: torch.Tensor) -> torch.Tens
     device = next(model.network.parameters()).device
     with torch.inference_mode(), torch_threads(1):
         return model.network.eval().head(features.to(device)).float().softmax(1).cpu()
-
-
-def _as_saved_model(learner_or_model) -> SavedModel:
-    if isinstance(learner_or_model, SavedModel):
-        return learner_or_model
-    learner = learner_or_model
-    return SavedModel(learner.network, learner.meta())
 
 
 def _body_id(meta: ModelMeta) -> str:
