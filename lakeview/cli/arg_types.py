@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 from lakeview.core.models.model_schema import MAX_SIZE as MAX_IMAGE_SIZE, MIN_SIZE as MIN_IMAGE_SIZE
+from lakeview.core.training.plan import GOOD_STARTS, MAX_LR
 
-MAX_LEARNING_RATE = 10.0
 MAX_WORKERS = 64
 MAX_BATCH = 4096
 """Photos per batch: a batch is decoded and held in memory at once (4,096 at 224 px is 2.5 GB of tensors), so a
@@ -69,9 +69,8 @@ def image_size(text: str) -> int:
 
 def learning_rate(text: str) -> float:
     value = _number(text)
-    if not 0 < value < MAX_LEARNING_RATE:
-        raise argparse.ArgumentTypeError(f"must be above 0 and below {MAX_LEARNING_RATE:g}, not {text} "
-                                         "(3e-3 frozen and 1e-4 unfrozen are good starts)")
+    if not 0 < value < MAX_LR:
+        raise argparse.ArgumentTypeError(f"must be above 0 and below {MAX_LR:g}, not {text} ({GOOD_STARTS})")
     return value
 
 

@@ -13,6 +13,7 @@ LearningRate = float | slice
 
 DEFAULT_LR = 3e-3
 DEFAULT_UNFROZEN_LR = 1e-4
+MAX_LR = 10.0
 GOOD_STARTS = f"{DEFAULT_LR:g} frozen and {DEFAULT_UNFROZEN_LR:g} unfrozen are good starts"
 
 
@@ -48,8 +49,8 @@ class TrainingPlan:
     def check(self) -> None:
         if self.frozen_epochs < 0 or self.unfrozen_epochs < 0 or self.total_epochs == 0:
             raise ValueError("nothing to train: give the frozen and/or unfrozen phase a positive number of epochs")
-        if not (0 < self.lr < 10 and 0 < self.unfrozen_lr < 10):
-            raise ValueError(f"learning rates must be above 0 and below 10 ({GOOD_STARTS})")
+        if not (0 < self.lr < MAX_LR and 0 < self.unfrozen_lr < MAX_LR):
+            raise ValueError(f"learning rates must be above 0 and below {MAX_LR:g} ({GOOD_STARTS})")
 
 
 @dataclass(frozen=True)
