@@ -180,3 +180,22 @@ def test_a_catalog_that_cannot_follow_the_photos_stops_a_move_or_its_undo_before
     catalog_path.write_bytes(good)
     assert main(["undo", str(journal), "--catalog", str(catalog_path)]) == 0
     assert photos[0].is_file() and labelled_rows(catalog_path)[1] == (photos[0], "red")
+
+
+def test_a_damaged_default_library_the_user_did_not_name_does_not_block_undoing_a_plain_classify(tmp_path, monkeypatch,
+                                                                                                 capsys):
+    from lakeview.core.catalog.store import CATALOG_ENV, default_catalog_path
+
+    monkeypatch.delenv(CATALOG_ENV, raising=False)
+    default = default_catalog_path()
+    default.parent.mkdir(parents=True)
+    default.write_bytes(b"not a catalog" * 100)
+    photo = make_photo(tmp_path / "card" / "red.jpg", COLOURS["red"])
+    into = tmp_path / "sorted"
+    journal = place(move_plan([photo], into), "move", into).journal  # as `lakeview classify --move-into` does
+
+    assert main(["undo", str(journal)]) == 0
+    assert photo.is_file() and not (into / "red" / "red.jpg").exists()
+    said = capsys.readouterr().err
+    assert "default library's catalog" in said and "undoing without it" in said and "catalog rescan" in said
+    assert default.read_bytes() == b"not a catalog" * 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -193,7 +194,7 @@ def _place(args: argparse.Namespace, predictions, destination: Path) -> int:
 def run_undo(args: argparse.Namespace) -> int:
     """The catalog (when there is one) follows the photos put back, and the library forgets its last placement
     once this was it and nothing of it is left: as the app's Undo last placement does."""
-    from lakeview.core.catalog.store import default_catalog_path
+    from lakeview.core.catalog.store import CATALOG_ENV, default_catalog_path
     from lakeview.core.photos.file_names import shown_path
     from lakeview.core.placement.journal import JournalError, JournalIsFolder
     from lakeview.core.placement.place_and_undo import undo_placement
@@ -203,6 +204,8 @@ def run_undo(args: argparse.Namespace) -> int:
         if args.catalog:
             raise UserError(f"no catalog at {shown_path(catalog)}; nothing was changed")
         catalog = None
+    elif not (args.catalog or os.environ.get(CATALOG_ENV)):
+        catalog = _usable_default_catalog(catalog)
     try:
         with ctrl_c_stops() as stop:
             report = undo_placement(args.journal, catalog, should_stop=stop)
@@ -224,3 +227,25 @@ def run_undo(args: argparse.Namespace) -> int:
     if stop():
         return EXIT_INTERRUPTED
     return EXIT_SKIPPED if report.problems else EXIT_OK
+
+
+def _usable_default_catalog(catalog: Path) -> Path | None:
+    """The default library, when it opens. It was not asked for, and the journal may have nothing to do with it
+    (`classify --move-into` uses no catalog), so a damaged or locked one does not stand between the user and their
+    photos: the undo goes on without it, and says what to do about its rows."""
+    import sqlite3
+
+    from lakeview.core.catalog import Catalog
+    from lakeview.core.catalog.connection import busy_timeout
+    from lakeview.core.catalog.errors import CatalogError, translate
+    from lakeview.core.photos.file_names import shown_path
+
+    try:
+        with Catalog(catalog):
+            return catalog
+    except (CatalogError, sqlite3.Error, OSError) as exc:
+        reason = translate(exc, catalog, busy_timeout()) or exc
+        say(f"note: the default library's catalog {shown_path(catalog)} cannot be opened ({shown_path(str(reason))}); "
+            "undoing without it, so its rows of these photos stay where they were: `lakeview catalog rescan` "
+            "finds them again once the catalog is mended")
+        return None
