@@ -1,7 +1,7 @@
 """When to retrain: after enough corrections, after a quiet spell, or on demand; one run at a time.
 
 The scheduler only decides. A launcher runs the retrain of the kind it names and reports the run's end to
-the `done` callable it is given. `thread_launcher` runs it on a plain thread (the CLI, tests); the desktop
+the `done` callable it is given. `thread_launcher` runs it on a plain thread (headless use and the tests); the desktop
 app's session runs it as its library job, with progress in the status bar.
 """
 
