@@ -76,6 +76,26 @@ def test_photos_gone_above_leave_the_current_one_where_it_was_on_screen(grid):
     assert grid.verticalScrollBar().value() < value
 
 
+def test_select_all_of_more_than_a_thousand_photos_survives_a_filter_that_hides_some(qtbot):
+    """Qt's selection model drops the whole selection when every row of over 1,000 was selected and the row count
+    changes; the grid keeps it."""
+    many = [Path(f"/photos/{i:04}.jpg") for i in range(1500)]
+    model, view = PhotoGridModel(thumbnail_px=64), PhotoGrid(thumbnail_size=64)
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.show()
+    model.set_rows(rows(many))
+    view.selectAll()
+    view.selectionModel().setCurrentIndex(model.index(700), QItemSelectionModel.SelectionFlag.NoUpdate)
+
+    model.set_rows(rows(many[::3]))  # a filter keeps every third photo
+
+    assert view.selected_paths() == many[::3] and view.current_path() == many[699]
+    model.set_rows(rows(many[::3]))  # the same rows again: every row still selected
+    assert len(view.selected_paths()) == 500
+    model.shutdown()
+
+
 def test_when_the_current_photo_is_hidden_its_nearest_neighbour_takes_over(grid):
     selected, top = place_user(grid)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from lakeview.gui.grid.delegate import PhotoDelegate
@@ -23,6 +23,7 @@ class _Place:
     current_row: int | None
     anchor_row: int | None
     anchor_top: int | None
+    all_selected: bool
 
 
 class PhotoGrid(QListView):
@@ -125,7 +126,7 @@ class PhotoGrid(QListView):
         anchor = current if current.isValid() else self._first_visible()
         top = self.visualRect(anchor).top() if anchor.isValid() else None
         self._place = _Place(model.keys(), current.row() if current.isValid() else None,
-                             anchor.row() if anchor.isValid() else None, top)
+                             anchor.row() if anchor.isValid() else None, top, self._all_selected())
 
     def _restore_place(self, *_) -> None:
         """The selection model has kept the photos still shown selected, and the current one current. A current
@@ -135,6 +136,11 @@ class PhotoGrid(QListView):
         model = self.photo_model()
         if place is None or model is None:
             return
+        if place.all_selected and model.rowCount() and not self._all_selected():
+            # Qt drops a selection of every row (over 1,000 of them) when the row count changes; every photo
+            # still shown was selected.
+            self.selectionModel().select(QItemSelection(model.index(0), model.index(model.rowCount() - 1)),
+                                         QItemSelectionModel.SelectionFlag.Select)
         if place.current_row is not None and not self.currentIndex().isValid():
             row = model.row_near(place.keys, place.current_row)
             if row is not None:
@@ -149,6 +155,12 @@ class PhotoGrid(QListView):
         self._lay_out_now()
         bar = self.verticalScrollBar()
         bar.setValue(bar.value() + self.visualRect(model.index(row)).top() - place.anchor_top)
+
+    def _all_selected(self) -> bool:
+        """Every row selected, as one range (what select all makes)."""
+        model, selection = self.model(), self.selectionModel().selection()
+        return (len(selection) == 1 and model.rowCount() > 0 and selection[0].top() == 0
+                and selection[0].bottom() == model.rowCount() - 1)
 
     def _lay_out_now(self) -> None:
         """Every tile placed now (not in batches), so a row's position and the scroll range are known."""
