@@ -3,6 +3,8 @@
     .venv/bin/python docs/make_screenshots.py          # writes docs/training_panel.png, results.png, main_window.png
     .venv/bin/python docs/make_screenshots.py --dark   # the same in a dark palette, as *-dark.png
 
+Each view is also taken at 1024x700, a small laptop's screen, as *-1024x700.png (and *-1024x700-dark.png).
+
 Needs ../shared (hymenoptera photos and the ImageNet MobileNetV2 weights). In the Train tab it runs the
 learning-rate finder, then trains (3 epochs frozen, 1 unfrozen: a few minutes on a CPU); then it opens a
 folder of validation photos, classifies it, labels a few photos by hand and selects one for the inspector.
@@ -28,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[1] / "shared"
 DATA = SHARED / "data" / "hymenoptera"
 WEIGHTS = SHARED / "weights" / "mobilenet_v2-imagenet.pth"
+FULL, SMALL = (1440, 900), (1024, 700)
 
 
 def dark_palette() -> QPalette:
@@ -75,7 +78,7 @@ def main() -> int:
     settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue(SHOW_KEY, False)
     window = MainWindow(session, settings)
-    window.resize(1440, 900)
+    window.resize(*FULL)
     window.show()
     panel = window.training_panel
 
@@ -99,15 +102,24 @@ def main() -> int:
         set_up_training,
         panel.start_training,
         lambda: window.tabs.setCurrentWidget(panel),
-        lambda: window.grab().save(str(HERE / f"training_panel{suffix}.png")),
+        lambda: shoot("training_panel"),
         lambda: window.tabs.setCurrentWidget(window.results),
-        lambda: window.grab().save(str(HERE / f"results{suffix}.png")),
+        lambda: shoot("results"),
         lambda: window.open_folder(holiday),
         session.classify,
         label_and_select,
         lambda: None,
-        lambda: (window.grab().save(str(HERE / f"main_window{suffix}.png")), app.quit()),
+        lambda: (shoot("main_window"), app.quit()),
     ])
+
+    def shoot(name: str) -> None:
+        """The view at full size, then at 1024x700, then back."""
+        window.grab().save(str(HERE / f"{name}{suffix}.png"))
+        window.resize(*SMALL)
+        app.processEvents()
+        window.grab().save(str(HERE / f"{name}-{SMALL[0]}x{SMALL[1]}{suffix}.png"))
+        window.resize(*FULL)
+        app.processEvents()
 
     def advance() -> None:
         if session.busy:
