@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QScrollArea, QS
 
 from lakeview.core.catalog.labels import NONE_OF_THESE, ClassInfo, Label
 from lakeview.core.photos.exif import read_header
+from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.grid.delegate import badge_text
 from lakeview.gui.preview_loader import ImageLoader, PhotoView
 
@@ -65,28 +66,6 @@ def describe_label(label: Label | None) -> str:
 
 
 # --- small widgets -------------------------------------------------------------------------------------------
-
-class ElidedLabel(QLabel):
-    """A one-line label that shortens its text in the middle to fit, with the whole text as its tooltip."""
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setToolTip(text)
-
-    def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        return QSize(min(hint.width(), 240), hint.height())
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, super().minimumSizeHint().height())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, rect.width())
-        painter = QPainter(self)
-        self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(), self.isEnabled(), text,
-                                  self.foregroundRole())
-
 
 class PredictionBar(QWidget):
     """One class of a prediction: its name and percentage over a bar of that length in the class colour."""
@@ -147,6 +126,13 @@ def _muted(label: QLabel) -> QLabel:
     return label
 
 
+def _narrow_form() -> QFormLayout:
+    """In a narrow dock (a 1024×700 screen) a value goes under its caption rather than elide to "…"."""
+    form = QFormLayout()
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return form
+
+
 def _fill_form(form: QFormLayout, rows: list[tuple[str, str]]) -> None:
     while form.rowCount():
         form.removeRow(0)
@@ -179,9 +165,9 @@ class Inspector(QWidget):
         self.no_prediction = _muted(QLabel("No prediction yet"))
         self.bars = QVBoxLayout()
         self.bars.setSpacing(4)
-        self.file_form = QFormLayout()
+        self.file_form = _narrow_form()
         self.exif_heading = _heading("Camera")
-        self.exif_form = QFormLayout()
+        self.exif_form = _narrow_form()
 
         label_row = QHBoxLayout()
         label_row.addWidget(self.swatch)

@@ -25,6 +25,13 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 CELL_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+def _caption(text: str) -> QLabel:
+    """A heading that wraps rather than hold the tab wider than a small screen."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
+
+
 class InterpretationView(QWidget):
     photos_chosen = Signal(str, object)
     """(what they are, [paths]): a confusion-matrix cell, a most-confused pair, or one top-loss photo."""
@@ -66,13 +73,13 @@ class InterpretationView(QWidget):
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
-        left_layout.addWidget(QLabel("<b>Confusion matrix</b> (rows: actual, columns: predicted)"))
+        left_layout.addWidget(_caption("<b>Confusion matrix</b> (rows: actual, columns: predicted)"))
         left_layout.addWidget(self.matrix, 3)
-        left_layout.addWidget(QLabel("<b>Most confused</b> (actual → predicted)"))
+        left_layout.addWidget(_caption("<b>Most confused</b> (actual → predicted)"))
         left_layout.addWidget(self.confused, 1)
         right = QWidget()
         right_layout = QVBoxLayout(right)
-        right_layout.addWidget(QLabel("<b>Top losses</b>: prediction / actual / loss / probability of the actual class"))
+        right_layout.addWidget(_caption("<b>Top losses</b>: prediction / actual / loss / probability of the actual class"))
         right_layout.addWidget(self.gallery)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
