@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QRectF, QSize, Qt, QTime
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QStackedLayout,
                                QVBoxLayout, QWidget)
 
@@ -25,6 +25,7 @@ PREVIEW_PX = 1024
 TOP_K = 5
 BAR_HEIGHT = 6
 SWATCH = 12
+WRAP_BELOW_PX = 300
 EMPTY_TEXT = "Select a photo"
 SOURCE_TEXT = {"user": "labelled by you", "imported": "imported", "accepted": "accepted prediction"}
 
@@ -126,13 +127,6 @@ def _muted(label: QLabel) -> QLabel:
     return label
 
 
-def _narrow_form() -> QFormLayout:
-    """In a narrow dock (a 1024×700 screen) a value goes under its caption rather than elide to "…"."""
-    form = QFormLayout()
-    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-    return form
-
-
 def _fill_form(form: QFormLayout, rows: list[tuple[str, str]]) -> None:
     while form.rowCount():
         form.removeRow(0)
@@ -165,9 +159,9 @@ class Inspector(QWidget):
         self.no_prediction = _muted(QLabel("No prediction yet"))
         self.bars = QVBoxLayout()
         self.bars.setSpacing(4)
-        self.file_form = _narrow_form()
+        self.file_form = QFormLayout()
         self.exif_heading = _heading("Camera")
-        self.exif_form = _narrow_form()
+        self.exif_form = QFormLayout()
 
         label_row = QHBoxLayout()
         label_row.addWidget(self.swatch)
@@ -277,6 +271,16 @@ class Inspector(QWidget):
         painter.drawRoundedRect(QRectF(0, 0, SWATCH, SWATCH), 3, 3)
         painter.end()
         return pixmap
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """In a narrow dock (a 1024×700 screen) a value goes under its caption, with the whole width to show it,
+        rather than elide to "…" beside it."""
+        super().resizeEvent(event)
+        policy = (QFormLayout.RowWrapPolicy.WrapAllRows if event.size().width() < WRAP_BELOW_PX
+                  else QFormLayout.RowWrapPolicy.DontWrapRows)
+        for form in (self.file_form, self.exif_form):
+            if form.rowWrapPolicy() != policy:
+                form.setRowWrapPolicy(policy)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtWidgets import QDockWidget
 
-from tests.photo_tools import make_class_folders
+from tests.photo_tools import make_photo
 
 SMALL = QSize(1024, 700)
 USABLE = QSize(110, 80)
@@ -54,17 +54,23 @@ def test_the_window_fits_1024_by_700_on_every_tab(qtbot, window, test_folder_doc
 
 
 def test_the_inspector_shows_whole_values_at_1024_by_700(qtbot, window, tmp_path):
-    """A narrow inspector puts a value under its caption instead of shortening it to "…"."""
-    folder = make_class_folders(tmp_path / "photos", 2, classes=("red",))
+    """A narrow inspector puts a value under its caption instead of shortening it to "…" beside it."""
+    make_photo(tmp_path / "photos" / "lake_louise_at_dawn.jpg")
     with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
-        window.open_folder(folder)
+        window.open_folder(tmp_path / "photos")
     fit(qtbot, window)
     window.grid.setCurrentIndex(window.model.index(0))
     inspector = window.inspector
     qtbot.waitUntil(lambda: inspector.stack.currentWidget() is inspector.details, timeout=10_000)
-    name = inspector.file_form.itemAt(0, inspector.file_form.ItemRole.FieldRole).widget()
-    assert name.text() == "red_0.jpg"
-    qtbot.waitUntil(lambda: name.width() >= name.fontMetrics().horizontalAdvance(name.text()), timeout=2_000)
+    form = inspector.file_form
+    values = [form.itemAt(row, form.ItemRole.FieldRole).widget() for row in range(form.rowCount())]
+    assert values[0].text() == "lake_louise_at_dawn.jpg"
+    assert form.rowWrapPolicy() == form.RowWrapPolicy.WrapAllRows
+    for value in values:
+        if value is not values[1]:  # the folder: a path may be longer than any dock
+            qtbot.waitUntil(lambda: value.width() >= value.fontMetrics().horizontalAdvance(value.text()),
+                            timeout=2_000)
+    assert values[1].toolTip() == str(tmp_path / "photos"), "an elided folder keeps its whole path in the tooltip"
     window.grab().save("/tmp/lakeview-1024x700-inspector.png")
 
 
