@@ -63,6 +63,8 @@ def test_the_results_tab_works_from_the_keyboard(qtbot, window, colour_folders):
     results = window.results
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)
     assert window.tabs.currentWidget() is results
+    window.resize(1024, 700)
+    window.grab().save("/tmp/lakeview-1024x700-results-trained.png")
 
     # Tab to the matrix, arrows to a right answer's cell, Enter: the grid shows that cell's photos
     tab_until(qtbot, window, results.matrix)
