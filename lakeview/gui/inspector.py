@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QRectF, QSize, Qt, QTime
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QStackedLayout,
                                QVBoxLayout, QWidget)
 
 from lakeview.core.catalog.labels import NONE_OF_THESE, ClassInfo, Label
 from lakeview.core.photos.exif import read_header
+from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.grid.delegate import badge_text
 from lakeview.gui.preview_loader import ImageLoader, PhotoView
 
@@ -24,6 +25,7 @@ PREVIEW_PX = 1024
 TOP_K = 5
 BAR_HEIGHT = 6
 SWATCH = 12
+WRAP_BELOW_PX = 300
 EMPTY_TEXT = "Select a photo"
 SOURCE_TEXT = {"user": "labelled by you", "imported": "imported", "accepted": "accepted prediction"}
 
@@ -65,28 +67,6 @@ def describe_label(label: Label | None) -> str:
 
 
 # --- small widgets -------------------------------------------------------------------------------------------
-
-class ElidedLabel(QLabel):
-    """A one-line label that shortens its text in the middle to fit, with the whole text as its tooltip."""
-
-    def setText(self, text: str) -> None:
-        super().setText(text)
-        self.setToolTip(text)
-
-    def sizeHint(self) -> QSize:
-        hint = super().sizeHint()
-        return QSize(min(hint.width(), 240), hint.height())
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, super().minimumSizeHint().height())
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, rect.width())
-        painter = QPainter(self)
-        self.style().drawItemText(painter, rect, int(self.alignment()), self.palette(), self.isEnabled(), text,
-                                  self.foregroundRole())
-
 
 class PredictionBar(QWidget):
     """One class of a prediction: its name and percentage over a bar of that length in the class colour."""
@@ -291,6 +271,16 @@ class Inspector(QWidget):
         painter.drawRoundedRect(QRectF(0, 0, SWATCH, SWATCH), 3, 3)
         painter.end()
         return pixmap
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """In a narrow dock (a 1024×700 screen) a value goes under its caption, with the whole width to show it,
+        rather than elide to "…" beside it."""
+        super().resizeEvent(event)
+        policy = (QFormLayout.RowWrapPolicy.WrapAllRows if event.size().width() < WRAP_BELOW_PX
+                  else QFormLayout.RowWrapPolicy.DontWrapRows)
+        for form in (self.file_form, self.exif_form):
+            if form.rowWrapPolicy() != policy:
+                form.setRowWrapPolicy(policy)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QPoint, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListView, QListWidget,
                                QListWidgetItem, QMenu, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
@@ -23,6 +23,13 @@ TOP_LOSSES = 16
 TILE = 150
 PATH_ROLE = Qt.ItemDataRole.UserRole
 CELL_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def _caption(text: str) -> QLabel:
+    """A heading that wraps rather than hold the tab wider than a small screen."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 class InterpretationView(QWidget):
@@ -51,6 +58,8 @@ class InterpretationView(QWidget):
         self.matrix.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.matrix.setToolTip("Rows: actual class · columns: predicted class. Click a cell to see its photos.")
         self.matrix.cellClicked.connect(self.choose_cell)
+        self.matrix.setTabKeyNavigation(False)  # Tab goes on to the lists; arrows move between cells
+        self.matrix.installEventFilter(self)
         self.confused = QListWidget()
         self.confused.itemClicked.connect(self._confused_clicked)
         self.gallery = QListWidget()
@@ -62,17 +71,19 @@ class InterpretationView(QWidget):
         self.gallery.setWordWrap(True)
         self.gallery.setToolTip("The photos the model got most wrong. Click one to fix its label.")
         self.gallery.itemClicked.connect(lambda item: self.show_tile_menu(item, self.gallery.visualItemRect(item).center()))
+        self.gallery.installEventFilter(self)
+        self.confused.installEventFilter(self)
         self._classes: list[str] = []
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
-        left_layout.addWidget(QLabel("<b>Confusion matrix</b> (rows: actual, columns: predicted)"))
+        left_layout.addWidget(_caption("<b>Confusion matrix</b> (rows: actual, columns: predicted)"))
         left_layout.addWidget(self.matrix, 3)
-        left_layout.addWidget(QLabel("<b>Most confused</b> (actual → predicted)"))
+        left_layout.addWidget(_caption("<b>Most confused</b> (actual → predicted)"))
         left_layout.addWidget(self.confused, 1)
         right = QWidget()
         right_layout = QVBoxLayout(right)
-        right_layout.addWidget(QLabel("<b>Top losses</b>: prediction / actual / loss / probability of the actual class"))
+        right_layout.addWidget(_caption("<b>Top losses</b>: prediction / actual / loss / probability of the actual class"))
         right_layout.addWidget(self.gallery)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -84,6 +95,11 @@ class InterpretationView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
+        for before, after in zip(self._tab_chain(), self._tab_chain()[1:]):
+            QWidget.setTabOrder(before, after)
+
+    def _tab_chain(self) -> list[QWidget]:
+        return [self.evaluate_button, self.matrix, self.confused, self.gallery]
 
     def set_classes(self, classes: list[str]) -> None:
         """The classes a tile's menu offers (the library's, which may be more than the model's)."""
@@ -204,6 +220,25 @@ class InterpretationView(QWidget):
         menu = self.tile_menu(item)
         menu.aboutToHide.connect(menu.deleteLater)
         menu.popup(self.gallery.viewport().mapToGlobal(where))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The keyboard does what a click does: Enter or Space on a matrix cell or a most-confused pair shows its
+        photos; Enter, Space or the Menu key on a top-loss tile opens its label menu."""
+        if event.type() != QEvent.Type.KeyPress or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return super().eventFilter(watched, event)
+        key = event.key()
+        opens = key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space)
+        if watched is self.matrix and opens and self.matrix.currentItem() is not None:
+            self.choose_cell(self.matrix.currentRow(), self.matrix.currentColumn())
+            return True
+        if watched is self.confused and opens and self.confused.currentItem() is not None:
+            self._confused_clicked(self.confused.currentItem())
+            return True
+        if watched is self.gallery and (opens or key == Qt.Key.Key_Menu) and self.gallery.currentItem() is not None:
+            item = self.gallery.currentItem()
+            self.show_tile_menu(item, self.gallery.visualItemRect(item).center())
+            return True
+        return super().eventFilter(watched, event)
 
     def changeEvent(self, event: QEvent) -> None:
         """The heat map's colours come from the palette: repaint them when the system switches light/dark."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
+
+from lakeview.gui.elided_label import ElidedLabel
 
 
 class JobStatus(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.label = QLabel()
+        self.label = ElidedLabel()  # a long step name gives way; the bar and Cancel stay whole
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(220)
+        self.bar.setMinimumWidth(90)
         self.bar.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the running job after its current batch (Esc)")

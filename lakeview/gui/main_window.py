@@ -6,12 +6,13 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from lakeview import __version__
 from lakeview.core.catalog import CatalogError
 from lakeview.core.photos.file_names import resolve_lossy_path, shown_path
 from lakeview.gui.classes_panel import ClassesPanel
+from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.filter_bar import FilterBar
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
@@ -110,13 +111,15 @@ class MainWindow(QMainWindow):
         self.inspector.show_photo(self.grid.current_path())
 
     def _build_status_bar(self) -> None:
-        self.device_label = QLabel("device: …")
-        self.model_label = QLabel()
+        # Elided, their whole text in a tooltip: a long device or model name must not widen the window.
+        self.device_label = ElidedLabel()
+        self.device_label.setText("device: …")
+        self.model_label = ElidedLabel()
         self.job_status = JobStatus()
         self.job_status.cancel_button.clicked.connect(self.session.cancel_job)
         bar = self.statusBar()
         bar.addWidget(self.device_label)
-        bar.addWidget(self.model_label)
+        bar.addWidget(self.model_label, 1)
         bar.addPermanentWidget(self.job_status)
 
     def _build_toolbar(self) -> None:

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QHBoxLayout, QWidget
 if TYPE_CHECKING:  # torch comes with it
     from lakeview.core.training.learner import EpochStats
 
+MINIMUM_SIZE = (140, 110)
+"""Small enough for the Train tab on a 1024×700 screen, large enough to read a curve."""
 TRAIN_COLOUR = "#1f77b4"
 VALID_COLOUR = "#ff7f0e"
 ERROR_COLOUR = "#d62728"
@@ -23,7 +25,7 @@ def _plot(title: str, left: str, bottom: str) -> pg.PlotWidget:
     plot.setLabel("bottom", bottom)
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMenuEnabled(False)
-    plot.setMinimumSize(220, 160)
+    plot.setMinimumSize(*MINIMUM_SIZE)
     plot.getAxis("left").enableAutoSIPrefix(False)
     return plot
 
@@ -93,7 +95,7 @@ class LRFinderPlot(pg.PlotWidget):
         self.showGrid(x=True, y=True, alpha=0.25)
         self.setMenuEnabled(False)
         self.getAxis("left").enableAutoSIPrefix(False)
-        self.setMinimumSize(220, 160)
+        self.setMinimumSize(*MINIMUM_SIZE)
         self.curve = self.plot([], [], pen=pg.mkPen(TRAIN_COLOUR, width=2))
         self.suggestion_line: pg.InfiniteLine | None = None
         self.suggestion: float | None = None

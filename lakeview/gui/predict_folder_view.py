@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject, QSize, Qt
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QFileDialog, QHeaderView, QLabel, QVBoxLayout, QWidget
 
@@ -113,6 +113,10 @@ class PredictFolderView(QWidget):
         layout.addWidget(self.heading)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.summary)
+
+    def sizeHint(self) -> QSize:
+        """The dock opens a few rows high, leaving the grid most of a 700-pixel screen; it can be dragged taller."""
+        return QSize(480, 180)
 
     @classmethod
     def ask_folder(cls, parent: QWidget | None) -> Path | None:

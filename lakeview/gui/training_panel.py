@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QProgressDialog, QPushButton, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressDialog, QPushButton, QScrollArea,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.gui.plots import LRFinderPlot, TrainingCurves
@@ -62,7 +62,7 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
         self._reader: Worker | None = None
         """The job counting a labelled folder's photos (outside the library's one job: it only reads)."""
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._build_settings())
+        splitter.addWidget(self._scrolling(self._build_settings()))
         splitter.addWidget(self._build_results())
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -98,8 +98,24 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
         buttons.addWidget(self.train_button)
         layout.addLayout(buttons)
         layout.addStretch()
+        self._set_tab_order()
         return panel
 
+    def _set_tab_order(self) -> None:
+        chain = [*self.form_fields(), self.find_lr_button, self.stop_button, self.train_button]
+        for before, after in zip(chain, chain[1:]):
+            QWidget.setTabOrder(before, after)
+
+    @staticmethod
+    def _scrolling(form: QWidget) -> QScrollArea:
+        """The form scrolls on a small screen (1024×700) instead of holding the window taller than it."""
+        scroll = QScrollArea()
+        scroll.setWidget(form)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes from field to field; the field scrolls into view
+        scroll.setMinimumWidth(form.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        return scroll
 
     def _build_results(self) -> QWidget:
         panel = QWidget()

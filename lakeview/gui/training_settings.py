@@ -24,6 +24,21 @@ SPLITS = ("train", "valid", "test")
 DEFAULTS = TrainingPlan()
 
 
+def _narrow_form(group: QGroupBox) -> QFormLayout:
+    """A form whose captions go above their fields when the tab is narrow (a 1024×700 screen)."""
+    form = QFormLayout(group)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return form
+
+
+def _narrow_combo() -> QComboBox:
+    """A combo box as narrow as 14 characters; its list still shows the whole entries."""
+    box = QComboBox()
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(14)
+    return box
+
+
 class TrainingSettingsForm:
     """The form's widgets and their logic, for a QWidget that sets `session`, `folder`, `weights_file`,
     `_reader` and `_summary_timer` (the coalescing timer whose timeout is `refresh_summary`)."""
@@ -31,18 +46,18 @@ class TrainingSettingsForm:
     # --- layout -------------------------------------------------------------------------------------------
     def _build_data_group(self) -> QGroupBox:
         group = QGroupBox("Photos to learn from")
-        form = QFormLayout(group)
-        self.source = QComboBox()
+        form = _narrow_form(group)
+        self.source = _narrow_combo()
         self.source.addItems([LIBRARY_SOURCE, FOLDER_SOURCE])
         self.source.currentTextChanged.connect(self._source_changed)
         self.folder_edit = QLineEdit()
         self.folder_edit.setReadOnly(True)
         self.folder_edit.setPlaceholderText("no folder chosen")
-        choose = QPushButton("Choose…")
-        choose.clicked.connect(self.choose_folder)
+        self.choose_folder_button = QPushButton("Choose…")
+        self.choose_folder_button.clicked.connect(self.choose_folder)
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder_edit)
-        folder_row.addWidget(choose)
+        folder_row.addWidget(self.choose_folder_button)
         self.folder_row = QWidget()
         self.folder_row.setLayout(folder_row)
         folder_row.setContentsMargins(0, 0, 0, 0)
@@ -54,6 +69,7 @@ class TrainingSettingsForm:
         self.counts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.counts.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.counts.setMaximumHeight(170)
+        self.counts.setTabKeyNavigation(False)  # Tab leaves the table for the next field; arrows move in it
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         form.addRow("Source", self.source)
@@ -65,18 +81,19 @@ class TrainingSettingsForm:
 
     def _build_model_group(self) -> QGroupBox:
         group = QGroupBox("Model")
-        form = QFormLayout(group)
-        self.arch = QComboBox()
+        form = _narrow_form(group)
+        self.arch = _narrow_combo()
         for name in sorted(ARCHITECTURES):
             self.arch.addItem(name, name)
             self.arch.setItemData(self.arch.count() - 1, ARCHITECTURES[name].description, Qt.ItemDataRole.ToolTipRole)
         self.arch.setCurrentText(DEFAULTS.arch)
-        self.weights = QComboBox()
+        self.weights = _narrow_combo()
         self.weights.addItems([IMAGENET_WEIGHTS, FILE_WEIGHTS, NO_WEIGHTS])
         self.weights.activated.connect(self._weights_chosen)
         self.size = QSpinBox(minimum=32, maximum=640, value=DEFAULTS.size, singleStep=32, suffix=" px")
         self.batch_size = QSpinBox(minimum=1, maximum=512, value=DEFAULTS.batch_size)
-        self.flip = QCheckBox("Mirror images while training (off for text, signs, asymmetric scenes)")
+        self.flip = QCheckBox("Mirror images while training")
+        self.flip.setToolTip("Off for text, signs and asymmetric scenes")
         self.flip.setChecked(DEFAULTS.flip)
         form.addRow("Architecture", self.arch)
         form.addRow("Pretrained weights", self.weights)
@@ -87,7 +104,7 @@ class TrainingSettingsForm:
 
     def _build_schedule_group(self) -> QGroupBox:
         group = QGroupBox("Schedule (one cycle per phase)")
-        form = QFormLayout(group)
+        form = _narrow_form(group)
         self.frozen_epochs = QSpinBox(minimum=0, maximum=200, value=DEFAULTS.frozen_epochs)
         self.frozen_epochs.setToolTip("Epochs training only the new head, the pretrained body frozen")
         self.unfrozen_epochs = QSpinBox(minimum=0, maximum=200, value=DEFAULTS.unfrozen_epochs)
@@ -100,6 +117,12 @@ class TrainingSettingsForm:
         form.addRow("Learning rate", self.lr)
         form.addRow("Learning rate, unfrozen", self.unfrozen_lr)
         return group
+
+    def form_fields(self) -> list[QWidget]:
+        """The form's fields in the order Tab walks them (top to bottom, as they are shown)."""
+        return [self.source, self.folder_edit, self.choose_folder_button, self.valid_pct, self.counts, self.arch,
+                self.weights, self.size, self.batch_size, self.flip, self.frozen_epochs, self.unfrozen_epochs,
+                self.lr, self.unfrozen_lr]
 
     @staticmethod
     def _rate_box(value: float, tip: str) -> QDoubleSpinBox:
