@@ -112,6 +112,25 @@ def test_classes_add_rename_remove(photos, catalog):
     assert catalog.class_names() == ["louise", "Emerald Lake"]
 
 
+def test_undo_and_redo_stop_at_a_removed_class(photos, catalog):
+    catalog.set_labels(photos[:1], "louise")
+    catalog.set_labels(photos[1:2], "moraine")
+    catalog.set_labels(photos[1:2], "louise")
+    catalog.set_labels(photos[2:3], "louise")
+    catalog.remove_class("moraine")
+
+    assert catalog.undo() == [photos[2]]
+    assert catalog.undo() == [], "undoing the relabel would bring back a removed class as 'none of these'"
+    assert catalog.label_of(photos[1]).label == "louise"
+
+    catalog.add_class("moraine")
+    catalog.set_labels(photos[3:4], "moraine")
+    catalog.undo()
+    catalog.remove_class("moraine")
+    assert not catalog.can_redo()
+    assert catalog.redo() == [] and catalog.label_of(photos[3]) is None
+
+
 def test_missing_photos_are_flagged_not_deleted_and_moved_ones_reattached(tmp_path, photos, catalog):
     catalog.set_labels(photos[:2], "louise")
     moved_to = tmp_path / "photos" / "sorted" / "renamed.jpg"

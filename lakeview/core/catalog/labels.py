@@ -152,9 +152,20 @@ class LabelRecords:
             if used:
                 raise self._error(f"{used} photo(s) are labelled '{name}'; relabel them before removing the class")
             db.execute("DELETE FROM predictions WHERE class_id = ?", (row["id"],))
-            db.execute("UPDATE corrections SET old_class_id = NULL WHERE old_class_id = ?", (row["id"],))
-            db.execute("UPDATE corrections SET new_class_id = NULL WHERE new_class_id = ?", (row["id"],))
+            self._forget_history_of(db, row["id"])
             db.execute("DELETE FROM classes WHERE id = ?", (row["id"],))
+
+    @staticmethod
+    def _forget_history_of(db, class_id: int) -> None:
+        """Undo and redo cannot bring back a removed class (a step would turn its photos into "none of these"):
+        they stop at the steps that mention it, and the steps beyond those on either stack go with them."""
+        mentions = "(old_class_id = :id OR new_class_id = :id)"
+        db.execute(f"UPDATE corrections SET state = 'discarded' WHERE state = 'done' AND action <= "
+                   f"(SELECT MAX(action) FROM corrections WHERE state = 'done' AND {mentions})", {"id": class_id})
+        db.execute(f"UPDATE corrections SET state = 'discarded' WHERE state = 'undone' AND action >= "
+                   f"(SELECT MIN(action) FROM corrections WHERE state = 'undone' AND {mentions})", {"id": class_id})
+        db.execute("UPDATE corrections SET old_class_id = NULL WHERE old_class_id = ?", (class_id,))
+        db.execute("UPDATE corrections SET new_class_id = NULL WHERE new_class_id = ?", (class_id,))
 
     def _insert_class(self, db, name: str, colour: str | None) -> None:
         if db.execute("SELECT 1 FROM classes WHERE name = ?", (name,)).fetchone():
