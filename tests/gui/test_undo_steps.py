@@ -79,6 +79,10 @@ def test_enter_over_two_predicted_classes_is_one_undo_step(qtbot, window, photos
     qtbot.keyClick(window.grid, Qt.Key.Key_Return)
     assert [catalog.label_of(p).label for p in photos[:3]] == ["bees", "wasps", "bees"]
     assert status(window) == "3 accepted"
+    edit_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Edit")
+    edit_menu.aboutToShow.emit()
+    assert window.menu_actions.undo.text() == "&Undo: 3 photos labelled (2 bees, 1 wasps)"
+    assert window.menu_actions.redo.text() == "&Redo label"
 
     qtbot.keyClick(window.grid, Qt.Key.Key_Z, CTRL)
 
