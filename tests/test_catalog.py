@@ -227,6 +227,7 @@ def test_accepting_predictions_leaves_user_and_imported_labels_alone(photos, cat
     again = catalog.accept_predictions(photos[2:4])
     assert (again.accepted, again.already_labelled, again.action) == (0, 2, None)
     assert again.describe() == "0 accepted, 2 already labelled"
+    assert outcome and not again, "true when a label changed"
 
 
 def test_accepting_predictions_of_two_classes_is_one_undo_step(photos, catalog):

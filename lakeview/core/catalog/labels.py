@@ -76,6 +76,10 @@ class AcceptOutcome:
     action: int | None
     """The history action (None when no label changed)."""
 
+    def __bool__(self) -> bool:
+        """True when a label changed (as the session's label methods answer)."""
+        return self.action is not None
+
     def describe(self) -> str:
         """E.g. "2 accepted, 1 already labelled"."""
         parts = [f"{self.accepted} accepted"]
