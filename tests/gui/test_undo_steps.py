@@ -140,3 +140,22 @@ def test_undo_with_no_folder_open_asks_first_and_no_changes_nothing(qtbot, label
     qtbot.keyClick(window, Qt.Key.Key_Z, CTRL)
     assert window.session.catalog.label_of(photo) is None
     assert status(window) == "Undid: 1 photo labelled bees"
+
+
+def test_undo_of_photos_in_another_folder_names_that_folder(qtbot, window, photos, tmp_path, questions):
+    open_with_predictions(qtbot, window, photos[0].parent, {}, photos)
+    click(qtbot, window, photos[1])
+    qtbot.keyClick(window.grid, Qt.Key.Key_1)
+    garden = tmp_path / "garden"
+    make_photo(garden / "rose.jpg", seed=9)
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.open_folder(garden)
+    assert window.model.paths() == [garden / "rose.jpg"]
+
+    questions["answers"].append(True)
+    qtbot.keyClick(window.grid, Qt.Key.Key_Z, CTRL)
+
+    assert questions["texts"] == ["Undo \u201c1 photo labelled bees\u201d?\n\n"
+                                  f"It changes 1 photo that is not on screen, in {photos[1].parent}."]
+    assert window.session.catalog.label_of(photos[1]) is None
+    assert status(window) == "Undid: 1 photo labelled bees"
