@@ -112,6 +112,25 @@ def test_classes_add_rename_remove(photos, catalog):
     assert catalog.class_names() == ["louise", "Emerald Lake"]
 
 
+def test_undo_and_redo_stop_at_a_removed_class(photos, catalog):
+    catalog.set_labels(photos[:1], "louise")
+    catalog.set_labels(photos[1:2], "moraine")
+    catalog.set_labels(photos[1:2], "louise")
+    catalog.set_labels(photos[2:3], "louise")
+    catalog.remove_class("moraine")
+
+    assert catalog.undo() == [photos[2]]
+    assert catalog.undo() == [], "undoing the relabel would bring back a removed class as 'none of these'"
+    assert catalog.label_of(photos[1]).label == "louise"
+
+    catalog.add_class("moraine")
+    catalog.set_labels(photos[3:4], "moraine")
+    catalog.undo()
+    catalog.remove_class("moraine")
+    assert not catalog.can_redo()
+    assert catalog.redo() == [] and catalog.label_of(photos[3]) is None
+
+
 def test_missing_photos_are_flagged_not_deleted_and_moved_ones_reattached(tmp_path, photos, catalog):
     catalog.set_labels(photos[:2], "louise")
     moved_to = tmp_path / "photos" / "sorted" / "renamed.jpg"
@@ -190,3 +209,52 @@ def test_moves_made_by_lakeview_take_their_rows_along(tmp_path, catalog, photos)
     assert catalog.label_of(moved).label == "louise" and catalog.prediction_of(moved) == ("v1", [("louise", 0.9)])
     assert catalog.photo_id(photos[0]) is None
     assert catalog.photo_id(photos[2]) is not None, "a path the catalog already knows is not taken over"
+
+
+def test_accepting_predictions_leaves_user_and_imported_labels_alone(photos, catalog):
+    catalog.store_predictions("m1", [(p, [("louise", 0.9), ("moraine", 0.1)]) for p in photos[:4]]
+                              + [(photos[4], [("gone", 0.8)])])
+    catalog.set_labels(photos[:1], "moraine")
+    catalog.set_labels(photos[1:2], "moraine", source="imported")
+
+    outcome = catalog.accept_predictions(photos)
+
+    assert (outcome.accepted, outcome.already_labelled, outcome.without_prediction) == (2, 2, 2)
+    assert outcome.describe() == "2 accepted, 2 already labelled, 2 without a prediction"
+    assert [catalog.label_of(p).source for p in photos[:4]] == ["user", "imported", "accepted", "accepted"]
+    assert catalog.label_of(photos[0]).label == "moraine", "the user's correction is not overwritten"
+    assert catalog.next_undo().action == outcome.action
+    again = catalog.accept_predictions(photos[2:4])
+    assert (again.accepted, again.already_labelled, again.action) == (0, 2, None)
+    assert again.describe() == "0 accepted, 2 already labelled"
+    assert outcome and not again, "true when a label changed"
+
+
+def test_accepting_predictions_of_two_classes_is_one_undo_step(photos, catalog):
+    catalog.store_predictions("m1", [(p, [("louise" if i % 2 else "moraine", 0.9)]) for i, p in enumerate(photos[:3])])
+
+    catalog.accept_predictions(photos[:3])
+    step = catalog.next_undo()
+
+    assert sorted(step.paths) == photos[:3]
+    assert step.describe() == "3 photos labelled (2 moraine, 1 louise)"
+    assert sorted(catalog.undo(step.action)) == photos[:3]
+    assert all(catalog.label_of(p) is None for p in photos[:3])
+    assert not catalog.can_undo()
+    assert catalog.next_redo().describe() == step.describe()
+    assert sorted(catalog.redo()) == photos[:3]
+
+
+def test_a_history_step_says_what_it_changed_and_undo_checks_it_is_still_the_latest(photos, catalog):
+    catalog.set_labels(photos[:2], "louise")
+    first = catalog.next_undo()
+    assert first.describe() == "2 photos labelled louise"
+    catalog.set_labels(photos[:1], None)
+    assert catalog.next_undo().describe() == "1 photo unlabelled"
+    assert [(c.before, c.after) for c in catalog.next_undo().changes] == [("louise", None)]
+
+    assert catalog.undo(first.action) == [], "another action came since: nothing is undone"
+    assert catalog.label_of(photos[0]) is None
+    catalog.set_labels(photos[2:3], NONE_OF_THESE)
+    assert catalog.next_undo().describe() == f"1 photo labelled {NONE_OF_THESE}"
+    assert catalog.next_redo() is None

@@ -16,6 +16,7 @@ from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.filter_bar import FilterBar
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
+from lakeview.gui.history_steps import step_history
 from lakeview.gui.inspector import Inspector, describe_label
 from lakeview.gui.interpretation_view import InterpretationView
 from lakeview.gui.job_status import JobStatus
@@ -142,6 +143,7 @@ class MainWindow(QMainWindow):
         s.job_step.connect(self.job_status.show_step)
         s.job_progress.connect(self.job_status.update_progress)
         s.job_ended.connect(self._job_ended)
+        s.said.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         s.notice.connect(lambda name, message: self.statusBar().showMessage(f"{name}: {message}", 10_000))
 
     def _reload_rows(self) -> None:
@@ -282,12 +284,10 @@ class MainWindow(QMainWindow):
             self.predict_folder_view.run(self.session, folder)
 
     def undo(self) -> None:
-        if not self.session.undo():
-            self.statusBar().showMessage("Nothing to undo", 3_000)
+        step_history(self, self.session.next_undo(), self.session.undo, "Undo")
 
     def redo(self) -> None:
-        if not self.session.redo():
-            self.statusBar().showMessage("Nothing to redo", 3_000)
+        step_history(self, self.session.next_redo(), self.session.redo, "Redo")
 
     def _change_classes(self, title: str, change, *args) -> None:
         try:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
+from lakeview.core.catalog.labels import AcceptOutcome, HistoryStep
 from lakeview.core.catalog.photo_rows import PhotoRow
 from lakeview.core.training.retrain_schedule import Done, RetrainScheduler, SchedulerPolicy
 from lakeview.gui.worker import Ending, JobEnd, JobKind, Worker, start_worker
@@ -39,6 +40,8 @@ class LibrarySession(QObject):
     job_progress = Signal(int, int)
     job_ended = Signal(object)
     """A JobEnd: which job, whether it finished, failed or was cancelled, and what to say about it."""
+    said = Signal(str)
+    """What a user action did, in a sentence for the status bar ("2 accepted, 1 already labelled")."""
     notice = Signal(str, str)
     """(what was asked, why it did not start): a job refused or not needed; nothing ran, nothing ended."""
 
@@ -105,27 +108,38 @@ class LibrarySession(QObject):
             return False
         return self.assign(paths, names[number - 1])
 
-    def accept_predictions(self, paths: list[Path]) -> bool:
-        """Enter: each photo's predicted class becomes its label (source 'accepted')."""
-        by_label: dict[str, list[Path]] = {}
-        for path in paths:
-            prediction = self.catalog.prediction_of(path)
-            if prediction:
-                by_label.setdefault(prediction[1][0][0], []).append(path)
-        changed = False
-        for label, group in by_label.items():
-            if label in self.class_names():
-                changed |= self.assign(group, label, source="accepted")
-        return changed
+    def accept_predictions(self, paths: list[Path]) -> AcceptOutcome:
+        """Enter: each photo's predicted class becomes its label (source 'accepted'), as one undo step; photos
+        already labelled by the user or imported keep their label. The status bar says what happened."""
+        outcome = self.catalog.accept_predictions(paths)
+        if outcome.action is not None:
+            self._announce_labels(self.catalog.next_undo().paths)
+        if paths:
+            self.said.emit(outcome.describe())
+        return outcome
 
     def none_of_these(self, paths: list[Path]) -> bool:
         return self.assign(paths, NONE_OF_THESE)
 
-    def undo(self) -> bool:
-        return self._announce_labels(self.catalog.undo())
+    def next_undo(self) -> HistoryStep | None:
+        """What Ctrl+Z would change (nothing is changed yet)."""
+        return self.catalog.next_undo()
 
-    def redo(self) -> bool:
-        return self._announce_labels(self.catalog.redo())
+    def next_redo(self) -> HistoryStep | None:
+        return self.catalog.next_redo()
+
+    def undo(self, step: HistoryStep | None = None) -> HistoryStep | None:
+        """Reverse the latest action (only if it is still `step`, when given); the status bar says what it was."""
+        return self._replay(step or self.catalog.next_undo(), self.catalog.undo, "Undid")
+
+    def redo(self, step: HistoryStep | None = None) -> HistoryStep | None:
+        return self._replay(step or self.catalog.next_redo(), self.catalog.redo, "Redid")
+
+    def _replay(self, step: HistoryStep | None, replay: Callable[[int], list[Path]], done: str) -> HistoryStep | None:
+        if step is None or not self._announce_labels(replay(step.action)):
+            return None
+        self.said.emit(f"{done}: {step.describe()}")
+        return step
 
     def _announce_labels(self, paths: list[Path]) -> bool:
         if not paths:

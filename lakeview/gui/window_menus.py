@@ -55,6 +55,14 @@ def build_menus(window: MainWindow) -> WindowActions:
     undo = add(edit, "&Undo label", window.undo, QKeySequence.StandardKey.Undo)
     redo = add(edit, "&Redo label", window.redo, "Ctrl+Shift+Z")
 
+    def name_the_steps() -> None:
+        """The menu says what Undo and Redo would change (they stay enabled: a shortcut of a disabled action
+        would not answer once the menu closes)."""
+        for action, verb, step in ((undo, "&Undo", session.next_undo()), (redo, "&Redo", session.next_redo())):
+            action.setText(f"{verb}: {step.describe()}" if step is not None else f"{verb} label")
+
+    edit.aboutToShow.connect(name_the_steps)
+
     label = menus.addMenu("&Label")
     assign = [add(label, f"Class {number}", lambda checked=False, n=number: window.assign_number(n), str(number),
                   GRID_ONLY)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -30,6 +31,67 @@ class ClassInfo:
     colour: str
     position: int
     labelled: int
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    path: Path
+    before: str | None
+    after: str | None
+    """A class name, NONE_OF_THESE, or None for no label."""
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """One user action in the label history (one key press, however many photos) and what it changed."""
+    action: int
+    changes: tuple[LabelChange, ...]
+
+    @property
+    def paths(self) -> list[Path]:
+        return [change.path for change in self.changes]
+
+    def describe(self) -> str:
+        """What the action did, e.g. "2 photos labelled bees" or "3 photos labelled (2 bees, 1 wasps)"."""
+        labelled = Counter(change.after for change in self.changes if change.after is not None)
+        cleared = sum(change.after is None for change in self.changes)
+        parts = []
+        if len(labelled) == 1:
+            [(name, count)] = labelled.items()
+            parts.append(f"{photo_count(count)} labelled {name}")
+        elif labelled:
+            parts.append(f"{photo_count(labelled.total())} labelled ("
+                         + ", ".join(f"{count} {name}" for name, count in labelled.most_common()) + ")")
+        if cleared:
+            parts.append(f"{photo_count(cleared)} unlabelled")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class AcceptOutcome:
+    """What accepting predictions did: how many photos took their prediction, and how many were left alone."""
+    accepted: int
+    already_labelled: int
+    without_prediction: int
+    action: int | None
+    """The history action (None when no label changed)."""
+
+    def __bool__(self) -> bool:
+        """True when a label changed (as the session's label methods answer)."""
+        return self.action is not None
+
+    def describe(self) -> str:
+        """E.g. "2 accepted, 1 already labelled"."""
+        parts = [f"{self.accepted} accepted"]
+        if self.already_labelled:
+            parts.append(f"{self.already_labelled} already labelled")
+        if self.without_prediction:
+            parts.append(f"{self.without_prediction} without a prediction")
+        return ", ".join(parts)
+
+
+def photo_count(count: int) -> str:
+    return f"{count} photo" if count == 1 else f"{count} photos"
 
 
 class LabelRecords:
@@ -94,9 +156,20 @@ class LabelRecords:
             if used:
                 raise self._error(f"{used} photo(s) are labelled '{name}'; relabel them before removing the class")
             db.execute("DELETE FROM predictions WHERE class_id = ?", (row["id"],))
-            db.execute("UPDATE corrections SET old_class_id = NULL WHERE old_class_id = ?", (row["id"],))
-            db.execute("UPDATE corrections SET new_class_id = NULL WHERE new_class_id = ?", (row["id"],))
+            self._forget_history_of(db, row["id"])
             db.execute("DELETE FROM classes WHERE id = ?", (row["id"],))
+
+    @staticmethod
+    def _forget_history_of(db, class_id: int) -> None:
+        """Undo and redo cannot bring back a removed class (a step would turn its photos into "none of these"):
+        they stop at the steps that mention it, and the steps beyond those on either stack go with them."""
+        mentions = "(old_class_id = :id OR new_class_id = :id)"
+        db.execute(f"UPDATE corrections SET state = 'discarded' WHERE state = 'done' AND action <= "
+                   f"(SELECT MAX(action) FROM corrections WHERE state = 'done' AND {mentions})", {"id": class_id})
+        db.execute(f"UPDATE corrections SET state = 'discarded' WHERE state = 'undone' AND action >= "
+                   f"(SELECT MIN(action) FROM corrections WHERE state = 'undone' AND {mentions})", {"id": class_id})
+        db.execute("UPDATE corrections SET old_class_id = NULL WHERE old_class_id = ?", (class_id,))
+        db.execute("UPDATE corrections SET new_class_id = NULL WHERE new_class_id = ?", (class_id,))
 
     def _insert_class(self, db, name: str, colour: str | None) -> None:
         if db.execute("SELECT 1 FROM classes WHERE name = ?", (name,)).fetchone():
@@ -125,32 +198,54 @@ class LabelRecords:
             raise ValueError(f"source must be one of {SOURCES}")
         with self._transaction() as db:
             class_id = self._class_id(db, label)
-            action = db.execute("SELECT COALESCE(MAX(action) + 1, 1) FROM corrections").fetchone()[0]
-            changed = 0
-            now = self._now()
+            new_source = None if label is None else source
+            return self._record(db, [(self._photo_id(db, path), class_id, new_source) for path in paths], undoable)
+
+    def accept_predictions(self, paths: Iterable[Path | str]) -> AcceptOutcome:
+        """Each photo's predicted class becomes its label (source 'accepted'), all as one undoable action.
+
+        A photo the user labelled, or one imported with its label, keeps it: accepting never overwrites the
+        user's work (the next retrain would learn the prediction instead). A label accepted earlier follows the
+        newer prediction.
+        """
+        with self._transaction() as db:
+            changes, already, unpredicted = [], 0, 0
             for path in paths:
-                photo = db.execute("SELECT id FROM photos WHERE path = ?",
-                                   (path_to_db(absolute_path(path)),)).fetchone()
-                if photo is None:
-                    raise self._error(f"{path} is not in the catalog")
-                old = db.execute("SELECT class_id, source FROM labels WHERE photo_id = ?", (photo["id"],)).fetchone()
-                new_source = None if label is None else source
-                if old is not None and old["class_id"] == class_id and old["source"] == new_source:
-                    continue
-                if old is None and label is None:
-                    continue
-                db.execute(
-                    "INSERT INTO corrections (action, photo_id, old_class_id, old_source, new_class_id, new_source, "
-                    "time, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (action, photo["id"], old["class_id"] if old else None, old["source"] if old else None,
-                     class_id, new_source, now, "done" if undoable else "discarded"))
-                self._write_label(db, photo["id"], class_id, new_source, now)
-                changed += 1
-            if not changed:
-                return None
-            if undoable:
-                db.execute("UPDATE corrections SET state = 'discarded' WHERE state = 'undone'")
-            return action
+                photo_id = self._photo_id(db, path)
+                label = db.execute("SELECT class_id, source FROM labels WHERE photo_id = ?", (photo_id,)).fetchone()
+                predicted = db.execute("SELECT class_id FROM predictions WHERE photo_id = ?", (photo_id,)).fetchone()
+                if label is not None and (label["source"] in ("user", "imported")
+                                          or predicted is not None and label["class_id"] == predicted["class_id"]):
+                    already += 1
+                elif predicted is None or predicted["class_id"] is None:  # none yet, or of a class since removed
+                    unpredicted += 1
+                else:
+                    changes.append((photo_id, predicted["class_id"], "accepted"))
+            action = self._record(db, changes, undoable=True)
+            return AcceptOutcome(len(changes), already, unpredicted, action)
+
+    def _record(self, db, changes: Iterable[tuple[int, int | None, str | None]], undoable: bool) -> int | None:
+        """Write (photo id, class id, source) labels and their history rows as one action; None if nothing
+        changed. A None source removes the label; a None class with a source is "none of these"."""
+        action = db.execute("SELECT COALESCE(MAX(action) + 1, 1) FROM corrections").fetchone()[0]
+        changed = 0
+        now = self._now()
+        for photo_id, class_id, new_source in changes:
+            old = db.execute("SELECT class_id, source FROM labels WHERE photo_id = ?", (photo_id,)).fetchone()
+            before = (old["class_id"], old["source"]) if old is not None else (None, None)
+            if before == (class_id, new_source):
+                continue
+            db.execute(
+                "INSERT INTO corrections (action, photo_id, old_class_id, old_source, new_class_id, new_source, "
+                "time, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (action, photo_id, *before, class_id, new_source, now, "done" if undoable else "discarded"))
+            self._write_label(db, photo_id, class_id, new_source, now)
+            changed += 1
+        if not changed:
+            return None
+        if undoable:
+            db.execute("UPDATE corrections SET state = 'discarded' WHERE state = 'undone'")
+        return action
 
     def label_of(self, path: Path | str) -> Label | None:
         row = self._db.execute(
@@ -183,20 +278,42 @@ class LabelRecords:
     def can_redo(self) -> bool:
         return self._db.execute("SELECT 1 FROM corrections WHERE state = 'undone' LIMIT 1").fetchone() is not None
 
-    def undo(self) -> list[Path]:
-        """Reverse the latest action; returns the photos it touched (empty when there is nothing to undo)."""
+    def next_undo(self) -> HistoryStep | None:
+        """The action an undo would reverse, and what it changed (nothing is changed here)."""
+        return self._step(self._db.execute("SELECT MAX(action) FROM corrections WHERE state = 'done'").fetchone()[0])
+
+    def next_redo(self) -> HistoryStep | None:
+        return self._step(self._db.execute("SELECT MIN(action) FROM corrections WHERE state = 'undone'").fetchone()[0])
+
+    def undo(self, action: int | None = None) -> list[Path]:
+        """Reverse the latest action (only if it is `action`, when given); returns the photos it touched (empty
+        when there is nothing to undo)."""
         with self._transaction() as db:
             row = db.execute("SELECT MAX(action) FROM corrections WHERE state = 'done'").fetchone()
-            if row[0] is None:
+            if row[0] is None or action not in (None, row[0]):
                 return []
             return self._replay(db, row[0], backwards=True)
 
-    def redo(self) -> list[Path]:
+    def redo(self, action: int | None = None) -> list[Path]:
         with self._transaction() as db:
             row = db.execute("SELECT MIN(action) FROM corrections WHERE state = 'undone'").fetchone()
-            if row[0] is None:
+            if row[0] is None or action not in (None, row[0]):
                 return []
             return self._replay(db, row[0], backwards=False)
+
+    def _step(self, action: int | None) -> HistoryStep | None:
+        if action is None:
+            return None
+        rows = self._db.execute(
+            "SELECT p.path, c.old_source, c.new_source, o.name AS old_name, n.name AS new_name FROM corrections c "
+            "JOIN photos p ON p.id = c.photo_id LEFT JOIN classes o ON o.id = c.old_class_id "
+            "LEFT JOIN classes n ON n.id = c.new_class_id WHERE c.action = ? ORDER BY c.id", (action,)).fetchall()
+
+        def shown(name: str | None, source: str | None) -> str | None:
+            return None if source is None else name if name is not None else NONE_OF_THESE
+
+        return HistoryStep(action, tuple(LabelChange(path_from_db(r["path"]), shown(r["old_name"], r["old_source"]),
+                                                     shown(r["new_name"], r["new_source"])) for r in rows))
 
     def _replay(self, db, action: int, backwards: bool) -> list[Path]:
         rows = db.execute(
@@ -210,6 +327,12 @@ class LabelRecords:
         return [path_from_db(r["path"]) for r in rows]
 
     # --- helpers ------------------------------------------------------------------------------------------
+    def _photo_id(self, db, path: Path | str) -> int:
+        photo = db.execute("SELECT id FROM photos WHERE path = ?", (path_to_db(absolute_path(path)),)).fetchone()
+        if photo is None:
+            raise self._error(f"{path} is not in the catalog")
+        return photo["id"]
+
     def _write_label(self, db, photo_id: int, class_id: int | None, source: str | None, now: str) -> None:
         if source is None:
             db.execute("DELETE FROM labels WHERE photo_id = ?", (photo_id,))

@@ -1,0 +1,68 @@
+"""Undo and redo in the window act where the user sees them: a step that would change photos not on screen
+(another folder, or no folder open) is named and asked about first, and the photos a step changed are selected
+afterwards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from PySide6.QtCore import QItemSelection, QItemSelectionModel
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from lakeview.core.catalog.labels import HistoryStep, photo_count
+from lakeview.core.photos.file_names import shown_path
+from lakeview.gui.grid.model import ranges
+
+if TYPE_CHECKING:
+    from lakeview.gui.main_window import MainWindow
+
+
+class OffScreenChange:
+    @classmethod
+    def ask(cls, parent: QWidget, title: str, text: str) -> bool:
+        """Yes or No, No by default (tests replace this)."""
+        answer = QMessageBox.question(parent, title, text,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+
+def off_screen_question(verb: str, step: HistoryStep, elsewhere: list[Path]) -> str:
+    """E.g. 'Undo "2 photos labelled bees"? It changes 2 photos that are not on screen, in /home/me/holiday.'"""
+    folders = sorted({path.parent for path in elsewhere})
+    where = shown_path(folders[0]) + (f" and {len(folders) - 1} other folder{'s' if len(folders) > 2 else ''}"
+                                      if len(folders) > 1 else "")
+    are = "is" if len(elsewhere) == 1 else "are"
+    return (f"{verb} \u201c{step.describe()}\u201d?\n\n"
+            f"It changes {photo_count(len(elsewhere))} that {are} not on screen, in {where}.")
+
+
+def step_history(window: MainWindow, step: HistoryStep | None,
+                 replay: Callable[[HistoryStep], HistoryStep | None], verb: str) -> None:
+    """Undo or redo `step` (the session's replay says what it did in the status bar)."""
+    if step is None:
+        window.statusBar().showMessage(f"Nothing to {verb.lower()}", 3_000)
+        return
+    model = window.model
+    elsewhere = [path for path in step.paths if model.row_of(path) is None]
+    if elsewhere and not OffScreenChange.ask(window, f"{verb} label", off_screen_question(verb, step, elsewhere)):
+        window.statusBar().showMessage(f"{verb}: nothing changed", 5_000)
+        return
+    if replay(step) is not None:
+        select_paths(window, step.paths)
+
+
+def select_paths(window: MainWindow, paths: list[Path]) -> None:
+    """Select the photos of `paths` that are on screen, the first of them current and scrolled to."""
+    model, grid = window.model, window.grid
+    rows = [row for row in map(model.row_of, paths) if row is not None]
+    if not rows:
+        return
+    selection = QItemSelection()
+    for first, last in ranges(rows):
+        selection.select(model.index(first), model.index(last))
+    selection_model = grid.selectionModel()
+    selection_model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    selection_model.setCurrentIndex(model.index(min(rows)), QItemSelectionModel.SelectionFlag.NoUpdate)
+    grid.scroll_to_path(model.path_at(min(rows)))
