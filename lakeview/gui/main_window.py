@@ -125,8 +125,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.filters_changed.connect(lambda filters: self.session.set_filters(**filters))
         self.filter_bar.show_folder_requested.connect(self.session.show_folder)
         self.addToolBar(self.filter_bar)
-        self.review_queue = ReviewQueue(self.grid, self.settings, self._reload_rows,
-                                        lambda: bool(self.session.filters.get("unlabelled")),
+        self.review_queue = ReviewQueue(self.grid, self.settings, lambda: bool(self.session.filters.get("unlabelled")),
                                         lambda text: self.statusBar().showMessage(text, 10_000))
         self.filter_bar.move_on.setChecked(self.review_queue.move_on)
         self.filter_bar.move_on.toggled.connect(self.review_queue.set_move_on)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QItemSelectionModel, QSettings
 from PySide6.QtWidgets import QAbstractItemView
 
 from lakeview.gui.grid.view import PhotoGrid
@@ -39,15 +39,13 @@ def why_a_number_cannot_label(number: int, classes: Sequence[str], selected: boo
 
 
 class ReviewQueue:
-    """Moves the grid on after labelling. `reload()` gives the grid fresh rows (it keeps the user's place by
-    path); `hides_labelled()` says whether the view's filter leaves labelled photos out; `tell(text)` puts a
-    sentence in the status bar."""
+    """Moves the grid on after labelling. `hides_labelled()` says whether the view's filter leaves labelled photos
+    out; `tell(text)` puts a sentence in the status bar."""
 
-    def __init__(self, grid: PhotoGrid, settings: QSettings, reload: Callable[[], None],
-                 hides_labelled: Callable[[], bool], tell: Callable[[str], None]) -> None:
+    def __init__(self, grid: PhotoGrid, settings: QSettings, hides_labelled: Callable[[], bool],
+                 tell: Callable[[str], None]) -> None:
         self.grid = grid
         self.settings = settings
-        self.reload = reload
         self.hides_labelled = hides_labelled
         self.tell = tell
 
@@ -61,17 +59,23 @@ class ReviewQueue:
     def after_labelling(self) -> None:
         """Called once the selected photos were given labels. Nothing moves when none of them has one (the key
         changed nothing: an Enter on photos without a prediction)."""
-        model = self.grid.photo_model()
-        rows = sorted({index.row() for index in self.grid.selectionModel().selectedIndexes()})
-        if model is None or not rows or all(model.entry_at(row).label is None for row in rows):
+        model, selection = self.grid.photo_model(), self.grid.selectionModel()
+        rows = sorted({index.row() for index in selection.selectedIndexes()})
+        labelled = [row for row in rows if model is not None and model.entry_at(row).label is not None]
+        if not labelled:
             return
         if self.move_on:
-            labelled = [model.entry_at(row).label is not None for row in range(model.rowCount())]
-            target = next_to_review(labelled, rows[-1])
+            target = next_to_review([model.entry_at(row).label is not None for row in range(model.rowCount())],
+                                    rows[-1])
             if target is None:
                 self.tell("Every photo shown has a label")
             else:
                 self.grid.setCurrentIndex(model.index(target))  # selects it alone, as a click does
-                self.grid.scrollTo(model.index(target), QAbstractItemView.ScrollHint.EnsureVisible)
         if self.hides_labelled():
-            self.reload()
+            # The next photo slides into the place of the one that left, as in a queue.
+            model.remove_photos([model.path_at(row) for row in labelled])
+            current = self.grid.currentIndex()
+            if current.isValid() and not selection.hasSelection():  # a number key has something to label
+                selection.select(current, QItemSelectionModel.SelectionFlag.Select)
+        if self.grid.currentIndex().isValid():
+            self.grid.scrollTo(self.grid.currentIndex(), QAbstractItemView.ScrollHint.EnsureVisible)

@@ -11,6 +11,8 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget
 
+from lakeview.core.catalog.photo_rows import PhotoRow
+from lakeview.gui.grid import PhotoGridModel
 from lakeview.gui.main_window import MainWindow
 from lakeview.gui.review_queue import MOVE_ON_KEY, next_to_review
 from lakeview.gui.session import LibrarySession
@@ -65,6 +67,19 @@ def test_the_next_photo_to_review_is_the_first_unlabelled_one_after_the_selectio
     assert next_to_review([True, True], after=0) is None
 
 
+def test_photos_that_leave_the_view_are_removed_in_place(qtbot, qtmodeltester):
+    paths = [Path(f"/photos/{i}.jpg") for i in range(8)]
+    model = PhotoGridModel()
+    model.set_rows([PhotoRow(i, path, True, None, None, None, None) for i, path in enumerate(paths)])
+    qtmodeltester.check(model)
+
+    model.remove_photos([paths[1], paths[2], paths[6], Path("/not/shown.jpg")])
+
+    assert model.paths() == [paths[0], *paths[3:6], paths[7]]
+    assert model.row_of(paths[7]) == 4
+    model.shutdown()
+
+
 def test_a_number_key_labels_the_photo_and_moves_to_the_next_one_without_a_label(qtbot, window, lake):
     open_lake(qtbot, window, lake)
     paths = shown(window)
@@ -110,10 +125,14 @@ def test_in_the_review_queue_a_labelled_photo_leaves_and_the_next_one_is_current
     queue = shown(window)
     assert len(queue) == 8
     click(qtbot, window, 0)
+    place = window.grid.visualRect(window.grid.currentIndex())
 
     qtbot.keyClick(window.grid, Qt.Key.Key_1)
     assert shown(window) == queue[1:], "the labelled photo left the queue"
     assert window.grid.current_path() == queue[1] and window.grid.selected_paths() == [queue[1]]
+    assert window.inspector.path() == queue[1]
+    window.grid.doItemsLayout()
+    assert window.grid.visualRect(window.grid.currentIndex()) == place, "the next photo took its place on screen"
 
     qtbot.keyClick(window.grid, Qt.Key.Key_Return)  # accepting the prediction is a label too
     assert window.session.catalog.label_of(queue[1]) is not None
