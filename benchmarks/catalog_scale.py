@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from lakeview.core.catalog import Catalog
+from lakeview.core.catalog.photo_rows import REVIEW_QUEUE
 from lakeview.core.datasets.importers import from_lists
 from lakeview.core.training.library_dataset import import_labelled
 
@@ -149,7 +150,7 @@ def grid_figures(photos: int) -> None:
                 "all, by name": dict(order="path"),
                 "one folder of 1,000 (what the app opens)": dict(folder="/photos/042"),
                 "a folder holding them all": dict(folder="/photos"),
-                "least confident first: review queue": dict(order="confidence"),
+                "least confident first: review queue": REVIEW_QUEUE,
                 "predicted 'louise'": dict(predicted="louise"),
                 "assigned 'moraine'": dict(assigned="moraine"),
                 "unlabelled only": dict(unlabelled=True),

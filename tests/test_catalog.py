@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog, CatalogError
+from lakeview.core.catalog.photo_rows import REVIEW_QUEUE
 from lakeview.core.catalog.schema import LATEST, MIGRATIONS
 
 from photo_tools import make_photo
@@ -170,6 +171,19 @@ def test_grid_queries_filter_and_sort(photos, catalog):
     row = catalog.query(search="IMG_01")[0]
     assert (row.label, row.label_source, row.predicted, row.confidence) == ("louise", "imported", "moraine", 0.6)
     assert catalog.prediction_of(photos[1]) == ("v1", [("moraine", 0.6)])
+
+
+def test_the_review_queue_lists_unlabelled_predicted_photos_least_confident_first(photos, catalog):
+    catalog.store_predictions("v1", [(photos[i], [("louise", confidence)])
+                                     for i, confidence in enumerate([0.9, 0.6, 0.55, 0.99, 0.6])])
+    catalog.set_labels(photos[1:2], "moraine", source="imported")
+    names = lambda: [r.path.name for r in catalog.query(**REVIEW_QUEUE)]  # noqa: E731
+    assert names() == ["IMG_02.jpg", "IMG_04.jpg", "IMG_00.jpg", "IMG_03.jpg"]
+
+    catalog.set_labels(photos[4:5], "louise")
+    assert names() == ["IMG_02.jpg", "IMG_00.jpg", "IMG_03.jpg"], "a photo that gets a label leaves"
+    catalog.undo()
+    assert names() == ["IMG_02.jpg", "IMG_04.jpg", "IMG_00.jpg", "IMG_03.jpg"]
 
 
 def test_model_versions_and_the_active_one(tmp_path, catalog):

@@ -4,11 +4,13 @@ chosen photos instead of the folder, what they are and a way back."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QPushButton, QToolBar, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QToolBar, QWidget
+
+from lakeview.core.catalog.photo_rows import REVIEW_QUEUE
 
 FILTERS = {
     "All photos": {},
-    "Review queue (least confident first)": {"order": "confidence"},
+    "Review queue (least confident first)": REVIEW_QUEUE,
     "By predicted class": {"order": "predicted"},
     "Unlabelled": {"unlabelled": True},
     "Corrected by me": {"corrected": True},
@@ -39,6 +41,11 @@ class FilterBar(QToolBar):
         self.addWidget(self.search)
         self.showing_action = self.addWidget(self.showing)
         self.show_folder_action = self.addWidget(self.show_folder_button)
+        self.addSeparator()
+        self.move_on = QCheckBox("Move to the next photo after labelling")
+        self.move_on.setToolTip("On: a number key, Delete or Enter labels the selection and moves on to the next "
+                                "photo without a label. Off: the selection stays where it is.")
+        self.addWidget(self.move_on)
         self.show_chosen(None)
 
     def filters(self) -> dict:

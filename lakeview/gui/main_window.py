@@ -24,6 +24,7 @@ from lakeview.gui.library_panel import LibraryPanel
 from lakeview.gui.placement_dialog import PlacementDialog, undo_last_placement
 from lakeview.gui.preview_dialog import PreviewDialog
 from lakeview.gui.predict_folder_view import PredictFolderView
+from lakeview.gui.review_queue import ReviewQueue, why_a_number_cannot_label
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
@@ -128,6 +129,11 @@ class MainWindow(QMainWindow):
         self.filter_bar.filters_changed.connect(lambda filters: self.session.set_filters(**filters))
         self.filter_bar.show_folder_requested.connect(self.session.show_folder)
         self.addToolBar(self.filter_bar)
+        self.review_queue = ReviewQueue(self.grid, self.settings, lambda: bool(self.session.filters.get("unlabelled")),
+                                        lambda text: self.statusBar().showMessage(text, 10_000))
+        self.filter_bar.move_on.setChecked(self.review_queue.move_on)
+        self.filter_bar.move_on.toggled.connect(self.review_queue.set_move_on)
+        self.grid.unassigned_digit.connect(self.assign_number)
 
     # --- session ------------------------------------------------------------------------------------------
     def _connect_session(self) -> None:
@@ -242,13 +248,26 @@ class MainWindow(QMainWindow):
         return [self.model.path_at(row) for row in rows]
 
     def assign_number(self, number: int) -> None:
-        self.session.assign_class_number(self.selected_paths(), number)
+        """A number key: the selection gets that class and the grid moves on; or the status bar says why not."""
+        names, paths = self.session.class_names(), self.selected_paths()
+        why_not = why_a_number_cannot_label(number, names, bool(paths), self.model.rowCount() > 0)
+        if why_not is not None:
+            if not names:  # the Classes panel, where classes are made, comes forward with its name field ready
+                dock = self.findChild(QDockWidget, "classes")
+                dock.show()
+                dock.raise_()
+                self.classes_panel.name.setFocus()
+            self.statusBar().showMessage(why_not, 10_000)
+        elif self.session.assign_class_number(paths, number):
+            self.review_queue.after_labelling()
 
     def accept(self) -> None:
         self.session.accept_predictions(self.selected_paths())
+        self.review_queue.after_labelling()
 
     def none_of_these(self) -> None:
-        self.session.none_of_these(self.selected_paths())
+        if self.session.none_of_these(self.selected_paths()):
+            self.review_queue.after_labelling()
 
     def preview(self) -> None:
         """Space: the current photo large; Left/Right step through the grid, which follows."""

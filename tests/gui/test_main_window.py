@@ -62,6 +62,7 @@ def test_classify_streams_predictions_into_the_grid(qtbot, window, photos, tiny_
 def test_digits_label_the_selection_and_undo_restores(qtbot, window, photos, tiny_model):
     model = open_folder(qtbot, window, photos)
     window.session.use_model_file(tiny_model)
+    window.filter_bar.move_on.setChecked(False)  # each key acts on the same two photos
     first = model.row_of(photos / "blue_0.jpg")
     second = model.row_of(photos / "blue_1.jpg")
     selection = window.grid.selectionModel()
@@ -152,6 +153,7 @@ def test_the_inspector_follows_the_current_photo_and_space_previews_it(qtbot, wi
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
 
+    window.filter_bar.move_on.setChecked(False)  # the inspector stays on the photo just labelled
     window.grid.selectionModel().select(model.index(3), window.grid.selectionModel().SelectionFlag.ClearAndSelect)
     qtbot.keyClick(window.grid, Qt.Key.Key_2)
     assert window.session.class_names()[1] == "red"

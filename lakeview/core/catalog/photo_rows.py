@@ -23,6 +23,9 @@ ORDERS = {
     "predicted": "pr.class_id, pr.confidence DESC",
 }
 PREDICTION_ORDERS = ("confidence", "predicted")
+REVIEW_QUEUE = {"order": "confidence", "unlabelled": True}
+"""The grid query for the photos that need a person's look: predicted, not yet labelled, least confident first. A
+photo that gets a label leaves it."""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ class PhotoGrid(QListView):
     """
 
     thumbnailSizeChanged = Signal(int)
+    unassigned_digit = Signal(int)
+    """A key 1-9 that no enabled Label action took (that class does not exist yet): the window says why."""
 
     def __init__(self, parent: QWidget | None = None, thumbnail_size: int = DEFAULT_THUMBNAIL_PX) -> None:
         super().__init__(parent)
@@ -183,6 +185,14 @@ class PhotoGrid(QListView):
         super().changeEvent(event)
         if event.type() == QEvent.Type.DevicePixelRatioChange:  # moved to a screen of another density
             self._sync_model_px()
+
+    def keyPressEvent(self, event) -> None:
+        digit = event.text()
+        if len(digit) == 1 and "1" <= digit <= "9" and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            self.unassigned_digit.emit(int(digit))  # not a jump to a file name starting with it
+            event.accept()
+            return
+        super().keyPressEvent(event)
 
     def wheelEvent(self, event) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:  # Ctrl+wheel zooms the thumbnails
