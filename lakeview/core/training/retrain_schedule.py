@@ -74,6 +74,16 @@ class RetrainScheduler:
     def pending_corrections(self) -> int:
         return self._pending
 
+    def seconds_to_next_run(self) -> float | None:
+        """How long until the corrections waiting start a run on their own (0: at the next poll); None when
+        none wait, or when a run is going (they then start the next one as it ends)."""
+        with self._lock:
+            if not self._pending or self.running:
+                return None
+            if self._requested or self._pending >= self.policy.after_corrections:
+                return 0.0
+            return max(0.0, self.policy.idle_seconds - (self._clock() - self._last_correction))
+
     def note_corrections(self, count: int = 1) -> None:
         with self._lock:
             self._pending += count
