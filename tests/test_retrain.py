@@ -252,7 +252,7 @@ def test_scheduler_idle_delay_on_demand_and_cancel():
     scheduler.note_corrections(1)
     assert not scheduler.poll()
     now[0] = 5.0
-    assert scheduler.seconds_to_next_run() == 25.0
+    assert scheduler.seconds_to_next_run() == 25.0 and scheduler.pending_text() == "retrain in 25 s: 1 correction"
     now[0] = 31.0
     assert scheduler.seconds_to_next_run() == 0.0
     assert scheduler.poll()

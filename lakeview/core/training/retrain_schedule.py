@@ -84,6 +84,15 @@ class RetrainScheduler:
                 return 0.0
             return max(0.0, self.policy.idle_seconds - (self._clock() - self._last_correction))
 
+    def pending_text(self, busy: bool = False) -> str:
+        """The run that waiting corrections lead to, for the status bar ("retrain in 25 s: 3 corrections"); ""
+        when none waits. `busy`: another job holds the library, so a due run waits for it."""
+        seconds, waiting = self.seconds_to_next_run(), self._pending
+        if seconds is None:
+            return ""
+        when = f"in {seconds:.0f} s" if seconds >= 1 else ("after the running job" if busy else "now")
+        return f"retrain {when}: {waiting} correction{'s' if waiting != 1 else ''}"
+
     def note_corrections(self, count: int = 1) -> None:
         with self._lock:
             self._pending += count
