@@ -286,3 +286,15 @@ def test_scheduler_waits_when_the_launcher_is_busy():
     scheduler = RetrainScheduler(lambda kind, done: launches.append(kind) or None, SchedulerPolicy(after_corrections=1))
     scheduler.note_corrections(1)
     assert launches == ["quick"] and not scheduler.running and scheduler.pending_corrections == 1
+
+
+def test_the_scheduler_says_what_waits_for_a_running_retrain():
+    ends = []
+    scheduler = RetrainScheduler(lambda kind, done: ends.append(done) or (lambda: None),
+                                 SchedulerPolicy(after_corrections=2))
+    scheduler.note_corrections(2)
+    assert scheduler.running and scheduler.pending_text() == ""
+    scheduler.note_corrections(1)
+    assert scheduler.pending_text() == "retrain after this one: 1 correction"
+    ends[0]("first")
+    assert len(ends) == 2 and scheduler.pending_text() == ""

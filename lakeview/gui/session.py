@@ -67,7 +67,8 @@ class LibrarySession(QObject):
         self._poll = QTimer(self)
         self._poll.timeout.connect(self._poll_scheduler)
         self._poll.start(POLL_MS)
-        self.labels_changed.connect(lambda _: QTimer.singleShot(0, self, self._tell_pending_retrain))
+        for change in (self.labels_changed, self.job_started):
+            change.connect(lambda _: QTimer.singleShot(0, self, self._tell_pending_retrain))
 
     # --- what is on screen --------------------------------------------------------------------------------
     def rows(self) -> list[PhotoRow]:

@@ -123,7 +123,8 @@ class RetrainOutcome:
         previous one's and on how many photos; or why no version was made."""
         if self.result not in (RetrainResult.PROMOTED, RetrainResult.KEPT):
             return WHY_NO_VERSION.get(self.result, "")
-        new = f"new model: {error_text(self.error_rate, self.holdout_photos, 'held-out')}"
+        new = (f"new model: {error_text(self.error_rate, self.holdout_photos, 'held-out')}"
+               if self.error_rate is not None else "new model: no held-out photos to measure it on yet")
         previous = "" if self.previous_error is None else f"{self.previous_error:.1%}"
         if self.result is RetrainResult.KEPT:
             return f"{new}; kept the active one at {previous}"

@@ -88,9 +88,12 @@ class RetrainScheduler:
         """The run that waiting corrections lead to, for the status bar ("retrain in 25 s: 3 corrections"); ""
         when none waits. `busy`: another job holds the library, so a due run waits for it."""
         seconds, waiting = self.seconds_to_next_run(), self._pending
-        if seconds is None:
+        if not waiting:
             return ""
-        when = f"in {seconds:.0f} s" if seconds >= 1 else ("after the running job" if busy else "now")
+        if seconds is None:
+            when = "after this one"
+        else:
+            when = f"in {seconds:.0f} s" if seconds >= 1 else ("after the running job" if busy else "now")
         return f"retrain {when}: {waiting} correction{'s' if waiting != 1 else ''}"
 
     def note_corrections(self, count: int = 1) -> None:
