@@ -26,6 +26,8 @@ PATH_ROLE = Qt.ItemDataRole.UserRole
 CELL_ROLE = Qt.ItemDataRole.UserRole + 1
 LABEL_ROLE = Qt.ItemDataRole.UserRole + 2
 """A top-loss tile's photo's label now (its actual class when measured, or what the user fixed it to)."""
+MEASURED_ROLE = Qt.ItemDataRole.UserRole + 3
+"""A top-loss tile's caption and label as measured, to come back to when an undo restores that label."""
 
 
 class InterpretationView(QWidget):
@@ -142,8 +144,10 @@ class InterpretationView(QWidget):
             path = item.data(PATH_ROLE)
             if path in changed and changed[path] != item.data(LABEL_ROLE):
                 item.setData(LABEL_ROLE, changed[path])
-                predicted = item.text().split(" / ", 1)[0]
-                item.setText(f"{predicted} / {changed[path] or 'unlabelled'}\nlabel fixed")
+                caption, measured = item.data(MEASURED_ROLE)
+                predicted = caption.split(" / ", 1)[0]
+                item.setText(caption if changed[path] == measured else
+                             f"{predicted} / {changed[path] or 'unlabelled'}\nlabel fixed")
 
     def _fill_matrix(self, interpretation: Interpretation) -> None:
         classes, matrix = interpretation.classes, interpretation.confusion_matrix()
@@ -175,6 +179,7 @@ class InterpretationView(QWidget):
         item = QListWidgetItem(f"{loss.predicted} / {loss.actual}\n{loss.loss:.2f} / {loss.prob_actual:.2f}")
         item.setData(PATH_ROLE, str(loss.path))
         item.setData(LABEL_ROLE, loss.actual)
+        item.setData(MEASURED_ROLE, (item.text(), loss.actual))
         item.setToolTip(f"{loss.path}\npredicted {loss.predicted} ({loss.prob_predicted:.0%}), actually {loss.actual} "
                         f"({loss.prob_actual:.0%}), loss {loss.loss:.2f}")
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from lakeview.gui.grid.model import Role
+from lakeview.gui.interpretation_view import CELL_ROLE, PATH_ROLE
 from lakeview.gui.worker import JobKind
 
 from photo_tools import COLOURS, make_photo
@@ -162,7 +163,7 @@ def test_results_photos_show_the_prediction_and_a_fixed_tile_its_new_label(qtbot
     matrix = window.results.matrix
     cell = next(matrix.item(r, c) for r in range(matrix.rowCount()) for c in range(matrix.columnCount())
                 if matrix.item(r, c).text() != "0")
-    actual, predicted = cell.data(Qt.ItemDataRole.UserRole + 1)
+    actual, predicted = cell.data(CELL_ROLE)
     qtbot.mouseClick(matrix.viewport(), Qt.MouseButton.LeftButton, pos=matrix.visualItemRect(cell).center())
     shown = [window.model.path_at(r) for r in range(window.model.rowCount())]
     assert len(shown) == int(cell.text()) and set(shown) <= set(held_out)
@@ -182,4 +183,8 @@ def test_results_photos_show_the_prediction_and_a_fixed_tile_its_new_label(qtbot
     next(a for a in menu.actions() if a.text() == f"Label as {other}").trigger()
     assert tile.text().split("\n") == [f"{tile.text().split(' / ')[0]} / {other}", "label fixed"]
     assert [a.text() for a in window.results.tile_menu(tile).actions() if a.isChecked()] == [f"Label as {other}"]
-    assert len({gallery.item(r).data(Qt.ItemDataRole.UserRole) for r in range(gallery.count())}) == gallery.count()
+    caption = tile.text()
+    window.tabs.setCurrentWidget(window.grid)
+    qtbot.keyClick(window.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert tile.text() != caption and tile.text().split("\n")[0].endswith(f" / {actual}")
+    assert len({gallery.item(r).data(PATH_ROLE) for r in range(gallery.count())}) == gallery.count()
