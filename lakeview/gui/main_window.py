@@ -178,9 +178,10 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"model: {active.id[:8]} ({active.arch}{measured})")
 
     def _trained(self, result) -> None:
-        self.results.show_interpretation(result.interpretation, f"Model {result.version_id[:8]}:", result.version_id)
-        if result.interpretation is not None:
-            self.session.keep_predictions(result.version_id, result.interpretation.predictions())
+        version, interpretation = result.version_id, result.interpretation
+        self.results.show_interpretation(interpretation, f"Model {version[:8]}:", version)
+        if interpretation is not None:
+            self.session.keep_predictions(version, interpretation.predictions())
         self.tabs.setCurrentWidget(self.results)
 
     def find_learning_rate(self) -> None:
