@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from lakeview.core.datasets.dataset import Photo
+from lakeview.core.training.error_figures import error_text, measured_photos
 from lakeview.core.training.evaluation import Interpretation
 
 CLASSES = ["emerald", "louise", "moraine"]
@@ -112,3 +113,37 @@ def test_nothing_classifiable_gives_no_interpretation_but_every_failure(tmp_path
     interpretation, failures = classify_labelled(SavedModel(learner.network, learner.meta()), photos, device="cpu")
 
     assert interpretation is None and [f.path for f in failures] == [p.path for p in photos]
+
+
+def test_top_losses_list_each_photo_once_at_its_worst():
+    paths = [Path("a.jpg"), Path("b.jpg"), Path("a.jpg"), Path("c.jpg")]
+    probs = torch.tensor([[0.1, 0.9], [0.4, 0.6], [0.3, 0.7], [0.8, 0.2]])
+    checked = Interpretation.from_predictions(["cat", "dog"], paths, probs, torch.tensor([0, 0, 0, 0]))
+
+    top = checked.top_losses(3)
+
+    assert [t.path for t in top] == [Path("a.jpg"), Path("b.jpg"), Path("c.jpg")]
+    assert top[0].prob_actual == pytest.approx(0.1)
+
+
+def test_the_predictions_are_each_photos_top_classes():
+    checked = Interpretation.from_predictions(["cat", "dog"], [Path("a.jpg")], torch.tensor([[0.25, 0.75]]),
+                                              torch.tensor([0]))
+    assert checked.predictions() == [(Path("a.jpg"), [("dog", 0.75), ("cat", 0.25)])]
+
+
+@pytest.mark.parametrize("rate, photos, which, text", [
+    (0.0, 12, "", "0.0% error on 12 photos"),
+    (0.0132, 76, "held-out", "1.3% error on 76 held-out photos"),
+    (0.5, 1, "", "50.0% error on 1 photo"),
+    (0.5, None, "", "50.0% error (number of photos not recorded)"),
+    (None, 5, "", "error not measured"),
+])
+def test_an_error_figure_always_says_on_how_many_photos(rate, photos, which, text):
+    assert error_text(rate, photos, which) == text
+
+
+def test_a_versions_photo_count_is_read_from_first_trainings_and_retrains():
+    assert measured_photos({"error_rate": 0.1, "valid_photos": 40}) == 40
+    assert measured_photos({"error_rate": 0.1, "holdout_photos": 12}) == 12
+    assert measured_photos({"error_rate": 0.1}) is None

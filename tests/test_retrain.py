@@ -64,7 +64,9 @@ def test_a_quick_run_makes_a_version_and_rescores_every_photo(library, settings)
     outcome = retrain(path, "quick", settings)
 
     assert outcome.version_id and outcome.result is RetrainResult.PROMOTED and outcome.previous_error is None
-    assert outcome.rescored == 30 and outcome.message == ""
+    assert outcome.rescored == 30 and outcome.holdout_photos > 0
+    assert outcome.message == (f"new model: {outcome.error_rate:.1%} error on {outcome.holdout_photos} held-out "
+                               "photos; now active")
     with Catalog(path) as catalog:
         assert catalog.active_model().id == outcome.version_id
         model_id, top = catalog.prediction_of(paths["unlabelled"][1])
@@ -112,6 +114,8 @@ def test_a_worse_version_is_kept_but_not_promoted(library, settings):
         assert [m.id for m in catalog.models()] == [good.version_id, worse.version_id]
         assert catalog.prediction_of(paths["red"][0])[0] == good.version_id
         assert catalog.training_runs()[-1]["outcome"] == "kept"
+    assert worse.message == (f"new model: {worse.error_rate:.1%} error on {worse.holdout_photos} held-out photos; "
+                             "kept the active one at 0.0%")
 
 
 @pytest.mark.parametrize("kind", ["quick", "full"])
@@ -244,9 +248,13 @@ def test_scheduler_idle_delay_on_demand_and_cancel():
 
     scheduler = RetrainScheduler(thread_launcher(job), SchedulerPolicy(after_corrections=100, idle_seconds=30),
                                  clock=lambda: now[0])
+    assert scheduler.seconds_to_next_run() is None
     scheduler.note_corrections(1)
     assert not scheduler.poll()
+    now[0] = 5.0
+    assert scheduler.seconds_to_next_run() == 25.0 and scheduler.pending_text() == "retrain in 25 s: 1 correction"
     now[0] = 31.0
+    assert scheduler.seconds_to_next_run() == 0.0
     assert scheduler.poll()
     scheduler.wait(10)
     scheduler.request("full")
@@ -278,3 +286,15 @@ def test_scheduler_waits_when_the_launcher_is_busy():
     scheduler = RetrainScheduler(lambda kind, done: launches.append(kind) or None, SchedulerPolicy(after_corrections=1))
     scheduler.note_corrections(1)
     assert launches == ["quick"] and not scheduler.running and scheduler.pending_corrections == 1
+
+
+def test_the_scheduler_says_what_waits_for_a_running_retrain():
+    ends = []
+    scheduler = RetrainScheduler(lambda kind, done: ends.append(done) or (lambda: None),
+                                 SchedulerPolicy(after_corrections=2))
+    scheduler.note_corrections(2)
+    assert scheduler.running and scheduler.pending_text() == ""
+    scheduler.note_corrections(1)
+    assert scheduler.pending_text() == "retrain after this one: 1 correction"
+    ends[0]("first")
+    assert len(ends) == 2 and scheduler.pending_text() == ""

@@ -1,6 +1,7 @@
 """The Results tab: how the model does on the validation photos. A confusion-matrix heat map whose cells show
 their photos in the grid, the most confused pairs, and the top losses captioned as fast.ai's plot_top_losses
-(prediction / actual / loss / probability of the actual class); a tile's menu fixes its label."""
+(prediction / actual / loss / probability of the actual class); a tile's menu fixes its label, and the tile then
+shows the new one. When another model becomes active, the headline says these results are of an older one."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ TOP_LOSSES = 16
 TILE = 150
 PATH_ROLE = Qt.ItemDataRole.UserRole
 CELL_ROLE = Qt.ItemDataRole.UserRole + 1
+LABEL_ROLE = Qt.ItemDataRole.UserRole + 2
+"""A top-loss tile's photo's label now (its actual class when measured, or what the user fixed it to)."""
+MEASURED_ROLE = Qt.ItemDataRole.UserRole + 3
+"""A top-loss tile's caption and label as measured, to come back to when an undo restores that label."""
 
 
 def _caption(text: str) -> QLabel:
@@ -42,11 +47,17 @@ class InterpretationView(QWidget):
     def __init__(self, parent: QWidget | None = None, thumbnails: ThumbnailLoader | None = None) -> None:
         super().__init__(parent)
         self.interpretation: Interpretation | None = None
+        self.version_id: str | None = None
+        """The model version these results are of, when known."""
         self.thumbnails = thumbnails or ThumbnailLoader(self)
         self.thumbnails.ready.connect(self._thumbnail_ready)
         self.headline = QLabel("Train a model (the Train tab) to see how it does on the validation photos, or "
                                "measure the active model on your held-out labelled photos.")
         self.headline.setWordWrap(True)
+        self.older_note = QLabel()
+        """Shown while these results are of a model that is no longer the active one."""
+        self.older_note.setWordWrap(True)
+        self.older_note.hide()
         self.evaluate_button = QPushButton("Measure the active model")
         self.evaluate_button.setToolTip("Classify the fifth of your labelled photos that retraining never learns "
                                         "from, and compare")
@@ -94,6 +105,7 @@ class InterpretationView(QWidget):
         top.addWidget(self.evaluate_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.older_note)
         layout.addWidget(splitter, 1)
         for before, after in zip(self._tab_chain(), self._tab_chain()[1:]):
             QWidget.setTabOrder(before, after)
@@ -105,8 +117,10 @@ class InterpretationView(QWidget):
         """The classes a tile's menu offers (the library's, which may be more than the model's)."""
         self._classes = list(classes)
 
-    def show_interpretation(self, interpretation: Interpretation | None, title: str = "") -> None:
-        self.interpretation = interpretation
+    def show_interpretation(self, interpretation: Interpretation | None, title: str = "",
+                            version_id: str | None = None) -> None:
+        self.interpretation, self.version_id = interpretation, version_id
+        self.older_note.hide()
         self.matrix.clear()
         self.confused.clear()
         self.gallery.clear()
@@ -129,6 +143,27 @@ class InterpretationView(QWidget):
             self.confused.addItem("Nothing confused: every validation photo is right.")
         for loss in interpretation.top_losses(TOP_LOSSES):
             self._add_tile(loss)
+
+    def follow_active(self, active_id: str | None) -> None:
+        """The active model changed (a retrain, a model file): say plainly when these results are of another."""
+        older = self.interpretation is not None and self.version_id is not None and active_id != self.version_id
+        now = f"the active model is now {active_id[:8]}" if active_id else "there is no active model now"
+        self.older_note.setText(f"<b>Older results</b>, of model {(self.version_id or '')[:8]}; {now}. Press "
+                                "“Measure the active model” for its own.")
+        self.older_note.setVisible(older)
+
+    def labels_changed(self, changes: dict) -> None:
+        """{path: (label, source)}: a top-loss tile whose photo was relabelled shows its new label."""
+        changed = {str(path): label for path, (label, _source) in changes.items()}
+        for row in range(self.gallery.count()):
+            item = self.gallery.item(row)
+            path = item.data(PATH_ROLE)
+            if path in changed and changed[path] != item.data(LABEL_ROLE):
+                item.setData(LABEL_ROLE, changed[path])
+                caption, measured = item.data(MEASURED_ROLE)
+                predicted = caption.split(" / ", 1)[0]
+                item.setText(caption if changed[path] == measured else
+                             f"{predicted} / {changed[path] or 'unlabelled'}\nlabel fixed")
 
     def _fill_matrix(self, interpretation: Interpretation) -> None:
         classes, matrix = interpretation.classes, interpretation.confusion_matrix()
@@ -159,6 +194,8 @@ class InterpretationView(QWidget):
     def _add_tile(self, loss: TopLoss) -> None:
         item = QListWidgetItem(f"{loss.predicted} / {loss.actual}\n{loss.loss:.2f} / {loss.prob_actual:.2f}")
         item.setData(PATH_ROLE, str(loss.path))
+        item.setData(LABEL_ROLE, loss.actual)
+        item.setData(MEASURED_ROLE, (item.text(), loss.actual))
         item.setToolTip(f"{loss.path}\npredicted {loss.predicted} ({loss.prob_predicted:.0%}), actually {loss.actual} "
                         f"({loss.prob_actual:.0%}), loss {loss.loss:.2f}")
         item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
@@ -203,11 +240,16 @@ class InterpretationView(QWidget):
         path = Path(item.data(PATH_ROLE))
         menu = QMenu(self)
         menu.addSection(path.name)
+        current = item.data(LABEL_ROLE)
         for name in self._classes or (self.interpretation.classes if self.interpretation else []):
             action = QAction(f"Label as {name}", menu)
+            action.setCheckable(True)
+            action.setChecked(name == current)
             action.triggered.connect(lambda checked=False, n=name: self.relabel_requested.emit(path, n))
             menu.addAction(action)
         none = QAction("None of these", menu)
+        none.setCheckable(True)
+        none.setChecked(current == NONE_OF_THESE)
         none.triggered.connect(lambda checked=False: self.relabel_requested.emit(path, NONE_OF_THESE))
         menu.addAction(none)
         menu.addSeparator()

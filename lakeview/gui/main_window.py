@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox
 from lakeview import __version__
 from lakeview.core.catalog import CatalogError
 from lakeview.core.photos.file_names import resolve_lossy_path, shown_path
+from lakeview.core.training.error_figures import error_text, measured_photos
 from lakeview.gui.classes_panel import ClassesPanel
 from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.filter_bar import FilterBar
@@ -21,6 +22,7 @@ from lakeview.gui.inspector import Inspector, describe_label
 from lakeview.gui.interpretation_view import InterpretationView
 from lakeview.gui.job_status import JobStatus
 from lakeview.gui.library_panel import LibraryPanel
+from lakeview.gui.photo_count_label import PhotoCountLabel
 from lakeview.gui.placement_dialog import PlacementDialog, undo_last_placement
 from lakeview.gui.preview_dialog import PreviewDialog
 from lakeview.gui.predict_folder_view import PredictFolderView
@@ -117,11 +119,15 @@ class MainWindow(QMainWindow):
         self.device_label = ElidedLabel()
         self.device_label.setText("device: …")
         self.model_label = ElidedLabel()
+        self.count_label = PhotoCountLabel(self.grid)
+        self.retrain_label = ElidedLabel()
         self.job_status = JobStatus()
         self.job_status.cancel_button.clicked.connect(self.session.cancel_job)
         bar = self.statusBar()
         bar.addWidget(self.device_label)
         bar.addWidget(self.model_label, 1)
+        bar.addPermanentWidget(self.retrain_label)  # permanent: a status-bar message does not hide these
+        bar.addPermanentWidget(self.count_label)
         bar.addPermanentWidget(self.job_status)
 
     def _build_toolbar(self) -> None:
@@ -148,6 +154,9 @@ class MainWindow(QMainWindow):
         s.job_started.connect(self.job_status.start)
         s.job_step.connect(self.job_status.show_step)
         s.job_progress.connect(self.job_status.update_progress)
+        s.job_units.connect(self.job_status.set_units)
+        s.retrain_pending.connect(self.retrain_label.setText)
+        s.labels_changed.connect(self.results.labels_changed)
         s.job_ended.connect(self._job_ended)
         s.said.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         s.notice.connect(lambda name, message: self.statusBar().showMessage(f"{name}: {message}", 10_000))
@@ -155,6 +164,7 @@ class MainWindow(QMainWindow):
     def _reload_rows(self) -> None:
         self.model.set_rows(self.session.rows())
         self.filter_bar.show_chosen(self.session.only)
+        self.grid.set_empty_text(self.session.why_no_photos())
         self._inspect_current()
         if self.session.folder is not None:
             self.setWindowTitle(f"{shown_path(self.session.folder.name)} — LakeView {__version__}")
@@ -170,15 +180,19 @@ class MainWindow(QMainWindow):
 
     def _refresh_model_label(self) -> None:
         active = self.session.catalog.active_model()
+        self.results.follow_active(active.id if active else None)
         if active is None:
             self.model_label.setText("model: none yet")
             return
         error = active.metrics.get("error_rate")
-        self.model_label.setText(f"model: {active.id[:8]} ({active.arch}"
-                                 + (f", {error:.1%} error)" if error is not None else ")"))
+        measured = f", {error_text(error, measured_photos(active.metrics))}" if error is not None else ""
+        self.model_label.setText(f"model: {active.id[:8]} ({active.arch}{measured})")
 
     def _trained(self, result) -> None:
-        self.results.show_interpretation(result.interpretation, f"Model {result.version_id[:8]}:")
+        version, interpretation = result.version_id, result.interpretation
+        self.results.show_interpretation(interpretation, f"Model {version[:8]}:", version)
+        if interpretation is not None:
+            self.session.keep_predictions(version, interpretation.predictions())
         self.tabs.setCurrentWidget(self.results)
 
     def find_learning_rate(self) -> None:
@@ -213,9 +227,11 @@ class MainWindow(QMainWindow):
             if result is None:
                 return "no active model, or no held-out labelled photos to measure it on"
             version, interpretation = result
-            self.results.show_interpretation(interpretation, f"Model {version[:8]} on held-out labelled photos:")
+            self.results.show_interpretation(interpretation, f"Model {version[:8]} on held-out labelled photos:",
+                                             version)
+            self.session.keep_predictions(version, interpretation.predictions())
             self.tabs.setCurrentWidget(self.results)
-            return f"{interpretation.error_rate:.1%} error on {len(interpretation.paths)} held-out photos"
+            return error_text(interpretation.error_rate, len(interpretation.paths), "held-out")
 
         self.session.start_job(JobKind.MEASURE, "Measuring the model", job, measured)
 

@@ -19,11 +19,16 @@ from lakeview.core.training.retrain_schedule import Done, RetrainScheduler, Sche
 from lakeview.gui.worker import Ending, JobEnd, JobKind, Worker, start_worker
 
 if TYPE_CHECKING:
-    from lakeview.core.training.retrain import RetrainOutcome
+    from lakeview.core.training.retrain import RetrainOutcome, RetrainStep
 
 POLL_MS = 5_000
 RETRAIN_JOBS = {"quick": (JobKind.RETRAIN, "Retrain"), "full": (JobKind.FULL_RETRAIN, "Full retrain")}
 """The job's kind and name (as the status bar shows it) for each kind of retrain."""
+PROGRESS_UNITS = {JobKind.OPEN_FOLDER: "photos", JobKind.CLASSIFY: "photos", JobKind.MEASURE: "photos",
+                  JobKind.PREDICT_FOLDER: "photos", JobKind.TRAINING: "batches"}
+"""What each job's progress counts, for the status bar (a retrain names it per step)."""
+STREAMED_BATCHES = 8
+"""Classify stores (and shows) predictions in this many batches or more: a small library streams in too."""
 
 
 class LibrarySession(QObject):
@@ -38,6 +43,10 @@ class LibrarySession(QObject):
     job_step = Signal(str)
     """What the running job is doing now (a named step of a long job, e.g. "body features"); counts follow."""
     job_progress = Signal(int, int)
+    job_units = Signal(str)
+    """What the running job's (or step's) counts count: "photos", "batches", or "" when they are plain numbers."""
+    retrain_pending = Signal(str)
+    """The background retrain that corrections wait for ("retrain in 25 s: 3 corrections"); "" when none waits."""
     job_ended = Signal(object)
     """A JobEnd: which job, whether it finished, failed or was cancelled, and what to say about it."""
     said = Signal(str)
@@ -59,8 +68,10 @@ class LibrarySession(QObject):
         self._closed = False
         self.scheduler = RetrainScheduler(self._launch_retrain, policy)
         self._poll = QTimer(self)
-        self._poll.timeout.connect(self.scheduler.poll)
+        self._poll.timeout.connect(self._poll_scheduler)
         self._poll.start(POLL_MS)
+        for change in (self.labels_changed, self.job_started):
+            change.connect(lambda _: QTimer.singleShot(0, self, self._tell_pending_retrain))
 
     # --- what is on screen --------------------------------------------------------------------------------
     def rows(self) -> list[PhotoRow]:
@@ -233,13 +244,17 @@ class LibrarySession(QObject):
             return
         targets = list(paths or [r.path for r in self.rows()])
         catalog_path = self.catalog.path
+        only_shown = self._classifies_only_some(paths, len(targets))
+        name = f"Classify only the photos shown ({len(targets)})" if only_shown else "Classify"
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.models.classify_library import classify_library
+            from lakeview.core.models.classify_library import PREDICTION_BATCH, classify_library
 
+            progress(0, len(targets))  # a count from the start: the bar shows "0 of 60 photos", not a busy stripe
+            batch_size = max(1, min(PREDICTION_BATCH, -(-len(targets) // STREAMED_BATCHES)))
             with Catalog(catalog_path) as catalog:
                 return classify_library(catalog, paths=targets, version=active.id, progress=progress,
-                                        should_stop=should_stop, on_batch=emit_partial)
+                                        should_stop=should_stop, on_batch=emit_partial, batch_size=batch_size)
 
         def arrived(batch) -> None:
             self.predictions_changed.emit({path: (top[0][0], top[0][1]) for path, top in batch})
@@ -250,9 +265,33 @@ class LibrarySession(QObject):
                 problems.append(f"{len(summary.unreadable)} photo(s) unreadable")
             if summary.missing:
                 problems.append(f"{len(summary.missing)} missing on disk")
+            if only_shown:
+                problems.append(only_shown)
             return ", ".join(problems)
 
-        self.start_job(JobKind.CLASSIFY, "Classify", job, ended, arrived)
+        self.start_job(JobKind.CLASSIFY, name, job, ended, arrived)
+
+    def _classifies_only_some(self, paths: list[Path] | None, count: int) -> str:
+        """What Classify of the photos shown leaves out of the folder (under a filter, or chosen photos); "" when
+        it leaves out nothing."""
+        left_out = 0 if paths else self.folder_photo_count() - count  # a menu action passes False
+        if left_out <= 0:
+            return ""
+        why = f"the grid shows {self.only[0]}" if self.only is not None else "a filter is on"
+        return (f"the folder's other {left_out} photo{'s' if left_out != 1 else ''} were not classified ({why}; "
+                "show the whole folder, then Ctrl+R, to classify them)")
+
+    def why_no_photos(self) -> str:
+        """What the grid says while it shows no photo: why, and what to do."""
+        if self.only is not None:
+            return "None of the chosen photos is in the library any more"
+        if self.folder is None:
+            return "Open a folder (Ctrl+O)"
+        return "No photo matches this filter" if self.folder_photo_count() else "This folder has no photos"
+
+    def folder_photo_count(self) -> int:
+        """The photos of the open folder, whatever the filter shows (0 with no folder open)."""
+        return len(self.catalog.query_ids(folder=self.folder)) if self.folder is not None else 0
 
     def use_model_file(self, path: Path) -> None:
         """Make a trained .lvmodel the active model of this library (its classes join the catalog's)."""
@@ -288,14 +327,33 @@ class LibrarySession(QObject):
             self.scheduler.cancel()  # stopped by the user: the corrections it was for start no follow-up run
             ended(None)
 
-        self.start_job(*RETRAIN_JOBS[kind], job, ended, on_partial=lambda step: self.job_step.emit(step.value),
+        self.start_job(*RETRAIN_JOBS[kind], job, ended, on_partial=self._retrain_step,
                        on_failed=lambda message: ended(None), on_cancelled=cancelled)
         return self.cancel_job
+
+    def _retrain_step(self, step: RetrainStep) -> None:
+        self.job_step.emit(step.value)
+        self.job_units.emit(step.counts)
+
+    def _poll_scheduler(self) -> None:
+        self.scheduler.poll()
+        self._tell_pending_retrain()
+
+    def _tell_pending_retrain(self) -> None:
+        self.retrain_pending.emit("" if self._closed else self.scheduler.pending_text(busy=self._job is not None))
+
+    def keep_predictions(self, version_id: str, predictions: list[tuple[Path, list[tuple[str, float]]]]) -> None:
+        """Store the active model's predictions made while measuring it: its held-out photos show them too."""
+        active = self.catalog.active_model()
+        if active is None or active.id != version_id or not predictions:
+            return
+        self.catalog.store_predictions(version_id, predictions)
+        self.predictions_changed.emit({path: (top[0][0], top[0][1]) for path, top in predictions})
 
     def _retrain_ended(self, outcome: RetrainOutcome | None, done: Done) -> str:
         """Where every retrain ends: with its outcome, or None when it failed or was cancelled (the status bar has
         said so). The scheduler hears of it once the window has seen this job end, as it may start the next."""
-        QTimer.singleShot(0, self, lambda: done(outcome))
+        QTimer.singleShot(0, self, lambda: (done(outcome), self._tell_pending_retrain()))
         if outcome is None:
             return ""
         from lakeview.core.training.retrain import RetrainResult
@@ -341,6 +399,7 @@ class LibrarySession(QObject):
                                  on_finished=finished, on_failed=failed, on_cancelled=cancelled,
                                  needs_torch=needs_torch)
         self.job_started.emit(name)
+        self.job_units.emit(PROGRESS_UNITS.get(kind, ""))
         return True
 
     def _forget(self) -> None:

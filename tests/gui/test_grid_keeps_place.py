@@ -185,7 +185,8 @@ def test_a_retrains_end_keeps_the_place(qtbot, window, lake, tiny_model):
     with qtbot.waitSignal(session.rows_changed, timeout=60_000):
         with qtbot.waitSignal(session.job_ended, timeout=60_000) as ended:
             session.retrain("quick")
-    assert ended.args == [JobEnd(JobKind.RETRAIN, "Retrain", Ending.DONE, "")]
+    assert ended.args == [JobEnd(JobKind.RETRAIN, "Retrain", Ending.DONE,
+                                 "new model: no held-out photos to measure it on yet; now active")]
 
     assert_place_kept(qtbot, window, selected, current, value)
 

@@ -109,7 +109,9 @@ def test_retrain_from_corrections_makes_a_new_active_version(qtbot, window, phot
     with qtbot.waitSignal(session.model_changed, timeout=60_000):
         with qtbot.waitSignal(session.job_ended, timeout=60_000) as ended:
             session.retrain("quick")
-    assert ended.args == [JobEnd(JobKind.RETRAIN, "Retrain", Ending.DONE, "")]
+    end = ended.args[0]
+    assert (end.kind, end.name, end.ending) == (JobKind.RETRAIN, "Retrain", Ending.DONE)
+    assert end.message.startswith("new model: ") and " held-out photo" in end.message
     versions = session.catalog.models()
     assert len(versions) == 2 and versions[1].parent == before
 

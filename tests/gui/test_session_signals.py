@@ -147,11 +147,14 @@ def test_a_background_retrain_shows_its_steps_and_counts_in_the_status_bar(qtbot
         session.assign([photos / f"blue_{i}.jpg" for i in range(6)], "blue")
         assert session.job_kind is JobKind.RETRAIN, "the twelfth correction started a retrain in the background"
 
-    assert ended.args == [JobEnd(JobKind.RETRAIN, "Retrain", Ending.DONE, "")]
+    end = ended.args[0]
+    assert (end.kind, end.name, end.ending) == (JobKind.RETRAIN, "Retrain", Ending.DONE)
+    assert end.message.startswith("new model: ") and "held-out photo" in end.message
     assert steps == ["body features", "fitting the head", "checking on held-out photos", "re-scoring"]
     counts: dict[str, list[tuple[int, int]]] = {}
     for label, done, total, text in shown:
-        assert text == f"{done} / {total}"
+        fitting = label == "Retrain: fitting the head"
+        assert text == (f"batch {done} of {total}" if fitting else f"{done} of {total} photos")
         counts.setdefault(label, []).append((done, total))
     assert counts["Retrain: body features"][-1] == (12, 12), "the twelve labelled photos"
     head = counts["Retrain: fitting the head"]

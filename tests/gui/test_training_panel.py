@@ -48,7 +48,8 @@ def test_training_draws_curves_activates_the_model_and_shows_results(qtbot, wind
     qtbot.waitUntil(lambda: panel.counts.rowCount() == 2, timeout=10_000)
     assert panel.counts.item(0, 0).text() == "12" and panel.counts.item(0, 1).text() == "4"
     progress = []
-    window.session.job_progress.connect(lambda done, total: progress.append((done, total)))
+    window.session.job_progress.connect(
+        lambda done, total: progress.append((done, total, window.job_status.bar.text())))
 
     end = run_job(qtbot, window, lambda: qtbot.mouseClick(panel.train_button, Qt.MouseButton.LeftButton))
 
@@ -57,7 +58,8 @@ def test_training_draws_curves_activates_the_model_and_shows_results(qtbot, wind
     x, y = panel.curves.train_loss.getData()
     assert list(x) == [1, 2, 3] and len(y) == 3
     assert panel.curves.unfreeze_line is not None
-    assert progress[-1] == (1000, 1000)
+    done, total, shown = progress[-1]
+    assert done == total and shown == f"batch {total} of {total}", "counts the training batches of every epoch"
     assert window.session.catalog.active_model() is not None
     assert "model:" in window.model_label.text() and "none" not in window.model_label.text()
     assert window.tabs.currentWidget() is window.results

@@ -108,8 +108,16 @@ class Interpretation:
         return sorted(pairs, key=lambda t: (-t[2], t[0], t[1]))
 
     def top_losses(self, k: int = 9) -> list[TopLoss]:
+        """The `k` worst photos, each once: a photo listed twice among the validation photos (a duplicate file
+        entry) shows at its worst loss only."""
         losses = self.losses
-        order = torch.argsort(losses, descending=True)[:k].tolist()
+        order, seen = [], set()
+        for i in torch.argsort(losses, descending=True).tolist():
+            if self.paths[i] not in seen:
+                seen.add(self.paths[i])
+                order.append(i)
+            if len(order) == k:
+                break
         predicted = self.predicted
         return [
             TopLoss(
@@ -122,6 +130,12 @@ class Interpretation:
             )
             for i in order
         ]
+
+    def predictions(self) -> list[tuple[Path, list[tuple[str, float]]]]:
+        """Each photo's top classes as the model predicted them (what the catalog stores for a classified photo)."""
+        from lakeview.core.models.inference import top_classes
+
+        return [(path, top) for path, top in zip(self.paths, top_classes(self.probs, self.classes)) if top]
 
     def report(self, top: int = 9) -> str:
         """A plain-text summary for the terminal."""

@@ -17,9 +17,6 @@ from lakeview.core.models.transforms import Augmentation
 if TYPE_CHECKING:
     import torch.nn as nn
 
-PROGRESS_STEPS = 1000
-
-
 @dataclass(frozen=True)
 class EpochReport:
     stats: EpochStats
@@ -43,7 +40,7 @@ def make_learner(data: LabelledPhotos, plan: TrainingPlan, weights_progress: Pro
 def train(learner: Learner, plan: TrainingPlan, progress: ProgressFn = no_progress,
           should_stop: ShouldStopFn = never_stop, on_epoch: Callable[[EpochReport], None] | None = None,
           on_phase: Callable[[bool], None] | None = None) -> bool:
-    """Run the plan's phases on `learner`; progress counts across all of them (0..PROGRESS_STEPS). With
+    """Run the plan's phases on `learner`; progress counts training batches across all of them. With
     `on_phase`, told as each phase starts whether it is the unfrozen one, progress counts each phase's training
     batches on its own instead. True when stopped early (the learner then holds a half-trained network: don't
     save it)."""
@@ -58,8 +55,8 @@ def train(learner: Learner, plan: TrainingPlan, progress: ProgressFn = no_progre
         before, phase_started = finished, time.perf_counter()
 
         def phase_progress(done: int, steps: int, before: int = before, epochs: int = epochs) -> None:
-            fraction = (before + epochs * done / max(steps, 1)) / total
-            progress(round(fraction * PROGRESS_STEPS), PROGRESS_STEPS)
+            per_epoch = max(steps // epochs, 1)  # every epoch of every phase runs the same batches
+            progress(before * per_epoch + done, total * per_epoch)
 
         def epoch_done(stats: EpochStats, before: int = before, started: float = phase_started) -> None:
             nonlocal finished

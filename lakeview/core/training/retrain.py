@@ -19,6 +19,7 @@ from lakeview.core.catalog import Catalog
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.training.features_on_disk import FeatureStore, features_for
 from lakeview.core.photos.fingerprint import fingerprint
+from lakeview.core.training.error_figures import error_text
 from lakeview.core.training.evaluation import Interpretation, classify_labelled, interpretation_of
 from lakeview.core.models.inference import top_classes
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
@@ -83,6 +84,11 @@ class RetrainStep(Enum):
     CHECKING = "checking on held-out photos"
     RESCORING = "re-scoring"
 
+    @property
+    def counts(self) -> str:
+        """What the step's `progress` counts: training batches while fitting, photos otherwise."""
+        return "batches" if self in (RetrainStep.HEAD, RetrainStep.FINE_TUNE) else "photos"
+
 
 StepFn = Callable[[RetrainStep], None]
 
@@ -100,6 +106,8 @@ class RetrainOutcome:
     previous_error: float | None = None
     rescored: int = 0
     epochs: list[dict] = field(default_factory=list)
+    holdout_photos: int = 0
+    """How many held-out photos both error rates were measured on."""
 
     @property
     def promoted(self) -> bool:
@@ -111,8 +119,18 @@ class RetrainOutcome:
 
     @property
     def message(self) -> str:
-        """Why no version was made, for the user; empty when one was."""
-        return WHY_NO_VERSION.get(self.result, "")
+        """What the run did, for the user: whether the new version became active, its held-out error next to the
+        previous one's and on how many photos; or why no version was made."""
+        if self.result not in (RetrainResult.PROMOTED, RetrainResult.KEPT):
+            return WHY_NO_VERSION.get(self.result, "")
+        new = (f"new model: {error_text(self.error_rate, self.holdout_photos, 'held-out')}"
+               if self.error_rate is not None else "new model: no held-out photos to measure it on yet")
+        previous = "" if self.previous_error is None else f"{self.previous_error:.1%}"
+        if self.result is RetrainResult.KEPT:
+            return f"{new}; kept the active one at {previous}"
+        if not previous:
+            return f"{new}; now active"
+        return f"{new}; now active (the previous one had {previous})"
 
 
 def retrain(catalog_path: Path, kind: Kind = "quick", settings: RetrainSettings | None = None,
@@ -160,7 +178,7 @@ class _Run:
             self.on_step(RetrainStep.RESCORING)
             rescored = rescore(self.catalog, SavedModel(learner.network.eval(), meta), progress=self.progress,
                                should_stop=self.should_stop)
-        return RetrainOutcome(self.kind, result, version, error_rate, previous_error, rescored, epochs)
+        return RetrainOutcome(self.kind, result, version, error_rate, previous_error, rescored, epochs, len(valid))
 
     def _fit(self, learner: Learner, plan: TrainingPlan, body_id: str, fingerprints: dict[str, str]) -> bool:
         """Quick: the head on the stored body features. Full: the head, then the whole network. False if stopped."""

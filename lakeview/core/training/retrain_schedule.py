@@ -74,6 +74,28 @@ class RetrainScheduler:
     def pending_corrections(self) -> int:
         return self._pending
 
+    def seconds_to_next_run(self) -> float | None:
+        """How long until the corrections waiting start a run on their own (0: at the next poll); None when
+        none wait, or when a run is going (they then start the next one as it ends)."""
+        with self._lock:
+            if not self._pending or self.running:
+                return None
+            if self._requested or self._pending >= self.policy.after_corrections:
+                return 0.0
+            return max(0.0, self.policy.idle_seconds - (self._clock() - self._last_correction))
+
+    def pending_text(self, busy: bool = False) -> str:
+        """The run that waiting corrections lead to, for the status bar ("retrain in 25 s: 3 corrections"); ""
+        when none waits. `busy`: another job holds the library, so a due run waits for it."""
+        seconds, waiting = self.seconds_to_next_run(), self._pending
+        if not waiting:
+            return ""
+        if seconds is None:
+            when = "after this one"
+        else:
+            when = f"in {seconds:.0f} s" if seconds >= 1 else ("after the running job" if busy else "now")
+        return f"retrain {when}: {waiting} correction{'s' if waiting != 1 else ''}"
+
     def note_corrections(self, count: int = 1) -> None:
         with self._lock:
             self._pending += count

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel, QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from lakeview.gui.grid.delegate import PhotoDelegate
@@ -59,6 +60,8 @@ class PhotoGrid(QListView):
         self.setSelectionRectVisible(True)
         self.setDragEnabled(False)
         self._place: _Place | None = None
+        self.empty_text = "Open a folder (Ctrl+O)"
+        """What the grid says while it shows no photo: why it is empty, and what to do."""
         self._update_steps()
 
     # --- thumbnail size ----------------------------------------------------------------------------------
@@ -201,3 +204,20 @@ class PhotoGrid(QListView):
             event.accept()
             return
         super().wheelEvent(event)
+
+    def set_empty_text(self, text: str) -> None:
+        self.empty_text = text
+        self.viewport().update()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        model = self.model()
+        if model is not None and model.rowCount() == 0 and self.empty_text:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            font = painter.font()
+            font.setPointSizeF(font.pointSizeF() * 1.3)
+            painter.setFont(font)
+            painter.drawText(self.viewport().rect().adjusted(24, 24, -24, -24),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text)
+            painter.end()
