@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
         if not paths:
             self.statusBar().showMessage("Open a folder first", 3_000)
             return
-        dialog = PlacementDialog(self.session, paths, self)
+        dialog = PlacementDialog(self.session, paths, self, self.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
