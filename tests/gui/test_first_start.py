@@ -1,0 +1,59 @@
+"""What a new user meets first: the welcome offline, the Train tab's remembered settings, the folder tree, and the
+small screens (the inspector's model id, the empty learning-rate finder)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from photo_tools import COLOURS, make_photo
+from lakeview.core.catalog import Catalog
+from lakeview.gui.inspector import Inspector
+from lakeview.gui.plots import LRFinderPlot
+
+
+# --- the inspector's model id ----------------------------------------------------------------------------------
+
+def test_the_inspector_shows_eight_characters_of_the_model_id_and_copies_all_of_it(qtbot, tmp_path):
+    catalog = Catalog(tmp_path / "catalog.sqlite")
+    catalog.ensure_classes(["red", "blue"])
+    photo = make_photo(tmp_path / "banff" / "lake.jpg", COLOURS["red"])
+    catalog.add_photos([photo])
+    model_id = "3f9c2a7be41d4c0e9a8b7c6d5e4f3a2b"
+    catalog.add_model(model_id, tmp_path / "m.lvmodel", "tiny", ["red", "blue"], None, {}, "2024-01-01T00:00:00",
+                      kind="full")
+    catalog.store_predictions(model_id, [(photo, [("red", 0.9), ("blue", 0.1)])])
+    inspector = Inspector(catalog)
+    qtbot.addWidget(inspector)
+    inspector.resize(320, 760)
+    inspector.show()
+    try:
+        inspector.show_photo(photo)
+        label = inspector.model_text
+        assert label.isVisible() and label.text() == "model 3f9c2a7b"
+        assert model_id in label.toolTip()
+        assert label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
+        [copy] = label.actions()
+        assert copy.text() == "Copy model id"
+        copy.trigger()
+        assert QGuiApplication.clipboard().text() == model_id
+    finally:
+        inspector.shutdown()
+        catalog.close()
+
+
+# --- the learning-rate finder before it has run ----------------------------------------------------------------
+
+def test_the_empty_learning_rate_finder_shows_a_hint_not_numbers(qtbot):
+    plot = LRFinderPlot()
+    qtbot.addWidget(plot)
+    plot.resize(400, 300)
+    plot.show()
+    assert plot.empty and plot.placeholder.isVisible()
+    assert not plot.getAxis("bottom").style["showValues"] and not plot.getAxis("left").style["showValues"]
+    plot.show_result([1e-5, 1e-4, 1e-3, 1e-2], [2.0, 1.5, 1.0, 3.0], 1e-3)
+    assert not plot.empty
+    assert plot.getAxis("bottom").style["showValues"] and plot.getAxis("left").style["showValues"]
+    assert plot.points() == ([1e-5, 1e-4, 1e-3, 1e-2], [2.0, 1.5, 1.0, 3.0])
+    plot.show_result([], [], None)
+    assert plot.empty
