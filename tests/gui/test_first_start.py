@@ -3,12 +3,13 @@ small screens (the inspector's model id, the empty learning-rate finder)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QGuiApplication
 
 from photo_tools import COLOURS, make_photo
 from lakeview.core.catalog import Catalog
 from lakeview.gui.inspector import Inspector
+from lakeview.gui.library_panel import READABLE_WIDTH, LibraryPanel, mounted_drives
 from lakeview.gui.plots import LRFinderPlot
 
 
@@ -57,3 +58,40 @@ def test_the_empty_learning_rate_finder_shows_a_hint_not_numbers(qtbot):
     assert plot.points() == ([1e-5, 1e-4, 1e-3, 1e-2], [2.0, 1.5, 1.0, 3.0])
     plot.show_result([], [], None)
     assert plot.empty
+
+
+# --- the folder tree --------------------------------------------------------------------------------------------
+
+def test_the_folder_tree_starts_at_home_with_pictures_selected_and_shows_folder_names(qtbot, tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    (home / "Pictures" / "2024").mkdir(parents=True)
+    (home / "Documents").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    panel = LibraryPanel(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(panel)
+    panel.resize(panel.sizeHint())
+    panel.show()
+    assert panel.root == home and panel.places.currentText() == "Home (home)"
+    assert not any(panel.places.itemData(i) == "/" for i in range(panel.places.count()))
+    current = panel.folder_tree.currentIndex()
+    assert current.data() == "Pictures" and panel.folder_tree.isExpanded(current)
+    qtbot.waitUntil(lambda: panel.folders.rowCount(panel.folder_tree.rootIndex()) == 2, timeout=5_000)
+    names = {panel.folders.index(r, 0, panel.folder_tree.rootIndex()).data() for r in range(2)}
+    assert names == {"Documents", "Pictures"}
+    assert panel.sizeHint().width() >= READABLE_WIDTH
+
+    trip = tmp_path / "elsewhere" / "trip"
+    trip.mkdir(parents=True)
+    panel.remember(str(trip / "sub" / ".."))  # a path given with "..", as a chooser may: the row shows "trip"
+    assert panel.folder_tree.currentIndex().data() == "trip"
+    assert panel.root == trip.parent and panel.places.currentData() == str(trip.parent)
+    panel.places.setCurrentIndex(0)
+    panel.places.activated.emit(0)
+    assert panel.root == home
+    panel.grab().save(str(tmp_path / "library.png"))
+
+
+def test_mounted_drives_leave_out_the_system_folders():
+    for _, root in mounted_drives():
+        assert str(root) != "/" and not str(root).startswith(("/proc", "/sys", "/boot", "/dev"))
