@@ -38,6 +38,7 @@ class MainWindow(QMainWindow):
         self.grid = PhotoGrid(self)
         self.grid.setModel(self.model)
         self.training_panel = TrainingPanel(session)
+        self.training_panel.remember_settings(self.settings)
         self.training_panel.trained.connect(self._trained)
         self.results = InterpretationView(thumbnails=self.model.loader)
         self.results.photos_chosen.connect(self.show_photos)
@@ -344,10 +345,11 @@ class MainWindow(QMainWindow):
         if self.welcome is not None:
             self.welcome.raise_()
             return
-        self.welcome = WelcomeDialog(self.settings, self)
+        self.welcome = WelcomeDialog(self.settings, self, arch=self.training_panel.arch.currentData())
         self.welcome.open_photos_requested.connect(self.choose_folder)
         self.welcome.import_labelled_requested.connect(self.import_labelled_folder)
         self.welcome.train_requested.connect(lambda: self.tabs.setCurrentWidget(self.training_panel))
+        self.welcome.architecture_chosen.connect(self.training_panel.use_architecture)
         self.welcome.finished.connect(lambda _: setattr(self, "welcome", None))
         self.welcome.show()
 

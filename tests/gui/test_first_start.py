@@ -95,3 +95,58 @@ def test_the_folder_tree_starts_at_home_with_pictures_selected_and_shows_folder_
 def test_mounted_drives_leave_out_the_system_folders():
     for _, root in mounted_drives():
         assert str(root) != "/" and not str(root).startswith(("/proc", "/sys", "/boot", "/dev"))
+
+
+# --- the Train tab: remembered settings, the welcome's network, words for the offline case -----------------------
+
+def test_the_train_tab_remembers_network_weights_and_epochs_across_restarts(qtbot, tmp_path, app_settings,
+                                                                            monkeypatch):
+    from lakeview.gui.main_window import MainWindow
+    from lakeview.gui.session import LibrarySession
+    from lakeview.gui.training_settings import FILE_WEIGHTS, IMAGENET_WEIGHTS
+
+    weights_file = tmp_path / "mine.pth"
+    weights_file.write_bytes(b"weights")
+    first = MainWindow(LibrarySession(tmp_path / "library" / "catalog.sqlite"), app_settings)
+    qtbot.addWidget(first)
+    panel = first.training_panel
+    assert panel.arch.currentData() == "resnet34" and panel.weights.currentText() == IMAGENET_WEIGHTS
+    monkeypatch.setattr(type(panel), "ask_weights_file", classmethod(lambda cls, parent: weights_file))
+    panel.arch.setCurrentIndex(panel.arch.findData("mobilenet_v2"))
+    panel.weights.setCurrentIndex(panel.weights.findText(FILE_WEIGHTS))
+    panel.weights.activated.emit(panel.weights.currentIndex())
+    panel.frozen_epochs.setFocus()
+    panel.frozen_epochs.selectAll()
+    qtbot.keyClicks(panel.frozen_epochs, "7")
+    panel.unfrozen_epochs.setValue(2)
+    first.close()
+    app_settings.sync()
+
+    second = MainWindow(LibrarySession(tmp_path / "library2" / "catalog.sqlite"), app_settings)
+    qtbot.addWidget(second)
+    plan = second.training_panel.plan()
+    assert (plan.arch, plan.weights, plan.frozen_epochs, plan.unfrozen_epochs) == (
+        "mobilenet_v2", str(weights_file), 7, 2)
+    assert second.training_panel.weights.currentText() == "File: mine.pth"
+    second.close()
+
+
+def test_the_network_picked_in_the_welcome_is_the_one_trained(qtbot, window):
+    window.show_welcome()
+    welcome = window.welcome
+    row = welcome.arch_box.findData("resnet18")
+    welcome.arch_box.setCurrentIndex(row)
+    welcome.arch_box.activated.emit(row)
+    assert window.training_panel.arch.currentData() == "resnet18"
+    welcome.close()
+
+
+def test_the_offline_message_speaks_to_an_app_user(qtbot, window):
+    panel = window.training_panel
+    panel.ask_offline("Could not download the ImageNet weights for resnet34 (83 MB): no network. Are you offline?")
+    box = panel.offline_box
+    qtbot.waitUntil(box.isVisible)
+    words = box.text() + box.informativeText()
+    assert "--" not in words and "press Train again" in words and "no network" in words
+    assert {button.text() for button in box.buttons()} >= {"Choose a weights file…", "Start from scratch"}
+    box.close()
