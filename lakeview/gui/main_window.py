@@ -23,6 +23,7 @@ from lakeview.gui.placement_dialog import PlacementDialog, undo_last_placement
 from lakeview.gui.preview_dialog import PreviewDialog
 from lakeview.gui.predict_folder_view import PredictFolderView
 from lakeview.gui.session import LibrarySession
+from lakeview.gui.torch_warmup import QuietStart
 from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
 from lakeview.gui.window_menus import build_menus
@@ -61,7 +62,7 @@ class MainWindow(QMainWindow):
         self._refresh_classes()
         self._refresh_model_label()
         self._restore_geometry()
-        QTimer.singleShot(0, self._detect_device)
+        self.torch_warmup = QuietStart(self, lambda: self.session.busy, self.session.job_ended, self._detect_device)
         self.welcome: WelcomeDialog | None = None
         if should_show_welcome(self.settings):
             QTimer.singleShot(0, self.show_welcome)

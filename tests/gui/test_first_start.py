@@ -150,3 +150,35 @@ def test_the_offline_message_speaks_to_an_app_user(qtbot, window):
     assert "--" not in words and "press Train again" in words and "no network" in words
     assert {button.text() for button in box.buttons()} >= {"Choose a weights file…", "Start from scratch"}
     box.close()
+
+
+# --- torch is imported when it competes with nothing ------------------------------------------------------------
+
+def test_the_torch_import_waits_for_a_quiet_window_and_no_job(qtbot, monkeypatch):
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QLineEdit
+
+    from lakeview.gui import torch_warmup
+
+    class Session(QObject):
+        job_ended = Signal(object)
+
+    monkeypatch.setattr(torch_warmup, "QUIET_MS", 150)
+    session, busy, started = Session(), [True], []
+    field = QLineEdit()
+    qtbot.addWidget(field)
+    field.show()
+    warmup = torch_warmup.QuietStart(field, lambda: busy[0], session.job_ended, lambda: started.append(True))
+    qtbot.wait(300)
+    assert not started  # a folder job runs: the import waits for its end
+    busy[0] = False
+    session.job_ended.emit(None)
+    for _ in range(4):  # the user types: each key press starts the wait again
+        qtbot.keyClick(field, "a")
+        qtbot.wait(60)
+        assert not started
+    qtbot.waitUntil(lambda: started == [True], timeout=2_000)
+    session.job_ended.emit(None)
+    qtbot.keyClick(field, "b")
+    qtbot.wait(300)
+    assert started == [True] and warmup.started
