@@ -140,8 +140,12 @@ def test_a_local_state_dict_file_is_loaded_into_the_body(tmp_path):
 
 def test_a_state_dict_of_another_architecture_is_explained(tmp_path):
     torch.save(TINY.build().state_dict(), tmp_path / "tiny.pth")
-    with pytest.raises(WeightsUnavailable, match="does not fit torchvision's resnet18.*missing.*Pick the matching --arch"):
+    with pytest.raises(WeightsUnavailable, match="does not fit torchvision's resnet18.*missing.*It holds tiny weights"
+                                                 r"\. Use --arch tiny\."):
         build_network("resnet18", 2, tmp_path / "tiny.pth")
+    torch.save({"conv.weight": torch.zeros(2, 2)}, tmp_path / "other.pth")
+    with pytest.raises(WeightsUnavailable, match="does not fit torchvision's resnet18.*Pick the matching --arch"):
+        build_network("resnet18", 2, tmp_path / "other.pth")
 
 
 def test_wrapped_and_bad_weight_files(tmp_path):

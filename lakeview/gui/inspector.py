@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QDate, QDateTime, QEvent, QLocale, QRectF, QSize, Qt, QTime
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPaintEvent, QPalette, QPixmap, QResizeEvent
+from PySide6.QtGui import (QAction, QColor, QFont, QGuiApplication, QImage, QPainter, QPaintEvent, QPalette, QPixmap,
+                           QResizeEvent)
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QStackedLayout,
                                QVBoxLayout, QWidget)
 
@@ -26,6 +27,7 @@ TOP_K = 5
 BAR_HEIGHT = 6
 SWATCH = 12
 WRAP_BELOW_PX = 300
+SHORT_ID = 8
 EMPTY_TEXT = "Select a photo"
 SOURCE_TEXT = {"user": "labelled by you", "imported": "imported", "accepted": "accepted prediction"}
 
@@ -67,6 +69,28 @@ def describe_label(label: Label | None) -> str:
 
 
 # --- small widgets -------------------------------------------------------------------------------------------
+
+class ModelIdLabel(QLabel):
+    """The model's id, short (its first 8 characters, as git shows a commit), selectable, with the whole id in its
+    tooltip and "Copy model id" in its context menu."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model_id = ""
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        copy = QAction("Copy model id", self)
+        copy.triggered.connect(self.copy_id)
+        self.addAction(copy)
+
+    def show_id(self, model_id: str) -> None:
+        self.model_id = model_id
+        self.setText(f"model {model_id[:SHORT_ID]}")
+        self.setToolTip(f"model {model_id}\nRight-click to copy the whole id")
+
+    def copy_id(self) -> None:
+        QGuiApplication.clipboard().setText(self.model_id)
+
 
 class PredictionBar(QWidget):
     """One class of a prediction: its name and percentage over a bar of that length in the class colour."""
@@ -155,7 +179,7 @@ class Inspector(QWidget):
         self.swatch = QLabel()
         self.label_text = QLabel()
         self.label_text.setWordWrap(True)
-        self.model_text = _muted(ElidedLabel())
+        self.model_text = _muted(ModelIdLabel())
         self.no_prediction = _muted(QLabel("No prediction yet"))
         self.bars = QVBoxLayout()
         self.bars.setSpacing(4)
@@ -245,7 +269,7 @@ class Inspector(QWidget):
         if prediction is None:
             return
         model_id, top = prediction
-        self.model_text.setText(f"model {model_id}")
+        self.model_text.show_id(model_id)
         fallback = self.palette().color(QPalette.ColorRole.Highlight)
         for name, probability in top[:TOP_K]:
             colour = QColor(colours[name]) if name in colours else fallback

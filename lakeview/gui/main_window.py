@@ -28,6 +28,7 @@ from lakeview.gui.preview_dialog import PreviewDialog
 from lakeview.gui.predict_folder_view import PredictFolderView
 from lakeview.gui.review_queue import ReviewQueue, why_a_number_cannot_label
 from lakeview.gui.session import LibrarySession
+from lakeview.gui.torch_warmup import QuietStart
 from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
 from lakeview.gui.window_menus import build_menus
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
         self.grid = PhotoGrid(self)
         self.grid.setModel(self.model)
         self.training_panel = TrainingPanel(session)
+        self.training_panel.remember_settings(self.settings)
         self.training_panel.trained.connect(self._trained)
         self.results = InterpretationView(thumbnails=self.model.loader)
         self.results.photos_chosen.connect(self.show_photos)
@@ -65,7 +67,7 @@ class MainWindow(QMainWindow):
         self._refresh_classes()
         self._refresh_model_label()
         self._restore_geometry()
-        QTimer.singleShot(0, self._detect_device)
+        self.torch_warmup = QuietStart(self, lambda: self.session.busy, self.session.job_ended, self._detect_device)
         self.welcome: WelcomeDialog | None = None
         if should_show_welcome(self.settings):
             QTimer.singleShot(0, self.show_welcome)
@@ -304,7 +306,7 @@ class MainWindow(QMainWindow):
         if not paths:
             self.statusBar().showMessage("Open a folder first", 3_000)
             return
-        dialog = PlacementDialog(self.session, paths, self)
+        dialog = PlacementDialog(self.session, paths, self, self.settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
@@ -382,10 +384,11 @@ class MainWindow(QMainWindow):
         if self.welcome is not None:
             self.welcome.raise_()
             return
-        self.welcome = WelcomeDialog(self.settings, self)
+        self.welcome = WelcomeDialog(self.settings, self, arch=self.training_panel.arch.currentData())
         self.welcome.open_photos_requested.connect(self.choose_folder)
         self.welcome.import_labelled_requested.connect(self.import_labelled_folder)
         self.welcome.train_requested.connect(lambda: self.tabs.setCurrentWidget(self.training_panel))
+        self.welcome.architecture_chosen.connect(self.training_panel.use_architecture)
         self.welcome.finished.connect(lambda _: setattr(self, "welcome", None))
         self.welcome.show()
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject, QSettings, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QRadioButton,
                                QVBoxLayout, QWidget)
 
-from lakeview.core.photos.file_names import shown_path
+from lakeview.core.photos.file_names import path_from_setting, path_to_setting, shown_path
 from lakeview.core.placement.copy_or_move import PAST, Mode, PlacementReport, PlannedFile
 from lakeview.core.placement.last_placement import last_placement
 from lakeview.core.placement.place_and_undo import place, undo_placement
@@ -27,6 +27,9 @@ from lakeview.gui.table_model import SORT_ROLE, ListTableModel, sortable_table
 from lakeview.gui.worker import JobKind
 
 STAYS = "stays where it is"
+DESTINATION_KEY = "placement/last_destination"
+DESTINATION_WIDTH, WHY_WIDTH = 260, 220
+"""The widest the Destination and Goes-by columns start (longer text is elided), so that Photo stays in view."""
 _GREY = QColor("#8c8c8c")
 
 
@@ -109,7 +112,9 @@ def undo_last_placement(session: LibrarySession, parent: QWidget | None = None) 
 
 # --- the dialog ----------------------------------------------------------------------------------------------------
 class PreviewModel(ListTableModel):
-    HEADERS = ("Photo", "Goes by", "Destination")
+    """Destination first: where each photo goes is what the user checks; its own name comes last, elided."""
+    HEADERS = ("Destination", "Goes by", "Photo")
+    DESTINATION, WHY, PHOTO = range(3)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -126,16 +131,18 @@ class PreviewModel(ListTableModel):
             return None
         row, column = self.rows[index.row()], index.column()
         if role in (Qt.ItemDataRole.DisplayRole, SORT_ROLE):
-            if column == 0:  # shown_path: a name of raw bytes or with a newline shown as \xNN, not mangled by Qt
+            if column == self.PHOTO:  # shown_path: a name of raw bytes or with a newline shown as \xNN, not mangled
                 return shown_path(row.source.name)
-            if column == 1:
+            if column == self.WHY:
                 return shown_path(row.why)
             if row.destination is None:
                 return STAYS
             return shown_path(self._relative(row.destination))
-        if role == Qt.ItemDataRole.ToolTipRole and column == 0:
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.PHOTO:
             return shown_path(row.source)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 2:
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.WHY:
+            return shown_path(row.why)
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.DESTINATION:
             return shown_path(row.destination if row.destination is not None else row.source)
         if role == Qt.ItemDataRole.ForegroundRole and row.destination is None:
             return _GREY
@@ -146,11 +153,14 @@ class PreviewModel(ListTableModel):
 
 
 class PlacementDialog(QDialog):
-    """Copy or move photos into `<destination>/<class>/`, by label or confident prediction, with a preview."""
+    """Copy or move photos into `<destination>/<class>/`, by label or confident prediction, with a preview.
+    With `settings`, it starts at the folder the last placement went to."""
 
-    def __init__(self, session: LibrarySession, paths: list[Path], parent: QWidget | None = None) -> None:
+    def __init__(self, session: LibrarySession, paths: list[Path], parent: QWidget | None = None,
+                 settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self.settings = settings
         self.setWindowTitle("Copy or move photos into class folders")
         self.facts = facts_of(session.catalog, [Path(p) for p in paths])
         self.destination: Path | None = None
@@ -199,6 +209,8 @@ class PlacementDialog(QDialog):
         self.model = PreviewModel(self)
         self.table, _ = sortable_table(self.model, self)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setWordWrap(False)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
 
@@ -218,7 +230,17 @@ class PlacementDialog(QDialog):
             signal.connect(self.refresh)
         self.threshold.valueChanged.connect(self.refresh)
         self.resize(760, 520)
-        self.refresh()
+        remembered = self._remembered_destination()
+        if remembered is not None:
+            self.set_destination(remembered)
+        else:
+            self.refresh()
+
+    def _remembered_destination(self) -> Path | None:
+        if self.settings is None:
+            return None
+        kept = self.settings.value(DESTINATION_KEY, "", str)
+        return path_from_setting(kept) if kept and path_from_setting(kept).is_dir() else None
 
     @classmethod
     def ask_destination(cls, parent: QWidget | None) -> Path | None:
@@ -249,8 +271,9 @@ class PlacementDialog(QDialog):
         """Preview, counts and buttons for the current options (destinations re-checked against the disk)."""
         self.rows = preview(self.facts, self.destination, self.use_predictions.isChecked(), self.threshold.value())
         self.model.set_rows(self.rows, self.destination)
-        self.table.resizeColumnToContents(0)
-        self.table.resizeColumnToContents(1)
+        for column, widest in ((PreviewModel.DESTINATION, DESTINATION_WIDTH), (PreviewModel.WHY, WHY_WIDTH)):
+            self.table.resizeColumnToContents(column)
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
         placed = [r for r in self.rows if r.destination is not None]
         counts = Counter(r.destination.parent.name for r in placed)
         parts = [f"{shown_path(name)}: {n}" for name, n in sorted(counts.items())]
@@ -272,6 +295,8 @@ class PlacementDialog(QDialog):
     def start(self) -> None:
         plan = self.plan()
         if plan and place_photos(self.session, plan, self.mode, self.destination, self.parentWidget()):
+            if self.settings is not None:
+                self.settings.setValue(DESTINATION_KEY, path_to_setting(self.destination))
             self.accept()
 
     def undo_last(self) -> None:

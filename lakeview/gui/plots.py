@@ -99,8 +99,27 @@ class LRFinderPlot(pg.PlotWidget):
         self.curve = self.plot([], [], pen=pg.mkPen(TRAIN_COLOUR, width=2))
         self.suggestion_line: pg.InfiniteLine | None = None
         self.suggestion: float | None = None
+        self.placeholder = pg.TextItem("Find learning rate draws its curve here", color="#8c8c8c", anchor=(0.5, 0.5))
+        self.placeholder.setPos(0.5, 0.5)
+        self._show_empty(True)
+
+    def _show_empty(self, empty: bool) -> None:
+        """Without a curve the axes carry no numbers (a log axis over nothing reads "2 3 ... 9"), only a hint."""
+        for name in ("left", "bottom"):
+            self.getAxis(name).setStyle(showValues=not empty, tickLength=-5 if not empty else 0)
+        self.showGrid(x=not empty, y=not empty, alpha=0.25)
+        if empty and self.placeholder.scene() is None:
+            self.addItem(self.placeholder, ignoreBounds=True)
+            self.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        elif not empty and self.placeholder.scene() is not None:
+            self.removeItem(self.placeholder)
+
+    @property
+    def empty(self) -> bool:
+        return self.placeholder.scene() is not None
 
     def show_result(self, lrs: list[float], losses: list[float], suggestion: float | None) -> None:
+        self._show_empty(not lrs)
         self.curve.setData(lrs, losses)
         if self.suggestion_line is not None:
             self.removeItem(self.suggestion_line)

@@ -269,10 +269,12 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
     # --- offline weights ----------------------------------------------------------------------------------
     def ask_offline(self, message: str) -> None:
         """Non-blocking: the user chooses a weights file, starts from scratch, or leaves it."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Pretrained weights unavailable",
-                          "LakeView could not get the ImageNet weights.", QMessageBox.StandardButton.Cancel, self)
-        box.setInformativeText(f"{message}\n\nYou can use a weights file you already have (for example copied from "
-                               "another computer), or start from scratch: that works, but needs far more photos.")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Starting weights unavailable",
+                          f"LakeView could not get the ImageNet starting weights for {self.arch.currentText()}.",
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setInformativeText("If this computer is offline, connect it and press Train again. Or choose a copy of "
+                               "the weights file you already have (for example from another computer), or start "
+                               f"from scratch: that works, but needs far more photos.\n\n({message})")
         box.setWindowModality(Qt.WindowModality.WindowModal)
         self.choose_file_button = box.addButton("Choose a weights file…", QMessageBox.ButtonRole.AcceptRole)
         self.scratch_button = box.addButton("Start from scratch", QMessageBox.ButtonRole.DestructiveRole)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QWidget)
 
 from lakeview.core.models.architectures import ARCHITECTURES
+from lakeview.core.photos.file_names import path_from_setting, path_to_setting
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.gui.worker import start_worker
 
@@ -22,6 +23,8 @@ FILE_WEIGHTS = "A weights file (.pth)…"
 NO_WEIGHTS = "None: start from scratch"
 SPLITS = ("train", "valid", "test")
 DEFAULTS = TrainingPlan()
+KEPT = "training/"
+"""The settings group where the form keeps the architecture, the weights and the epochs across restarts."""
 
 
 def _narrow_form(group: QGroupBox) -> QFormLayout:
@@ -129,6 +132,38 @@ class TrainingSettingsForm:
         box = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=1.0, singleStep=1e-4, value=value)
         box.setToolTip(tip)
         return box
+    # --- kept across restarts -----------------------------------------------------------------------------
+    def remember_settings(self, settings: QSettings) -> None:
+        """Show the architecture, weights and epochs last used, and keep them in `settings` as they change."""
+        self.use_architecture(settings.value(KEPT + "arch", DEFAULTS.arch, str))
+        weights = settings.value(KEPT + "weights", "imagenet", str)
+        if weights == "none":
+            self.weights.setCurrentText(NO_WEIGHTS)
+        elif weights != "imagenet" and path_from_setting(weights).is_file():
+            self.use_weights_file(path_from_setting(weights))
+        for name, box in (("frozen_epochs", self.frozen_epochs), ("unfrozen_epochs", self.unfrozen_epochs)):
+            box.setValue(settings.value(KEPT + name, box.value(), int))
+
+        def keep(*_) -> None:
+            weights = {IMAGENET_WEIGHTS: "imagenet", NO_WEIGHTS: "none"}.get(self.weights.currentText())
+            if weights is None and self.weights_file is not None:
+                weights = path_to_setting(self.weights_file)
+            settings.setValue(KEPT + "arch", self.arch.currentData())
+            if weights is not None:  # None: a file is being chosen
+                settings.setValue(KEPT + "weights", weights)
+            settings.setValue(KEPT + "frozen_epochs", self.frozen_epochs.value())
+            settings.setValue(KEPT + "unfrozen_epochs", self.unfrozen_epochs.value())
+
+        for signal in (self.arch.currentIndexChanged, self.weights.currentIndexChanged,
+                       self.frozen_epochs.valueChanged, self.unfrozen_epochs.valueChanged):
+            signal.connect(keep)
+
+    def use_architecture(self, name: str) -> None:
+        """Train `name` (the welcome's choice, or the one last used); an unknown name leaves the choice as it is."""
+        row = self.arch.findData(name)
+        if row >= 0:
+            self.arch.setCurrentIndex(row)
+
     # --- settings -----------------------------------------------------------------------------------------
     def plan(self) -> TrainingPlan:
         weights = {IMAGENET_WEIGHTS: "imagenet", NO_WEIGHTS: "none"}.get(self.weights.currentText())

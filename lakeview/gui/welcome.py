@@ -2,7 +2,9 @@
 
 The steps' buttons only emit signals (the main window does the work). The weights are downloaded once into
 the cache (the same file `lakeview train --weights imagenet` uses), in a worker with progress and Cancel, or
-copied there from a file the user already has. torch is imported only inside those workers.
+copied there from a file the user already has: the file says which architecture it is for, and the welcome
+switches to it. Whether the weights are there is a look at the cache, without torch; torch is imported only
+inside the download and file workers.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QFont, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QDialog, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QFileDialog, QFrame, QGridLayout, QHBoxLayout,
+                               QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from lakeview.core.models.architectures import DEFAULT_ARCH
+from lakeview.core.models.architectures import ARCHITECTURES, DEFAULT_ARCH, get_architecture
+from lakeview.core.models.imagenet_files import known_imagenet_file
 from lakeview.gui.worker import Worker, start_worker
 from lakeview.resources import ICONS
 
@@ -34,6 +37,12 @@ STEPS = (
 def should_show_welcome(settings: QSettings) -> bool:
     """True until the user ticks "Don't show this again"."""
     return bool(settings.value(SHOW_KEY, True, bool))
+
+
+def network_name(arch: str) -> str:
+    """How the welcome names an architecture: "ResNet34", "MobileNetV2" (its description's first words)."""
+    description = ARCHITECTURES[arch].description if arch in ARCHITECTURES else arch
+    return description.split(",")[0].split(":")[0]
 
 
 class WeightsState(Enum):
@@ -55,8 +64,8 @@ class NoWeights:
 
 
 def _weights_info(arch_name: str) -> tuple[Path, float | None]:
-    """(where the weights are kept in the cache, size in MB). Runs in a worker: torchvision knows the file."""
-    from lakeview.core.models.architectures import get_architecture
+    """(where the weights are kept in the cache, size in MB). Runs in a worker, for an architecture whose file
+    only torchvision knows."""
     from lakeview.core.models.weights import cached_file, imagenet_file_info
 
     architecture = get_architecture(arch_name)
@@ -65,7 +74,6 @@ def _weights_info(arch_name: str) -> tuple[Path, float | None]:
 
 def _download(arch_name: str, progress, should_stop) -> Path | NoWeights | None:
     """The weights file in the cache, or why not; None when cancelled. Runs in a worker."""
-    from lakeview.core.models.architectures import get_architecture
     from lakeview.core.jobs import Stopped
     from lakeview.core.models.weights import WeightsOffline, WeightsUnavailable, cached_file, imagenet_state_dict
 
@@ -79,13 +87,22 @@ def _download(arch_name: str, progress, should_stop) -> Path | NoWeights | None:
     return cached_file(architecture)
 
 
-def _adopt_file(arch_name: str, source: Path) -> Path | NoWeights:
-    """The user's weights file, checked and copied into the cache, or why not. Runs in a worker."""
-    from lakeview.core.models.architectures import get_architecture
-    from lakeview.core.models.weights import WeightsUnavailable, adopt_file
+@dataclass(frozen=True)
+class AdoptedFile:
+    """A weights file copied into the cache as the ImageNet weights of `arch` (the one it fits)."""
+    path: Path
+    arch: str
+
+
+def _adopt_file(arch_name: str, source: Path) -> AdoptedFile | NoWeights:
+    """The user's weights file, checked and copied into the cache for the architecture it fits (`arch_name` when
+    it fits that one), or why not. Runs in a worker."""
+    from lakeview.core.models.weights import WeightsUnavailable, adopt_file, fitting_architectures, load_state_dict_file
 
     try:
-        return adopt_file(get_architecture(arch_name), source)
+        fits = fitting_architectures(load_state_dict_file(source))
+        arch = arch_name if arch_name in fits or not fits else fits[0]
+        return AdoptedFile(adopt_file(get_architecture(arch), source), arch)
     except WeightsUnavailable as exc:
         return NoWeights(exc.reason)
 
@@ -96,6 +113,8 @@ class WelcomeDialog(QDialog):
     train_requested = Signal()
     weights_ready = Signal(str)
     """The path of the ImageNet weights in the cache, once downloaded or copied there."""
+    architecture_chosen = Signal(str)
+    """The user picked another architecture, or a weights file that fits another one: training should use it."""
 
     def __init__(self, settings: QSettings, parent: QWidget | None = None, arch: str = DEFAULT_ARCH) -> None:
         super().__init__(parent)
@@ -113,10 +132,8 @@ class WelcomeDialog(QDialog):
         layout.addWidget(self._weights_box())
         layout.addStretch(1)
         layout.addLayout(self._footer())
-        self._set_state(WeightsState.CHECKING)
         self.resize(640, self.sizeHint().height())
-        start_worker(self, lambda progress, stop, partial: _weights_info(self.arch), "weights check",
-                     on_finished=self._info_arrived, on_failed=self._info_failed)
+        self.check_weights()
 
     # --- layout -------------------------------------------------------------------------------------------
     def _header(self) -> QHBoxLayout:
@@ -166,6 +183,16 @@ class WelcomeDialog(QDialog):
         box.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QVBoxLayout(box)
         heading = QLabel("<b>Starting weights</b>")
+        self.arch_box = QComboBox()
+        for name, arch in sorted(ARCHITECTURES.items()):
+            if arch.imagenet_weights is not None or name == self.arch:
+                self.arch_box.addItem(arch.description, name)
+        self.arch_box.setCurrentIndex(self.arch_box.findData(self.arch))
+        self.arch_box.setToolTip("The network training adapts to your classes; each has its own ImageNet weights")
+        self.arch_box.activated.connect(lambda row: self.choose_architecture(self.arch_box.itemData(row)))
+        arch_row = QHBoxLayout()
+        arch_row.addWidget(QLabel("Network:"))
+        arch_row.addWidget(self.arch_box, 1)
         self.weights_label = QLabel()
         self.weights_label.setWordWrap(True)
         self.weights_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -183,6 +210,7 @@ class WelcomeDialog(QDialog):
         buttons.addWidget(self.file_button)
         buttons.addStretch(1)
         layout.addWidget(heading)
+        layout.addLayout(arch_row)
         layout.addWidget(self.weights_label)
         layout.addWidget(self.progress)
         layout.addLayout(buttons)
@@ -209,7 +237,7 @@ class WelcomeDialog(QDialog):
         """`message` says why, in the FAILED state."""
         self.state = state
         size = f" ({self.size_mb:.0f} MB)" if self.size_mb else ""
-        network = self.arch.replace("resnet", "ResNet")
+        network = network_name(self.arch)
         texts = {
             WeightsState.CHECKING: "Looking for the ImageNet starting weights…",
             WeightsState.MISSING: f"Training starts from {network}'s ImageNet weights: a one-time download{size}. "
@@ -221,6 +249,7 @@ class WelcomeDialog(QDialog):
         }
         self.weights_label.setText(texts[state])
         self.weights_label.setStyleSheet("color: #b00020;" if state is WeightsState.FAILED else "")
+        self.arch_box.setEnabled(state in (WeightsState.MISSING, WeightsState.READY, WeightsState.FAILED))
         self.progress.setVisible(state is WeightsState.DOWNLOADING)
         self.cancel_button.setVisible(state is WeightsState.DOWNLOADING)
         self.download_button.setVisible(state in (WeightsState.MISSING, WeightsState.FAILED))
@@ -228,6 +257,36 @@ class WelcomeDialog(QDialog):
         self.file_button.setVisible(state in (WeightsState.MISSING, WeightsState.FAILED))
         self.download_button.setEnabled(self.cached is not None)
         self.file_button.setEnabled(self.cached is not None)
+        self._fit_text()
+
+    def _fit_text(self) -> None:
+        """Grow the dialog (up to the screen) so that a long message, such as why a download failed, shows whole."""
+        layout = self.layout()
+        needed = layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth() else layout.totalSizeHint().height()
+        screen = self.screen().availableGeometry().height() if self.screen() is not None else needed
+        if needed > self.height():
+            self.resize(self.width(), min(needed, screen))
+
+    def check_weights(self) -> None:
+        """READY or MISSING from a look at the cache; only an architecture the table does not know waits for torch."""
+        self.cached, self.size_mb = None, None
+        known = known_imagenet_file(get_architecture(self.arch))
+        if known is not None:
+            self._info_arrived(known)
+            return
+        self._set_state(WeightsState.CHECKING)
+        start_worker(self, lambda progress, stop, partial, arch=self.arch: (arch, _weights_info(arch)),
+                     "weights check", on_finished=lambda answer: self._info_arrived(answer[1]) if answer[0] == self.arch
+                     else None, on_failed=self._info_failed)
+
+    def choose_architecture(self, name: str) -> None:
+        """Another network: its weights are looked for, and training is told."""
+        if self.busy or name == self.arch:
+            return
+        self.arch = name
+        self.arch_box.setCurrentIndex(self.arch_box.findData(name))
+        self.check_weights()
+        self.architecture_chosen.emit(name)
 
     def _info_arrived(self, info: tuple[Path, float | None]) -> None:
         self.cached, self.size_mb = info
@@ -280,15 +339,25 @@ class WelcomeDialog(QDialog):
         _, self._job = start_worker(self, lambda progress, stop, partial: _adopt_file(self.arch, source),
                                     "weights file", on_finished=self._done, on_failed=self._failed)
 
-    def _done(self, outcome: Path | NoWeights | None) -> None:
+    def _done(self, outcome: Path | AdoptedFile | NoWeights | None) -> None:
         self._job = None
         if outcome is None:
             self._cancelled()
         elif isinstance(outcome, NoWeights):
             self._set_state(WeightsState.FAILED, self._explain(outcome))
+        elif isinstance(outcome, AdoptedFile) and outcome.arch != self.arch:
+            self.arch = outcome.arch
+            self.arch_box.setCurrentIndex(self.arch_box.findData(outcome.arch))
+            self.cached = outcome.path
+            self.size_mb = (known_imagenet_file(get_architecture(outcome.arch)) or (None, None))[1]
+            self._set_state(WeightsState.READY)
+            self.weights_label.setText(f"✓ That file holds {network_name(outcome.arch)}'s weights, so training will "
+                                       "use that network. Its ImageNet weights are ready.")
+            self.architecture_chosen.emit(outcome.arch)
+            self.weights_ready.emit(str(outcome.path))
         else:
             self._set_state(WeightsState.READY)
-            self.weights_ready.emit(str(outcome))
+            self.weights_ready.emit(str(getattr(outcome, "path", outcome)))
 
     def _failed(self, message: str) -> None:
         self._job = None

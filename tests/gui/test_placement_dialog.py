@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.gui import placement_dialog
 from lakeview.core.placement.last_placement import last_placement
-from lakeview.gui.placement_dialog import PlacementDialog, STAYS, undo_last_placement
+from lakeview.gui.placement_dialog import PlacementDialog, PreviewModel, STAYS, undo_last_placement
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.worker import Ending, JobEnd, JobKind
 
@@ -57,7 +57,8 @@ def shown(dialog):
     """The preview as the table shows it: {photo name: (goes by, destination)}."""
     model = dialog.table.model()
     cell = lambda r, c: model.data(model.index(r, c))  # noqa: E731
-    return {cell(r, 0): (cell(r, 1), cell(r, 2)) for r in range(model.rowCount())}
+    return {cell(r, PreviewModel.PHOTO): (cell(r, PreviewModel.WHY), cell(r, PreviewModel.DESTINATION))
+            for r in range(model.rowCount())}
 
 
 def test_the_preview_follows_labels_then_confident_predictions(qtbot, monkeypatch, tmp_path, library):
@@ -191,7 +192,8 @@ def test_a_photo_already_in_its_class_folder_stays(qtbot, monkeypatch, tmp_path)
         dialog = open_dialog(qtbot, monkeypatch, session, [photo], into)
         assert shown(dialog) == {"x.jpg": ("already in its class folder", STAYS)}
         assert not dialog.start_button.isEnabled()
-        assert dialog.table.model().data(dialog.table.model().index(0, 2), Qt.ItemDataRole.ForegroundRole) is not None
+        assert dialog.table.model().data(dialog.table.model().index(0, PreviewModel.DESTINATION),
+                                        Qt.ItemDataRole.ForegroundRole) is not None
     finally:
         session.close()
 
@@ -345,3 +347,48 @@ def test_a_cancelled_move_still_shows_the_photos_it_moved_where_they_are(qtbot, 
     assert session.catalog.label_of(into / "red" / "a.jpg").label == "red"
     assert photos["b"].is_file() and photos["c"].is_file() and problems == []
     assert last_placement(session.catalog.folder).count == 3
+
+
+def test_destination_comes_first_and_a_long_name_is_elided_not_pushing_it_away(qtbot, monkeypatch, tmp_path):
+    long_name = "IMG_" + "very_long_holiday_photo_name_from_the_camera_" * 4 + "0001.jpg"
+    photo = make_photo(tmp_path / "trip" / long_name, COLOURS["red"])
+    session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
+    try:
+        session.catalog.add_photos([photo])
+        session.catalog.ensure_classes(["red"])
+        session.catalog.set_labels([photo], "red")
+        dialog = open_dialog(qtbot, monkeypatch, session, [photo], tmp_path / "sorted")
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        table, header = dialog.table, dialog.table.horizontalHeader()
+        assert [table.model().headerData(c, Qt.Orientation.Horizontal) for c in range(3)] == [
+            "Destination", "Goes by", "Photo"]
+        assert header.visualIndex(PreviewModel.DESTINATION) == 0
+        # every column starts inside the visible table; the long name is elided in the middle, whole in its tooltip
+        assert all(header.sectionViewportPosition(c) < table.viewport().width() for c in range(3))
+        assert header.sectionViewportPosition(PreviewModel.PHOTO) + header.sectionSize(PreviewModel.PHOTO) \
+            <= table.viewport().width()
+        assert table.textElideMode() == Qt.TextElideMode.ElideMiddle
+        photo_cell = table.model().index(0, PreviewModel.PHOTO)
+        assert table.model().data(photo_cell, Qt.ItemDataRole.ToolTipRole) == str(photo)
+        dialog.grab().save(str(tmp_path / "long_name.png"))
+    finally:
+        session.close()
+
+
+def test_the_dialog_starts_at_the_last_destination(qtbot, monkeypatch, tmp_path, library, problems):
+    session, folder, photos = library
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    into = tmp_path / "sorted"
+    first = PlacementDialog(session, sorted(photos.values()), settings=settings)
+    qtbot.addWidget(first)
+    assert first.destination is None and not first.start_button.isEnabled()
+    monkeypatch.setattr(PlacementDialog, "ask_destination", classmethod(lambda cls, parent: into))
+    qtbot.mouseClick(first.choose_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(session.job_ended, timeout=20_000):
+        qtbot.mouseClick(first.start_button, Qt.MouseButton.LeftButton)
+
+    again = PlacementDialog(session, sorted(photos.values()), settings=settings)
+    qtbot.addWidget(again)
+    assert again.destination == into and again.folder.text() == str(into)
+    assert again.start_button.isEnabled()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from lakeview.core.models import weights
 from lakeview.core.models.architectures import get_architecture
@@ -189,3 +189,53 @@ def test_a_file_of_another_network_is_refused_and_not_copied(qtbot, settings, tm
     assert "does not fit torchvision's resnet18" in dialog.weights_label.text()
     assert "--arch" not in dialog.weights_label.text()
     assert not weights.cached_file(get_architecture("resnet18")).exists()
+
+
+def test_the_check_looks_at_the_cache_without_waiting_for_torch(qtbot, settings):
+    dialog = WelcomeDialog(settings, arch="resnet34")
+    qtbot.addWidget(dialog)
+    assert dialog.state is WeightsState.MISSING and dialog.cached.name == RESNET34_FILE  # at once, no job
+    dialog.cached.parent.mkdir(parents=True)
+    dialog.cached.write_bytes(b"")
+    assert WelcomeDialog(settings, arch="resnet34").state is WeightsState.READY
+
+
+def test_the_user_picks_the_network_and_training_hears_of_it(qtbot, settings):
+    dialog = open_welcome(qtbot, settings)
+    names = [dialog.arch_box.itemData(row) for row in range(dialog.arch_box.count())]
+    assert {"resnet18", "resnet34", "resnet50", "mobilenet_v2"} <= set(names)
+    dialog.arch_box.setFocus()
+    with qtbot.waitSignal(dialog.architecture_chosen, timeout=1_000) as chosen:
+        dialog.arch_box.setCurrentIndex(names.index("mobilenet_v2"))
+        dialog.arch_box.activated.emit(names.index("mobilenet_v2"))
+    assert chosen.args == ["mobilenet_v2"]
+    assert dialog.state is WeightsState.MISSING and dialog.cached.name.startswith("mobilenet_v2-")
+    assert "MobileNetV2" in dialog.weights_label.text() and dialog.download_button.text() == "Download (14 MB)"
+
+
+def test_a_file_of_another_known_network_switches_to_it(qtbot, settings, tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    torch.save(get_architecture("mobilenet_v2").build().state_dict(), tmp_path / "mobilenet.pth")
+    monkeypatch.setattr(WelcomeDialog, "ask_weights_file", classmethod(lambda cls, parent: tmp_path / "mobilenet.pth"))
+    dialog = open_welcome(qtbot, settings, arch="resnet34")
+    chosen = []
+    dialog.architecture_chosen.connect(chosen.append)
+    with qtbot.waitSignal(dialog.weights_ready, timeout=60_000) as ready:
+        qtbot.mouseClick(dialog.file_button, Qt.MouseButton.LeftButton)
+    target = weights.cached_file(get_architecture("mobilenet_v2"))
+    assert ready.args == [str(target)] and target.read_bytes() == (tmp_path / "mobilenet.pth").read_bytes()
+    assert chosen == ["mobilenet_v2"] and dialog.arch_box.currentData() == "mobilenet_v2"
+    assert dialog.state is WeightsState.READY and "MobileNetV2" in dialog.weights_label.text()
+    assert not weights.cached_file(get_architecture("resnet34")).exists()
+
+
+def test_the_welcome_grows_to_show_a_long_failure_whole(qtbot, settings, monkeypatch):
+    monkeypatch.setenv("LAKEVIEW_WEIGHTS_MIRROR", "http://127.0.0.1:9/" + "a-long-mirror-path/" * 12)
+    dialog = open_welcome(qtbot, settings)
+    before = dialog.height()
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: dialog.state is WeightsState.FAILED, timeout=60_000)
+    label = dialog.weights_label
+    assert dialog.height() > before
+    assert label.height() >= label.heightForWidth(label.width())  # every line of the message shows
+    assert dialog.height() <= dialog.screen().availableGeometry().height()

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import torch
 
-from lakeview.core.models.architectures import Architecture
+from lakeview.core.models.architectures import ARCHITECTURES, Architecture
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
-from lakeview.core.paths import cache_dir
+from lakeview.core.models.imagenet_files import known_imagenet_file, weights_folder
 from lakeview.core.photos.files import file_kind, open_regular
 from lakeview.core.models.model_schema import FORMAT, ModelFileError, check_depth, check_finite, check_state_dict
 from lakeview.core.models.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
@@ -65,7 +65,8 @@ def imagenet_file_info(arch: Architecture) -> tuple[str, str, float | None]:
 
 def cached_file(arch: Architecture) -> Path:
     """Where the ImageNet weights for `arch` are kept once downloaded or adopted (the file may not exist yet)."""
-    return cache_dir() / "weights" / imagenet_file_info(arch)[1]
+    known = known_imagenet_file(arch)
+    return known[0] if known else weights_folder() / imagenet_file_info(arch)[1]
 
 
 def imagenet_state_dict(
@@ -179,6 +180,18 @@ def adopt_file(arch: Architecture, source: Path | str) -> Path:
     return target
 
 
+def fitting_architectures(state_dict: dict[str, torch.Tensor]) -> list[str]:
+    """The names of the architectures whose full torchvision model has exactly these tensor names and shapes
+    (built on the meta device: no memory, no random init)."""
+    fits = []
+    for name, arch in ARCHITECTURES.items():
+        with torch.device("meta"):
+            own = arch.build().state_dict()
+        if own.keys() == state_dict.keys() and all(own[k].shape == state_dict[k].shape for k in own):
+            fits.append(name)
+    return fits
+
+
 def load_into(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], source: str, arch_name: str) -> None:
     """Load strictly, turning a mismatch into a message a person can act on."""
     own = model.state_dict()
@@ -195,6 +208,10 @@ def load_into(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], sourc
             k = wrong_shape[0]
             parts.append(f"{len(wrong_shape)} of another shape (e.g. {k}: {tuple(state_dict[k].shape)} "
                          f"vs {tuple(own[k].shape)})")
+        fits = fitting_architectures(state_dict)
+        if fits:
+            raise WeightsFileError(f"{source} does not fit torchvision's {arch_name}: {'; '.join(parts)}. "
+                                   f"It holds {' or '.join(fits)} weights.", f"Use --arch {fits[0]}.")
         raise WeightsFileError(
             f"{source} does not fit torchvision's {arch_name}: {'; '.join(parts)}. "
             "Is it a state_dict of a different architecture?", "Pick the matching --arch."
