@@ -1,6 +1,7 @@
-"""Undo and redo in the window act where the user sees them: a step that would change photos not on screen
-(another folder, or no folder open) is named and asked about first, and the photos a step changed are selected
-afterwards."""
+"""Undo and redo in the window act where the user sees them: a step that would change photos outside what the grid
+shows (another folder, or no folder open) is named and asked about first, and the photos a step changed are selected
+afterwards. A photo of the open folder that a filter hides (a labelled photo gone from the review queue) counts as
+on screen: the undo brings it back into view."""
 
 from __future__ import annotations
 
@@ -44,12 +45,15 @@ def step_history(window: MainWindow, step: HistoryStep | None,
     if step is None:
         window.statusBar().showMessage(f"Nothing to {verb.lower()}", 3_000)
         return
-    model = window.model
-    elsewhere = [path for path in step.paths if model.row_of(path) is None]
+    model, session = window.model, window.session
+    hidden = [path for path in step.paths if model.row_of(path) is None]
+    elsewhere = [path for path in hidden if not session.shows(path)]
     if elsewhere and not OffScreenChange.ask(window, f"{verb} label", off_screen_question(verb, step, elsewhere)):
         window.statusBar().showMessage(f"{verb}: nothing changed", 5_000)
         return
     if replay(step) is not None:
+        if len(hidden) > len(elsewhere):  # the filter may show them again now
+            session.refresh_rows()
         select_paths(window, step.paths)
 
 

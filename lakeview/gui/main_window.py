@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from lakeview import __version__
@@ -13,6 +13,7 @@ from lakeview.core.catalog import CatalogError
 from lakeview.core.photos.file_names import resolve_lossy_path, shown_path
 from lakeview.core.training.error_figures import error_text, measured_photos
 from lakeview.gui.classes_panel import ClassesPanel
+from lakeview.gui.device_label import DeviceLabel
 from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.filter_bar import FilterBar
 from lakeview.gui.grid.model import PhotoGridModel
@@ -32,7 +33,8 @@ from lakeview.gui.torch_warmup import QuietStart
 from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
 from lakeview.gui.window_menus import build_menus
-from lakeview.gui.worker import JobEnd, JobKind, start_worker, wait_for_all
+from lakeview.gui.window_state import restore_window_state, save_window_state
+from lakeview.gui.worker import JobEnd, JobKind, wait_for_all
 
 class MainWindow(QMainWindow):
     def __init__(self, session: LibrarySession, settings: QSettings | None = None) -> None:
@@ -66,8 +68,9 @@ class MainWindow(QMainWindow):
         self._connect_session()
         self._refresh_classes()
         self._refresh_model_label()
-        self._restore_geometry()
-        self.torch_warmup = QuietStart(self, lambda: self.session.busy, self.session.job_ended, self._detect_device)
+        restore_window_state(self)
+        self.torch_warmup = QuietStart(self, lambda: self.session.busy, self.session.job_ended,
+                                       self.device_label.detect)
         self.welcome: WelcomeDialog | None = None
         if should_show_welcome(self.settings):
             QTimer.singleShot(0, self.show_welcome)
@@ -118,8 +121,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         # Elided, their whole text in a tooltip: a long device or model name must not widen the window.
-        self.device_label = ElidedLabel()
-        self.device_label.setText("device: …")
+        self.device_label = DeviceLabel()
         self.model_label = ElidedLabel()
         self.count_label = PhotoCountLabel(self.grid)
         self.retrain_label = ElidedLabel()
@@ -191,15 +193,14 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"model: {active.id[:8]} ({active.arch}{measured})")
 
     def _trained(self, result) -> None:
-        version, interpretation = result.version_id, result.interpretation
-        self.results.show_interpretation(interpretation, f"Model {version[:8]}:", version)
+        self._show_results(result.version_id, result.interpretation, f"Model {result.version_id[:8]}:")
+
+    def _show_results(self, version: str, interpretation, heading: str) -> None:
+        """The Results tab shows how `version` does; the grid and inspector show its predictions of those photos."""
+        self.results.show_interpretation(interpretation, heading, version)
         if interpretation is not None:
             self.session.keep_predictions(version, interpretation.predictions())
         self.tabs.setCurrentWidget(self.results)
-
-    def find_learning_rate(self) -> None:
-        self.tabs.setCurrentWidget(self.training_panel)
-        self.training_panel.find_learning_rate()
 
     def cancel_job(self) -> None:
         """Esc. Training is worth a question first: a stray key would throw away its epochs."""
@@ -229,10 +230,7 @@ class MainWindow(QMainWindow):
             if result is None:
                 return "no active model, or no held-out labelled photos to measure it on"
             version, interpretation = result
-            self.results.show_interpretation(interpretation, f"Model {version[:8]} on held-out labelled photos:",
-                                             version)
-            self.session.keep_predictions(version, interpretation.predictions())
-            self.tabs.setCurrentWidget(self.results)
+            self._show_results(version, interpretation, f"Model {version[:8]} on held-out labelled photos:")
             return error_text(interpretation.error_rate, len(interpretation.paths), "held-out")
 
         self.session.start_job(JobKind.MEASURE, "Measuring the model", job, measured)
@@ -250,15 +248,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{end.name}: {end.message}", 10_000)
         else:
             self.statusBar().showMessage(f"{end.name}: done", 5_000)
-
-    def _detect_device(self) -> None:
-        def job(progress, should_stop, emit_partial):
-            from lakeview.core.models.device import describe, pick_device
-
-            return describe(pick_device())
-
-        start_worker(self, job, "device", on_finished=lambda text: self.device_label.setText(f"device: {text}"),
-                     on_failed=lambda message: self.device_label.setText("device: unknown"))
 
     # --- actions ------------------------------------------------------------------------------------------
     def selected_paths(self) -> list[Path]:
@@ -370,12 +359,12 @@ class MainWindow(QMainWindow):
         try:
             self.session.use_model_file(path)
         except Exception as exc:  # ModelFileError and friends: shown, not fatal
-            QMessageBox.warning(self, "Use a model file", str(exc))
+            self.show_warning("Use a model file", str(exc))
 
     def about(self) -> None:
         from lakeview.gui.about_dialog import AboutDialog
 
-        dialog = AboutDialog(self, self.device_label.text().removeprefix("device: "), self.session.catalog.path)
+        dialog = AboutDialog(self, self.device_label.device, self.session.catalog.path)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
 
@@ -386,40 +375,19 @@ class MainWindow(QMainWindow):
             return
         self.welcome = WelcomeDialog(self.settings, self, arch=self.training_panel.arch.currentData())
         self.welcome.open_photos_requested.connect(self.choose_folder)
-        self.welcome.import_labelled_requested.connect(self.import_labelled_folder)
+        self.welcome.import_labelled_requested.connect(lambda: self.on_train_tab(self.training_panel.choose_folder))
         self.welcome.train_requested.connect(lambda: self.tabs.setCurrentWidget(self.training_panel))
         self.welcome.architecture_chosen.connect(self.training_panel.use_architecture)
         self.welcome.finished.connect(lambda _: setattr(self, "welcome", None))
         self.welcome.show()
 
-    def import_labelled_folder(self) -> None:
-        """Train on a folder of class folders: the Train tab, with the folder chosen."""
+    def on_train_tab(self, action) -> None:
+        """The Train tab, then `action` there (find the learning rate, choose a labelled folder)."""
         self.tabs.setCurrentWidget(self.training_panel)
-        self.training_panel.choose_folder()
-
-    # --- persistence --------------------------------------------------------------------------------------
-    def _restore_geometry(self) -> None:
-        geometry = self.settings.value("geometry")
-        state = self.settings.value("window_state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 800)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-        for key, splitter in self._splitters().items():
-            saved = self.settings.value(key)
-            if isinstance(saved, QByteArray):
-                splitter.restoreState(saved)
-
-    def _splitters(self) -> dict:
-        return {"splitters/train": self.training_panel.splitter, "splitters/results": self.results.splitter}
+        action()
 
     def closeEvent(self, event) -> None:
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("window_state", self.saveState())
-        for key, splitter in self._splitters().items():
-            self.settings.setValue(key, splitter.saveState())
+        save_window_state(self)
         if self.welcome is not None:
             self.welcome.close()  # cancels a download in progress
         self.training_panel.shutdown()

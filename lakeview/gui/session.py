@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog
 from lakeview.core.catalog.labels import AcceptOutcome, HistoryStep
 from lakeview.core.catalog.photo_rows import PhotoRow
 from lakeview.core.training.retrain_schedule import Done, RetrainScheduler, SchedulerPolicy
-from lakeview.gui.worker import Ending, JobEnd, JobKind, Worker, start_worker
+from lakeview.gui.session_jobs import SessionJobs
+from lakeview.gui.worker import JobKind
 
 if TYPE_CHECKING:
     from lakeview.core.training.retrain import RetrainOutcome, RetrainStep
@@ -24,14 +25,11 @@ if TYPE_CHECKING:
 POLL_MS = 5_000
 RETRAIN_JOBS = {"quick": (JobKind.RETRAIN, "Retrain"), "full": (JobKind.FULL_RETRAIN, "Full retrain")}
 """The job's kind and name (as the status bar shows it) for each kind of retrain."""
-PROGRESS_UNITS = {JobKind.OPEN_FOLDER: "photos", JobKind.CLASSIFY: "photos", JobKind.MEASURE: "photos",
-                  JobKind.PREDICT_FOLDER: "photos", JobKind.TRAINING: "batches"}
-"""What each job's progress counts, for the status bar (a retrain names it per step)."""
 STREAMED_BATCHES = 8
 """Classify stores (and shows) predictions in this many batches or more: a small library streams in too."""
 
 
-class LibrarySession(QObject):
+class LibrarySession(SessionJobs, QObject):
     rows_changed = Signal()
     labels_changed = Signal(object)
     """{path: (label, source)} for the photos whose label changed."""
@@ -62,9 +60,6 @@ class LibrarySession(QObject):
         self.filters: dict = {}
         self.only: tuple[str, list[Path]] | None = None
         """(what they are, paths) while the grid shows chosen photos (a confusion-matrix cell) instead of the folder."""
-        self._job: tuple[QThread, Worker] | None = None
-        self._job_name = ""
-        self._job_kind: JobKind | None = None
         self._closed = False
         self.scheduler = RetrainScheduler(self._launch_retrain, policy)
         self._poll = QTimer(self)
@@ -89,6 +84,16 @@ class LibrarySession(QObject):
 
     def show_folder(self) -> None:
         self.only = None
+        self.rows_changed.emit()
+
+    def shows(self, path: Path) -> bool:
+        """Whether `path` belongs to what the grid shows (the open folder, or the chosen photos), filters aside."""
+        if self.only is not None:
+            return Path(path) in self.only[1]
+        return self.folder is not None and Path(path).is_relative_to(self.folder)
+
+    def refresh_rows(self) -> None:
+        """The rows again, as the filters now pick them (a photo an undo put back in the review queue)."""
         self.rows_changed.emit()
 
     def set_filters(self, **filters) -> None:
@@ -201,23 +206,7 @@ class LibrarySession(QObject):
         self.model_changed.emit()
         self.rows_changed.emit()
 
-    # --- jobs ---------------------------------------------------------------------------------------------
-    @property
-    def busy(self) -> bool:
-        return self._job is not None
-
-    @property
-    def job_kind(self) -> JobKind | None:
-        """The kind of the running job; None when none runs."""
-        return self._job_kind if self._job is not None else None
-
-    def cancel_job(self) -> None:
-        if self._job is not None:
-            self._job[1].cancel()
-
-    def wait_for_job(self, milliseconds: int = 30_000) -> bool:
-        return self._job is None or self._job[0].wait(milliseconds)
-
+    # --- jobs (the one running job itself: SessionJobs) ----------------------------------------------------
     def open_folder(self, folder: Path) -> None:
         """Record the folder's photos in the catalog (a worker), then show them."""
         folder = Path(folder).absolute()
@@ -363,49 +352,6 @@ class LibrarySession(QObject):
         elif outcome.result is RetrainResult.KEPT:
             self.model_changed.emit()
         return outcome.message
-
-    def start_job(self, kind: JobKind, name: str, job, on_finished: Callable[[object], str | None],
-                  on_partial: Callable | None = None, on_failed: Callable | None = None,
-                  on_cancelled: Callable | None = None, needs_torch: bool = True) -> bool:
-        """Run `job(progress, should_stop, emit_partial)` as this library's one job (its progress and Cancel are
-        in the status bar). `on_finished(result)` may return a message for the status bar. Whichever way it ends,
-        `job_ended` says how (a JobEnd). False when another job is running (the user is told)."""
-        if self._job is not None:
-            self.tell(name, f"wait for '{self._job_name}' to finish, or cancel it")
-            return False
-
-        def failed(message: str) -> None:
-            self._forget()
-            self.job_ended.emit(JobEnd(kind, name, Ending.FAILED, message))
-            if on_failed is not None:
-                on_failed(message)
-
-        def cancelled() -> None:
-            self._forget()
-            self.job_ended.emit(JobEnd(kind, name, Ending.CANCELLED, "cancelled"))
-            if on_cancelled is not None:
-                on_cancelled()
-
-        def finished(result) -> None:
-            self._forget()
-            message = ""
-            try:
-                message = on_finished(result) or ""
-            finally:  # the job has ended whatever its handler did: the window must stop showing it as running
-                self.job_ended.emit(JobEnd(kind, name, Ending.DONE, message))
-
-        self._job_kind, self._job_name = kind, name
-        self._job = start_worker(self, job, name, on_progress=self.job_progress.emit, on_partial=on_partial,
-                                 on_finished=finished, on_failed=failed, on_cancelled=cancelled,
-                                 needs_torch=needs_torch)
-        self.job_started.emit(name)
-        self.job_units.emit(PROGRESS_UNITS.get(kind, ""))
-        return True
-
-    def _forget(self) -> None:
-        if self._job is not None:
-            self._job[0].wait()
-        self._job = None
 
     def close(self) -> None:
         self._closed = True

@@ -18,6 +18,18 @@ def no_thread_left_running(qtbot):
     qtbot.waitUntil(lambda: not RUNNING_THREADS, timeout=THREAD_GRACE_MS)
 
 
+@pytest.fixture(autouse=True)
+def no_unexpected_question(monkeypatch):
+    """A question the app would ask in a modal box fails the test instead of waiting forever for an answer; a test
+    that expects one replaces `ask` itself."""
+    from lakeview.gui.history_steps import OffScreenChange
+
+    def unexpected(cls, parent, title: str, text: str) -> bool:
+        raise AssertionError(f"unexpected question {title!r}: {text}")
+
+    monkeypatch.setattr(OffScreenChange, "ask", classmethod(unexpected))
+
+
 @pytest.fixture
 def app_settings(tmp_path):
     """The window's settings, in a file of the test's own, past the first-run welcome."""
