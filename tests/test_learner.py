@@ -47,6 +47,38 @@ def test_stop_is_honoured_within_one_batch(colour_folders):
     assert result.epochs == []
 
 
+def test_a_stop_during_a_batch_ends_it_before_the_next_stage_of_the_body(colour_folders):
+    """A Stop pressed while a (long) forward pass runs ends it within one stage: the optimizer never steps."""
+    learner = _learner(colour_folders)
+    learner.unfreeze()
+    before = [p.detach().clone() for p in learner.network.parameters()]
+    stages_run: list[str] = []
+    for name, stage in learner.network.body.named_children():
+        stage.register_forward_hook(lambda module, inputs, output, name=name: stages_run.append(name))
+
+    result = learner.fit_one_cycle(1, 1e-2, should_stop=lambda: len(stages_run) >= 2)
+
+    assert result.stopped and result.epochs == []
+    assert stages_run == list(dict(learner.network.body.named_children()))[:2], "no stage ran after the stop"
+    assert all(torch.equal(a, b) for a, b in zip(before, learner.network.parameters()))
+
+
+def test_a_stop_during_the_feature_pass_ends_it_within_the_batch(colour_folders):
+    from lakeview.core.models.model_file import SavedModel
+    from lakeview.core.training.features import extract_features
+
+    learner = _learner(colour_folders)
+    stages_run: list[str] = []
+    for name, stage in learner.network.body.named_children():
+        stage.register_forward_hook(lambda module, inputs, output, name=name: stages_run.append(name))
+    paths = [p.path for p in learner.data.train]
+
+    rows = list(extract_features(SavedModel(learner.network, learner.meta()), paths, batch_size=len(paths),
+                                 should_stop=lambda: len(stages_run) >= 3))
+
+    assert rows == [] and len(stages_run) == 3
+
+
 def test_the_same_seed_gives_the_same_run(colour_folders):
     first = _learner(colour_folders).fit_one_cycle(2, 1e-2)
     second = _learner(colour_folders).fit_one_cycle(2, 1e-2)

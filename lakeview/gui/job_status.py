@@ -24,7 +24,7 @@ class JobStatus(QWidget):
         self.bar.setMinimumWidth(90)
         self.bar.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the running job after its current batch (Esc)")
+        self.cancel_button.setToolTip("Stop the running job (Esc)")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.label)
@@ -56,6 +56,11 @@ class JobStatus(QWidget):
             self.bar.setRange(0, total)
             self.bar.setValue(min(done, total))
             self.bar.setFormat(counted(done, total, self.units))
+
+    def stopping(self) -> None:
+        """Stop was asked: say so at once, and Cancel has done its part."""
+        self.label.setText(f"{self.name}: stopping…")
+        self.cancel_button.setEnabled(False)
 
     def finish(self) -> None:
         self.setVisible(False)

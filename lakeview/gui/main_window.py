@@ -155,10 +155,10 @@ class MainWindow(QMainWindow):
         for signal in (s.labels_changed, s.predictions_changed, s.classes_changed):
             signal.connect(lambda *_: self.inspector.refresh())
         s.model_changed.connect(self._refresh_model_label)
-        s.job_started.connect(self.job_status.start)
-        s.job_step.connect(self.job_status.show_step)
-        s.job_progress.connect(self.job_status.update_progress)
-        s.job_units.connect(self.job_status.set_units)
+        for signal, show in ((s.job_started, self.job_status.start), (s.job_step, self.job_status.show_step),
+                             (s.job_progress, self.job_status.update_progress), (s.job_units, self.job_status.set_units),
+                             (s.job_stopping, self.job_status.stopping)):
+            signal.connect(show)
         s.retrain_pending.connect(self.retrain_label.setText)
         s.labels_changed.connect(self.results.labels_changed)
         s.job_ended.connect(self._job_ended)

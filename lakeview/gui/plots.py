@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 if TYPE_CHECKING:  # torch comes with it
-    from lakeview.core.training.learner import EpochStats
+    from lakeview.core.training.fit_records import EpochStats
 
 MINIMUM_SIZE = (140, 110)
 """Small enough for the Train tab on a 1024×700 screen, large enough to read a curve."""

@@ -45,6 +45,8 @@ class LibrarySession(SessionJobs, QObject):
     """What the running job's (or step's) counts count: "photos", "batches", or "" when they are plain numbers."""
     retrain_pending = Signal(str)
     """The background retrain that corrections wait for ("retrain in 25 s: 3 corrections"); "" when none waits."""
+    job_stopping = Signal()
+    """The user asked the running job to stop; it ends soon (job_ended follows)."""
     job_ended = Signal(object)
     """A JobEnd: which job, whether it finished, failed or was cancelled, and what to say about it."""
     said = Signal(str)

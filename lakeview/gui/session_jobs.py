@@ -1,7 +1,7 @@
 """The session's one running job: a Worker on its QThread, its kind and name, and how it ends (a typed JobEnd).
 
 A mixin of LibrarySession: the signals it sends are the session's own (job_started, job_progress, job_units,
-job_ended), declared there."""
+job_stopping, job_ended), declared there."""
 
 from __future__ import annotations
 
@@ -31,8 +31,10 @@ class SessionJobs:
         return self._job_kind if self._job is not None else None
 
     def cancel_job(self) -> None:
+        """Ask the running job to stop; the status bar says so at once (it ends within a stage of its batch)."""
         if self._job is not None:
             self._job[1].cancel()
+            self.job_stopping.emit()
 
     def wait_for_job(self, milliseconds: int = 30_000) -> bool:
         return self._job is None or self._job[0].wait(milliseconds)

@@ -220,9 +220,12 @@ def test_esc_asks_before_it_stops_a_training(qtbot, window, colour_folders):
     question.button(QMessageBox.StandardButton.No).click()
     assert window.session.busy
     window.cancel_job()
-    end = run_job(qtbot, window, lambda: window.stop_question.button(QMessageBox.StandardButton.Yes).click(),
-                  timeout=5_000)
-    assert end == JobEnd(JobKind.TRAINING, "Training", Ending.CANCELLED, "cancelled")
+    with qtbot.waitSignal(window.session.job_ended, timeout=5_000) as ended:
+        window.stop_question.button(QMessageBox.StandardButton.Yes).click()
+        # Answered at once, before the batch has ended
+        assert window.job_status.label.text() == "Training: stopping…"
+        assert not window.job_status.cancel_button.isEnabled()
+    assert ended.args == [JobEnd(JobKind.TRAINING, "Training", Ending.CANCELLED, "cancelled")]
 
 
 def test_a_confusion_cell_shows_its_photos_whatever_the_filter(qtbot, window, colour_folders):

@@ -14,11 +14,12 @@ import torch
 import torch.nn as nn
 
 from lakeview.core.datasets.dataset import Photo
-from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.models.model_file import SavedModel
 from lakeview.core.models.photo_tensors import PhotoTensors, make_loader
 from lakeview.core.models.transforms import decode_side, valid_transform
+from lakeview.core.training.stop_points import stop_points
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,8 @@ def body_pass(
     should_stop: ShouldStopFn = never_stop,
 ) -> Iterator[PooledBatch]:
     """Run `network`'s body (and pooling; and its head, `with_head`) over `dataset` in order, in inference mode
-    under the device's autocast, images channels-last. `should_stop` is checked before every batch; progress
-    counts photos read or failed."""
+    under the device's autocast, images channels-last. `should_stop` is checked before every batch and before each
+    stage of the body; progress counts photos read or failed."""
     loader = make_loader(dataset, batch_size, shuffle=False, workers=workers, pin_memory=device.type == "cuda")
     amp = autocast_dtype(device)
     done = 0
@@ -55,9 +56,13 @@ def body_pass(
         outputs = torch.empty(0)
         if len(batch):
             images = batch.images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
-            with torch.inference_mode(), (torch.autocast(device.type, dtype=amp) if amp else nullcontext()):
-                pooled = network.pool(network.body(images))
-                outputs = (network.head(pooled) if with_head else pooled).float().cpu()
+            try:
+                with (torch.inference_mode(), (torch.autocast(device.type, dtype=amp) if amp else nullcontext()),
+                      stop_points(network, should_stop)):
+                    pooled = network.pool(network.body(images))
+                    outputs = (network.head(pooled) if with_head else pooled).float().cpu()
+            except Stopped:  # within the batch's forward pass
+                return
         yield PooledBatch(batch.indices.tolist(), outputs, batch.targets, list(batch.failures))
         done += len(batch) + len(batch.failures)
         progress(done, len(dataset))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -24,35 +24,16 @@ from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classif
 from lakeview.core.training.evaluation import interpretation_of
 from lakeview.core.training.features_in_memory import FeatureCache, SplitFeatures
 from lakeview.core.training.features import body_pass
+from lakeview.core.training.fit_records import EpochStats, FitResult
 from lakeview.core.training.plan import LearningRate, spread_learning_rates
-from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.models.model_file import ModelMeta, SavedModel, save_model
 from lakeview.core.models.network import IMAGENET, build_network
 from lakeview.core.threads import torch_threads
+from lakeview.core.training.stop_points import stop_points
 from lakeview.core.models.transforms import Augmentation, decode_side, train_transform, valid_transform
 
 EpochCallback = Callable[["EpochStats"], None]
-
-
-@dataclass
-class EpochStats:
-    epoch: int
-    phase: str
-    train_loss: float
-    valid_loss: float | None
-    error_rate: float | None
-    seconds: float
-    lr_max: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class FitResult:
-    epochs: list[EpochStats] = field(default_factory=list)
-    stopped: bool = False
-    failures: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -145,7 +126,8 @@ class Learner:
         should_stop: ShouldStopFn = never_stop,
         on_epoch: EpochCallback | None = None,
     ) -> FitResult:
-        """One-cycle schedule (torch's OneCycleLR) over `epochs`; `should_stop` is checked before every batch."""
+        """One-cycle schedule (torch's OneCycleLR) over `epochs`; `should_stop` is checked before every batch and
+        before each stage of the body within it."""
         result = FitResult()
         cached = self.uses_feature_cache
         if cached:
@@ -178,7 +160,12 @@ class Learner:
                     if should_stop():
                         result.stopped = True
                         break
-                    losses.append(self.train_step(inputs, targets, optimizer, cached))
+                    try:
+                        with stop_points(self.network, should_stop):
+                            losses.append(self.train_step(inputs, targets, optimizer, cached))
+                    except Stopped:  # inside the batch: the optimizer has not stepped
+                        result.stopped = True
+                        break
                     scheduler.step()
                     done += 1
                     progress(done, total)

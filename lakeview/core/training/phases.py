@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Callable
 
 from lakeview.core.datasets.dataset import LabelledPhotos
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.training.learner import EpochStats, Learner
+from lakeview.core.training.fit_records import EpochStats
+from lakeview.core.training.learner import Learner
 from lakeview.core.training.plan import TrainingPlan
 from lakeview.core.models.transforms import Augmentation
 
