@@ -63,6 +63,22 @@ def test_a_stop_during_a_batch_ends_it_before_the_next_stage_of_the_body(colour_
     assert all(torch.equal(a, b) for a, b in zip(before, learner.network.parameters()))
 
 
+def test_a_stop_during_the_backward_pass_ends_it_before_the_next_stage_and_nothing_steps(colour_folders):
+    learner = _learner(colour_folders)
+    learner.unfreeze()
+    before = [p.detach().clone() for p in learner.network.parameters()]
+    stages = list(dict(learner.network.body.named_children()).values())
+    backward_stages: list[int] = []
+    for i, stage in enumerate(stages):
+        stage.register_full_backward_hook(lambda module, grad_in, grad_out, i=i: backward_stages.append(i))
+
+    result = learner.fit_one_cycle(1, 1e-2, should_stop=lambda: len(backward_stages) >= 1)
+
+    assert result.stopped and result.epochs == []
+    assert backward_stages == [len(stages) - 1], "the backward pass ended one stage after the stop"
+    assert all(torch.equal(a, b) for a, b in zip(before, learner.network.parameters()))
+
+
 def test_a_stop_during_the_feature_pass_ends_it_within_the_batch(colour_folders):
     from lakeview.core.models.model_file import SavedModel
     from lakeview.core.training.features import extract_features

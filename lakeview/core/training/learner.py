@@ -164,6 +164,7 @@ class Learner:
                         with stop_points(self.network, should_stop):
                             losses.append(self.train_step(inputs, targets, optimizer, cached))
                     except Stopped:  # inside the batch: the optimizer has not stepped
+                        optimizer.zero_grad(set_to_none=True)
                         result.stopped = True
                         break
                     scheduler.step()
