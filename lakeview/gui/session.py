@@ -89,9 +89,10 @@ class LibrarySession(SessionJobs, QObject):
         self.rows_changed.emit()
 
     def shows(self, path: Path) -> bool:
-        """Whether `path` belongs to what the grid shows (the open folder, or the chosen photos), filters aside."""
-        if self.only is not None:
-            return Path(path) in self.only[1]
+        """Whether `path` belongs to what the user is working on (the open folder, or photos chosen from the Results
+        tab), whatever the filter hides."""
+        if self.only is not None and Path(path) in self.only[1]:
+            return True
         return self.folder is not None and Path(path).is_relative_to(self.folder)
 
     def refresh_rows(self) -> None:
