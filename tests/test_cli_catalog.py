@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import io
 import signal
 import sqlite3
@@ -42,10 +43,12 @@ def test_the_catalog_from_the_command_line(colour_folders, tmp_path, capsys):
     assert main([*catalog, "undo"]) == 0
 
     assert main([*catalog, "retrain", "--arch", "tiny", "--weights", str(tmp_path / "tiny.pth")]) == 0
-    assert "now active" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "now active" in said and re.search(r"\d+\.\d% error on \d+ held-out photos?", said), said
     assert main([*catalog, "models"]) == 0
     listing = capsys.readouterr().out.splitlines()
     assert len(listing) == 1 and listing[0].startswith("*")
+    assert re.search(r"(\d+\.\d% error on \d+ held-out photos?|error not measured)", listing[0]), listing[0]
     assert main([*catalog, "promote", listing[0].split()[1]]) == 0
     assert main([*catalog, "check"]) == 0
 

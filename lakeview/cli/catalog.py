@@ -16,6 +16,7 @@ from lakeview.cli.catalog_classify import add_classify
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
+from lakeview.core.training.error_figures import error_text, measured_photos
 from lakeview.core.models.architectures import ARCHITECTURES, DEFAULT_ARCH
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 from lakeview.core.photos.file_names import absolute_path, shown_path
@@ -152,9 +153,8 @@ def run_status(args: argparse.Namespace) -> int:
         if active is None:
             print("active model: none yet (lakeview catalog retrain)")
         else:
-            error = active.metrics.get("error_rate")
-            print(f"active model: {active.id[:12]} ({active.kind}, {active.arch}, created {active.created}), "
-                  f"holdout error {'-' if error is None else f'{error:.2%}'}")
+            error = error_text(active.metrics.get("error_rate"), measured_photos(active.metrics), "held-out")
+            print(f"active model: {active.id[:12]} ({active.kind}, {active.arch}, created {active.created}), {error}")
         print(f"model versions: {len(catalog.models())}")
     return EXIT_OK
 
@@ -312,9 +312,9 @@ def run_retrain(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if outcome.version_id is None:
         raise UserError(outcome.message)
-    fmt = lambda e: "-" if e is None else f"{e:.2%}"  # noqa: E731
-    say(f"new version {outcome.version_id[:12]}: holdout error {fmt(outcome.error_rate)} "
-        f"(active was {fmt(outcome.previous_error)}); "
+    previous = "-" if outcome.previous_error is None else f"{outcome.previous_error:.2%}"
+    say(f"new version {outcome.version_id[:12]}: {error_text(outcome.error_rate, outcome.holdout_photos, 'held-out')} "
+        f"(active was {previous} on the same photos); "
         + (f"now active, {outcome.rescored} photo(s) re-scored" if outcome.promoted else "kept, not promoted"))
     return EXIT_OK
 
@@ -323,9 +323,9 @@ def run_models(args: argparse.Namespace) -> int:
     with open_catalog(args) as catalog:
         versions = catalog.models()
     for v in versions:
-        error = v.metrics.get("error_rate")
+        error = error_text(v.metrics.get("error_rate"), measured_photos(v.metrics), "held-out")
         print(f"{'*' if v.active else ' '} {v.id[:12]}  {v.created}  {v.kind:<6} {v.arch:<13} "
-              f"error {'-' if error is None else f'{error:.2%}':>7}  parent {(v.parent or '-')[:12]}")
+              f"{error:<36}  parent {(v.parent or '-')[:12]}")
     return EXIT_OK
 
 

@@ -127,6 +127,7 @@ def run_train(args: argparse.Namespace) -> int:
         if learner is None:
             say("stopped; nothing written")
             return EXIT_INTERRUPTED
+        print(f"error: on the {len(learner.data.valid)} validation photo(s)")
         print(f"{'epoch':>5}  {'phase':<24} {'train_loss':>10} {'valid_loss':>10} {'error':>8} {'time':>8}")
         with Bar("training", args.quiet, "‰") as bar:
             stopped = train(learner, plan, progress=bar, should_stop=stop, on_epoch=lambda report: print_epoch(report.stats))

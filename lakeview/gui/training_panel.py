@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMessageBox, QProgressDialog, QPushButton, QScrollArea,
                                QSplitter, QVBoxLayout, QWidget)
 
+from lakeview.core.training.error_figures import error_text
 from lakeview.core.training.plan import LabelledFolder, TrainingPlan
 from lakeview.gui.plots import LRFinderPlot, TrainingCurves
 from lakeview.gui.session import LibrarySession
@@ -55,6 +56,8 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
         self.folder: Path | None = None
         self.offline_box: QMessageBox | None = None
         self.download_dialog: QProgressDialog | None = None
+        self.validation_photos: int | None = None
+        """How many photos the epochs' error rates are measured on (from the training's DataReady)."""
         self._last_action = self.start_training
         self._arch = ""
         """The architecture of the running job (the combo box may change meanwhile)."""
@@ -182,6 +185,8 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
 
         if isinstance(event, DataReady):
             self.show_counts(event.classes, event.counts, event.skipped)
+            self.validation_photos = sum(n for label, n in event.counts.get("valid", {}).items()
+                                         if label in event.classes)
             self.session.classes_imported()  # a labelled folder's classes have just joined the library
         elif isinstance(event, WeightsProgress):
             self._show_download(event.done, event.total)
@@ -189,7 +194,7 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
             self._close_download()
             self.curves.add_epoch(event.stats)
             stats = event.stats
-            error = "" if stats.error_rate is None else f" · error {stats.error_rate:.1%}"
+            error = "" if stats.error_rate is None else f" · {error_text(stats.error_rate, self.validation_photos)}"
             self.status.setText(f"Epoch {event.done} of {event.total} ({stats.phase}) · {stats.seconds:.1f} s per "
                                 f"epoch{error} · about {describe_seconds(event.eta_seconds)} left")
 
@@ -223,7 +228,8 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
             return self._needs_weights(result)
         if result is None:
             return "stopped; nothing saved"
-        error = "" if result.error_rate is None else f", {result.error_rate:.1%} error on {len(result.interpretation.paths)} validation photos"
+        error = ("" if result.error_rate is None
+                 else f", {error_text(result.error_rate, len(result.interpretation.paths), 'validation')}")
         unreadable = (f" {len(result.unreadable)} photo(s) could not be read and were left out, e.g. "
                       f"{Path(next(iter(result.unreadable))).name}: {next(iter(result.unreadable.values()))}."
                       if result.unreadable else "")

@@ -67,7 +67,7 @@ def test_training_draws_curves_activates_the_model_and_shows_results(qtbot, wind
     total = sum(int(matrix.item(r, c).text()) for r in range(2) for c in range(2))
     assert total == 8
     assert window.results.gallery.count() == 8
-    assert "Trained in" in panel.status.text()
+    assert "Trained in" in panel.status.text() and " error on 8 validation photos" in panel.status.text()
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
