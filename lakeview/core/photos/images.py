@@ -149,15 +149,8 @@ def read_size(path: Path | str) -> tuple[int, int]:
     """The pixel size from the header alone; raises ImageLoadError when the file is not a readable image."""
     path = Path(path)
     _check_readable(path)
-    try:
-        with Image.open(path) as im:
-            return im.size
-    except UnidentifiedImageError:
-        raise ImageLoadError(path, _unidentified_reason(path)) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageLoadError(path, f"image too large: {exc}") from None
-    except _DECODE_ERRORS as exc:
-        raise ImageLoadError(path, f"corrupt image header ({_describe(exc)})") from None
+    with _load_errors(path, "corrupt image header"), Image.open(path) as im:
+        return im.size
 
 
 def check_pixel_count(path: Path | str, size: tuple[int, int], max_pixels: int = MAX_PIXELS) -> None:
