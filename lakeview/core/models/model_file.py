@@ -15,7 +15,7 @@ from lakeview import __version__
 from lakeview.core.atomic import atomic_writer
 from lakeview.core.models.model_schema import FORMAT, FORMAT_VERSION, ModelFileError, check_finite, validate_payload
 from lakeview.core.models.network import bare_network
-from lakeview.core.models.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
+from lakeview.core.models.safe_load import load_or_refuse
 from lakeview.core.models.transforms import IMAGENET_MEAN, IMAGENET_STD
 
 SUFFIX = ".lvmodel"
@@ -79,24 +79,7 @@ def save_model(path: Path | str, network: nn.Module, meta: ModelMeta) -> Path:
 def read_model_payload(path: Path | str, mmap: bool = False) -> dict[str, Any]:
     """The file's contents, every field checked (model_schema); raises ModelFileError with one sentence."""
     path = Path(path)
-    reason = not_a_file_reason(path)
-    if reason == "not found":
-        raise ModelFileError(f"model file not found: {path}")
-    if reason is not None:
-        raise ModelFileError(f"{path} {reason}")
-    try:
-        payload = load_tensors_only(path, mmap)
-    except UnsafeFile as exc:
-        raise ModelFileError(
-            f"refused to open {path}: it contains code ({exc}) that would run on this computer if the file were "
-            "opened as an ordinary PyTorch file, so LakeView ran none of it; use only model files you trust"
-        ) from None
-    except OversizedFile as exc:
-        raise ModelFileError(f"refused to open {path}: {exc}") from None
-    except UnreadableFile as exc:
-        raise ModelFileError(f"{path} is damaged or not a model file ({exc})") from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    payload = load_or_refuse(path, ModelFileError, "model file", "is damaged or not a model file", mmap)
     payload["meta"] = validate_payload(payload, path)
     return payload
 

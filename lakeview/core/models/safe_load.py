@@ -119,6 +119,29 @@ def load_tensors_only(path: Path | str, mmap: bool = False) -> Any:
         return _torch_load(path if mmap and is_zip else handle, mmap and is_zip)
 
 
+def load_or_refuse(path: Path, error: type[Exception], kind: str, unreadable: str, mmap: bool = False) -> Any:
+    """`load_tensors_only`, with every refusal raised as `error` and one sentence. `kind` names the file ("model
+    file", "weights file"); `unreadable` says what a file that does not load is ("is damaged or not a model file")."""
+    reason = not_a_file_reason(path, kind)
+    if reason == "not found":
+        raise error(f"{kind} not found: {path}")
+    if reason is not None:
+        raise error(f"{path} {reason}")
+    try:
+        return load_tensors_only(path, mmap)
+    except UnsafeFile as exc:
+        raise error(
+            f"refused to open {path}: it contains code ({exc}) that would run on this computer if the file were "
+            f"opened as an ordinary PyTorch file, so LakeView ran none of it; use only {kind}s you trust"
+        ) from None
+    except OversizedFile as exc:
+        raise error(f"refused to open {path}: {exc}") from None
+    except UnreadableFile as exc:
+        raise error(f"{path} {unreadable} ({exc})") from None
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def _torch_load(source: Path | IO[bytes], mmap: bool) -> Any:
     try:
         with warnings.catch_warnings():

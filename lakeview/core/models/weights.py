@@ -19,7 +19,7 @@ from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no
 from lakeview.core.models.imagenet_files import known_imagenet_file, weights_folder
 from lakeview.core.photos.files import file_kind, open_regular
 from lakeview.core.models.model_schema import FORMAT, ModelFileError, check_depth, check_finite, check_state_dict
-from lakeview.core.models.safe_load import OversizedFile, UnreadableFile, UnsafeFile, load_tensors_only, not_a_file_reason
+from lakeview.core.models.safe_load import load_or_refuse
 
 TORCHVISION_BASE = "https://download.pytorch.org/models/"
 MIRROR_ENV = "LAKEVIEW_WEIGHTS_MIRROR"
@@ -128,22 +128,7 @@ def download(
 def load_state_dict_file(path: Path | str) -> dict[str, torch.Tensor]:
     """A state_dict from a .pth file, loaded without executing code. Accepts {'state_dict': ...} wrappers."""
     path = Path(path)
-    reason = not_a_file_reason(path, "weights file")
-    if reason is not None:
-        raise WeightsFileError(f"weights file not found: {path}" if reason == "not found" else f"{path} {reason}")
-    try:
-        loaded = load_tensors_only(path)
-    except UnsafeFile as exc:
-        raise WeightsFileError(
-            f"refused to open {path}: it contains code ({exc}) that would run on this computer if the file were "
-            "opened as an ordinary PyTorch file, so LakeView ran none of it; use only weights files you trust"
-        ) from None
-    except OversizedFile as exc:
-        raise WeightsFileError(f"refused to open {path}: {exc}") from None
-    except UnreadableFile as exc:
-        raise WeightsFileError(f"{path} is not a readable PyTorch weights file ({exc})") from None
-    except OSError as exc:
-        raise WeightsFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    loaded = load_or_refuse(path, WeightsFileError, "weights file", "is not a readable PyTorch weights file")
     if isinstance(loaded, dict) and loaded.get("format") == FORMAT:
         raise WeightsFileError(f"{path} is a LakeView model file, not torchvision weights.",
                                "--weights takes imagenet, a torchvision .pth state_dict or none (a LakeView model "
