@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import torch
 from PySide6.QtCore import Qt
 
 from lakeview.core.photos.files import iter_image_files
 from lakeview.core.models.inference import Prediction, classify_files
-from lakeview.core.models.model_file import ModelMeta, load_model, save_model
-from lakeview.core.models.network import bare_network
+from lakeview.core.models.model_file import load_model
 from lakeview.gui import predict_folder_view
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.predict_folder_view import PredictFolderView
@@ -23,13 +21,6 @@ def session(tmp_path):
     session = LibrarySession(tmp_path / "library" / "catalog.sqlite")
     yield session
     session.close()
-
-
-@pytest.fixture
-def model_file(tmp_path):
-    torch.manual_seed(0)
-    return save_model(tmp_path / "tiny.lvmodel", bare_network("tiny", 2),
-                      ModelMeta(arch="tiny", classes=["blue", "red"], size=32))
 
 
 @pytest.fixture
@@ -51,15 +42,15 @@ def table(view):
     return [[model.data(model.index(r, c)) for c in range(model.columnCount())] for r in range(model.rowCount())]
 
 
-def expected_predictions(model_file, folder):
+def expected_predictions(tiny_model, folder):
     paths = list(iter_image_files(folder, recursive=True))
-    return {r.path: r for r in classify_files(load_model(model_file), paths) if isinstance(r, Prediction)}
+    return {r.path: r for r in classify_files(load_model(tiny_model), paths) if isinstance(r, Prediction)}
 
 
-def test_every_image_is_a_row_with_its_actual_class_prediction_and_mark(qtbot, monkeypatch, session, model_file,
+def test_every_image_is_a_row_with_its_actual_class_prediction_and_mark(qtbot, monkeypatch, session, tiny_model,
                                                                        test_folder, tmp_path):
     monkeypatch.setattr(predict_folder_view, "BATCH", 4)
-    session.use_model_file(model_file)
+    session.use_model_file(tiny_model)
     view = PredictFolderView()
     qtbot.addWidget(view)
     view.resize(720, 460)
@@ -79,7 +70,7 @@ def test_every_image_is_a_row_with_its_actual_class_prediction_and_mark(qtbot, m
         "mixed/IMG_9.jpg": "?", "mixed/red_7.jpg": "red", "mixed/red_broken.jpg": "red",
         "red/IMG_0.jpg": "red", "red/IMG_1.jpg": "red", "red/IMG_2.jpg": "red"}
 
-    expected = expected_predictions(model_file, test_folder)
+    expected = expected_predictions(tiny_model, test_folder)
     right = 0
     for result in view.results:
         name = result.path.relative_to(test_folder).as_posix()
@@ -101,8 +92,8 @@ def test_every_image_is_a_row_with_its_actual_class_prediction_and_mark(qtbot, m
     view.grab().save(str(tmp_path / "test-folder.png"))
 
 
-def test_columns_sort(qtbot, session, model_file, test_folder):
-    session.use_model_file(model_file)
+def test_columns_sort(qtbot, session, tiny_model, test_folder):
+    session.use_model_file(tiny_model)
     view = PredictFolderView()
     qtbot.addWidget(view)
     with qtbot.waitSignal(session.job_ended, timeout=30_000):
@@ -128,8 +119,8 @@ def test_without_a_model_nothing_runs(qtbot, session, test_folder):
     assert "No model yet" in view.summary.text() and view.model.rowCount() == 0
 
 
-def test_an_empty_folder_says_so(qtbot, session, model_file, tmp_path):
-    session.use_model_file(model_file)
+def test_an_empty_folder_says_so(qtbot, session, tiny_model, tmp_path):
+    session.use_model_file(tiny_model)
     (tmp_path / "empty").mkdir()
     view = PredictFolderView()
     qtbot.addWidget(view)
