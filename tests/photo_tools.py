@@ -34,6 +34,15 @@ def make_photo(path: Path, colour=(128, 128, 128), size=(80, 60), seed: int = 0,
     return path
 
 
+def red_and_blue_photos(folder: Path, count: int, blue_seed: int = 20, digits: int = 1) -> Path:
+    """`count` red photos (red_0.jpg, ...; seeds 0, 1, ...) and `count` blue ones (blue_0.jpg, ...; seeds
+    `blue_seed`, ...) in `folder`, numbered with at least `digits` digits."""
+    for i in range(count):
+        make_photo(folder / f"red_{i:0{digits}}.jpg", COLOURS["red"], seed=i)
+        make_photo(folder / f"blue_{i:0{digits}}.jpg", COLOURS["blue"], seed=blue_seed + i)
+    return folder
+
+
 def make_class_folders(root: Path, per_class: int = 8, classes=("red", "blue"), size=(80, 60), seed: int = 0) -> Path:
     for c, name in enumerate(classes):
         for i in range(per_class):

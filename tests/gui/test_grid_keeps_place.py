@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QAbstractItemView
 
-from photo_tools import COLOURS, make_photo
+from photo_tools import red_and_blue_photos
 from lakeview.core.catalog.photo_rows import PhotoRow
 from lakeview.gui.grid import PhotoGrid, PhotoGridModel
 from lakeview.gui.worker import Ending, JobEnd, JobKind
@@ -126,11 +126,7 @@ def test_another_folder_starts_at_the_top_with_nothing_selected(grid):
 
 @pytest.fixture
 def lake(tmp_path) -> Path:
-    folder = tmp_path / "lake"
-    for i in range(8):
-        make_photo(folder / f"red_{i}.jpg", COLOURS["red"], seed=i)
-        make_photo(folder / f"blue_{i}.jpg", COLOURS["blue"], seed=20 + i)
-    return folder
+    return red_and_blue_photos(tmp_path / "lake", 8)
 
 
 def open_lake(qtbot, window, lake) -> PhotoGridModel:

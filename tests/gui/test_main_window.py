@@ -12,15 +12,12 @@ from lakeview.gui.main_window import MainWindow
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.worker import Ending, JobEnd, JobKind
 
-from photo_tools import COLOURS, make_photo
+from photo_tools import red_and_blue_photos
 
 
 @pytest.fixture
 def photos(tmp_path):
-    folder = tmp_path / "banff"
-    for i in range(6):
-        make_photo(folder / f"red_{i}.jpg", COLOURS["red"], seed=i)
-        make_photo(folder / f"blue_{i}.jpg", COLOURS["blue"], seed=20 + i)
+    folder = red_and_blue_photos(tmp_path / "banff", 6)
     (folder / "broken.jpg").write_bytes(b"\xff\xd8 broken")
     return folder
 

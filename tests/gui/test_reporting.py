@@ -12,16 +12,12 @@ from lakeview.gui.grid.model import Role
 from lakeview.gui.interpretation_view import CELL_ROLE, PATH_ROLE
 from lakeview.gui.worker import JobKind
 
-from photo_tools import COLOURS, make_photo
+from photo_tools import red_and_blue_photos
 
 
 @pytest.fixture
 def photos(tmp_path):
-    folder = tmp_path / "holiday"
-    for i in range(15):
-        make_photo(folder / f"red_{i:02}.jpg", COLOURS["red"], seed=i)
-        make_photo(folder / f"blue_{i:02}.jpg", COLOURS["blue"], seed=40 + i)
-    return folder
+    return red_and_blue_photos(tmp_path / "holiday", 15, blue_seed=40, digits=2)
 
 
 def open_folder(qtbot, window, folder):

@@ -18,18 +18,14 @@ from lakeview.gui.review_queue import MOVE_ON_KEY, next_to_review
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.worker import Ending
 
-from photo_tools import COLOURS, make_photo
+from photo_tools import red_and_blue_photos
 
 QUEUE = "Review queue (least confident first)"
 
 
 @pytest.fixture
 def lake(tmp_path) -> Path:
-    folder = tmp_path / "lake"
-    for i in range(4):
-        make_photo(folder / f"red_{i}.jpg", COLOURS["red"], seed=i)
-        make_photo(folder / f"blue_{i}.jpg", COLOURS["blue"], seed=20 + i)
-    return folder
+    return red_and_blue_photos(tmp_path / "lake", 4)
 
 
 def open_lake(qtbot, window, lake, classes=("blue", "red")) -> None:

@@ -15,16 +15,12 @@ from lakeview.core.training.retrain_schedule import SchedulerPolicy
 from lakeview.gui.session import LibrarySession
 from lakeview.gui.worker import Ending, JobEnd, JobKind
 
-from photo_tools import COLOURS, make_photo
+from photo_tools import red_and_blue_photos
 
 
 @pytest.fixture
 def photos(tmp_path) -> Path:
-    folder = tmp_path / "banff"
-    for i in range(6):
-        make_photo(folder / f"red_{i}.jpg", COLOURS["red"], seed=i)
-        make_photo(folder / f"blue_{i}.jpg", COLOURS["blue"], seed=20 + i)
-    return folder
+    return red_and_blue_photos(tmp_path / "banff", 6)
 
 
 
