@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing.context
 import signal
 from dataclasses import dataclass
@@ -85,7 +86,7 @@ def make_loader(
         _start_resource_tracker()
         options = dict(multiprocessing_context=_WorkerContext(), worker_init_fn=ignore_stop_signals,
                        persistent_workers=True, prefetch_factor=2)
-    return DataLoader(
+    return (_WorkersLoader if workers > 0 else DataLoader)(
         data,
         batch_size=batch_size,
         shuffle=shuffle,
@@ -96,6 +97,26 @@ def make_loader(
         drop_last=drop_last,
         **options,
     )
+
+
+class _WorkersLoader(DataLoader):
+    """A DataLoader whose workers' queues are made while no garbage collection can run.
+
+    A loader's queues hold semaphores that multiprocessing's resource tracker is told about as they are made and
+    freed. A loader that died in a reference cycle is freed by a garbage collection, which can start inside the
+    tracker's call for the next loader's semaphores; the tracker then refuses the nested call (CPython
+    gh-109629), so a freed semaphore stays registered and the process ends with a traceback and a "leaked
+    semaphore" warning. Collecting first, then making the queues with collection paused, keeps the two apart."""
+
+    def _get_iterator(self):
+        gc.collect()
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return super()._get_iterator()
+        finally:
+            if was_enabled:
+                gc.enable()
 
 
 def ignore_stop_signals(worker_id: int = 0) -> None:
