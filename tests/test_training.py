@@ -49,8 +49,12 @@ def test_named_phases_each_count_their_own_batches(colour_folders):
                     on_phase=lambda unfrozen: seen.append((unfrozen, [])))
 
     assert not stopped and [unfrozen for unfrozen, _ in seen] == [False, True]
-    for _, counts in seen:
-        assert counts[-1][0] == counts[-1][1] == len(counts), "one count per training batch of the phase"
+    (_, frozen), (_, unfrozen) = seen
+    passes = plan.views * len(learner.data.train) + len(learner.data.valid)
+    steps = plan.frozen_epochs * (len(learner.data.train) // plan.batch_size)
+    assert frozen[-1] == (passes + steps, passes + steps), "the feature pass's photos, every view, then the batches"
+    assert [d for d, _ in frozen] == sorted(d for d, _ in frozen)
+    assert unfrozen[-1][0] == unfrozen[-1][1] == len(unfrozen), "one count per training batch of the phase"
 
 
 def test_a_stop_ends_the_run_early(colour_folders):

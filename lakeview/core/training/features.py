@@ -43,11 +43,13 @@ def body_pass(
     with_head: bool = False,
     progress: ProgressFn = no_progress,
     should_stop: ShouldStopFn = never_stop,
+    seed: int | None = None,
 ) -> Iterator[PooledBatch]:
     """Run `network`'s body (and pooling; and its head, `with_head`) over `dataset` in order, in inference mode
     under the device's autocast, images channels-last. `should_stop` is checked before every batch and before each
-    stage of the body; progress counts photos read or failed."""
-    loader = make_loader(dataset, batch_size, shuffle=False, workers=workers, pin_memory=device.type == "cuda")
+    stage of the body; progress counts photos read or failed. `seed` seeds the workers' random augmentation."""
+    loader = make_loader(dataset, batch_size, shuffle=False, workers=workers, seed=seed,
+                         pin_memory=device.type == "cuda")
     amp = autocast_dtype(device)
     done = 0
     for batch in loader:

@@ -1,6 +1,7 @@
 """The learner: what freezing trains, one-cycle fitting with discriminative learning rates, prediction, export.
 
-While the body is frozen and nothing is augmented, the head trains on body features computed once."""
+While the body is frozen, the head trains on body features computed once: of each photo as it is, or, with
+augmentation, of a few augmented views of each photo (`views`), one picked at random per photo and epoch."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier, pooled_width
 from lakeview.core.training.evaluation import interpretation_of
+from lakeview.core.training.best_epoch import BestEpoch, EarlyStopping, why_end
 from lakeview.core.training.features_in_memory import FeatureCache, SplitFeatures
 from lakeview.core.training.features import body_pass
 from lakeview.core.training.fit_records import EpochStats, FitResult
@@ -34,6 +36,8 @@ from lakeview.core.training.stop_points import stop_points
 from lakeview.core.models.transforms import Augmentation, decode_side, train_transform, valid_transform
 
 EpochCallback = Callable[["EpochStats"], None]
+TRAIN_VIEWS = "train views"
+"""The feature cache's name for the augmented views of the training photos (rows: view, photo, feature)."""
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Learner:
         dropout: float | None = None,
         train_bn_stats: bool = False,
         body: nn.Module | None = None,
+        views: int = 0,
         weights_progress: ProgressFn = no_progress,
         should_stop: ShouldStopFn = never_stop,
     ) -> None:
@@ -90,6 +95,11 @@ class Learner:
         self._amp_dtype = autocast_dtype(self.device)
         self._scaler = torch.amp.GradScaler("cuda") if self._amp_dtype == torch.float16 else None
         self.feature_cache = FeatureCache()
+        self.views = views
+        self.body_rate: float | None = None
+        """Photos per second through the body in inference mode, as last measured by a feature pass."""
+        self.kept: EpochStats | None = None
+        """The epoch whose weights the network holds, when a fit put back an earlier epoch's."""
         self._fits = 0
         self.train_bn_stats = train_bn_stats
         self.frozen = True
@@ -114,8 +124,14 @@ class Learner:
 
     @property
     def uses_feature_cache(self) -> bool:
-        """With the body fully frozen and no augmentation, its outputs never change: compute them once."""
-        return self.frozen and not self.train_bn and not self.augmentation.enabled
+        """With the body fully frozen, its outputs never change: compute them once (of `views` augmented views of
+        each training photo when augmenting, of the photos as they are when not)."""
+        return self.frozen and not self.train_bn and (not self.augmentation.enabled or self.views > 0)
+
+    @property
+    def cached_train_split(self) -> str:
+        """The feature cache's name for what the frozen phase trains on."""
+        return TRAIN_VIEWS if self.augmentation.enabled else "train"
 
     # --- training -----------------------------------------------------------------------------------------
     def fit_one_cycle(
@@ -125,16 +141,27 @@ class Learner:
         progress: ProgressFn = no_progress,
         should_stop: ShouldStopFn = never_stop,
         on_epoch: EpochCallback | None = None,
+        early_stopping: EarlyStopping | None = None,
+        baseline: EpochStats | None = None,
     ) -> FitResult:
         """One-cycle schedule (torch's OneCycleLR) over `epochs`; `should_stop` is checked before every batch and
-        before each stage of the body within it."""
+        before each stage of the body within it.
+
+        With `early_stopping`, the fit ends once the validation error stops improving or time runs out, and the
+        network is left with the best epoch's weights (`baseline`: how it did before this fit, whose weights count
+        as an epoch). Progress counts the batches, after the photos of the feature pass when one is needed."""
         result = FitResult()
         cached = self.uses_feature_cache
+        passes = 0
         if cached:
-            self.ensure_features(("train", "valid"), progress, should_stop)
+            splits = (self.cached_train_split, "valid")
+            passes = self.pending_feature_passes(splits)
+            expected = passes + epochs * math.ceil(len(self.data.train) / self.batch_size)
+            self.ensure_features(splits, lambda done, _: progress(done, expected), should_stop)
             if should_stop():
                 result.stopped = True
                 return result
+        best = BestEpoch(self.network, baseline) if early_stopping is not None else None
         optimizer = self.make_optimizer(lr_max)
         peak_lr = max(g["lr"] for g in optimizer.param_groups)
         steps_per_epoch = self._steps_per_epoch(cached)
@@ -149,7 +176,10 @@ class Learner:
             div_factor=25.0,
             final_div_factor=1e5,
         )
-        phase = "head (cached features)" if cached else ("frozen" if self.frozen else "unfrozen")
+        if cached:
+            phase = f"frozen ({self.views} cached views)" if self.augmentation.enabled else "head (cached features)"
+        else:
+            phase = "frozen" if self.frozen else "unfrozen"
         done = 0
         with torch_threads(1) if cached else nullcontext():
             for epoch in range(epochs):
@@ -169,7 +199,7 @@ class Learner:
                         break
                     scheduler.step()
                     done += 1
-                    progress(done, total)
+                    progress(passes + done, passes + total)
                 if not cached and (not self.frozen or self.train_bn or self.train_bn_stats):
                     self.feature_cache.body_changed()
                 if result.stopped:
@@ -186,8 +216,18 @@ class Learner:
                 )
                 self.history.append(stats)
                 result.epochs.append(stats)
+                self.kept = None
                 if on_epoch is not None:
                     on_epoch(stats)
+                if best is not None:
+                    best.offer(stats)
+                    result.ended = why_end(best, early_stopping, stats.seconds, epochs - epoch - 1)
+                    if result.ended is not None:
+                        break
+        if best is not None and not result.stopped:
+            result.kept = self.kept = best.restore()
+            if result.kept is not None:
+                self.feature_cache.body_changed()
         result.failures = dict(self.failures)
         return result
 
@@ -208,7 +248,7 @@ class Learner:
         return [{"params": ps, "lr": lr} for ps, lr in zip((early, late, head), rates) if ps]
 
     def _steps_per_epoch(self, cached: bool) -> int:
-        n = len(self.feature_cache.fresh("train").targets) if cached else len(self.data.train)
+        n = len(self.feature_cache.fresh(self.cached_train_split).targets) if cached else len(self.data.train)
         if n == 0:
             raise ValueError("there are no training photos")
         return n // self.batch_size if self._drop_last(n) else math.ceil(n / self.batch_size)
@@ -221,12 +261,15 @@ class Learner:
         """One epoch of shuffled (inputs, targets) on the device: cached body features, or augmented photos."""
         seed = None if self.seed is None else (self.seed * 1000 + self._fits * 100 + epoch) % (1 << 63)
         if cached:
-            cache = self.feature_cache.fresh("train")
+            cache = self.feature_cache.fresh(self.cached_train_split)
             features, targets = cache.features, cache.targets
             generator = torch.Generator()
             if seed is not None:
                 generator.manual_seed(seed)
             order = torch.randperm(len(targets), generator=generator)
+            if features.dim() == 3:  # augmented views: one of each photo's, picked at random
+                features = features[torch.randint(len(features), (len(targets),), generator=generator),
+                                    torch.arange(len(targets))]
             usable = len(order) - (len(order) % self.batch_size if self._drop_last(len(order)) else 0)
             for start in range(0, usable, self.batch_size):
                 index = order[start:start + self.batch_size]
@@ -313,23 +356,65 @@ class Learner:
         return pooled_width(self.head, self.arch.features)
 
     def ensure_features(self, splits: Sequence[str], progress: ProgressFn, should_stop: ShouldStopFn) -> None:
-        for split in splits:
-            if self.feature_cache.fresh(split) is not None:
-                continue
-            self.network.eval()
-            features = self._run_body(self.data.split(split), with_head=False, progress=progress,
-                                      should_stop=should_stop)
+        """Compute the features of each split not cached with the body as it is; progress counts photo passes over
+        all of them (a training photo once per view)."""
+        missing = [split for split in splits if self.feature_cache.fresh(split) is None]
+        passes = [(split, view) for split in missing for view in range(self._views_of(split))]
+        total = sum(len(self.data.split(self._photos_split(split))) for split, _ in passes)
+        done, started, views = 0, time.perf_counter(), []
+        self.network.eval()
+        for split, view in passes:
+            photos = self.data.split(self._photos_split(split))
+            features = self._run_body(photos, with_head=False, should_stop=should_stop, view=view if split == TRAIN_VIEWS else None,
+                                      progress=lambda n, _, before=done: progress(before + n, total))
+            done += len(photos)
             if should_stop():
                 return
-            self.feature_cache.put(split, features)
+            if split != TRAIN_VIEWS:
+                self.feature_cache.put(split, features)
+                continue
+            views.append(features)
+            if len(views) == self.views:
+                stacked = torch.stack([v.features for v in views]) if all(v.kept == views[0].kept for v in views) \
+                    else self._common_photos(views)
+                self.feature_cache.put(split, SplitFeatures(stacked, views[0].targets, views[0].kept))
+        if done:
+            self.body_rate = done / max(time.perf_counter() - started, 1e-6)
+
+    def pending_feature_passes(self, splits: Sequence[str]) -> int:
+        """Photo passes through the body that ensure_features(splits) would make now."""
+        return sum(len(self.data.split(self._photos_split(split))) * self._views_of(split)
+                   for split in splits if self.feature_cache.fresh(split) is None)
+
+    def _views_of(self, split: str) -> int:
+        return self.views if split == TRAIN_VIEWS else 1
+
+    @staticmethod
+    def _photos_split(split: str) -> str:
+        return "train" if split == TRAIN_VIEWS else split
+
+    @staticmethod
+    def _common_photos(views: list[SplitFeatures]) -> torch.Tensor:
+        """A photo that failed to read in one view (a flaky disk) is left out of all of them."""
+        common = set.intersection(*(set(v.kept) for v in views))
+        rows = [[v.kept.index(i) for i in views[0].kept if i in common] for v in views]
+        views[0] = SplitFeatures(views[0].features[rows[0]], views[0].targets[rows[0]], [i for i in views[0].kept if i in common])
+        return torch.stack([v.features[r] for v, r in zip(views, rows)])
 
     def _run_body(self, photos: list[Photo], with_head: bool, progress: ProgressFn,
-                  should_stop: ShouldStopFn) -> SplitFeatures:
-        """Pooled body features (or logits, `with_head`) for photos, in order, leaving out unreadable ones."""
-        dataset = PhotoTensors(photos, self.data.classes, valid_transform(self.size), decode_side(self.size))
+                  should_stop: ShouldStopFn, view: int | None = None) -> SplitFeatures:
+        """Pooled body features (or logits, `with_head`) for photos, in order, leaving out unreadable ones: of the
+        photos as validated (`view` None), or of their augmented view number `view`, the same for a given seed."""
+        transform = valid_transform(self.size) if view is None else train_transform(self.size, self.augmentation)
+        dataset = PhotoTensors(photos, self.data.classes, transform, decode_side(self.size))
         outputs, targets, kept = [], [], []
-        for batch in body_pass(self.network, dataset, self.device, self.batch_size * 2, self.workers, with_head,
-                               progress, should_stop):
+        seed = None if view is None else (0 if self.seed is None else self.seed) * 7919 + view
+        with torch.random.fork_rng(devices=[]):  # in-process augmentation draws from torch's global generator
+            if seed is not None:
+                torch.manual_seed(seed)
+            batches = list(body_pass(self.network, dataset, self.device, self.batch_size * 2, self.workers,
+                                     with_head, progress, should_stop, seed=seed))
+        for batch in batches:
             self._record_failures(dataset, batch.failures)
             if batch.indices:
                 outputs.append(batch.outputs)
@@ -363,8 +448,11 @@ class Learner:
     # --- saving -------------------------------------------------------------------------------------------
     def meta(self, parent: str | None = None, notes: str = "") -> ModelMeta:
         metrics = {}
-        if self.history and self.history[-1].error_rate is not None:
-            metrics = {"error_rate": self.history[-1].error_rate, "valid_loss": self.history[-1].valid_loss}
+        current = self.kept or (self.history[-1] if self.history else None)
+        if current is not None and current.error_rate is not None:
+            metrics = {"error_rate": current.error_rate, "valid_loss": current.valid_loss}
+            if self.kept is not None:
+                metrics["kept_epoch"] = self.kept.epoch
         return ModelMeta(
             arch=self.arch.name,
             classes=list(self.data.classes),

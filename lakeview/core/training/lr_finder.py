@@ -73,7 +73,7 @@ def lr_find(
     saved_state = copy.deepcopy(learner.network.state_dict())
     cached = learner.uses_feature_cache
     if cached:
-        learner.ensure_features(("train",), no_progress, should_stop)
+        learner.ensure_features((learner.cached_train_split,), no_progress, should_stop)
     sweep = LRSweep(start_lr, end_lr, num_it)
     optimizer = learner.make_optimizer(start_lr)
     stopped = diverged = False

@@ -4,7 +4,7 @@ With the size, batch and augmentation settings the training panel and the CLI fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lakeview.core.models.architectures import DEFAULT_ARCH, DEFAULT_HEAD
@@ -13,6 +13,9 @@ LearningRate = float | slice
 
 DEFAULT_LR = 3e-3
 DEFAULT_UNFROZEN_LR = 1e-4
+DEFAULT_VIEWS = 2
+QUICK_SECONDS = 60.0
+"""The app's "Quick (about a minute)" time budget."""
 MAX_LR = 10.0
 GOOD_STARTS = f"{DEFAULT_LR:g} frozen and {DEFAULT_UNFROZEN_LR:g} unfrozen are good starts"
 
@@ -32,6 +35,14 @@ class TrainingPlan:
     lr: float = DEFAULT_LR
     unfrozen_lr: float = DEFAULT_UNFROZEN_LR
     """Peak rate of the head once unfrozen; the first layer group gets a tenth of it, spread geometrically."""
+    views: int = DEFAULT_VIEWS
+    """Augmented views of each training photo whose body features the frozen phase computes once and trains the
+    head on; 0 runs the body over freshly augmented photos every frozen epoch (slower, no more accurate)."""
+    patience: int | None = 1
+    """Unfrozen epochs in a row without a gain on the validation photos before the phase ends (the best epoch is
+    kept either way); None runs them all."""
+    time_budget: float | None = None
+    """Seconds the whole training may take: the unfrozen phase gets only the epochs that fit."""
     seed: int | None = 42
     device: str = "auto"
     workers: int = 0
@@ -51,6 +62,12 @@ class TrainingPlan:
             raise ValueError("nothing to train: give the frozen and/or unfrozen phase a positive number of epochs")
         if not (0 < self.lr < MAX_LR and 0 < self.unfrozen_lr < MAX_LR):
             raise ValueError(f"learning rates must be above 0 and below {MAX_LR:g} ({GOOD_STARTS})")
+        if self.views < 0:
+            raise ValueError("the number of augmented views must be 0 or more")
+        if self.patience is not None and self.patience < 1:
+            raise ValueError("patience must be at least one epoch")
+        if self.time_budget is not None and not self.time_budget > 0:
+            raise ValueError("a time budget must be more than 0 seconds")
 
 
 @dataclass(frozen=True)
@@ -75,3 +92,14 @@ def spread_learning_rates(lr: LearningRate, groups: int) -> list[float]:
         ratio = (hi / lo) ** (1 / (groups - 1))
         return [lo * ratio ** i for i in range(groups)]
     return [float(lr)] * groups
+
+
+def quick(plan: TrainingPlan) -> TrainingPlan:
+    """The app's "Quick (about a minute)": the plan within QUICK_SECONDS, ending the unfrozen phase at its first
+    epoch without a gain."""
+    return replace(plan, time_budget=QUICK_SECONDS, patience=1)
+
+
+def thorough(plan: TrainingPlan) -> TrainingPlan:
+    """The app's "Thorough": no time budget, and the unfrozen phase goes on through one epoch without a gain."""
+    return replace(plan, time_budget=None, patience=2)
