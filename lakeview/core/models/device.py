@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
+
+AMP_ENV = "LAKEVIEW_AMP"
 
 
 def pick_device(preference: str | None = None) -> torch.device:
@@ -31,10 +35,19 @@ def describe(device: torch.device) -> str:
 
 
 def autocast_dtype(device: torch.device) -> torch.dtype | None:
-    """Mixed precision on CUDA: bfloat16 where the GPU has it, else float16 (with a grad scaler)."""
-    if device.type != "cuda":
+    """Mixed precision on CUDA: bfloat16 where the GPU computes in it natively, else float16 (with a grad scaler);
+    none with LAKEVIEW_AMP=off (float32 throughout, to compare or to rule mixed precision out)."""
+    if device.type != "cuda" or os.environ.get(AMP_ENV, "").strip().lower() in ("off", "0", "no", "false"):
         return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if _native_bf16(device) else torch.float16
+
+
+def _native_bf16(device: torch.device) -> bool:
+    """Compute capability 8.0 (Ampere) or later, or ROCm. Not torch.cuda.is_bf16_supported(), which by default
+    also says yes for older GPUs that only emulate bfloat16 (slowly), and asks about the current device only."""
+    if torch.version.hip:
+        return True
+    return torch.cuda.get_device_capability(device)[0] >= 8
 
 
 def _mps_available() -> bool:

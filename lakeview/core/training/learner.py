@@ -184,7 +184,7 @@ class Learner:
         with torch_threads(1) if cached else nullcontext():
             for epoch in range(epochs):
                 started = time.perf_counter()
-                losses: list[float] = []
+                losses: list[torch.Tensor] = []
                 self.set_train_mode(cached)
                 for inputs, targets in self.epoch_batches(cached, epoch):
                     if should_stop():
@@ -286,8 +286,9 @@ class Learner:
                 yield self._to_device(batch.images), batch.targets.to(self.device, non_blocking=True)
 
     def train_step(self, inputs: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer,
-                   cached: bool) -> float:
-        """One optimizer step on a batch (through the head only, for cached features); returns its loss."""
+                   cached: bool) -> torch.Tensor:
+        """One optimizer step on a batch (through the head only, for cached features); returns its loss, detached,
+        on the device. Reading it makes the host wait for the GPU, so fit_one_cycle reads the epoch's sum once."""
         with self._autocast():
             logits = self.network.head(inputs) if cached else self.network(inputs)
             loss = F.cross_entropy(logits.float(), targets)
@@ -299,7 +300,7 @@ class Learner:
         else:
             loss.backward()
             optimizer.step()
-        return float(loss.detach())
+        return loss.detach()
 
     def set_train_mode(self, cached: bool) -> None:
         """Dropout on; the body's BatchNorm statistics stay as learnt on ImageNet unless `train_bn_stats`.

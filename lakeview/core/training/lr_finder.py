@@ -89,7 +89,7 @@ def lr_find(
                 lr = sweep.lr_at(len(sweep.lrs))
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                diverged = sweep.record(lr, learner.train_step(inputs, targets, optimizer, cached))
+                diverged = sweep.record(lr, float(learner.train_step(inputs, targets, optimizer, cached)))
                 progress(len(sweep.lrs), num_it)
                 if diverged or len(sweep.lrs) >= num_it:
                     break
