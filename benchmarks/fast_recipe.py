@@ -25,7 +25,8 @@ import torch
 from lakeview.core.datasets.importers import from_folder
 from lakeview.core.training.best_epoch import EarlyStopping
 from lakeview.core.training.features_in_memory import SplitFeatures
-from lakeview.core.training.learner import TRAIN_VIEWS, Learner
+from lakeview.core.training.learner import Learner
+from lakeview.core.training.learner_features import TRAIN_VIEWS
 from lakeview.core.training.plan import DEFAULT_LR, DEFAULT_UNFROZEN_LR
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

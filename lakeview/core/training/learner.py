@@ -10,7 +10,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator
 
 import torch
 import torch.nn as nn
@@ -21,11 +21,11 @@ from lakeview.core.models.architectures import DEFAULT_ARCH, get_architecture
 from lakeview.core.models.photo_tensors import PhotoTensors, make_loader
 from lakeview.core.datasets.dataset import LabelledPhotos, Photo
 from lakeview.core.models.device import autocast_dtype, pick_device
-from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier, pooled_width
+from lakeview.core.models.head import DEFAULT_HEAD, DEFAULT_HIDDEN, make_classifier
 from lakeview.core.training.evaluation import interpretation_of
 from lakeview.core.training.best_epoch import BestEpoch, EarlyStopping, why_end
-from lakeview.core.training.features_in_memory import FeatureCache, SplitFeatures
-from lakeview.core.training.features import body_pass
+from lakeview.core.training.features_in_memory import FeatureCache
+from lakeview.core.training.learner_features import BodyFeatures
 from lakeview.core.training.fit_records import EpochStats, FitResult
 from lakeview.core.training.plan import LearningRate, spread_learning_rates
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
@@ -33,11 +33,9 @@ from lakeview.core.models.model_file import ModelMeta, SavedModel, save_model
 from lakeview.core.models.network import IMAGENET, build_network
 from lakeview.core.threads import torch_threads
 from lakeview.core.training.stop_points import stop_points
-from lakeview.core.models.transforms import Augmentation, decode_side, train_transform, valid_transform
+from lakeview.core.models.transforms import Augmentation, decode_side, train_transform
 
 EpochCallback = Callable[["EpochStats"], None]
-TRAIN_VIEWS = "train views"
-"""The feature cache's name for the augmented views of the training photos (rows: view, photo, feature)."""
 
 
 @dataclass
@@ -48,7 +46,7 @@ class Predictions:
     failures: dict[str, str]
 
 
-class Learner:
+class Learner(BodyFeatures):
     """A network, the photos it learns from, and how it trains (fast.ai's Learner, for single-label photos)."""
 
     def __init__(
@@ -121,17 +119,6 @@ class Learner:
         self.frozen = False
         for param in self.network.parameters():
             param.requires_grad_(True)
-
-    @property
-    def uses_feature_cache(self) -> bool:
-        """With the body fully frozen, its outputs never change: compute them once (of `views` augmented views of
-        each training photo when augmenting, of the photos as they are when not)."""
-        return self.frozen and not self.train_bn and (not self.augmentation.enabled or self.views > 0)
-
-    @property
-    def cached_train_split(self) -> str:
-        """The feature cache's name for what the frozen phase trains on."""
-        return TRAIN_VIEWS if self.augmentation.enabled else "train"
 
     # --- training -----------------------------------------------------------------------------------------
     def fit_one_cycle(
@@ -339,95 +326,6 @@ class Learner:
         logits = self._run_body(photos, with_head=True, progress=progress, should_stop=should_stop)
         return Predictions([photos[i] for i in logits.kept], logits.features.softmax(1), logits.targets,
                            self._failures_of(photos))
-
-    def use_cached_features(self, split: str, features: torch.Tensor, keep: list[int]) -> None:
-        """Supply pooled body features computed earlier (e.g. kept on disk) for `split`'s photos at indices `keep`."""
-        photos = self.data.split(split)
-        lookup = {name: i for i, name in enumerate(self.data.classes)}
-        targets = torch.tensor([lookup.get(photos[i].label, -1) for i in keep], dtype=torch.long)
-        self.feature_cache.put(split, SplitFeatures(features, targets, list(keep)))
-
-    def cached_features(self, split: str) -> tuple[torch.Tensor, list[int]] | None:
-        """(features, photo indices) cached for `split` with the current body, if any."""
-        cache = self.feature_cache.fresh(split)
-        return None if cache is None else (cache.features, cache.kept)
-
-    def head_width(self) -> int:
-        """How many pooled features the head takes."""
-        return pooled_width(self.head, self.arch.features)
-
-    def ensure_features(self, splits: Sequence[str], progress: ProgressFn, should_stop: ShouldStopFn) -> None:
-        """Compute the features of each split not cached with the body as it is; progress counts photo passes over
-        all of them (a training photo once per view)."""
-        missing = [split for split in splits if self.feature_cache.fresh(split) is None]
-        passes = [(split, view) for split in missing for view in range(self._views_of(split))]
-        total = sum(len(self.data.split(self._photos_split(split))) for split, _ in passes)
-        done, started, views = 0, time.perf_counter(), []
-        self.network.eval()
-        for split, view in passes:
-            photos = self.data.split(self._photos_split(split))
-            features = self._run_body(photos, with_head=False, should_stop=should_stop, view=view if split == TRAIN_VIEWS else None,
-                                      progress=lambda n, _, before=done: progress(before + n, total))
-            done += len(photos)
-            if should_stop():
-                return
-            if split != TRAIN_VIEWS:
-                self.feature_cache.put(split, features)
-                continue
-            views.append(features)
-            if len(views) == self.views:
-                stacked = torch.stack([v.features for v in views]) if all(v.kept == views[0].kept for v in views) \
-                    else self._common_photos(views)
-                self.feature_cache.put(split, SplitFeatures(stacked, views[0].targets, views[0].kept))
-        if done:
-            self.body_rate = done / max(time.perf_counter() - started, 1e-6)
-
-    def pending_feature_passes(self, splits: Sequence[str]) -> int:
-        """Photo passes through the body that ensure_features(splits) would make now."""
-        return sum(len(self.data.split(self._photos_split(split))) * self._views_of(split)
-                   for split in splits if self.feature_cache.fresh(split) is None)
-
-    def _views_of(self, split: str) -> int:
-        return self.views if split == TRAIN_VIEWS else 1
-
-    @staticmethod
-    def _photos_split(split: str) -> str:
-        return "train" if split == TRAIN_VIEWS else split
-
-    @staticmethod
-    def _common_photos(views: list[SplitFeatures]) -> torch.Tensor:
-        """A photo that failed to read in one view (a flaky disk) is left out of all of them."""
-        common = set.intersection(*(set(v.kept) for v in views))
-        rows = [[v.kept.index(i) for i in views[0].kept if i in common] for v in views]
-        views[0] = SplitFeatures(views[0].features[rows[0]], views[0].targets[rows[0]], [i for i in views[0].kept if i in common])
-        return torch.stack([v.features[r] for v, r in zip(views, rows)])
-
-    def _run_body(self, photos: list[Photo], with_head: bool, progress: ProgressFn,
-                  should_stop: ShouldStopFn, view: int | None = None) -> SplitFeatures:
-        """Pooled body features (or logits, `with_head`) for photos, in order, leaving out unreadable ones: of the
-        photos as validated (`view` None), or of their augmented view number `view`, the same for a given seed."""
-        transform = valid_transform(self.size) if view is None else train_transform(self.size, self.augmentation)
-        dataset = PhotoTensors(photos, self.data.classes, transform, decode_side(self.size))
-        outputs, targets, kept = [], [], []
-        seed = None if view is None else (0 if self.seed is None else self.seed) * 7919 + view
-        with torch.random.fork_rng(devices=[]):  # in-process augmentation draws from torch's global generator
-            if seed is not None:
-                torch.manual_seed(seed)
-            batches = list(body_pass(self.network, dataset, self.device, self.batch_size * 2, self.workers,
-                                     with_head, progress, should_stop, seed=seed))
-        for batch in batches:
-            self._record_failures(dataset, batch.failures)
-            if batch.indices:
-                outputs.append(batch.outputs)
-                targets.append(batch.targets)
-                kept.extend(batch.indices)
-        if not outputs:
-            return self._no_features(len(self.data.classes) if with_head else self.head_width())
-        return SplitFeatures(torch.cat(outputs), torch.cat(targets), kept)
-
-    @staticmethod
-    def _no_features(width: int) -> SplitFeatures:
-        return SplitFeatures(torch.empty(0, width), torch.empty(0, dtype=torch.long), [])
 
     # --- helpers ------------------------------------------------------------------------------------------
     def _to_device(self, images: torch.Tensor) -> torch.Tensor:
