@@ -59,6 +59,18 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def duration(text: str) -> float:
+    """Seconds, written 90, 90s, 1.5m, 2m30s or 1h: a time budget."""
+    match = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text.lower())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise argparse.ArgumentTypeError(f"must be a duration such as 60s, 90, 2m or 1h30m, not {text!r}")
+    hours, minutes, seconds = (float(part) if part else 0.0 for part in match.groups())
+    value = hours * 3600 + minutes * 60 + seconds
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text!r}")
+    return value
+
+
 def image_size(text: str) -> int:
     """The side in pixels of the squares a network sees."""
     value = _integer(text)

@@ -7,8 +7,9 @@ import importlib.util
 import time
 from pathlib import Path
 
-from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, image_size, learning_rate, non_negative_int,
-                                     output_file, plot_file, positive_int, require_device, worker_count)
+from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, duration, image_size, learning_rate,
+                                     non_negative_int, output_file, plot_file, positive_int, require_device,
+                                     worker_count)
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -33,6 +34,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--unfreeze-lr", type=learning_rate, default=DEFAULTS.unfrozen_lr,
                        help=f"peak learning rate of the head when unfrozen; the first layers get a tenth, spread "
                             f"geometrically (default {DEFAULTS.unfrozen_lr})")
+    train.add_argument("--views", type=non_negative_int, default=DEFAULTS.views,
+                       help=f"augmented views of each photo whose body features the frozen phase computes once "
+                            f"and trains on; 0 runs the body every frozen epoch (default {DEFAULTS.views})")
+    train.add_argument("--patience", type=positive_int, default=DEFAULTS.patience,
+                       help=f"unfrozen epochs without a gain on the validation photos before the phase ends; "
+                            f"the best epoch is kept either way (default {DEFAULTS.patience})")
+    train.add_argument("--no-early-stop", action="store_true",
+                       help="run every unfrozen epoch (the best one is still kept)")
+    train.add_argument("--time-budget", type=duration, metavar="TIME",
+                       help="finish within about this long, e.g. 60s or 5m: the unfrozen phase gets the epochs "
+                            "that fit (default: no limit)")
     train.add_argument("--out", type=output_file, required=True, help="model file to write (.lvmodel)")
     train.set_defaults(run=run_train)
 
@@ -75,6 +87,9 @@ def plan_of(args: argparse.Namespace) -> TrainingPlan:
                         frozen_epochs=getattr(args, "epochs", 0), unfrozen_epochs=getattr(args, "unfreeze_epochs", 0),
                         lr=getattr(args, "lr", DEFAULTS.lr),
                         unfrozen_lr=getattr(args, "unfreeze_lr", DEFAULTS.unfrozen_lr),
+                        views=getattr(args, "views", DEFAULTS.views),
+                        patience=None if getattr(args, "no_early_stop", False) else getattr(args, "patience", DEFAULTS.patience),
+                        time_budget=getattr(args, "time_budget", None),
                         seed=args.seed, device=args.device, workers=args.workers)
 
 
@@ -130,7 +145,9 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"error: on the {len(learner.data.valid)} validation photo(s)")
         print(f"{'epoch':>5}  {'phase':<24} {'train_loss':>10} {'valid_loss':>10} {'error':>8} {'time':>8}")
         with Bar("training", args.quiet, "‰") as bar:
-            stopped = train(learner, plan, progress=bar, should_stop=stop, on_epoch=lambda report: print_epoch(report.stats))
+            stopped = train(learner, plan, progress=bar, should_stop=stop,
+                            on_epoch=lambda report: print_epoch(report.stats),
+                            on_phase_end=lambda summary: print(summary.describe(), flush=True))
         if stopped:
             say("stopped; nothing written")
             return EXIT_INTERRUPTED

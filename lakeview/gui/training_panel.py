@@ -58,6 +58,8 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
         self.download_dialog: QProgressDialog | None = None
         self.validation_photos: int | None = None
         """How many photos the epochs' error rates are measured on (from the training's DataReady)."""
+        self.phase_notes: list[str] = []
+        """How the running training's phases ended when not after their planned epochs (no gain, no time)."""
         self._last_action = self.start_training
         self._arch = ""
         """The architecture of the running job (the combo box may change meanwhile)."""
@@ -157,6 +159,7 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
 
     def start_training(self) -> None:
         self.curves.clear()
+        self.phase_notes = []
         self._run(JobKind.TRAINING, "Training", _train, self.start_training, self._training_finished,
                   lambda plan: f"Preparing {plan.arch} ({plan.weights} weights)…")
 
@@ -181,9 +184,12 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
 
     def _event(self, event: object) -> None:
         from lakeview.core.training.from_library import DataReady, WeightsProgress
-        from lakeview.core.training.phases import EpochReport
+        from lakeview.core.training.phases import EpochReport, PhaseSummary
 
-        if isinstance(event, DataReady):
+        if isinstance(event, PhaseSummary):
+            self.phase_notes.append(event.describe())
+            self.status.setText(event.describe())
+        elif isinstance(event, DataReady):
             self.show_counts(event.classes, event.counts, event.skipped)
             self.validation_photos = sum(n for label, n in event.counts.get("valid", {}).items()
                                          if label in event.classes)
@@ -233,8 +239,9 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
         unreadable = (f" {len(result.unreadable)} photo(s) could not be read and were left out, e.g. "
                       f"{Path(next(iter(result.unreadable))).name}: {next(iter(result.unreadable.values()))}."
                       if result.unreadable else "")
-        self.status.setText(f"Trained in {describe_seconds(result.seconds)}{error}. The new model is now active: "
-                            f"classify your folders with it (Ctrl+R).{unreadable}")
+        phases = "".join(f" {note}." for note in self.phase_notes)
+        self.status.setText(f"Trained in {describe_seconds(result.seconds)}{error}.{phases} The new model is now "
+                            f"active: classify your folders with it (Ctrl+R).{unreadable}")
         self.status.setToolTip("\n".join(f"{Path(p).name}: {r}" for p, r in list(result.unreadable.items())[:50]))
         self.session.model_trained()
         self.trained.emit(result)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from lakeview.core.models.architectures import ARCHITECTURES
 from lakeview.core.photos.file_names import path_from_setting, path_to_setting
-from lakeview.core.training.plan import LabelledFolder, TrainingPlan
+from lakeview.core.training.plan import QUICK_SECONDS, LabelledFolder, TrainingPlan, quick, thorough
 from lakeview.gui.worker import start_worker
 
 LIBRARY_SOURCE = "Labels in this library"
@@ -22,6 +22,9 @@ IMAGENET_WEIGHTS = "ImageNet (downloaded once)"
 FILE_WEIGHTS = "A weights file (.pth)…"
 NO_WEIGHTS = "None: start from scratch"
 SPLITS = ("train", "valid", "test")
+PACES = {"quick": (f"Quick (about {QUICK_SECONDS / 60:.0f} minute)", quick),
+         "thorough": ("Thorough (every epoch that helps)", thorough)}
+"""How long a training may take: the plan's time budget and patience."""
 DEFAULTS = TrainingPlan()
 KEPT = "training/"
 """The settings group where the form keeps the architecture, the weights and the epochs across restarts."""
@@ -108,6 +111,12 @@ class TrainingSettingsForm:
     def _build_schedule_group(self) -> QGroupBox:
         group = QGroupBox("Schedule (one cycle per phase)")
         form = _narrow_form(group)
+        self.pace = _narrow_combo()
+        for key, (text, _) in PACES.items():
+            self.pace.addItem(text, key)
+        self.pace.setToolTip("Quick: the head on cached features, then only the fine-tuning epochs that fit in "
+                             f"about {QUICK_SECONDS:.0f} s and still help.\nThorough: no time limit; fine-tuning "
+                             "stops after two epochs without a gain. Either way the best epoch is kept.")
         self.frozen_epochs = QSpinBox(minimum=0, maximum=200, value=DEFAULTS.frozen_epochs)
         self.frozen_epochs.setToolTip("Epochs training only the new head, the pretrained body frozen")
         self.unfrozen_epochs = QSpinBox(minimum=0, maximum=200, value=DEFAULTS.unfrozen_epochs)
@@ -115,6 +124,7 @@ class TrainingSettingsForm:
         self.lr = self._rate_box(DEFAULTS.lr, "Peak learning rate while the body is frozen")
         self.unfrozen_lr = self._rate_box(DEFAULTS.unfrozen_lr,
                                           "Peak rate of the head once unfrozen; the first layers get a tenth")
+        form.addRow("Time", self.pace)
         form.addRow("Epochs, body frozen", self.frozen_epochs)
         form.addRow("Epochs, unfrozen", self.unfrozen_epochs)
         form.addRow("Learning rate", self.lr)
@@ -124,7 +134,7 @@ class TrainingSettingsForm:
     def form_fields(self) -> list[QWidget]:
         """The form's fields in the order Tab walks them (top to bottom, as they are shown)."""
         return [self.source, self.folder_edit, self.choose_folder_button, self.valid_pct, self.counts, self.arch,
-                self.weights, self.size, self.batch_size, self.flip, self.frozen_epochs, self.unfrozen_epochs,
+                self.weights, self.size, self.batch_size, self.flip, self.pace, self.frozen_epochs, self.unfrozen_epochs,
                 self.lr, self.unfrozen_lr]
 
     @staticmethod
@@ -143,6 +153,8 @@ class TrainingSettingsForm:
             self.use_weights_file(path_from_setting(weights))
         for name, box in (("frozen_epochs", self.frozen_epochs), ("unfrozen_epochs", self.unfrozen_epochs)):
             box.setValue(settings.value(KEPT + name, box.value(), int))
+        pace = self.pace.findData(settings.value(KEPT + "pace", "quick", str))
+        self.pace.setCurrentIndex(max(pace, 0))
 
         def keep(*_) -> None:
             weights = {IMAGENET_WEIGHTS: "imagenet", NO_WEIGHTS: "none"}.get(self.weights.currentText())
@@ -153,8 +165,9 @@ class TrainingSettingsForm:
                 settings.setValue(KEPT + "weights", weights)
             settings.setValue(KEPT + "frozen_epochs", self.frozen_epochs.value())
             settings.setValue(KEPT + "unfrozen_epochs", self.unfrozen_epochs.value())
+            settings.setValue(KEPT + "pace", self.pace.currentData())
 
-        for signal in (self.arch.currentIndexChanged, self.weights.currentIndexChanged,
+        for signal in (self.arch.currentIndexChanged, self.weights.currentIndexChanged, self.pace.currentIndexChanged,
                        self.frozen_epochs.valueChanged, self.unfrozen_epochs.valueChanged):
             signal.connect(keep)
 
@@ -169,10 +182,12 @@ class TrainingSettingsForm:
         weights = {IMAGENET_WEIGHTS: "imagenet", NO_WEIGHTS: "none"}.get(self.weights.currentText())
         if weights is None:
             weights = str(self.weights_file)
-        return TrainingPlan(arch=self.arch.currentData(), weights=weights, size=self.size.value(),
+        plan = TrainingPlan(arch=self.arch.currentData(), weights=weights, size=self.size.value(),
                             batch_size=self.batch_size.value(), flip=self.flip.isChecked(),
                             frozen_epochs=self.frozen_epochs.value(), unfrozen_epochs=self.unfrozen_epochs.value(),
                             lr=self.lr.value(), unfrozen_lr=self.unfrozen_lr.value())
+        _, pace = PACES[self.pace.currentData() or "quick"]
+        return pace(plan)
 
     def data_source(self) -> LabelledFolder | None:
         if self.source.currentText() == LIBRARY_SOURCE:

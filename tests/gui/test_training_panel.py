@@ -269,3 +269,26 @@ def test_a_folder_that_makes_no_dataset_says_why(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: panel._reader is None, timeout=10_000)
     assert panel.summary.text().startswith("no labelled training photos were found")
     assert panel.counts.rowCount() == 0
+
+
+def test_quick_or_thorough_sets_the_time_budget_and_is_remembered(qtbot, window, app_settings, colour_folders):
+    from lakeview.core.training.phases import PhaseSummary
+    from lakeview.core.training.fit_records import EpochStats, PhaseEnd
+    from lakeview.core.training.plan import QUICK_SECONDS
+
+    panel = window.training_panel
+    assert panel.pace.currentData() == "quick" and panel.pace.currentText() == "Quick (about 1 minute)"
+    assert (panel.plan().time_budget, panel.plan().patience) == (QUICK_SECONDS, 1)
+    panel.pace.setCurrentIndex(panel.pace.findData("thorough"))
+    assert (panel.plan().time_budget, panel.plan().patience) == (None, 2)
+    assert app_settings.value("training/pace") == "thorough"
+
+    tiny_settings(panel, colour_folders)
+    qtbot.waitUntil(lambda: panel.counts.rowCount() == 2, timeout=10_000)
+    panel.start_training()
+    kept = EpochStats(2, "frozen (2 cached views)", 0.5, 0.4, 0.25, 0.1, 0.01)
+    panel._event(PhaseSummary(True, 1, 1, PhaseEnd.NO_GAIN, kept, 4))
+    assert panel.status.text().startswith("Unfrozen phase ended after 1 of 1 epochs: no gain")
+    with qtbot.waitSignal(window.session.job_ended, timeout=60_000):
+        pass
+    assert "kept the weights of epoch 2 (25.0% error on 4 photos), the best." in panel.status.text()

@@ -101,7 +101,7 @@ def train_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, pro
     learner = _prepare(catalog_path, source, plan, progress, should_stop, events)
     if not isinstance(learner, Learner):
         return learner
-    if train(learner, plan, progress, should_stop, on_epoch=events):
+    if train(learner, plan, progress, should_stop, on_epoch=events, on_phase_end=events):
         return None
     interpretation = interpretation_of(learner, should_stop=should_stop)
     if should_stop():
