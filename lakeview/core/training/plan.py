@@ -4,10 +4,11 @@ With the size, batch and augmentation settings the training panel and the CLI fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lakeview.core.models.architectures import DEFAULT_ARCH, DEFAULT_HEAD
+from lakeview.core.threads import training_workers
 
 LearningRate = float | slice
 
@@ -34,7 +35,8 @@ class TrainingPlan:
     """Peak rate of the head once unfrozen; the first layer group gets a tenth of it, spread geometrically."""
     seed: int | None = 42
     device: str = "auto"
-    workers: int = 0
+    workers: int = field(default_factory=training_workers)
+    """DataLoader processes; 0 loads photos in the training process itself."""
 
     @property
     def total_epochs(self) -> int:
