@@ -34,10 +34,9 @@ def _learner(folder, arch: str) -> Learner:
                        augmentation=NO_AUGMENTATION)
 
 
-def test_mobilenet_runs_channels_last_and_resnets_keep_their_layout_choice():
+def test_the_registered_architectures_run_channels_last_where_measured_faster():
     assert memory_format("mobilenet_v2") == torch.channels_last
-    assert all(memory_format(a) in (torch.channels_last, torch.contiguous_format) for a in ARCHITECTURES)
-    assert get_architecture("resnet34").channels_last in (True, False)
+    assert memory_format(get_architecture("resnet34")) == torch.channels_last
 
 
 @pytest.mark.parametrize("layout", [torch.channels_last, torch.contiguous_format])
