@@ -66,8 +66,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--device", type=device_name, default=DEFAULTS.device,
                        help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     group.add_argument("--workers", type=worker_count, default=DEFAULTS.workers,
-                       help=f"data-loading processes; 0 loads photos in-process (default {DEFAULTS.workers} with "
-                            f"{usable_cores()} cores: one per 4 cores above 2, at most 4)")
+                       help=f"data-loading processes; 0 loads photos in-process (default here {DEFAULTS.workers}, "
+                            f"for {usable_cores()} cores: none on 2 or fewer, one per 4 on more, at most 4)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
