@@ -8,16 +8,19 @@ it measures photos/s over the same photos for:
   workers 1, 2           DataLoader processes decoding and augmenting while the network runs (0: in-process);
   compile                torch.compile of the network, after a warm-up whose cost is shown;
   decode 1/2             JPEG decode asked for half the side decode_side gives (the transforms still resize to it);
-  checkpoint 4           unfrozen only: the body in 4 activation-checkpointed segments (memory for recomputation);
+  checkpoint 4           unfrozen only: the body in 4 activation-checkpointed segments (memory for recomputation;
+                         fails on resnet34, whose in-place ReLU sits on a segment boundary);
   batch 16               frozen only: the feature pass in batches of 16 instead of 32.
 Each setting runs in a fresh process, which reports its own peak RSS (VmHWM) and the sum of its workers' peaks.
 Next to each figure is how many of the machine's cores other processes kept busy meanwhile: only compare rows
 measured with a similar load. CPU ms/photo (this process and its workers) moves far less with the load than
-photos/s does; OpenMP threads that spin while waiting still inflate it on a busy machine. The default ('now') row is what LakeView does today for that architecture.
+photos/s does; OpenMP threads that spin while waiting still inflate it on a busy machine. The 'now' row is what
+LakeView does today for that architecture.
 
 Data: ../shared/data/hymenoptera (398 photos), repeated to --photos. Run on purpose:
 
-    .venv/bin/python benchmarks/train_speed.py                     # both archs, all settings (~10 min idle)
+    .venv/bin/python benchmarks/train_speed.py --warmup 2 --batches 3  # both archs, all settings (~50 min on a
+                                                                      # 2-core machine with 1.5 cores busy elsewhere)
     .venv/bin/python benchmarks/train_speed.py --arch mobilenet_v2 --settings nchw channels_last --rounds 2
 """
 
@@ -150,7 +153,8 @@ def measure(arch: str, phase: str, setting: dict, count: int, warmup: int, batch
             workers_mb, cpu = worker_peaks_mb(), cpu_seconds() - cpu_from
             break
     seconds = time.perf_counter() - timed_from
-    return {"rate": batches * batch / seconds, "cpu_ms": 1000 * cpu / (batches * batch), "warmup": warmup_seconds, "peak": peak_mb(),
+    return {"rate": batches * batch / seconds, "cpu_ms": 1000 * cpu / (batches * batch), "warmup": warmup_seconds,
+            "peak": peak_mb(),
             "workers_peak": workers_mb, "threads": torch.get_num_threads()}
 
 
