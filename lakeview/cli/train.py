@@ -14,6 +14,7 @@ from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, 
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
 from lakeview.core.models.architectures import ARCHITECTURES, HEADS
+from lakeview.core.threads import usable_cores
 from lakeview.core.training.plan import TrainingPlan
 
 DEFAULTS = TrainingPlan()
@@ -77,7 +78,8 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--device", type=device_name, default=DEFAULTS.device,
                        help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
     group.add_argument("--workers", type=worker_count, default=DEFAULTS.workers,
-                       help=f"data-loading processes (default {DEFAULTS.workers}: in-process)")
+                       help=f"data-loading processes; 0 loads photos in-process (default here {DEFAULTS.workers}, "
+                            f"for {usable_cores()} cores: none on 2 or fewer, one per 4 on more, at most 4)")
     group.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

@@ -29,6 +29,8 @@ class Architecture:
     imagenet_weights: str | None
     """torchvision weights enum member, e.g. 'ResNet34_Weights.IMAGENET1K_V1'."""
     description: str
+    channels_last: bool = True
+    """Whether the network runs faster with channels-last tensors on the CPU (benchmarks/train_speed.py)."""
 
 
 def _resnet_body(model: nn.Module) -> nn.Module:

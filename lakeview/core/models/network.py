@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import torch
 import torch.nn as nn
 
 from lakeview.core.models.architectures import Architecture, get_architecture
@@ -53,3 +54,17 @@ def bare_network(arch: str | Architecture, n_classes: int, head: str = DEFAULT_H
     architecture = arch if isinstance(arch, Architecture) else get_architecture(arch)
     return make_classifier(architecture.body_of(architecture.build()), architecture.features, n_classes, head,
                            hidden, dropout)
+
+
+def memory_format(arch: str | Architecture) -> torch.memory_format:
+    """The layout `arch`'s network and its input batches take (channels-last where that was measured faster)."""
+    architecture = arch if isinstance(arch, Architecture) else get_architecture(arch)
+    return torch.channels_last if architecture.channels_last else torch.contiguous_format
+
+
+def memory_format_of(network: nn.Module) -> torch.memory_format:
+    """The layout a network's convolution weights are in, which its input batches should share."""
+    for param in network.parameters():
+        if param.dim() == 4 and param.is_contiguous() != param.is_contiguous(memory_format=torch.channels_last):
+            return torch.contiguous_format if param.is_contiguous() else torch.channels_last
+    return torch.contiguous_format

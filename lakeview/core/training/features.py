@@ -17,6 +17,7 @@ from lakeview.core.datasets.dataset import Photo
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.models.model_file import SavedModel
+from lakeview.core.models.network import memory_format_of
 from lakeview.core.models.photo_tensors import PhotoTensors, make_loader
 from lakeview.core.models.transforms import decode_side, valid_transform
 from lakeview.core.training.stop_points import stop_points
@@ -46,18 +47,20 @@ def body_pass(
     seed: int | None = None,
 ) -> Iterator[PooledBatch]:
     """Run `network`'s body (and pooling; and its head, `with_head`) over `dataset` in order, in inference mode
-    under the device's autocast, images channels-last. `should_stop` is checked before every batch and before each
-    stage of the body; progress counts photos read or failed. `seed` seeds the workers' random augmentation."""
+    under the device's autocast, images in the layout of the network's weights. `should_stop` is checked before
+    every batch and before each stage of the body; progress counts photos read or failed. `seed` seeds the
+    workers' random augmentation."""
     loader = make_loader(dataset, batch_size, shuffle=False, workers=workers, seed=seed,
                          pin_memory=device.type == "cuda")
     amp = autocast_dtype(device)
+    layout = memory_format_of(network)
     done = 0
     for batch in loader:
         if should_stop():
             return
         outputs = torch.empty(0)
         if len(batch):
-            images = batch.images.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+            images = batch.images.to(device, non_blocking=True).contiguous(memory_format=layout)
             try:
                 with (torch.inference_mode(), (torch.autocast(device.type, dtype=amp) if amp else nullcontext()),
                       stop_points(network, should_stop)):

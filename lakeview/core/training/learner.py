@@ -30,7 +30,7 @@ from lakeview.core.training.fit_records import EpochStats, FitResult
 from lakeview.core.training.plan import LearningRate, spread_learning_rates
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.models.model_file import ModelMeta, SavedModel, save_model
-from lakeview.core.models.network import IMAGENET, build_network
+from lakeview.core.models.network import IMAGENET, build_network, memory_format
 from lakeview.core.threads import torch_threads
 from lakeview.core.training.stop_points import stop_points
 from lakeview.core.models.transforms import Augmentation, decode_side, train_transform
@@ -87,7 +87,8 @@ class Learner(BodyFeatures):
         else:
             self.network = build_network(self.arch, len(data.classes), weights, head, hidden, dropout,
                                          weights_progress, should_stop)
-        self.network.to(self.device, memory_format=torch.channels_last)
+        self.memory_format = memory_format(self.arch)
+        self.network.to(self.device, memory_format=self.memory_format)
         self.history: list[EpochStats] = []
         self.failures: dict[str, str] = {}
         self._amp_dtype = autocast_dtype(self.device)
@@ -329,7 +330,7 @@ class Learner(BodyFeatures):
 
     # --- helpers ------------------------------------------------------------------------------------------
     def _to_device(self, images: torch.Tensor) -> torch.Tensor:
-        return images.to(self.device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+        return images.to(self.device, non_blocking=True).contiguous(memory_format=self.memory_format)
 
     def _autocast(self):
         if self._amp_dtype is None:

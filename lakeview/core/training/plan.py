@@ -4,10 +4,11 @@ With the size, batch and augmentation settings the training panel and the CLI fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lakeview.core.models.architectures import DEFAULT_ARCH, DEFAULT_HEAD
+from lakeview.core.threads import training_workers
 
 LearningRate = float | slice
 
@@ -45,7 +46,8 @@ class TrainingPlan:
     """Seconds the whole training may take: the unfrozen phase gets only the epochs that fit."""
     seed: int | None = 42
     device: str = "auto"
-    workers: int = 0
+    workers: int = field(default_factory=training_workers)
+    """DataLoader processes; 0 loads photos in the training process itself."""
 
     @property
     def total_epochs(self) -> int:
