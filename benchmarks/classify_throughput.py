@@ -247,6 +247,7 @@ class CliRun:
     startup_s: float  # process start to the call of classify_files: python, torch import, model load, listing
     steady: float  # photos/s from the end of the first batch to the last result
     rss_mb: float  # peak resident memory of the process
+    cpu_s: float  # CPU time of the process, all its threads: what it costs a machine with no core to spare
 
 
 def cli_run(folder: Path, model: Path, batch_size: int, out: Path, repo: Path = REPO) -> CliRun:
@@ -258,9 +259,11 @@ def cli_run(folder: Path, model: Path, batch_size: int, out: Path, repo: Path = 
     env = dict(os.environ, LAKEVIEW_BENCH_STAMPS=str(stamps_file), PYTHONPATH=str(repo))
     with open(log, "wb") as sink:
         wall_start, started = time.time(), time.perf_counter()
+        cpu_before = _children_cpu()
         process = subprocess.Popen([sys.executable, "-c", CLI_WITH_STAMPS, *args], stdout=sink,
                                    stderr=subprocess.STDOUT, cwd=repo, env=env)
         code = process.wait()
+        cpu = _children_cpu() - cpu_before
         total = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"lakeview classify failed ({code}):\n{log.read_text()[-3000:]}")
@@ -276,7 +279,12 @@ def cli_run(folder: Path, model: Path, batch_size: int, out: Path, repo: Path = 
     first_batch_end = stamps[min(batch_size, len(rows))]
     after = len(rows) - batch_size
     steady = after / (stamps[-1] - first_batch_end) if after > 0 else float("nan")
-    return CliRun(len(rows), total, stamps[0] - wall_start, steady, report["peak_kb"] / 1024)
+    return CliRun(len(rows), total, stamps[0] - wall_start, steady, report["peak_kb"] / 1024, cpu)
+
+
+def _children_cpu() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
 
 
 def in_process(model_path: Path, folder: Path, batch_size: int) -> tuple[float, float]:
@@ -479,6 +487,8 @@ def main() -> int:
     if baseline:
         t_base_half, t_base_upper = (min(r.total_s for r in baseline[size]) for size in (half, upper))
         b_base = (upper - half) / (t_base_upper - t_base_half)
+        cpu_base = (min(r.cpu_s for r in baseline[upper]) - min(r.cpu_s for r in baseline[half])) / (upper - half)
+    cpu_photo = (min(r.cpu_s for r in cli[upper]) - min(r.cpu_s for r in cli[half])) / (upper - half)
     steady_runs = [r.steady for size in (n, upper) for r in cli[size]]
     total_s = min(r.total_s for r in cli[n])
     startup_s = min(r.startup_s for r in cli[half] + cli[n] + cli[upper])
@@ -504,6 +514,9 @@ def main() -> int:
             "(b) baseline's classify, marginal", f"{b_base:.2f} img/s", busy(f"base{half}", f"base{upper}"),
             f"{args.baseline}: b/a = {b_base / a:.2f}, b/c = {b_base / c:.2f}; t: {t_base_upper:.1f} s - {t_base_half:.1f} s; "
             f"peak RSS {max(r.rss_mb for v in baseline.values() for r in v):.0f} MB")]),
+        ("(b) CPU time per photo, marginal", f"{cpu_photo * 1000:.0f} ms", busy(f"b{half}", f"b{upper}"),
+         "all threads of the process, (cpu(3N/2) - cpu(N/2)) / N: the cost on a machine with no idle core"
+         + (f"; baseline's: {cpu_base * 1000:.0f} ms" if baseline else "")),
         ("(b) classify CLI, steady state", f"{max(steady_runs):.2f} img/s", busy(f"b{n}", f"b{upper}"),
          f"after the first batch, runs of {n} and {upper} photos: {runs(steady_runs)}"),
         ("(b) classify CLI, incl. start-up", f"{b_total:.2f} img/s", busy(f"b{n}"),

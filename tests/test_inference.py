@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
 from lakeview.core.models.inference import Failure, Prediction, classify_files, top_classes
 from lakeview.core.models.inference_network import fold_batchnorm
 from lakeview.core.models.model_file import ModelMeta, SavedModel, load_model, save_model
-from lakeview.core.models.transforms import decode_side, normalized_batch, valid_crop, valid_transform
+from lakeview.core.models.transforms import decode_side, valid_transform
 from lakeview.core.photos.images import open_image
 from lakeview.core.models.network import bare_network
 
@@ -134,13 +133,3 @@ def test_fold_batchnorm_removes_every_batchnorm_and_keeps_the_outputs(model):
     with torch.inference_mode():
         assert torch.allclose(folded(x), network(x), atol=1e-4)
 
-
-def test_the_batch_is_normalised_exactly_as_each_photo_alone(folder):
-    paths = [p for p in sorted(folder.glob("*.jpg")) if p.name not in ("p3.jpg", "p7.jpg")]
-    crop, transform = valid_crop(48), valid_transform(48)
-    images = [open_image(p, min_side=decode_side(48)) for p in paths]
-
-    batch = normalized_batch(torch.from_numpy(np.stack([np.asarray(crop(image)) for image in images])))
-
-    assert torch.equal(batch, torch.stack([transform(image) for image in images]))
-    assert batch.is_contiguous(memory_format=torch.channels_last)

@@ -10,23 +10,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-import numpy as np
 import torch
 from torchvision.transforms import v2
 
 from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.photos.images import ImageLoadError, open_image
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
-from lakeview.core.models.model_file import SavedModel
 from lakeview.core.models.inference_network import inference_network
-from lakeview.core.models.transforms import ShortSideResize, decode_side, normalized_batch, valid_crop
+from lakeview.core.models.model_file import SavedModel
+from lakeview.core.models.transforms import ShortSideResize, decode_side, valid_transform
 
 TTA_ZOOM = 1.1
 TOP_K = 3
 """How many of the most probable classes a prediction keeps."""
 NO_ANSWER = "the model gave no usable answer for this photo (its output was NaN or infinite)"
-PREFETCH_BYTES = 64 << 20
-"""Decoded photos waiting beyond the batch being run: at most this many bytes of pixels (and at least one)."""
+PREFETCH_BYTES = 256 << 20
+"""Decoded photos waiting beyond the batch being run: at most this many bytes of tensors (and at least one)."""
 
 
 @dataclass(frozen=True)
@@ -44,24 +43,22 @@ class Failure:
 
 
 class _Preprocess:
-    """Photo path -> its views as uint8 pixels (views, size, size, 3): 1 view without TTA; centre, zoomed centre
-    and their mirror images with it. Only PIL and numpy run here, so a decode thread never starts torch threads
-    of its own beside the network's; the batch is made float and normalised at once (transforms.normalized_batch)."""
+    """Photo path -> stacked views (1 without TTA; centre, zoomed centre and their mirror images with it)."""
 
-    def __init__(self, size: int, tta: bool, flip: bool) -> None:
+    def __init__(self, size: int, mean, std, tta: bool, flip: bool) -> None:
         self.side = round(decode_side(size) * TTA_ZOOM) if tta else decode_side(size)
-        self.base = valid_crop(size)
+        self.base = valid_transform(size, mean, std)
         self.zoomed = v2.Compose([ShortSideResize(self.side), *self.base.transforms[1:]])
         self.tta, self.flip = tta, flip
 
-    def __call__(self, path: Path) -> np.ndarray:
+    def __call__(self, path: Path) -> torch.Tensor:
         image = open_image(path, min_side=self.side)
         if not self.tta:
-            return np.asarray(self.base(image))[None]
-        views = [np.asarray(self.base(image)), np.asarray(self.zoomed(image))]
+            return self.base(image).unsqueeze(0)
+        views = [self.base(image), self.zoomed(image)]
         if self.flip:
-            views += [view[:, ::-1] for view in views]
-        return np.stack(views)
+            views += [torch.flip(v, dims=[2]) for v in views]
+        return torch.stack(views)
 
 
 def classify_files(
@@ -81,11 +78,11 @@ def classify_files(
     device = device if isinstance(device, torch.device) else pick_device(device)
     network = inference_network(model.network, device)
     meta = model.meta
-    preprocess = _Preprocess(meta.size, tta, meta.flip)
+    preprocess = _Preprocess(meta.size, meta.mean, meta.std, tta, meta.flip)
     amp = autocast_dtype(device)
     threads = decode_threads or max(1, os.cpu_count() or 1)
     views = (4 if meta.flip else 2) if tta else 1
-    photo_bytes = views * 3 * meta.size * meta.size
+    photo_bytes = views * 3 * meta.size * meta.size * 4
     in_flight = batch_size + max(1, min(batch_size, PREFETCH_BYTES // photo_bytes))
     done = 0
     pending: deque[tuple[Path, Future]] = deque()
@@ -100,7 +97,7 @@ def classify_files(
                     pending.append((Path(path), pool.submit(preprocess, Path(path))))
                 if not pending or should_stop():
                     return
-                batch: list[tuple[Path, np.ndarray | None, str | None]] = []
+                batch: list[tuple[Path, torch.Tensor | None, str | None]] = []
                 while pending and len(batch) < batch_size:
                     path, future = pending.popleft()
                     try:
@@ -109,7 +106,7 @@ def classify_files(
                         batch.append((path, None, exc.reason))
                     except Exception as exc:  # a decoder bug on one odd file must not end the whole job
                         batch.append((path, None, f"could not be read ({type(exc).__name__}: {exc})"))
-                yield from _run_batch(network, batch, meta, top_k, device, amp)
+                yield from _run_batch(network, batch, meta.classes, top_k, device, amp)
                 done += len(batch)
                 progress(done, total if total is not None else done + len(pending))
         finally:
@@ -117,20 +114,20 @@ def classify_files(
                 future.cancel()
 
 
-def _run_batch(network, batch, meta, k, device, amp) -> Iterator[Prediction | Failure]:
-    views = [pixels for _, pixels, _ in batch if pixels is not None]
+def _run_batch(network, batch, classes, k, device, amp) -> Iterator[Prediction | Failure]:
+    views = [t for _, t, _ in batch if t is not None]
     rows: Iterator[list[tuple[str, float]] | None] = iter(())
     if views:
         counts = views[0].shape[0]
-        pixels = torch.from_numpy(np.concatenate(views))
-        if device.type == "cuda":  # uint8 crosses to the GPU: a quarter of the bytes of float
-            pixels = pixels.pin_memory()
-        stacked = normalized_batch(pixels.to(device, non_blocking=True), meta.mean, meta.std)
+        stacked = torch.cat(views)
+        if device.type == "cuda":
+            stacked = stacked.pin_memory()
+        stacked = stacked.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         autocast = torch.autocast(device_type=device.type, dtype=amp) if amp else nullcontext()
         with torch.inference_mode(), autocast:
             probs = network(stacked).float().softmax(1)
         probs = probs.view(len(views), counts, -1).mean(1).cpu()
-        rows = iter(top_classes(probs, meta.classes, k))
+        rows = iter(top_classes(probs, classes, k))
     for path, tensor, reason in batch:
         if tensor is None:
             yield Failure(path, reason or "unreadable")

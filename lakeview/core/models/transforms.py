@@ -95,27 +95,14 @@ def train_transform(
     return v2.Compose(steps)
 
 
-def valid_crop(size: int) -> v2.Compose:
-    """The PIL part of valid_transform: shortest side to `size / CROP_FRACTION`, centre crop."""
-    return v2.Compose([ShortSideResize(decode_side(size)), v2.CenterCrop(size)])
-
-
 def valid_transform(size: int, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> v2.Compose:
     """Deterministic: shortest side to `size / CROP_FRACTION`, centre crop, ImageNet normalisation."""
     return v2.Compose(
         [
-            *valid_crop(size).transforms,
+            ShortSideResize(decode_side(size)),
+            v2.CenterCrop(size),
             v2.ToImage(),
             v2.ToDtype(torch.float32, scale=True),
             v2.Normalize(mean, std),
         ]
     )
-
-
-def normalized_batch(pixels: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
-    """uint8 pixels (N, H, W, 3) -> float (N, 3, H, W), the same values valid_transform gives each photo, laid out
-    channels_last (the NHWC pixels as they are). One pass over the batch instead of three tensors per photo."""
-    shape = (1, 3, 1, 1)
-    scaled = pixels.permute(0, 3, 1, 2).to(torch.float32).mul_(1.0 / 255)
-    return scaled.sub_(torch.tensor(mean, device=pixels.device).view(shape)).div_(
-        torch.tensor(std, device=pixels.device).view(shape))
