@@ -6,7 +6,10 @@ import pytest
 import torch
 
 from lakeview.core.models.inference import Failure, Prediction, classify_files, top_classes
-from lakeview.core.models.model_file import ModelMeta, SavedModel
+from lakeview.core.models.inference_network import fold_batchnorm
+from lakeview.core.models.model_file import ModelMeta, SavedModel, load_model, save_model
+from lakeview.core.models.transforms import decode_side, valid_transform
+from lakeview.core.photos.images import open_image
 from lakeview.core.models.network import bare_network
 
 from photo_tools import make_photo
@@ -83,3 +86,50 @@ def test_top_classes_are_the_most_probable_first_and_no_answer_for_nan():
     assert rows[1] is None
     assert [name for name, _ in rows[2]] == ["c", "b"]
     assert len(top_classes(probs[:1], ["a", "b", "c"], k=5)[0]) == 3, "at most every class"
+
+
+def _with_learned_batchnorm(model: SavedModel) -> SavedModel:
+    """Running statistics and affine weights far from a fresh BatchNorm's, so that folding them has work to do."""
+    generator = torch.Generator().manual_seed(1)
+    for module in model.network.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            size = module.num_features
+            module.running_mean.copy_(torch.randn(size, generator=generator))
+            module.running_var.copy_(torch.rand(size, generator=generator) * 3 + 0.2)
+            module.weight.data.copy_(torch.randn(size, generator=generator))
+            module.bias.data.copy_(torch.randn(size, generator=generator))
+    return model
+
+
+def test_the_folded_network_gives_the_saved_networks_answers_and_leaves_it_alone(model, folder, tmp_path):
+    model = _with_learned_batchnorm(model)
+    paths = [p for p in sorted(folder.glob("*.jpg")) if p.name not in ("p3.jpg", "p7.jpg")]
+    before = {k: v.clone() for k, v in model.network.state_dict().items()}
+    transform = valid_transform(model.meta.size, model.meta.mean, model.meta.std)
+    with torch.inference_mode():
+        inputs = torch.stack([transform(open_image(p, min_side=decode_side(model.meta.size))) for p in paths])
+        expected = model.network(inputs).softmax(1)
+
+    results = list(classify_files(model, paths, top_k=3, device="cpu"))
+
+    for result, probs in zip(results, expected):
+        assert result.label == model.classes[int(probs.argmax())]
+        for label, p in result.top:
+            assert p == pytest.approx(float(probs[model.classes.index(label)]), abs=1e-5)
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.network.modules()), "the model keeps its BN"
+    after = model.network.state_dict()
+    assert before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
+    saved = load_model(save_model(tmp_path / "after.lvmodel", model.network, model.meta))
+    assert saved.network.state_dict().keys() == before.keys()
+
+
+def test_fold_batchnorm_removes_every_batchnorm_and_keeps_the_outputs(model):
+    network = _with_learned_batchnorm(model).network.eval()
+    x = torch.randn(4, 3, 32, 32)
+
+    folded = fold_batchnorm(network)
+
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    with torch.inference_mode():
+        assert torch.allclose(folded(x), network(x), atol=1e-4)
+

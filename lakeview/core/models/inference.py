@@ -16,6 +16,7 @@ from torchvision.transforms import v2
 from lakeview.core.models.device import autocast_dtype, pick_device
 from lakeview.core.photos.images import ImageLoadError, open_image
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+from lakeview.core.models.inference_network import inference_network
 from lakeview.core.models.model_file import SavedModel
 from lakeview.core.models.transforms import ShortSideResize, decode_side, valid_transform
 
@@ -75,7 +76,7 @@ def classify_files(
     """Yield one Prediction or Failure per path, in order. At most two batches of photos are in memory, and the
     second only while it stays under PREFETCH_BYTES; each decode also waits for room in images.DECODE_BUDGET."""
     device = device if isinstance(device, torch.device) else pick_device(device)
-    network = model.network.to(device, memory_format=torch.channels_last).eval()
+    network = inference_network(model.network, device)
     meta = model.meta
     preprocess = _Preprocess(meta.size, meta.mean, meta.std, tta, meta.flip)
     amp = autocast_dtype(device)
