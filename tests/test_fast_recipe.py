@@ -105,7 +105,7 @@ def test_a_time_budget_spent_by_the_frozen_phase_skips_the_unfrozen_one(colour_f
 
     assert not train(learner, plan, on_phase_end=summaries.append)
 
-    assert [stats.phase for stats in learner.history] == ["frozen (2 cached views)"] * 2
+    assert [stats.phase for stats in learner.history] == ["frozen (1 cached view)"] * 2
     (summary,) = summaries
     assert summary.unfrozen and summary.ran == 0 and summary.planned == 3
     assert summary.describe() == "Unfrozen phase skipped: the time budget was spent before it could run one epoch"

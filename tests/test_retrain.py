@@ -165,7 +165,7 @@ def test_cancelling_leaves_the_active_model_untouched(library, settings):
 def test_a_full_run_fine_tunes_the_body(library, settings):
     path, _ = library
     outcome = retrain(path, "full", settings)
-    assert outcome.version_id and [e["phase"] for e in outcome.epochs] == ["frozen (2 cached views)", "unfrozen"]
+    assert outcome.version_id and [e["phase"] for e in outcome.epochs] == ["frozen (1 cached view)", "unfrozen"]
     with Catalog(path) as catalog:
         assert catalog.active_model().kind == "full"
 

@@ -165,7 +165,8 @@ class Learner(BodyFeatures):
             final_div_factor=1e5,
         )
         if cached:
-            phase = f"frozen ({self.views} cached views)" if self.augmentation.enabled else "head (cached features)"
+            views = f"{self.views} cached view{'' if self.views == 1 else 's'}"
+            phase = f"frozen ({views})" if self.augmentation.enabled else "head (cached features)"
         else:
             phase = "frozen" if self.frozen else "unfrozen"
         done = 0
