@@ -10,7 +10,8 @@ For each data set, one after the other on the same photos, weights, threads and 
             tuned) from this checkout, then `python -m lakeview evaluate DATA --model M` for the saved model's error.
 
 Both get OMP_NUM_THREADS = MKL_NUM_THREADS = --threads (fast.ai also torch.set_num_threads); each keeps its own
-default data loading (fast.ai: one worker process per core; LakeView: in-process). Wall time is the whole process,
+default data loading (fast.ai: its DataLoader's default workers, shown in the table;
+LakeView: in-process). Wall time is the whole process,
 interpreter start-up and imports included, for both (LakeView's evaluate is not counted). Peak memory is the
 largest single process (ru_maxrss from wait4) and the whole process tree's PSS (polled every 0.25 s, so fast.ai's
 workers count without their shared pages twice). "others" is how many cores other programs kept busy meanwhile.
