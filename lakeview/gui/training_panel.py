@@ -125,8 +125,8 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
     def _build_results(self) -> QWidget:
         panel = QWidget()
         layout = QVBoxLayout(panel)
-        self.status = QLabel("Choose the photos and press Train. The default recipe (4 epochs frozen, then 4 "
-                             "unfrozen) suits most photo collections.")
+        self.status = QLabel("Choose the photos and press Train: a new head learns on the frozen body, then "
+                             "fine-tuning runs while it helps.")
         self.status.setWordWrap(True)
         # A fixed height: a new line of text each epoch must not re-lay-out (and redraw) the plots below.
         self.status.setFixedHeight(self.status.fontMetrics().lineSpacing() * 3 + 4)
