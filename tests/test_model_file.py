@@ -104,3 +104,15 @@ def test_weights_that_contradict_the_metadata_are_reported(tmp_path):
     save_model(path, bare_network("tiny", 3), ModelMeta(arch="tiny", classes=["a", "b"]))
     with pytest.raises(ModelFileError, match="do not match"):
         load_model(path)
+
+
+def test_junk_that_begins_like_a_pickle_naming_code_is_damaged_not_a_threat(tmp_path):
+    """One random file in fifty begins with a copyreg-extension opcode; `\\x82\\xff.` is even a whole pickle."""
+    import random
+
+    junk = tmp_path / "junk.lvmodel"
+    rng = random.Random(12)
+    for prefix in [b"\x82\xff.", b"\x84\x0b\xefR", b""] + [b""] * 200:
+        junk.write_bytes(prefix + rng.randbytes(256))
+        with pytest.raises(ModelFileError, match="damaged or not a model file"):
+            load_model(junk)

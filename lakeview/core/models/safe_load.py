@@ -189,18 +189,26 @@ def _check_pickles(handle: IO[bytes]) -> None:
     """The pickles at the start of `handle`: a plain pickle is one, a legacy torch file five, then raw bytes."""
     end = _size(handle)
     bounded = _BoundedReader(handle, end)
+    refused: list[str] = []
     for number in range(LEGACY_PICKLES):
         start = handle.tell()
         try:
-            for name in _named_globals(bounded):
-                if not _allowed(name):
-                    raise UnsafeFile([name])
+            with warnings.catch_warnings():  # junk's text operands can hold escapes Python calls invalid
+                warnings.simplefilter("ignore", DeprecationWarning)
+                for name in _named_globals(bounded):
+                    if not _allowed(name) and not refused:
+                        refused.append(name)
         except (ValueError, EOFError, UnicodeDecodeError, OverflowError, IndexError, KeyError) as exc:
-            if number == 0:
+            # Random bytes can begin with a short pickle that names code (one file in fifty begins with a copyreg
+            # extension opcode). What follows it then reads as no pickle at all: such a file is damaged, not a
+            # threat (and is refused either way).
+            if number == 0 or refused:
                 raise UnreadableFile(f"not a readable pickle: {_first_line(exc)}") from None
-            return  # the raw tensor bytes that follow a legacy file's pickles
+            break  # the raw tensor bytes that follow a legacy file's pickles
         if handle.tell() in (start, end):
-            return
+            break
+    if refused:
+        raise UnsafeFile(refused)
 
 
 class _BoundedReader:
