@@ -47,7 +47,10 @@ def test_train_writes_a_model_with_its_history(trained_model, capsys):
     assert "epoch" in captured.out and "unfrozen" in captured.out
     model = load_model(trained_model)
     assert model.classes == ["blue", "red"]
-    assert [h["phase"] for h in model.meta.history] == ["frozen"] * 2 + ["unfrozen"] * 2
+    phases = [h["phase"] for h in model.meta.history]
+    assert phases[:2] == ["frozen (1 cached view)"] * 2 and phases[2:] in (["unfrozen"], ["unfrozen"] * 2)
+    if len(phases) < 4:  # the unfrozen phase stopped paying: the output says so and which epoch was kept
+        assert "Unfrozen phase ended after 1 of 2 epochs: no gain" in captured.out
     assert "error_rate" in model.meta.metrics
 
 

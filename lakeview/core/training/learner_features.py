@@ -110,7 +110,7 @@ class BodyFeatures:
         transform = valid_transform(self.size) if view is None else train_transform(self.size, self.augmentation)
         dataset = PhotoTensors(photos, self.data.classes, transform, decode_side(self.size))
         outputs, targets, kept = [], [], []
-        seed = None if view is None else (0 if self.seed is None else self.seed) * 7919 + view
+        seed = None if view is None else ((0 if self.seed is None else self.seed) * 7919 + view) % (1 << 63)
         with torch.random.fork_rng(devices=[]):  # in-process augmentation draws from torch's global generator
             if seed is not None:
                 torch.manual_seed(seed)
