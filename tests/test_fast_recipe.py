@@ -162,3 +162,14 @@ def test_lakeview_train_reads_the_recipe_flags(tmp_path):
     chosen = plan_of(parser.parse_args(["train", str(tmp_path), "--out", str(tmp_path / "m.lvmodel"), "--views", "0",
                                         "--time-budget", "2m", "--no-early-stop"]))
     assert (chosen.views, chosen.patience, chosen.time_budget) == (0, None, 120.0)
+
+
+def test_a_photo_unread_in_one_view_is_left_out_of_every_view():
+    from lakeview.core.training.features_in_memory import SplitFeatures
+    from lakeview.core.training.learner_features import stack_views
+
+    first = SplitFeatures(torch.tensor([[0.0], [1.0], [2.0]]), torch.tensor([0, 1, 0]), [0, 1, 2])
+    second = SplitFeatures(torch.tensor([[10.0], [12.0]]), torch.tensor([0, 0]), [0, 2])  # photo 1 failed here
+    stacked = stack_views([first, second])
+    assert stacked.kept == [0, 2] and stacked.targets.tolist() == [0, 0]
+    assert stacked.features.squeeze(-1).tolist() == [[0.0, 2.0], [10.0, 12.0]]

@@ -62,7 +62,7 @@ class BodyFeatures:
         all of them (a training photo once per view)."""
         missing = [split for split in splits if self.feature_cache.fresh(split) is None]
         passes = [(split, view) for split in missing for view in range(self._views_of(split))]
-        total = sum(len(self.data.split(self._photos_split(split))) for split, _ in passes)
+        total = self.pending_feature_passes(missing)
         done, started, views = 0, time.perf_counter(), []
         self.network.eval()
         for split, view in passes:
@@ -77,9 +77,7 @@ class BodyFeatures:
                 continue
             views.append(features)
             if len(views) == self.views:
-                stacked = torch.stack([v.features for v in views]) if all(v.kept == views[0].kept for v in views) \
-                    else self._common_photos(views)
-                self.feature_cache.put(split, SplitFeatures(stacked, views[0].targets, views[0].kept))
+                self.feature_cache.put(split, stack_views(views))
         if done:
             self.body_rate = done / max(time.perf_counter() - started, 1e-6)
 
@@ -94,14 +92,6 @@ class BodyFeatures:
     @staticmethod
     def _photos_split(split: str) -> str:
         return "train" if split == TRAIN_VIEWS else split
-
-    @staticmethod
-    def _common_photos(views: list[SplitFeatures]) -> torch.Tensor:
-        """A photo that failed to read in one view (a flaky disk) is left out of all of them."""
-        common = set.intersection(*(set(v.kept) for v in views))
-        rows = [[v.kept.index(i) for i in views[0].kept if i in common] for v in views]
-        views[0] = SplitFeatures(views[0].features[rows[0]], views[0].targets[rows[0]], [i for i in views[0].kept if i in common])
-        return torch.stack([v.features[r] for v, r in zip(views, rows)])
 
     def _run_body(self, photos: list[Photo], with_head: bool, progress: ProgressFn,
                   should_stop: ShouldStopFn, view: int | None = None) -> SplitFeatures:
@@ -129,3 +119,12 @@ class BodyFeatures:
     @staticmethod
     def _no_features(width: int) -> SplitFeatures:
         return SplitFeatures(torch.empty(0, width), torch.empty(0, dtype=torch.long), [])
+
+
+def stack_views(views: list[SplitFeatures]) -> SplitFeatures:
+    """The views as one (view, photo, feature) tensor, of the photos read in every view: a photo that failed in
+    one view (a flaky disk) is left out of all of them."""
+    common = set.intersection(*(set(v.kept) for v in views))
+    kept = [i for i in views[0].kept if i in common]
+    rows = [[dict(zip(v.kept, range(len(v.kept))))[i] for i in kept] for v in views]
+    return SplitFeatures(torch.stack([v.features[r] for v, r in zip(views, rows)]), views[0].targets[rows[0]], kept)
