@@ -128,6 +128,8 @@ def test_phase_summaries_say_what_happened_with_the_photo_count():
         "(3.3% error on 30 photos), the best")
     assert PhaseSummary(True, 4, 3, PhaseEnd.TIME_BUDGET, None, 30).describe() == (
         "Unfrozen phase ended after 3 of 4 epochs to stay within the time budget")
+    assert PhaseSummary(True, 4, 4, None, kept, 30).describe() == (
+        "Unfrozen phase ran its 4 epochs; kept the weights of epoch 5 (3.3% error on 30 photos), the best")
 
 
 def test_quick_and_thorough_plans():

@@ -43,7 +43,8 @@ class PhaseSummary:
     planned: int
     ran: int
     ended: PhaseEnd | None
-    """NO_GAIN or TIME_BUDGET; None with `ran` 0: the budget left no time for the phase at all."""
+    """NO_GAIN or TIME_BUDGET; None: it ran its planned epochs (and kept an earlier one), or, with `ran` 0, the
+    budget left no time for the phase at all."""
     kept: EpochStats | None
     """The earlier epoch whose weights were put back (None: the last epoch's are kept)."""
     valid_photos: int
@@ -52,7 +53,9 @@ class PhaseSummary:
         name = "Unfrozen phase" if self.unfrozen else "Frozen phase"
         if self.ran == 0:
             return f"{name} skipped: the time budget was spent before it could run one epoch"
-        if self.ended is PhaseEnd.NO_GAIN:
+        if self.ended is None:
+            why = f"{name} ran its {self.ran} epochs"
+        elif self.ended is PhaseEnd.NO_GAIN:
             why = f"{name} ended after {self.ran} of {self.planned} epochs: no gain on the validation photos"
         else:
             why = f"{name} ended after {self.ran} of {self.planned} epochs to stay within the time budget"
@@ -122,8 +125,9 @@ def train(learner: Learner, plan: TrainingPlan, progress: ProgressFn = no_progre
         if result.stopped:
             return True
         if (result.ended is not None or result.kept is not None or epochs < planned) and on_phase_end is not None:
-            on_phase_end(PhaseSummary(unfrozen, planned, len(result.epochs), result.ended or PhaseEnd.TIME_BUDGET,
-                                      result.kept, len(learner.data.valid)))
+            ended = result.ended or (PhaseEnd.TIME_BUDGET if epochs < planned else None)
+            on_phase_end(PhaseSummary(unfrozen, planned, len(result.epochs), ended, result.kept,
+                                      len(learner.data.valid)))
     if on_phase is None:
         progress(1000, 1000)
     return False
