@@ -164,7 +164,7 @@ def main() -> int:
         area = view.viewport().rect()
         rows = []
         for row in range(min(model.rowCount(), 400)):
-            rect = view.visualRect(model.index(row))
+            rect = view.visualRect(model.index(row, 0))
             if rect.isValid() and rect.intersects(area):
                 rows.append(row)
             elif rows:
@@ -258,7 +258,7 @@ def main() -> int:
         details["warm"] = f"{tiles} tiles, listing {listed - started:.3f} s included"
 
         # (d) scrolling, with thumbnails made in the background
-        rows_px = view.visualRect(model.index(0)).height() + 2 * view.spacing()
+        rows_px = view.visualRect(model.index(0, 0)).height() + 2 * view.spacing()
         smooth = max(1, round(7500 * SCROLL_MS / 1000))  # ~7,500 px/s: a fast wheel / flick
         seconds = args.scroll_seconds
         down = yield scrolling(lambda sb: sb.value() < sb.maximum() and (sb.setValue(sb.value() + smooth) or True),

@@ -6,10 +6,10 @@ on screen: the undo brings it back into view."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QMessageBox, QWidget
 
 from lakeview.core.catalog.labels import HistoryStep, photo_count
 from lakeview.core.photos.file_names import shown_path
@@ -29,7 +29,7 @@ class OffScreenChange:
         return answer == QMessageBox.StandardButton.Yes
 
 
-def off_screen_question(verb: str, step: HistoryStep, elsewhere: list[Path]) -> str:
+def off_screen_question(verb: str, step: HistoryStep, elsewhere: Sequence[Path]) -> str:
     """E.g. 'Undo "2 photos labelled bees"? It changes 2 photos that are not on screen, in /home/me/holiday.'"""
     folders = sorted({path.parent for path in elsewhere})
     where = shown_path(folders[0]) + (f" and {len(folders) - 1} other folder{'s' if len(folders) > 2 else ''}"
@@ -46,27 +46,30 @@ def step_history(window: MainWindow, step: HistoryStep | None,
         window.statusBar().showMessage(f"Nothing to {verb.lower()}", 3_000)
         return
     model, session = window.model, window.session
-    hidden = [path for path in step.paths if model.row_of(path) is None]
-    elsewhere = [path for path in hidden if not session.shows(path)]
+    if step.detailed:
+        hidden = [change.path for change in step.changes if model.row_of_id(change.photo_id) is None]
+        elsewhere = [path for path in hidden if not session.shows(path)]
+    else:  # a bulk step: which of its photos lie outside what the grid shows is asked of the catalog
+        hidden, elsewhere = [], session.step_photos_elsewhere(step)
     if elsewhere and not OffScreenChange.ask(window, f"{verb} label", off_screen_question(verb, step, elsewhere)):
         window.statusBar().showMessage(f"{verb}: nothing changed", 5_000)
         return
     if replay(step) is not None:
         if len(hidden) > len(elsewhere):  # the filter may show them again now
             session.refresh_rows()
-        select_paths(window, step.paths)
+        select_ids(window, [change.photo_id for change in step.changes])
 
 
-def select_paths(window: MainWindow, paths: list[Path]) -> None:
-    """Select the photos of `paths` that are on screen, the first of them current and scrolled to."""
+def select_ids(window: MainWindow, photo_ids: list[int]) -> None:
+    """Select the photos of `photo_ids` that are on screen, the first of them current and scrolled to."""
     model, grid = window.model, window.grid
-    rows = [row for row in map(model.row_of, paths) if row is not None]
+    rows = [row for row in map(model.row_of_id, photo_ids) if row is not None]
     if not rows:
         return
     selection = QItemSelection()
     for first, last in ranges(rows):
-        selection.select(model.index(first), model.index(last))
+        selection.select(model.index(first, 0), model.index(last, 0))
     selection_model = grid.selectionModel()
     selection_model.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-    selection_model.setCurrentIndex(model.index(min(rows)), QItemSelectionModel.SelectionFlag.NoUpdate)
-    grid.scroll_to_path(model.path_at(min(rows)))
+    selection_model.setCurrentIndex(model.index(min(rows), 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    grid.scrollTo(model.index(min(rows), 0), QAbstractItemView.ScrollHint.PositionAtCenter)

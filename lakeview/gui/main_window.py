@@ -9,14 +9,14 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from lakeview import __version__
-from lakeview.core.catalog import CatalogError
+from lakeview.core.catalog import NONE_OF_THESE, CatalogError
 from lakeview.core.photos.file_names import resolve_lossy_path, shown_path
 from lakeview.core.training.error_figures import error_text, measured_photos
 from lakeview.gui.classes_panel import ClassesPanel
 from lakeview.gui.device_label import DeviceLabel
 from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.filter_bar import FilterBar
-from lakeview.gui.grid.model import PhotoGridModel
+from lakeview.gui.grid.model import GridPaths, PhotoGridModel
 from lakeview.gui.grid.view import PhotoGrid
 from lakeview.gui.history_steps import step_history
 from lakeview.gui.inspector import Inspector, describe_label
@@ -148,12 +148,17 @@ class MainWindow(QMainWindow):
     # --- session ------------------------------------------------------------------------------------------
     def _connect_session(self) -> None:
         s = self.session
-        s.rows_changed.connect(self._reload_rows)
+        s.rows_changed.connect(self.session.load_rows)
+        s.rows_ready.connect(self._show_rows)
+        s.photos_changed.connect(self.model.refetch)
         s.labels_changed.connect(self.model.update_labels)
         s.predictions_changed.connect(self.model.update_predictions)
         s.classes_changed.connect(self._refresh_classes)
+        self._inspector_refresh = QTimer(self)  # a key press changes labels and classes: one refresh for both
+        self._inspector_refresh.setSingleShot(True)
+        self._inspector_refresh.timeout.connect(self.inspector.refresh)
         for signal in (s.labels_changed, s.predictions_changed, s.classes_changed):
-            signal.connect(lambda *_: self.inspector.refresh())
+            signal.connect(lambda *_: self._inspector_refresh.start(0))
         s.model_changed.connect(self._refresh_model_label)
         for signal, show in ((s.job_started, self.job_status.start), (s.job_step, self.job_status.show_step),
                              (s.job_progress, self.job_status.update_progress), (s.job_units, self.job_status.set_units),
@@ -165,8 +170,8 @@ class MainWindow(QMainWindow):
         s.said.connect(lambda message: self.statusBar().showMessage(message, 10_000))
         s.notice.connect(lambda name, message: self.statusBar().showMessage(f"{name}: {message}", 10_000))
 
-    def _reload_rows(self) -> None:
-        self.model.set_rows(self.session.rows())
+    def _show_rows(self, shown) -> None:
+        self.model.set_ids(shown.ids, self.session.rows_of_ids, shown.row_index, self.session.catalog.photo_id)
         self.filter_bar.show_chosen(self.session.only)
         self.grid.set_empty_text(self.session.why_no_photos())
         self._inspect_current()
@@ -251,13 +256,16 @@ class MainWindow(QMainWindow):
 
     # --- actions ------------------------------------------------------------------------------------------
     def selected_paths(self) -> list[Path]:
-        rows = sorted(index.row() for index in self.grid.selectionModel().selectedIndexes())
-        return [self.model.path_at(row) for row in rows]
+        return self.grid.selected_paths()
+
+    def selected_ids(self) -> list[int]:
+        """The catalog ids of the selected photos, in grid order (no row is read)."""
+        return self.model.ids_in(self.grid.selected_runs())
 
     def assign_number(self, number: int) -> None:
         """A number key: the selection gets that class and the grid moves on; or the status bar says why not."""
-        names, paths = self.session.class_names(), self.selected_paths()
-        why_not = why_a_number_cannot_label(number, names, bool(paths), self.model.rowCount() > 0)
+        names, ids = self.session.class_names(), self.selected_ids()
+        why_not = why_a_number_cannot_label(number, names, bool(ids), self.model.rowCount() > 0)
         if why_not is not None:
             if not names:  # the Classes panel, where classes are made, comes forward with its name field ready
                 dock = self.findChild(QDockWidget, "classes")
@@ -265,15 +273,18 @@ class MainWindow(QMainWindow):
                 dock.raise_()
                 self.classes_panel.name.setFocus()
             self.statusBar().showMessage(why_not, 10_000)
-        elif self.session.assign_class_number(paths, number):
+        elif self.session.label_ids_with_number(ids, number):
             self.review_queue.after_labelling()
 
     def accept(self) -> None:
-        self.session.accept_predictions(self.selected_paths())
-        self.review_queue.after_labelling()
+        ids = self.selected_ids()
+        if not ids:
+            self.statusBar().showMessage("Select the photos whose predictions to accept first", 10_000)
+        elif self.session.accept_ids(ids):
+            self.review_queue.after_labelling()
 
     def none_of_these(self) -> None:
-        if self.session.none_of_these(self.selected_paths()):
+        if self.session.label_ids(self.selected_ids(), NONE_OF_THESE):
             self.review_queue.after_labelling()
 
     def preview(self) -> None:
@@ -281,9 +292,8 @@ class MainWindow(QMainWindow):
         row = self.grid.currentIndex().row()
         if row < 0:
             return
-        paths = [self.model.path_at(r) for r in range(self.model.rowCount())]
-        dialog = PreviewDialog(paths, row, self, label_text=lambda p: describe_label(self.session.catalog.label_of(p)))
-        dialog.current_changed.connect(lambda i: self.grid.setCurrentIndex(self.model.index(i)))
+        dialog = PreviewDialog(GridPaths(self.model), row, self, label_text=lambda p: describe_label(self.session.catalog.label_of(p)))
+        dialog.current_changed.connect(lambda i: self.grid.setCurrentIndex(self.model.index(i, 0)))
         self.session.labels_changed.connect(dialog.refresh)
         dialog.finished.connect(lambda _: (self.session.labels_changed.disconnect(dialog.refresh), dialog.shutdown()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

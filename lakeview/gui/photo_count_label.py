@@ -21,6 +21,6 @@ class PhotoCountLabel(QLabel):
 
     def refresh(self) -> None:
         shown = self.grid.model().rowCount()
-        selected = len(self.grid.selectionModel().selectedRows())
-        text = f"{shown} photo{'s' if shown != 1 else ''}"
-        self.setText(f"{text}, {selected} selected" if selected else text)
+        selected = sum(last - first + 1 for first, last in self.grid.selected_runs())  # not an index per photo
+        text = f"{shown:,} photo{'s' if shown != 1 else ''}"
+        self.setText(f"{text}, {selected:,} selected" if selected else text)

@@ -4,7 +4,7 @@ underneath; Left/Right (PageUp/PageDown) step through the photos, Space or Esc c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QImage, QKeyEvent, QPalette
@@ -22,10 +22,10 @@ class PreviewDialog(QDialog):
     current_changed = Signal(int)
     """The index of the photo now shown, after Left/Right moved to it."""
 
-    def __init__(self, paths: list[Path], index: int, parent: QWidget | None = None,
+    def __init__(self, paths: Sequence[Path], index: int, parent: QWidget | None = None,
                  label_text: Callable[[Path], str] | None = None) -> None:
         super().__init__(parent)
-        self._paths = [Path(p) for p in paths]
+        self._paths = [Path(p) for p in paths] if isinstance(paths, (list, tuple)) else paths  # else read lazily
         self._index = max(0, min(index, len(self._paths) - 1))
         self._label_text = label_text
         self.loader = ImageLoader(self)

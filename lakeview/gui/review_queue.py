@@ -4,23 +4,43 @@ unlabelled photos (the review queue) lets the photos that got a label go."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Callable, Sequence
 
 from PySide6.QtCore import QItemSelectionModel, QSettings
 from PySide6.QtWidgets import QAbstractItemView
 
+from lakeview.gui.catalog_writes import LARGE_WRITE
 from lakeview.gui.grid.view import PhotoGrid
 
 MOVE_ON_KEY = "labelling/move_to_next"
 
 
-def next_to_review(labelled: Sequence[bool], after: int) -> int | None:
+LOOK_AHEAD = 5_000
+"""Rows looked through for the next photo without a label (each read from the catalog a page at a time)."""
+
+
+def next_to_review(labelled: Sequence[bool], after: int, limit: int | None = None) -> int | None:
     """The first row after `after` whose photo has no label (`labelled[row]` is False), else the first such row
-    before it, from the top; None when every photo has one."""
-    for row in [*range(after + 1, len(labelled)), *range(0, min(after + 1, len(labelled)))]:
+    before it, from the top; None when every photo has one (or none of the first `limit` rows looked at)."""
+    order = itertools.chain(range(after + 1, len(labelled)), range(0, min(after + 1, len(labelled))))
+    for row in itertools.islice(order, limit):
         if not labelled[row]:
             return row
     return None
+
+
+class _Labelled(Sequence[bool]):
+    """Whether each row's photo has a label, read from the model only for the rows looked at."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+
+    def __len__(self) -> int:
+        return self._model.rowCount()
+
+    def __getitem__(self, row):
+        return self._model.entry_at(row).label is not None
 
 
 def why_a_number_cannot_label(number: int, classes: Sequence[str], selected: bool, photos_shown: bool) -> str | None:
@@ -60,20 +80,23 @@ class ReviewQueue:
         """Called once the selected photos were given labels. Nothing moves when none of them has one (the key
         changed nothing: an Enter on photos without a prediction)."""
         model, selection = self.grid.photo_model(), self.grid.selectionModel()
-        rows = sorted({index.row() for index in selection.selectedIndexes()})
-        labelled = [row for row in rows if model is not None and model.entry_at(row).label is not None]
+        runs = self.grid.selected_runs()
+        if model is None or not runs or sum(last - first + 1 for first, last in runs) >= LARGE_WRITE:
+            return  # a bulk change is written in a worker; the grid follows it when it is done
+        rows = [row for first, last in runs for row in range(first, last + 1)]
+        labelled = [row for row in rows if model.entry_at(row).label is not None]
         if not labelled:
             return
         if self.move_on:
-            target = next_to_review([model.entry_at(row).label is not None for row in range(model.rowCount())],
-                                    rows[-1])
+            target = next_to_review(_Labelled(model), rows[-1], LOOK_AHEAD)
             if target is None:
-                self.tell("Every photo shown has a label")
+                self.tell("Every photo shown has a label" if model.rowCount() <= LOOK_AHEAD else
+                          f"None of the next {LOOK_AHEAD:,} photos is without a label")
             else:
-                self.grid.setCurrentIndex(model.index(target))  # selects it alone, as a click does
+                self.grid.setCurrentIndex(model.index(target, 0))  # selects it alone, as a click does
         if self.hides_labelled():
             # The next photo slides into the place of the one that left, as in a queue.
-            model.remove_photos([model.path_at(row) for row in labelled])
+            model.remove_rows(labelled)
             current = self.grid.currentIndex()
             if current.isValid() and not selection.hasSelection():  # a number key has something to label
                 selection.select(current, QItemSelectionModel.SelectionFlag.Select)

@@ -42,13 +42,13 @@ def place_user(grid: PhotoGrid, selected=(40, 50, 60), current=50) -> tuple[list
     (the selected photos, the current one's top on screen)."""
     model = grid.photo_model()
     for row in selected:
-        grid.selectionModel().select(model.index(row), SELECT)
-    grid.selectionModel().setCurrentIndex(model.index(current), QItemSelectionModel.SelectionFlag.NoUpdate)
-    grid.scrollTo(model.index(current), QAbstractItemView.ScrollHint.PositionAtCenter)
+        grid.selectionModel().select(model.index(row, 0), SELECT)
+    grid.selectionModel().setCurrentIndex(model.index(current, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    grid.scrollTo(model.index(current, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
     bar = grid.verticalScrollBar()
     assert 0 < bar.value() < bar.maximum() - 30, "the grid scrolls"
     bar.setValue(bar.value() + 30)
-    return [PATHS[row] for row in selected], grid.visualRect(model.index(current)).top()
+    return [PATHS[row] for row in selected], grid.visualRect(model.index(current, 0)).top()
 
 
 def test_the_same_rows_again_keep_selection_current_and_scroll(grid):
@@ -86,7 +86,7 @@ def test_select_all_of_more_than_a_thousand_photos_survives_a_filter_that_hides_
     view.show()
     model.set_rows(rows(many))
     view.selectAll()
-    view.selectionModel().setCurrentIndex(model.index(700), QItemSelectionModel.SelectionFlag.NoUpdate)
+    view.selectionModel().setCurrentIndex(model.index(700, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
 
     model.set_rows(rows(many[::3]))  # a filter keeps every third photo
 
@@ -108,7 +108,7 @@ def test_when_the_current_photo_is_hidden_its_nearest_neighbour_takes_over(grid)
 
 def test_when_nothing_was_selected_the_new_current_photo_is_selected(grid):
     model = grid.photo_model()
-    grid.setCurrentIndex(model.index(70))  # selects it too, as a click does
+    grid.setCurrentIndex(model.index(70, 0))  # selects it too, as a click does
     model.set_rows(rows(PATHS[:65]))
     assert grid.current_path() == PATHS[64], "the nearest still shown, before it"
     assert grid.selected_paths() == [PATHS[64]], "a number key has something to label"

@@ -46,20 +46,20 @@ def test_opening_a_folder_with_odd_names_shows_every_photo_with_its_thumbnail(qt
     assert shown_paths(model) == sorted(os.fsencode(p) for p in everything)
 
     for row in range(model.rowCount()):
-        assert model.data(model.index(row), Qt.ItemDataRole.DisplayRole) == readable_name(model.path_at(row).name)
+        assert model.data(model.index(row, 0), Qt.ItemDataRole.DisplayRole) == readable_name(model.path_at(row).name)
         model.thumbnail(row)
     qtbot.waitUntil(lambda: all(model.thumbnail(r) is not None for r in range(model.rowCount())), timeout=15_000)
-    assert not any(model.data(model.index(r), Role.ErrorRole) for r in range(model.rowCount()))
+    assert not any(model.data(model.index(r, 0), Role.ErrorRole) for r in range(model.rowCount()))
 
     odd_photo = odd_photos["odd"][1]
     with qtbot.waitSignal(window.inspector.loader.loaded, timeout=10_000,
                           check_params_cb=lambda path, image, error: path == str(odd_photo)) as loaded:
-        window.grid.setCurrentIndex(model.index(model.row_of(odd_photo)))
+        window.grid.setCurrentIndex(model.index(model.row_of(odd_photo), 0))
     assert window.inspector.path() == odd_photo and loaded.args[2] == "" and not loaded.args[1].isNull()
 
     window.session.add_class("blue")
     assert window.session.assign([odd_photo], "blue")
-    assert model.data(model.index(model.row_of(odd_photo)), Role.LabelRole) == "blue"
+    assert model.data(model.index(model.row_of(odd_photo), 0), Role.LabelRole) == "blue"
     assert window.session.catalog.label_of(odd_photo).label == "blue"
 
 

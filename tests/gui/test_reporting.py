@@ -28,9 +28,9 @@ def open_folder(qtbot, window, folder):
 
 def select_rows(window, rows):
     selection = window.grid.selectionModel()
-    selection.setCurrentIndex(window.model.index(rows[0]), selection.SelectionFlag.NoUpdate)
+    selection.setCurrentIndex(window.model.index(rows[0], 0), selection.SelectionFlag.NoUpdate)
     for row in rows:
-        selection.select(window.model.index(row), selection.SelectionFlag.Select)
+        selection.select(window.model.index(row, 0), selection.SelectionFlag.Select)
     window.grid.setFocus()
 
 
@@ -138,7 +138,7 @@ def test_an_empty_grid_says_why_and_the_window_counts_photos_and_the_selection(q
     open_folder(qtbot, window, photos)
     assert window.count_label.text() == "30 photos"
     window.grid.setFocus()
-    window.grid.setCurrentIndex(window.model.index(0))
+    window.grid.setCurrentIndex(window.model.index(0, 0))
     qtbot.keyClick(window.grid, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClick(window.grid, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
     assert window.count_label.text() == "30 photos, 3 selected"
@@ -164,9 +164,9 @@ def test_results_photos_show_the_prediction_and_a_fixed_tile_its_new_label(qtbot
     shown = [window.model.path_at(r) for r in range(window.model.rowCount())]
     assert len(shown) == int(cell.text()) and set(shown) <= set(held_out)
     for row in range(window.model.rowCount()):
-        index = window.model.index(row)
+        index = window.model.index(row, 0)
         assert (index.data(Role.LabelRole), index.data(Role.PredictedRole)) == (actual, predicted)
-    window.grid.setCurrentIndex(window.model.index(0))
+    window.grid.setCurrentIndex(window.model.index(0, 0))
     assert window.inspector.no_prediction.isHidden()
 
     gallery = window.results.gallery

@@ -38,8 +38,8 @@ def open_lake(qtbot, window, lake, classes=("blue", "red")) -> None:
 
 def click(qtbot, window, row: int) -> None:
     grid = window.grid
-    grid.scrollTo(window.model.index(row))
-    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=grid.visualRect(window.model.index(row)).center())
+    grid.scrollTo(window.model.index(row, 0))
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, pos=grid.visualRect(window.model.index(row, 0)).center())
 
 
 def shown(window) -> list[Path]:

@@ -59,7 +59,7 @@ def test_the_inspector_shows_whole_values_at_1024_by_700(qtbot, window, tmp_path
     with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
         window.open_folder(tmp_path / "photos")
     fit(qtbot, window)
-    window.grid.setCurrentIndex(window.model.index(0))
+    window.grid.setCurrentIndex(window.model.index(0, 0))
     inspector = window.inspector
     qtbot.waitUntil(lambda: inspector.stack.currentWidget() is inspector.details, timeout=10_000)
     form = inspector.file_form

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -43,6 +44,8 @@ class PhotoRow:
 class AddReport:
     added: int = 0
     updated: int = 0
+    unchanged: int = 0
+    """Photos already recorded with the same size and modification time: not read again."""
     reattached: list[tuple[Path, Path]] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
@@ -216,11 +219,32 @@ class PhotoRecords:
 
     def add_folder(self, folder: Path | str, recursive: bool = True, progress: ProgressFn = no_progress,
                    should_stop: ShouldStopFn = never_stop) -> AddReport:
+        """Record the folder's photos. A photo the catalog has at the same path, size and modification time is
+        not read again (opening a catalogued folder of 100,000 photos costs a stat each, not 100,000 reads)."""
         errors: list[tuple[Path, str]] = []
         paths = list(iter_image_files(Path(folder), recursive, errors))
-        report = self.add_photos(paths, progress, should_stop, total=len(paths))
+        known = self._files_known_under(Path(folder))
+        changed = [path for path in paths if not self._unchanged(path, known)]
+        report = self.add_photos(changed, progress, should_stop, total=len(changed))
+        report.unchanged = len(paths) - len(changed)
         report.failed.extend(errors)
         return report
+
+    def _files_known_under(self, folder: Path) -> dict[PathInDb, tuple[int, int]]:
+        """{path: (size, mtime_ns)} of the photos recorded under `folder` and not flagged missing."""
+        sql, args = self._grid_sql("p.path, p.size, p.mtime_ns", folder=folder, on_disk=True)
+        return {r[0]: (r[1], r[2]) for r in self._db.execute(sql, args)}
+
+    @staticmethod
+    def _unchanged(path: Path, known: dict[PathInDb, tuple[int, int]]) -> bool:
+        try:
+            recorded = known.get(path_to_db(absolute_path(path)))
+            if recorded is None:
+                return False
+            info = os.stat(path)
+        except (OSError, ValueError):
+            return False
+        return stat.S_ISREG(info.st_mode) and (info.st_size, info.st_mtime_ns) == recorded
 
     def rescan(self, folders: Iterable[Path | str] | None = None, progress: ProgressFn = no_progress,
                should_stop: ShouldStopFn = never_stop) -> RescanReport:
@@ -280,17 +304,45 @@ class PhotoRecords:
     def photo_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM photos").fetchone()[0]
 
+    def prediction_count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
+
     def query(self, *, limit: int | None = None, offset: int = 0, **filters) -> list[PhotoRow]:
         """The rows the thumbnail grid shows, filtered and sorted in SQL. Filters: see `_grid_sql`."""
         sql, args = self._grid_sql(
             "p.id, p.path, p.missing, l.photo_id AS labelled, lc.name AS label, l.source, pc.name AS predicted, "
             "pr.confidence", **filters)
-        return [
-            PhotoRow(r["id"], path_from_db(r["path"]), bool(r["missing"]),
-                     (r["label"] if r["label"] is not None else NONE_OF_THESE) if r["labelled"] else None,
-                     r["source"], r["predicted"], r["confidence"])
-            for r in self._db.execute(sql + " LIMIT ? OFFSET ?", (*args, -1 if limit is None else limit, offset))
-        ]
+        return [self._photo_row(r)
+                for r in self._db.execute(sql + " LIMIT ? OFFSET ?", (*args, -1 if limit is None else limit, offset))]
+
+    def count_photos(self, **filters) -> int:
+        """How many photos a grid query lists (filters: see `_grid_sql`)."""
+        sql, args = self._grid_sql("p.id", **filters)
+        return self._db.execute(f"SELECT COUNT(*) FROM ({sql})", args).fetchone()[0]
+
+    def action_paths_outside(self, action: int, **shown) -> list[Path]:
+        """The photos a label-history action changed that a grid query (`shown`: a folder, or chosen paths) does
+        not list; every one of them with no query."""
+        inside, args = self._grid_sql("p.id", **shown) if shown else ("SELECT NULL WHERE 0", [])
+        rows = self._db.execute(f"SELECT p.path FROM corrections c JOIN photos p ON p.id = c.photo_id "
+                                f"WHERE c.action = ? AND p.id NOT IN ({inside}) ORDER BY c.id", (action, *args))
+        return [path_from_db(r[0]) for r in rows]
+
+    def rows_of_ids(self, photo_ids: Sequence[int]) -> dict[int, PhotoRow]:
+        """{id: row} for these photos (a page of the grid); ids no longer in the catalog are left out."""
+        rows = self._db.execute(
+            "SELECT p.id, p.path, p.missing, l.photo_id AS labelled, lc.name AS label, l.source, pc.name AS predicted, "
+            "pr.confidence FROM photos p LEFT JOIN predictions pr ON pr.photo_id = p.id "
+            "LEFT JOIN labels l ON l.photo_id = p.id LEFT JOIN classes lc ON lc.id = l.class_id "
+            "LEFT JOIN classes pc ON pc.id = pr.class_id WHERE p.id IN (SELECT value FROM json_each(?))",
+            (json.dumps([int(i) for i in photo_ids]),))
+        return {r["id"]: self._photo_row(r) for r in rows}
+
+    @staticmethod
+    def _photo_row(r) -> PhotoRow:
+        return PhotoRow(r["id"], path_from_db(r["path"]), bool(r["missing"]),
+                        (r["label"] if r["label"] is not None else NONE_OF_THESE) if r["labelled"] else None,
+                        r["source"], r["predicted"], r["confidence"])
 
     def query_ids(self, *, limit: int | None = None, offset: int = 0, **filters) -> list[int]:
         """Only the ids, in order: what a lazy grid model fetches, a page at a time."""
@@ -302,8 +354,11 @@ class PhotoRecords:
     def _grid_sql(self, select: str, *, folder: Path | str | None = None, recursive: bool = True,
                   predicted: str | None = None, assigned: str | None = None, unlabelled: bool = False,
                   corrected: bool = False, disagreements: bool = False, search: str | None = None,
-                  paths: Iterable[Path | str] | None = None, order: str = "path") -> tuple[str, list]:
+                  paths: Iterable[Path | str] | None = None, order: str = "path",
+                  on_disk: bool = False) -> tuple[str, list]:
         where, args = ["1 = 1"], []
+        if on_disk:
+            where.append("p.missing = 0")
         if paths is not None:
             # Text paths travel as one JSON array; the few that are bytes (not UTF-8) as parameters.
             keys = [path_to_db(absolute_path(path)) for path in paths]

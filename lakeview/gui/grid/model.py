@@ -1,4 +1,10 @@
-"""The grid's item model: one light entry per photo (path, label, prediction, error), no pixmaps in rows.
+"""The grid's item model: a list of catalog ids, and a light entry (path, label, prediction, error) for the rows
+the view has asked about, no pixmaps in rows.
+
+Over a library (the Anki browser's model) the model holds only the ids of the photos shown, in order; rows are
+fetched from the catalog a page at a time as the view paints them, and a bounded number stay cached, so a
+100,000-photo folder costs a list of ints and the pages on screen. `set_photos`/`set_rows` fill it with entries
+made up front instead (a few photos: tests, the test-folder view).
 
 Thumbnails are asked for lazily, the first time the view wants a row's picture (so only for rows it paints),
 and come back through the loader; their arrival is announced in coalesced `dataChanged` ranges.
@@ -6,12 +12,15 @@ and come back through the loader; their arrival is announced in coalesced `dataC
 
 from __future__ import annotations
 
+import bisect
 import zlib
+from collections import OrderedDict
 from enum import IntEnum
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Sequence
 
-from PySide6.QtCore import QAbstractListModel, QByteArray, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import (QAbstractListModel, QByteArray, QModelIndex, QObject, QPersistentModelIndex,
+                            QSortFilterProxyModel, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QPixmap
 
 from lakeview.core.catalog.labels import NONE_OF_THESE, PALETTE
@@ -22,9 +31,17 @@ from lakeview.gui.grid.thumbnail_loader import ThumbnailLoader
 DEFAULT_THUMBNAIL_PX = 160
 _USER = int(Qt.ItemDataRole.UserRole)
 COALESCE_MS = 15
-MAX_RANGES = 64  # past this many separate runs of rows, one dataChanged spans them all
+MAX_RANGES = 64  # past this many separate runs of rows, views repaint instead
 MISSING_REASON = "file not found (the catalog flags this photo as missing)"
 NONE_COLOUR = "#8c8c8c"
+PAGE = 256
+"""Rows fetched from the catalog at once, around the one the view asked for."""
+CACHED_ROWS = 4 * 1024
+"""Entries kept of the rows fetched (the most recently used): a few screens' worth."""
+GONE_REASON = "no longer in the library"
+
+RowsFetcher = Callable[[Sequence[int]], dict[int, PhotoRow]]
+"""{id: row} for these catalog ids (ids no longer in the catalog are left out)."""
 
 
 class Role(IntEnum):
@@ -80,6 +97,30 @@ class PhotoEntry:
                f"predicted={self.predicted!r}@{self.confidence}, error={self.error!r})"
 
 
+class GridPaths(Sequence[Path]):
+    """The grid's paths as a sequence that reads each row only when asked (a preview steps through 100,000)."""
+
+    def __init__(self, model: "PhotoGridModel") -> None:
+        self._model = model
+
+    def __len__(self) -> int:
+        return self._model.rowCount()
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self._model.path_at(r) for r in range(len(self))[row]]
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        return self._model.path_at(row)
+
+
+def _entry_of(row: PhotoRow) -> PhotoEntry:
+    return PhotoEntry(Path(row.path), row.label, row.label_source if row.label is not None else None,
+                      row.predicted, row.confidence, MISSING_REASON if row.missing else None)
+
+
 def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     """Sorted rows as inclusive (first, last) runs: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
     runs: list[tuple[int, int]] = []
@@ -91,6 +132,17 @@ def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def ranges_union(runs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Inclusive runs, sorted and merged where they overlap or touch: [(5, 9), (0, 2), (3, 3)] -> [(0, 3), (5, 9)]."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(runs):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
 def fallback_colour(name: str) -> str:
     """A stable palette colour for a class the catalog has not given one."""
     if name == NONE_OF_THESE:
@@ -98,15 +150,58 @@ def fallback_colour(name: str) -> str:
     return PALETTE[zlib.crc32(name.encode("utf-8")) % len(PALETTE)]
 
 
-class PhotoGridModel(QAbstractListModel):
+class _RowCount(QAbstractListModel):
+    """The model's rows, counted: the source of PhotoGridModel's proxy, so that views ask C++ for the row count.
+    A list view asks it about every row on each layout and select all (QAbstractItemModel.index checks it), and
+    a Python rowCount made that seconds at 100,000 photos; QSortFilterProxyModel keeps the count in C++."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.count = 0
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else self.count
+
+    def data(self, index, role: int = _DISPLAY):
+        return None
+
+    def replace(self, count: int, swap: Callable[[], None], new_row: Callable[[int], int | None]) -> None:
+        """A new count, the rows' data swapped by `swap` once views have noted the old rows; each persistent
+        index moves to `new_row(old row)` (None: its photo is gone)."""
+        self.layoutAboutToBeChanged.emit()
+        swap()
+        old_count, self.count = self.count, count
+        moved = self.persistentIndexList()
+        if moved:
+            rows = [new_row(index.row()) if 0 <= index.row() < old_count else None for index in moved]
+            self.changePersistentIndexList(moved, [self.index(row, 0) if row is not None else QModelIndex()
+                                                   for row in rows])
+        self.layoutChanged.emit()
+
+
+class PhotoGridModel(QSortFilterProxyModel):
+    """The rows are those of a `_RowCount` behind this proxy (which neither sorts nor filters); the data of each
+    row is served here, by row."""
+
+    repaint_needed = Signal()
+    """Every row may show something new (its catalog row, a class colour): views repaint what they show. A
+    dataChanged over 100,000 rows makes a list view walk them all."""
+
     def __init__(self, parent: QObject | None = None, loader: ThumbnailLoader | None = None,
                  thumbnail_px: int = DEFAULT_THUMBNAIL_PX) -> None:
         super().__init__(parent)
+        self.setDynamicSortFilter(False)
+        self._count = _RowCount(self)
+        self.setSourceModel(self._count)
         self.loader = loader if loader is not None else ThumbnailLoader(self)
         self.loader.ready.connect(self._on_thumbnail)
         self.loader.failed.connect(self._on_failed)
-        self._entries: list[PhotoEntry] = []
-        self._rows: dict[str, int] | None = None  # path text -> row, built when first needed
+        self._ids: list[int] = []
+        self._row_index: dict[int, int] | None = None  # id -> row, built when first needed
+        self._entries: OrderedDict[int, PhotoEntry] = OrderedDict()  # id -> entry, least recently used first
+        self._key_ids: dict[str, int] = {}  # path text -> id, for the entries held
+        self._fetch: RowsFetcher | None = None  # None: every row's entry is held (set_photos, set_rows)
+        self._find: Callable[[Path], int | None] | None = None
         self._px = thumbnail_px
         self._colours: dict[str, QColor] = {}
         self._placeholder: QPixmap | None = None
@@ -119,73 +214,122 @@ class PhotoGridModel(QAbstractListModel):
     # --- filling -----------------------------------------------------------------------------------------
 
     def set_photos(self, paths: Iterable[Path]) -> None:
-        self._replace([PhotoEntry(p if isinstance(p, Path) else Path(p)) for p in paths])  # no re-parsing
+        self._find = None
+        entries = [PhotoEntry(p if isinstance(p, Path) else Path(p)) for p in paths]  # no re-parsing
+        self._replace(list(range(len(entries))), None, entries)
 
     def set_rows(self, rows: Iterable[PhotoRow]) -> None:
-        self._replace([PhotoEntry(Path(r.path), r.label, r.label_source if r.label is not None else None,
-                                  r.predicted, r.confidence, MISSING_REASON if r.missing else None) for r in rows])
+        rows = list(rows)
+        self._find = None
+        self._replace([r.id for r in rows], None, [_entry_of(r) for r in rows])
 
-    def _replace(self, entries: list[PhotoEntry]) -> None:
-        """New rows, with each photo's identity kept by its path: a persistent index (the view's selection and
+    def set_ids(self, ids: list[int], fetch: RowsFetcher, row_index: dict[int, int] | None = None,
+                find: Callable[[Path], int | None] | None = None) -> None:
+        """Show these catalog photos, in this order; `fetch` reads rows of them as the view needs them, and
+        `find` gives a path's catalog id (for `row_of` a photo not yet read). `row_index` ({id: row}) may come
+        with them, built where the ids were queried."""
+        self._find = find
+        self._replace(ids, fetch, [], row_index)
+
+    def _replace(self, ids: list[int], fetch: RowsFetcher | None, entries: list[PhotoEntry],
+                 row_index: dict[int, int] | None = None) -> None:
+        """New rows, with each photo's identity kept by its id: a persistent index (the view's selection and
         current photo) follows its photo to its new row, or becomes invalid when the photo is no longer shown.
 
         A layout change rather than a reset, so views keep their selection, current index and scroll position;
         rows may come and go in it, as in QSortFilterProxyModel's re-filtering."""
-        self.layoutAboutToBeChanged.emit()
         self.loader.clear()
         self._changed.clear()
         self._flush.stop()
-        old = self._entries
-        self._entries = entries
-        self._rows = None
-        moved = self.persistentIndexList()
-        if moved:
-            new_rows = [self.row_of(old[index.row()].key) if 0 <= index.row() < len(old) else None
-                        for index in moved]
-            self.changePersistentIndexList(moved, [self.index(row) if row is not None else QModelIndex()
-                                                   for row in new_rows])
-        self.layoutChanged.emit()
-        if entries:  # a photo that stays may show a new label or prediction
-            self.dataChanged.emit(self.index(0), self.index(len(entries) - 1))
+        old_ids, old_entries = self._ids, self._entries
+
+        def swap() -> None:
+            self._ids = ids
+            self._row_index = row_index
+            self._fetch = fetch
+            self._entries = OrderedDict(zip(ids, entries))
+            self._key_ids = {entry.key: photo_id for photo_id, entry in self._entries.items()}
+
+        self._count.replace(len(ids), swap, lambda row: self._row_for(old_ids[row], old_entries))
+        self.repaint_needed.emit()  # a photo that stays may show a new label or prediction
+
+    def refetch(self, ids: Iterable[int] | None = None) -> None:
+        """The catalog changed these photos (None: any of them): their rows are read again when next shown."""
+        if self._fetch is None or not self._ids:
+            return
+        if ids is None:
+            self._entries.clear()
+            self._key_ids.clear()
+        else:
+            for photo_id in ids:
+                entry = self._entries.pop(photo_id, None)
+                if entry is not None:
+                    self._key_ids.pop(entry.key, None)
+        self.repaint_needed.emit()
 
     def remove_photos(self, paths: Iterable[Path]) -> None:
         """These photos leave the view (labelled, in a view of unlabelled ones), each run of rows removed in place:
         far cheaper than new rows for a large view, and views keep their selection and current photo."""
-        rows = [row for row in (self.row_of(path) for path in paths) if row is not None]
-        for first, last in reversed(ranges(rows)):
-            self.beginRemoveRows(QModelIndex(), first, last)
-            del self._entries[first:last + 1]
-            self._rows = None
-            self.endRemoveRows()
+        self.remove_rows([row for row in (self.row_of(path) for path in paths) if row is not None])
+
+    def remove_rows(self, rows: Iterable[int]) -> None:
+        """Take rows out, the others keeping their order, selection and current photo: one layout change (behind
+        the proxy, a removal would be announced after the rows had already gone)."""
+        gone = sorted(set(row for row in rows if 0 <= row < len(self._ids)))
+        if not gone:
+            return
+        gone_set = set(gone)
+        kept = [photo_id for row, photo_id in enumerate(self._ids) if row not in gone_set]
+
+        def swap() -> None:
+            for row in gone:
+                entry = self._entries.pop(self._ids[row], None)
+                if entry is not None:
+                    self._key_ids.pop(entry.key, None)
+            self._ids = kept
+            self._row_index = None
+
+        self._count.replace(len(kept), swap,
+                            lambda row: None if row in gone_set else row - bisect.bisect_left(gone, row))
 
     def update_labels(self, mapping: dict[Path, tuple[str | None, str | None]]) -> None:
-        """{path: (label, source)}; (None, None) removes the label. Unknown paths are ignored."""
+        """{path: (label, source)}; (None, None) removes the label. Paths not held are ignored (their rows are
+        read from the catalog when shown)."""
         rows = []
         for path, (label, source) in mapping.items():
-            row = self.row_of(path)
-            if row is not None:
-                entry = self._entries[row]
+            entry, row = self._held(path)
+            if entry is not None:
                 entry.label, entry.label_source = label, (source if label is not None else None)
                 rows.append(row)
         self._emit_rows(rows, _LABEL_ROLES)
 
     def update_predictions(self, mapping: dict[Path, tuple[str | None, float | None]]) -> None:
-        """{path: (class, confidence)}; (None, None) removes the prediction. Unknown paths are ignored."""
+        """{path: (class, confidence)}; (None, None) removes the prediction. Paths not held are ignored."""
         rows = []
         for path, (predicted, confidence) in mapping.items():
-            row = self.row_of(path)
-            if row is not None:
-                entry = self._entries[row]
+            entry, row = self._held(path)
+            if entry is not None:
                 entry.predicted = predicted
                 entry.confidence = None if predicted is None or confidence is None else float(confidence)
                 rows.append(row)
         self._emit_rows(rows, _PREDICTION_ROLES)
 
+    def _row_for(self, old_id: int, old_entries: dict[int, PhotoEntry]) -> int | None:
+        """Where a photo of the rows before a replacement is now: by id over the catalog, by path for rows that
+        were given (their ids are only row numbers)."""
+        if self._fetch is not None:
+            return self.row_of_id(old_id)
+        entry = old_entries.get(old_id)
+        return self.row_of(entry.key) if entry is not None else None
+
+    def _held(self, path: Path | str) -> tuple[PhotoEntry | None, int | None]:
+        photo_id = self._key_ids.get(str(path))
+        row = self.row_of_id(photo_id) if photo_id is not None else None
+        return (self._entries[photo_id], row) if row is not None else (None, None)
+
     def set_class_colours(self, colours: dict[str, str | QColor]) -> None:
         self._colours = {name: QColor(colour) for name, colour in colours.items()}
-        if self._entries:
-            self.dataChanged.emit(self.index(0), self.index(len(self._entries) - 1),
-                                  [int(Role.ColourRole), int(Role.EntryRole)])
+        self.repaint_needed.emit()
 
     def class_colour(self, name: str | None) -> QColor | None:
         if name is None:
@@ -206,12 +350,11 @@ class PhotoGridModel(QAbstractListModel):
         self._px = px
         self._placeholder = None
         self.loader.clear()
-        if self._entries:
-            self.dataChanged.emit(self.index(0), self.index(len(self._entries) - 1), _THUMBNAIL_ROLES)
+        self.repaint_needed.emit()
 
     def thumbnail(self, row: int) -> QPixmap | None:
         """The row's thumbnail if it is in the memory cache, else None (and it is asked for)."""
-        return self._thumbnail(self._entries[row])
+        return self._thumbnail(self.entry_at(row))
 
     def _thumbnail(self, entry: PhotoEntry) -> QPixmap | None:
         if entry.error is not None:
@@ -235,9 +378,9 @@ class PhotoGridModel(QAbstractListModel):
                 self._flush.start()
 
     def _on_failed(self, path: str, reason: str) -> None:
-        row = self.row_of(path)
-        if row is not None:
-            self._entries[row].error = reason
+        entry, row = self._held(path)
+        if entry is not None:
+            entry.error = reason
             self._changed.add(row)
             if not self._flush.isActive():
                 self._flush.start()
@@ -248,50 +391,94 @@ class PhotoGridModel(QAbstractListModel):
 
     def _emit_rows(self, rows: Iterable[int], roles: list[int]) -> None:
         runs = ranges(rows)
-        if len(runs) > MAX_RANGES:  # a scattered mass update (a whole classification run): one signal
-            runs = [(runs[0][0], runs[-1][1])]
+        if len(runs) > MAX_RANGES:  # a scattered mass update (a whole classification run): a repaint
+            self.repaint_needed.emit()
+            return
         for first, last in runs:
-            self.dataChanged.emit(self.index(first), self.index(last), roles)
+            self.dataChanged.emit(self.index(first, 0), self.index(last, 0), roles)
 
     # --- lookups -----------------------------------------------------------------------------------------
 
     def path_at(self, row: int) -> Path:
-        return self._entries[row].path
+        return self.entry_at(row).path
 
     def entry_at(self, row: int) -> PhotoEntry:
-        return self._entries[row]
+        """The row's entry, read from the catalog (with its page) when it is not held."""
+        photo_id = self._ids[row]
+        entry = self._entries.get(photo_id)
+        if entry is None:
+            self._fetch_page(row)
+            entry = self._entries.get(photo_id)
+            if entry is None:  # gone from the catalog since the ids were read
+                entry = PhotoEntry(Path(f"(photo {photo_id})"), error=GONE_REASON)
+        elif self._fetch is not None:
+            self._entries.move_to_end(photo_id)
+        return entry
+
+    def _fetch_page(self, row: int) -> None:
+        start = row - row % PAGE
+        wanted = [i for i in self._ids[start:start + PAGE] if i not in self._entries]
+        for photo_id, photo in self._fetch(wanted).items():
+            entry = _entry_of(photo)
+            self._entries[photo_id] = entry
+            self._key_ids[entry.key] = photo_id
+        while len(self._entries) > max(CACHED_ROWS, PAGE):
+            _, entry = self._entries.popitem(last=False)
+            self._key_ids.pop(entry.key, None)
+
+    def id_at(self, row: int) -> int:
+        return self._ids[row]
+
+    def ids(self) -> list[int]:
+        """The catalog ids of the rows, in order (the model's own list: do not change it)."""
+        return self._ids
+
+    def ids_in(self, runs: Iterable[tuple[int, int]]) -> list[int]:
+        """The ids of inclusive runs of rows (a selection's ranges), without reading any row."""
+        return [photo_id for first, last in runs for photo_id in self._ids[first:last + 1]]
 
     def paths(self) -> list[Path]:
-        return [e.path for e in self._entries]
+        """Every row's path (reads every row: for a few photos)."""
+        return [self.path_at(row) for row in range(len(self._ids))]
 
     def keys(self) -> list[str]:
-        """Each row's path as text, the identity a photo keeps when the rows are replaced."""
-        return [e.key for e in self._entries]
+        """Each row's path as text (reads every row: for a few photos)."""
+        return [self.entry_at(row).key for row in range(len(self._ids))]
 
     def row_of(self, path: Path | str) -> int | None:
-        if self._rows is None:
-            self._rows = {e.key: row for row, e in enumerate(self._entries)}
-        return self._rows.get(str(path))
+        """The photo's row, None when it is not shown."""
+        photo_id = self._key_ids.get(str(path))
+        if photo_id is None and self._fetch is not None and self._find is not None:
+            photo_id = self._find(Path(path))
+        return self.row_of_id(photo_id) if photo_id is not None else None
 
-    def row_near(self, keys: list[str], row: int) -> int | None:
-        """Where the photo at `row` of an earlier `keys()` is now, else its nearest neighbour there that is still
-        shown (the next one first); None when none is."""
-        for distance in range(max(row + 1, len(keys) - row)):
+    def row_of_id(self, photo_id: int) -> int | None:
+        if self._row_index is None:
+            self._row_index = {i: row for row, i in enumerate(self._ids)}
+        return self._row_index.get(photo_id)
+
+    def identities(self) -> list[int] | list[str]:
+        """What identifies each row's photo across replacements: its id over the catalog (no row is read), its
+        path for rows that were given."""
+        return self._ids if self._fetch is not None else self.keys()
+
+    def row_near(self, identities: list[int] | list[str], row: int) -> int | None:
+        """Where the photo at `row` of an earlier `identities()` is now, else its nearest neighbour there that is
+        still shown (the next one first); None when none is."""
+        for distance in range(max(row + 1, len(identities) - row)):
             for old in (row + distance, row - distance):
-                if 0 <= old < len(keys):
-                    found = self.row_of(keys[old])
+                if 0 <= old < len(identities):
+                    identity = identities[old]
+                    found = self.row_of(identity) if isinstance(identity, str) else self.row_of_id(identity)
                     if found is not None:
                         return found
         return None
 
     def index_of(self, path: Path | str) -> QModelIndex:
         row = self.row_of(path)
-        return self.index(row) if row is not None else QModelIndex()
+        return self.index(row, 0) if row is not None else QModelIndex()
 
-    # --- QAbstractListModel ------------------------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._entries)
+    # --- the item model ----------------------------------------------------------------------------------
 
     def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -302,9 +489,9 @@ class PhotoGridModel(QAbstractListModel):
         if not index.isValid():
             return None
         row = index.row()
-        if not 0 <= row < len(self._entries):
+        if not 0 <= row < len(self._ids):
             return None
-        entry = self._entries[row]
+        entry = self.entry_at(row)
         role = int(role)
         if role == Role.EntryRole:
             return entry

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractItemModel, QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtGui import QPainter, QPalette, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from lakeview.gui.grid.delegate import PhotoDelegate
-from lakeview.gui.grid.model import DEFAULT_THUMBNAIL_PX, PhotoGridModel, Role
+from lakeview.gui.grid.model import DEFAULT_THUMBNAIL_PX, PhotoGridModel, Role, ranges_union
 
 MIN_SIZE, MAX_SIZE = 64, 512
 
@@ -20,7 +20,7 @@ class _Place:
     """Where the user was before the rows were replaced: the photos' order then, the current photo's row, and
     the row and on-screen top of the photo that holds the scroll (the current one, else the first visible)."""
 
-    keys: list[str]
+    identities: list[int] | list[str]
     current_row: int | None
     anchor_row: int | None
     anchor_top: int | None
@@ -43,7 +43,9 @@ class PhotoGrid(QListView):
         self._size = thumbnail_size
         self._delegate = PhotoDelegate(self, thumbnail_size)
         self.setItemDelegate(self._delegate)
-        self.setViewMode(QListView.ViewMode.IconMode)
+        # List mode, wrapped left to right, lays tiles out like icon mode, but from uniform sizes alone: icon mode
+        # keeps a geometry per item and walks them all on every change (seconds at 100,000 photos).
+        self.setViewMode(QListView.ViewMode.ListMode)
         self.setMovement(QListView.Movement.Static)
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(True)
@@ -98,19 +100,37 @@ class PhotoGrid(QListView):
         if old is not None:
             old.layoutAboutToBeChanged.disconnect(self._remember_place)
             old.layoutChanged.disconnect(self._restore_place)
+            old.repaint_needed.disconnect(self._repaint)
         super().setModel(model)
         if isinstance(model, PhotoGridModel):  # after the selection model's own handlers, which keep the selection
             model.layoutAboutToBeChanged.connect(self._remember_place)
             model.layoutChanged.connect(self._restore_place)
+            model.repaint_needed.connect(self._repaint)
         self._sync_model_px()
+
+    def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:
+        """The viewport: Qt's own walks every index of the selection (select all over 100,000 photos stalled the
+        window for seconds), and only the tiles on screen are repainted anyway."""
+        return QRegion(self.viewport().rect()) if not selection.isEmpty() else QRegion()
+
+    def _repaint(self) -> None:
+        self.viewport().update()
 
     def photo_model(self) -> PhotoGridModel | None:
         model = self.model()
         return model if isinstance(model, PhotoGridModel) else None
 
+    def selected_runs(self) -> list[tuple[int, int]]:
+        """The selected rows as sorted, inclusive (first, last) runs, read from the selection's ranges (select
+        all over 100,000 photos is one range, not 100,000 indexes)."""
+        if self.selectionModel() is None:
+            return []
+        return ranges_union((r.top(), r.bottom()) for r in self.selectionModel().selection())
+
     def selected_paths(self) -> list[Path]:
-        rows = sorted(index.row() for index in self.selectionModel().selectedIndexes()) if self.selectionModel() else []
-        return [self.model().index(row, 0).data(Role.PathRole) for row in rows]
+        model = self.model()
+        return [model.index(row, 0).data(Role.PathRole) for first, last in self.selected_runs()
+                for row in range(first, last + 1)]
 
     def current_path(self) -> Path | None:
         index = self.currentIndex()
@@ -130,7 +150,7 @@ class PhotoGrid(QListView):
         current = self.currentIndex()
         anchor = current if current.isValid() else self._first_visible()
         top = self.visualRect(anchor).top() if anchor.isValid() else None
-        self._place = _Place(model.keys(), current.row() if current.isValid() else None,
+        self._place = _Place(model.identities(), current.row() if current.isValid() else None,
                              anchor.row() if anchor.isValid() else None, top, self._all_selected())
 
     def _restore_place(self, *_) -> None:
@@ -144,22 +164,22 @@ class PhotoGrid(QListView):
         if place.all_selected and model.rowCount() and not self._all_selected():
             # Qt drops a selection of every row (over 1,000 of them) when the row count changes; every photo
             # still shown was selected.
-            self.selectionModel().select(QItemSelection(model.index(0), model.index(model.rowCount() - 1)),
+            self.selectionModel().select(QItemSelection(model.index(0, 0), model.index(model.rowCount() - 1, 0)),
                                          QItemSelectionModel.SelectionFlag.Select)
         if place.current_row is not None and not self.currentIndex().isValid():
-            row = model.row_near(place.keys, place.current_row)
+            row = model.row_near(place.identities, place.current_row)
             if row is not None:
                 keep = QItemSelectionModel.SelectionFlag.NoUpdate
                 select = QItemSelectionModel.SelectionFlag.ClearAndSelect
-                self.selectionModel().setCurrentIndex(model.index(row),
+                self.selectionModel().setCurrentIndex(model.index(row, 0),
                                                       keep if self.selectionModel().hasSelection() else select)
-        row = model.row_near(place.keys, place.anchor_row) if place.anchor_row is not None else None
+        row = model.row_near(place.identities, place.anchor_row) if place.anchor_row is not None else None
         if row is None or place.anchor_top is None:
             self.scrollToTop()
             return
         self._lay_out_now()
         bar = self.verticalScrollBar()
-        bar.setValue(bar.value() + self.visualRect(model.index(row)).top() - place.anchor_top)
+        bar.setValue(bar.value() + self.visualRect(model.index(row, 0)).top() - place.anchor_top)
 
     def _all_selected(self) -> bool:
         """Every row selected, as one range (what select all makes)."""
