@@ -18,7 +18,10 @@ def photos(tmp_path):
 def run_job(qtbot, window, start) -> tuple[object, list[str], int]:
     """(how the job ended, the status line's texts while it ran, predictions that arrived)."""
     lines, arrived = [], []
-    step = lambda _: lines.append(window.job_status.label.text())  # noqa: E731
+
+    def step(_) -> None:
+        lines.append(window.job_status.label.text())
+
     window.session.job_step.connect(step)
     window.session.predictions_changed.connect(arrived.append)
     try:
@@ -34,7 +37,9 @@ def test_a_second_classify_of_the_same_folder_classifies_nothing_and_says_so(qtb
     with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
         window.open_folder(photos)
     window.session.use_model_file(tiny_model)
-    classify = lambda: qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # noqa: E731
+
+    def classify() -> None:
+        qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
 
     end, lines, arrived = run_job(qtbot, window, classify)
     assert (end.message, lines, arrived) == ("", ["Classify: 30 of 30 photos to classify"], 30)
