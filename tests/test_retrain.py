@@ -149,6 +149,20 @@ def test_rollback_rescores_with_the_older_version(library, settings):
         assert second.version_id in [m.id for m in catalog.models()]
 
 
+def test_a_promoted_version_rescores_only_what_it_has_not_scored(library, settings):
+    path, paths = library
+    first = retrain(path, "quick", settings)
+    changed = make_photo(paths["unlabelled"][0], COLOURS["red"], seed=123)
+    with Catalog(path) as catalog:
+        assert rescore(catalog) == 0, "the promotion scored every photo already"
+        catalog.add_photos([changed])
+        catalog.store_predictions("someone-else", [(paths["red"][0], [("red", 0.9)])])
+
+        assert rescore(catalog) == 2, "the changed photo, and the one another version scored since"
+        assert {catalog.prediction_of(p)[0] for p in (changed, paths["red"][0])} == {first.version_id}
+        assert rescore(catalog, everything=True) == 30
+
+
 def test_cancelling_leaves_the_active_model_untouched(library, settings):
     path, _ = library
     first = retrain(path, "quick", settings)

@@ -395,50 +395,60 @@ class LibrarySession(SessionJobs, QObject):
             self.only = None
             self.rows_changed.emit()
 
-    def classify(self, paths: list[Path] | None = None) -> None:
-        """Predict the photos on screen with the active model; predictions stream into the grid."""
+    def classify(self, paths: list[Path] | None = None, everything: bool = False) -> None:
+        """Predict the photos on screen (or `paths`) with the active model; predictions stream into the grid.
+        Photos the model has classified as they are now are left alone unless `everything`. Which photos, and
+        how many of the folder are left out, is worked out in the job (one SQL query each), not here."""
         active = self.catalog.active_model()
         if active is None:
             self.notice.emit("Classify", "no model yet: open a model file or train one first")
             return
-        targets = list(paths or [r.path for r in self.rows()])
-        catalog_path = self.catalog.path
-        only_shown = self._classifies_only_some(paths, len(targets))
-        name = f"Classify only the photos shown ({len(targets)})" if only_shown else "Classify"
+        catalog_path, folder, filters = self.catalog.path, self.folder, dict(self.filters)
+        chosen = list(paths) if paths else self.only[1] if self.only is not None else None  # a menu passes False
+        if chosen is None and folder is None:
+            self.notice.emit("Classify", "no folder open: open one first (Ctrl+O)")
+            return
+        where = {"paths": chosen, "filters": filters} if chosen is not None else {"folder": folder, "filters": filters}
+        shown = None if paths else f"the grid shows {self.only[0]}" if self.only is not None else (
+            "a filter is on" if filters else None)
+        name = "Classify all again" if everything else "Classify"
+        if shown is not None:
+            name += " only the photos shown"
 
         def job(progress, should_stop, emit_partial):
-            from lakeview.core.models.classify_library import PREDICTION_BATCH, classify_library
+            from lakeview.core.models.classify_library import PREDICTION_BATCH, classify_library, plan_library
 
-            progress(0, len(targets))  # a count from the start: the bar shows "0 of 60 photos", not a busy stripe
-            batch_size = max(1, min(PREDICTION_BATCH, -(-len(targets) // STREAMED_BATCHES)))
             with Catalog(catalog_path) as catalog:
-                return classify_library(catalog, paths=targets, version=active.id, progress=progress,
-                                        should_stop=should_stop, on_batch=emit_partial, batch_size=batch_size)
+                plan = plan_library(catalog, **where, version=active.id, everything=everything)
+                left_out = len(catalog.query_ids(folder=folder)) - plan.total if shown and folder else 0
+                emit_partial(plan)
+                progress(0, plan.to_classify)  # a count from the start: "0 of 60 photos", not a busy stripe
+                batch_size = max(1, min(PREDICTION_BATCH, -(-plan.to_classify // STREAMED_BATCHES)))
+                summary = classify_library(catalog, plan=plan, progress=progress, should_stop=should_stop,
+                                           on_batch=emit_partial, batch_size=batch_size)
+                return summary, left_out
 
-        def arrived(batch) -> None:
-            self.predictions_changed.emit({path: (top[0][0], top[0][1]) for path, top in batch})
+        def arrived(partial) -> None:
+            if isinstance(partial, list):
+                self.predictions_changed.emit({path: (top[0][0], top[0][1]) for path, top in partial})
+            else:
+                self.job_step.emit(partial.describe())
 
-        def ended(summary) -> str:
+        def ended(result) -> str:
+            summary, left_out = result
             problems = []
             if summary.unreadable:
                 problems.append(f"{len(summary.unreadable)} photo(s) unreadable")
             if summary.missing:
                 problems.append(f"{len(summary.missing)} missing on disk")
-            if only_shown:
-                problems.append(only_shown)
+            if summary.plan.skipped:
+                problems.append(f"{summary.plan.describe_skipped()} (Classify All Again to redo them)")
+            if left_out > 0:
+                problems.append(f"the folder's other {left_out} photo{'s' if left_out != 1 else ''} were not "
+                                f"classified ({shown}; show the whole folder, then Ctrl+R, to classify them)")
             return ", ".join(problems)
 
         self.start_job(JobKind.CLASSIFY, name, job, ended, arrived)
-
-    def _classifies_only_some(self, paths: list[Path] | None, count: int) -> str:
-        """What Classify of the photos shown leaves out of the folder (under a filter, or chosen photos); "" when
-        it leaves out nothing."""
-        left_out = 0 if paths else self.folder_photo_count() - count  # a menu action passes False
-        if left_out <= 0:
-            return ""
-        why = f"the grid shows {self.only[0]}" if self.only is not None else "a filter is on"
-        return (f"the folder's other {left_out} photo{'s' if left_out != 1 else ''} were not classified ({why}; "
-                "show the whole folder, then Ctrl+R, to classify them)")
 
     def why_no_photos(self) -> str:
         """What the grid says while it shows no photo: why, and what to do."""

@@ -82,6 +82,7 @@ def build_menus(window: MainWindow) -> WindowActions:
     add(model, "&Train a model…", lambda: window.tabs.setCurrentWidget(window.training_panel), "Ctrl+Shift+N")
     add(model, "&Find learning rate", lambda: window.on_train_tab(window.training_panel.find_learning_rate), "Ctrl+L")
     add(model, "&Classify folder", session.classify, "Ctrl+R")
+    add(model, "Classify &All Again", lambda: session.classify(everything=True))
     add(model, "&Predict a test folder…", window.predict_test_folder, "Ctrl+Shift+R")
     add(model, "&Retrain on my labels", lambda: session.retrain("quick"), "Ctrl+T")
     add(model, "&Full retrain (slow)", lambda: session.retrain("full"), "Ctrl+Shift+T")

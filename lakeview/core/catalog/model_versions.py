@@ -85,9 +85,10 @@ class ModelRecords:
 
     # --- predictions --------------------------------------------------------------------------------------
     def store_predictions(self, model_id: str, results: Iterable[tuple[Path | str, list[tuple[str, float]]]]) -> int:
-        """Replace the predictions of the given photos with `model_id`'s (top-k, best first); photos not in the
-        catalog are left out. Committed PREDICTIONS_PER_TRANSACTION photos at a time, so that another writer (a
-        label key press) waits for one chunk at most. Returns the photos whose prediction was stored."""
+        """Replace the predictions of the given photos with `model_id`'s (top-k, best first), each recorded as made
+        on the photo's fingerprint as the catalog knows it; photos not in the catalog are left out. Committed
+        PREDICTIONS_PER_TRANSACTION photos at a time, so that another writer (a label key press) waits for one
+        chunk at most. Returns the photos whose prediction was stored."""
         rows = [(path_to_db(absolute_path(path)), top) for path, top in results if top]
         stored = 0
         for start in range(0, len(rows), PREDICTIONS_PER_TRANSACTION):
@@ -98,15 +99,16 @@ class ModelRecords:
         now = self._now()
         with self._transaction() as db:
             class_ids = {r["name"]: r["id"] for r in db.execute("SELECT id, name FROM classes")}
-            photo_ids = {r["path"]: r["id"] for r in db.execute(
-                f"SELECT id, path FROM photos WHERE path IN ({', '.join('?' * len(rows))})", [key for key, _ in rows])}
-            values = [(photo_ids[key], model_id, class_ids.get(top[0][0]), float(top[0][1]), json.dumps(top), now)
-                      for key, top in rows if key in photo_ids]
+            photos = {r["path"]: (r["id"], r["fingerprint"]) for r in db.execute(
+                f"SELECT id, path, fingerprint FROM photos WHERE path IN ({', '.join('?' * len(rows))})",
+                [key for key, _ in rows])}
+            values = [(*photos[key], model_id, class_ids.get(top[0][0]), float(top[0][1]), json.dumps(top), now)
+                      for key, top in rows if key in photos]
             db.executemany(
-                "INSERT INTO predictions (photo_id, model_id, class_id, confidence, top, time) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (photo_id) DO UPDATE SET model_id = excluded.model_id, "
-                "class_id = excluded.class_id, confidence = excluded.confidence, top = excluded.top, "
-                "time = excluded.time", values)
+                "INSERT INTO predictions (photo_id, fingerprint, model_id, class_id, confidence, top, time) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (photo_id) DO UPDATE SET "
+                "fingerprint = excluded.fingerprint, model_id = excluded.model_id, class_id = excluded.class_id, "
+                "confidence = excluded.confidence, top = excluded.top, time = excluded.time", values)
         return len(values)
 
     def prediction_of(self, path: Path | str) -> tuple[str, list[tuple[str, float]]] | None:

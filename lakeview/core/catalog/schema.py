@@ -10,6 +10,12 @@ import sqlite3
 # Version 3: an index of the photos flagged missing, by fingerprint, so that finding a moved photo stays one
 # lookup however many identical files the library holds. (Paths that are not valid UTF-8 are stored as BLOBs in
 # photos.path, see lakeview.core.photos.file_names; that needed no change to the table.)
+# Version 4: the fingerprint of the photo each prediction was made from, so that classifying again skips the
+# photos whose prediction is from the same model and whose content has not changed since. Existing predictions
+# take their photo's fingerprint as the catalog knows it: before version 4 a prediction was only ever replaced,
+# never aged, so the catalog's own fingerprint is the best record there is of what it was made from, and leaving
+# it NULL would make the first classification after the upgrade redo the whole library (hours at 100,000 photos
+# on a CPU) for almost no photo that changed. `--all` (Classify All Again) redoes them all on purpose.
 MIGRATIONS: dict[int, str] = {
     1: """
         CREATE TABLE photos (
@@ -86,6 +92,10 @@ MIGRATIONS: dict[int, str] = {
     """,
     3: """
         CREATE INDEX photos_missing_fingerprint ON photos (fingerprint) WHERE missing = 1;
+    """,
+    4: """
+        ALTER TABLE predictions ADD COLUMN fingerprint TEXT;
+        UPDATE predictions SET fingerprint = (SELECT p.fingerprint FROM photos p WHERE p.id = predictions.photo_id);
     """,
 }
 LATEST = max(MIGRATIONS)

@@ -2,7 +2,7 @@
 
 Each run makes a new model version, validated on a held-out share of the labelled photos chosen by
 fingerprint (so a photo stays on its side from run to run). The new version becomes active only if its
-error on that share is no worse than the active version's; then every photo is re-scored.
+error on that share is no worse than the active version's; then every photo it has not scored is re-scored.
 Each step of a run is named (`RetrainStep`, through `on_step`) before its `progress(done, total)` counts.
 """
 
@@ -61,7 +61,7 @@ class RetrainSettings:
 
 class RetrainResult(Enum):
     PROMOTED = "promoted"
-    """A new version, now active: every photo was re-scored with it."""
+    """A new version, now active: every photo it had not scored was re-scored with it."""
     KEPT = "kept"
     """A new version, worse than the active one on the held-out photos: kept, not made active."""
     STOPPED = "stopped"
@@ -243,18 +243,22 @@ class _Run:
 
 
 def rescore(catalog: Catalog, model: SavedModel | None = None, progress: ProgressFn = no_progress,
-            should_stop: ShouldStopFn = never_stop) -> int:
-    """Predictions of `model` (default: the active version) for every photo on disk, through cached features."""
+            should_stop: ShouldStopFn = never_stop, everything: bool = False) -> int:
+    """Predictions of `model` (default: the active version) for the photos on disk that it has not scored as they
+    are now (every one with `everything`), through cached features."""
     if model is None:
         active = catalog.active_model()
         if active is None:
             return 0
         model = load_version(active)
-    photos = catalog.photos_on_disk()
+    plan = catalog.classification_plan(model.meta.version_id, everything=everything, on_disk_only=True)
+    photos = list(zip(plan.paths, plan.fingerprints))
+    if not photos:
+        return 0
     store = FeatureStore(catalog.folder / "features.sqlite")
     try:
-        features = features_for(store, _body_id(model.meta), model,
-                                [p for p, _ in photos], [fp for _, fp in photos], should_stop, progress)
+        features = features_for(store, _body_id(model.meta), model, plan.paths, plan.fingerprints, should_stop,
+                                progress)
     finally:
         store.close()
     kept = [(p, f) for (p, _), f in zip(photos, features) if f is not None]
