@@ -29,7 +29,7 @@ def catalog(tmp_path, photos):
 
 def test_a_new_catalog_is_at_the_latest_schema_in_wal_mode(tmp_path):
     with Catalog(tmp_path / "c.sqlite") as cat:
-        assert cat.schema_version == LATEST == 4
+        assert cat.schema_version == LATEST == 5
         assert cat._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert cat.integrity_check() == ["ok"]
 
@@ -272,3 +272,32 @@ def test_a_history_step_says_what_it_changed_and_undo_checks_it_is_still_the_lat
     catalog.set_labels(photos[2:3], NONE_OF_THESE)
     assert catalog.next_undo().describe() == f"1 photo labelled {NONE_OF_THESE}"
     assert catalog.next_redo() is None
+
+
+def test_a_large_history_step_is_described_from_its_summary_and_names_its_folder(tmp_path):
+    """A step of more than STEP_DETAIL photos lists no rows: its counts and folder come from the actions table
+    (schema 5), and a class renamed since is named as it is now."""
+    from pathlib import Path
+
+    from lakeview.core.catalog.labels import STEP_DETAIL
+
+    count = STEP_DETAIL + 5
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        catalog.ensure_classes(["louise", "moraine"])
+        db = catalog._db
+        with catalog._transaction():
+            db.executemany("INSERT INTO photos (path, size, mtime_ns, fingerprint, added) VALUES (?, 1, 1, ?, 'now')",
+                           [(f"/trip/day{i % 3}/IMG_{i:05}.jpg", f"{i:032x}") for i in range(count)])
+        ids = [r[0] for r in db.execute("SELECT id FROM photos ORDER BY id")]
+        first = catalog.set_labels_of_ids(ids[:count - 2], "louise")
+        catalog.set_labels_of_ids(ids, "moraine")
+        catalog.rename_class("moraine", "Moraine Lake")
+
+        step = catalog.next_undo()
+        assert (step.count, step.changes, step.detailed) == (count, (), False)
+        assert step.describe() == f"{count:,} photos labelled Moraine Lake".replace(",", "")
+        assert step.folder == Path("/trip")
+        assert catalog.undo_ids(step.action)[:2] == [ids[-1], ids[-2]]
+        assert catalog.label_of(f"/trip/day0/IMG_{0:05}.jpg").label == "louise"
+        assert catalog.next_undo().action == first
+        assert catalog.redo_ids() and catalog.label_of(f"/trip/day0/IMG_{0:05}.jpg").label == "Moraine Lake"

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from lakeview.core.catalog import Catalog
+from lakeview.core.catalog.schema import LATEST
 from lakeview.core.catalog.classification_plan import ClassificationPlan
 from lakeview.core.models.classify_library import classify_library, plan_library
 from lakeview.core.models.model_file import ModelMeta, read_meta, save_model
@@ -120,7 +121,7 @@ def test_a_version_3_catalog_keeps_its_predictions_as_made_on_the_photos_it_know
             "INSERT INTO predictions (photo_id, model_id, class_id, confidence, top, time) "
             "VALUES (1, 'v1', NULL, 0.9, '[[\"x\", 0.9]]', 'then');")
     with Catalog(path) as new:
-        assert new.schema_version == 4
+        assert new.schema_version == LATEST
         assert new._db.execute("SELECT fingerprint FROM predictions").fetchone()[0] == "ab"
         assert new.classification_plan("v1").to_classify == 0
         assert new.classification_plan("v2").to_classify == 1

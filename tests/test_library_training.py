@@ -89,3 +89,26 @@ def test_the_active_model_is_measured_on_the_held_out_labelled_photos(colour_fol
     assert sorted(interpretation.paths) == sorted(p.path for p in held_out)
     assert sum(map(sum, interpretation.confusion_matrix())) == len(held_out)
     assert abs(interpretation.probs.sum(1) - 1).max() < 1e-4
+
+
+def test_library_counts_in_sql_match_the_dataset_counted_photo_by_photo(tmp_path):
+    """The Train tab counts the library's labels in SQL; the split is the one training makes (in_holdout)."""
+    import random
+
+    from lakeview.core.catalog import NONE_OF_THESE
+    from lakeview.core.training.library_dataset import library_counts
+
+    rng = random.Random(3)
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        catalog.ensure_classes(["emerald", "louise", "unused"])
+        with catalog._transaction() as db:
+            db.executemany("INSERT INTO photos (path, size, mtime_ns, fingerprint, added, missing) "
+                           "VALUES (?, 1, 1, ?, 'now', ?)",
+                           [(f"/p/{i}.jpg", f"{rng.getrandbits(128):032x}", int(i % 17 == 0)) for i in range(600)])
+        ids = [r[0] for r in catalog._db.execute("SELECT id FROM photos ORDER BY id")]
+        catalog.set_labels_of_ids(ids[:250], "emerald")
+        catalog.set_labels_of_ids(ids[250:500], "louise")
+        catalog.set_labels_of_ids(ids[500:550], NONE_OF_THESE)
+        for pct in (0.0, 0.2, 0.5, 1.0):
+            data, _ = library_dataset(catalog, pct)
+            assert library_counts(catalog, pct) == (data.classes, data.counts())

@@ -246,7 +246,7 @@ class Inspector(QWidget):
     def refresh(self) -> None:
         if self._path is None:
             return
-        colours = {info.name: info.colour for info in self.catalog.classes()}
+        colours = self.catalog.class_colours()  # not classes(): that counts every label
         label = self.catalog.label_of(self._path)
         self.label_text.setText(describe_label(label))
         colour = colours.get(label.label) if label is not None and label.label != NONE_OF_THESE else None

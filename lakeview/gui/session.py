@@ -178,7 +178,7 @@ class LibrarySession(SessionJobs, QObject):
         return self.catalog.class_names()
 
     def class_colours(self) -> dict[str, str]:
-        return {c.name: c.colour for c in self.catalog.classes()}
+        return self.catalog.class_colours()
 
     # --- labels -------------------------------------------------------------------------------------------
     def assign(self, paths: list[Path], label: str | None, source: str = "user") -> bool:
@@ -297,6 +297,9 @@ class LibrarySession(SessionJobs, QObject):
 
     def step_photos_elsewhere(self, step: HistoryStep) -> list[Path]:
         """The photos of a history step outside the open folder (or the photos chosen), filters aside."""
+        if self.only is None and self.folder is not None and step.folder is not None \
+                and step.folder.is_relative_to(self.folder):
+            return []  # known from the step's summary: no need to read its rows
         shown = (dict(paths=self.only[1]) if self.only is not None else
                  dict(folder=self.folder) if self.folder is not None else {})
         return self.catalog.action_paths_outside(step.action, **shown)

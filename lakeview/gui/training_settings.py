@@ -11,11 +11,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QWidget)
 
-from lakeview.core.catalog import Catalog
 from lakeview.core.models.architectures import ARCHITECTURES
 from lakeview.core.photos.file_names import path_from_setting, path_to_setting
 from lakeview.core.training.plan import QUICK_SECONDS, LabelledFolder, TrainingPlan, quick, thorough
-from lakeview.gui.session import QUERY_ON_GUI_THREAD
 from lakeview.gui.worker import start_worker
 
 LIBRARY_SOURCE = "Labels in this library"
@@ -252,39 +250,30 @@ class TrainingSettingsForm:
             self._reader = None
 
     def refresh_summary(self) -> None:
-        """The library's labels are counted here (one query; in a job for a large library); a folder is read in a
-        job, as it may be large."""
+        """The library's labels are counted here (one SQL count); a folder is read in a job, as it may be large."""
         if self._reader is not None:
             self._reader.cancel()
             self._reader = None
         if self.source.currentText() == LIBRARY_SOURCE:
-            from lakeview.core.training.library_dataset import library_dataset
+            from lakeview.core.training.library_dataset import library_counts
 
-            if self.session.catalog.photo_count() <= QUERY_ON_GUI_THREAD:
-                data, _ = library_dataset(self.session.catalog)
-                self.show_counts(data.classes, data.counts(), [])
-                return
-            catalog_path, reading = self.session.catalog.path, "Counting the library's labels…"
-
-            def job(progress, should_stop, emit_partial):
-                with Catalog(catalog_path) as catalog:
-                    return library_dataset(catalog)[0]
-        elif self.folder is None:
+            self.show_counts(*library_counts(self.session.catalog), [])  # one SQL count, whatever the library
+            return
+        if self.folder is None:
             self.show_counts([], {}, [])
             self.summary.setText("Choose a folder with one subfolder per class (fast.ai's layout: train/, valid/ "
                                  "and test/ are used when present).")
             return
-        else:
-            folder, pct, reading = self.folder, self.valid_pct.value() / 100, f"Reading {self.folder}…"
+        folder, pct = self.folder, self.valid_pct.value() / 100
 
-            def job(progress, should_stop, emit_partial):
-                from lakeview.core.datasets.dataset import DatasetError
-                from lakeview.core.datasets.importers import from_folder
+        def job(progress, should_stop, emit_partial):
+            from lakeview.core.datasets.dataset import DatasetError
+            from lakeview.core.datasets.importers import from_folder
 
-                try:
-                    return from_folder(folder, valid_pct=pct, progress=progress, should_stop=should_stop)
-                except DatasetError as exc:  # the folder cannot make a dataset: the summary says why
-                    return exc
+            try:
+                return from_folder(folder, valid_pct=pct, progress=progress, should_stop=should_stop)
+            except DatasetError as exc:  # the folder cannot make a dataset: the summary says why
+                return exc
 
         def read(data) -> None:
             if self._reader is reader:
@@ -301,8 +290,8 @@ class TrainingSettingsForm:
                 self.show_counts([], {}, [])
                 self.summary.setText(message)
 
-        self.summary.setText(reading)
-        _, reader = start_worker(self, job, "reading labelled photos", on_finished=read, on_failed=failed,
+        self.summary.setText(f"Reading {folder}…")
+        _, reader = start_worker(self, job, "reading labelled folder", on_finished=read, on_failed=failed,
                                  needs_torch=False)
         self._reader = reader
 

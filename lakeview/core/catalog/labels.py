@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from collections import Counter
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ class HistoryStep:
     """How many photos it changed (the length of `changes` when that lists them all)."""
     labelled: tuple[tuple[str, int], ...] = ()
     """(class, photos) that the step labelled, most first; from `changes` when that lists them all."""
+    folder: Path | None = None
+    """The deepest folder holding all its photos, when known (a large step's)."""
 
     def __post_init__(self) -> None:
         if self.count < 0:
@@ -121,9 +124,12 @@ class LabelRecords:
     # --- classes ------------------------------------------------------------------------------------------
     def classes(self) -> list[ClassInfo]:
         rows = self._db.execute(
-            "SELECT c.name, c.colour, c.position, COUNT(l.photo_id) AS n FROM classes c "
-            "LEFT JOIN labels l ON l.class_id = c.id GROUP BY c.id ORDER BY c.position").fetchall()
+            "SELECT c.name, c.colour, c.position, (SELECT COUNT(*) FROM labels l WHERE l.class_id = c.id) AS n "
+            "FROM classes c ORDER BY c.position").fetchall()
         return [ClassInfo(r["name"], r["colour"], r["position"], r["n"]) for r in rows]
+
+    def class_colours(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self._db.execute("SELECT name, colour FROM classes ORDER BY position")}
 
     def class_names(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT name FROM classes ORDER BY position")]
@@ -310,6 +316,7 @@ class LabelRecords:
         if not changed:
             return None
         self._write_labels(db, action, "new", now)
+        self._summarise(db, action, changed)
         if undoable:
             db.execute("UPDATE corrections SET state = 'discarded' WHERE state = 'undone'")
         return action
@@ -330,6 +337,15 @@ class LabelRecords:
             "LEFT JOIN classes c ON c.id = l.class_id " + ("" if include_missing else "WHERE p.missing = 0 ")
             + "ORDER BY p.path").fetchall()
         return [(path_from_db(r[0]), r[1] if r[1] is not None else NONE_OF_THESE, r[2], r[3]) for r in rows]
+
+    def label_counts_by_side(self, cut: str | None) -> list[tuple[str, bool, int]]:
+        """(class, held out, photos) for the labelled photos on disk, "none of these" left out; a photo is held out
+        when the first 8 hex digits of its fingerprint sort before `cut` (None: every photo is)."""
+        rows = self._db.execute(
+            "SELECT c.name, (? IS NULL OR substr(p.fingerprint, 1, 8) < ?) AS held, COUNT(*) FROM labels l "
+            "JOIN photos p ON p.id = l.photo_id JOIN classes c ON c.id = l.class_id WHERE p.missing = 0 "
+            "GROUP BY c.id, held", (cut, cut))
+        return [(r[0], bool(r[1]), r[2]) for r in rows]
 
     def label_counts(self) -> dict[tuple[str, str], int]:
         """Photos per (label, source)."""
@@ -386,13 +402,20 @@ class LabelRecords:
     def _step(self, action: int | None) -> HistoryStep | None:
         if action is None:
             return None
-        count = self._db.execute("SELECT COUNT(*) FROM corrections WHERE action = ?", (action,)).fetchone()[0]
+        summary = self._db.execute("SELECT photos, labelled, folder FROM actions WHERE action = ?", (action,)).fetchone()
+        count = summary["photos"] if summary is not None else self._db.execute(
+            "SELECT COUNT(*) FROM corrections WHERE action = ?", (action,)).fetchone()[0]
         if count > STEP_DETAIL:
-            labelled = self._db.execute(
-                "SELECT COALESCE(n.name, ?), COUNT(*) AS photos FROM corrections c LEFT JOIN classes n "
-                "ON n.id = c.new_class_id WHERE c.action = ? AND c.new_source IS NOT NULL GROUP BY n.name "
-                "ORDER BY photos DESC, MIN(c.id)", (NONE_OF_THESE, action)).fetchall()
-            return HistoryStep(action, (), count, tuple((r[0], r[1]) for r in labelled))
+            names = {r["id"]: r["name"] for r in self._db.execute("SELECT id, name FROM classes")}
+            if summary is not None:
+                labelled = [(names.get(class_id, NONE_OF_THESE), n) for class_id, n in json.loads(summary["labelled"])]
+                folder = path_from_db(summary["folder"]) if summary["folder"] is not None else None
+            else:
+                labelled = [(names.get(r[0], NONE_OF_THESE), r[1]) for r in self._db.execute(
+                    "SELECT new_class_id, COUNT(*) AS n FROM corrections WHERE action = ? AND new_source IS NOT NULL "
+                    "GROUP BY new_class_id ORDER BY n DESC, MIN(id)", (action,))]
+                folder = None
+            return HistoryStep(action, (), count, tuple(labelled), folder)
         rows = self._db.execute(
             "SELECT p.id, p.path, c.old_source, c.new_source, o.name AS old_name, n.name AS new_name FROM corrections c "
             "JOIN photos p ON p.id = c.photo_id LEFT JOIN classes o ON o.id = c.old_class_id "
@@ -421,6 +444,21 @@ class LabelRecords:
         if photo is None:
             raise self._error(f"{path} is not in the catalog")
         return photo["id"]
+
+    @staticmethod
+    def _summarise(db, action: int, photos: int) -> None:
+        """The action's summary (see schema version 5): its photos, [class id (None: none of these), photos] most
+        first, and the deepest folder that holds them all (None when their paths are stored in both forms)."""
+        labelled = db.execute(
+            "SELECT new_class_id, COUNT(*) AS n FROM corrections WHERE action = ? AND new_source IS NOT NULL "
+            "GROUP BY new_class_id ORDER BY n DESC, MIN(id)", (action,)).fetchall()
+        first, last = db.execute("SELECT MIN(p.path), MAX(p.path) FROM corrections c JOIN photos p ON p.id = c.photo_id "
+                                 "WHERE c.action = ?", (action,)).fetchone()
+        folder = None
+        if first is not None and type(first) is type(last):
+            folder = os.path.commonpath([os.path.dirname(first), os.path.dirname(last)])
+        db.execute("INSERT OR REPLACE INTO actions (action, photos, labelled, folder) VALUES (?, ?, ?, ?)",
+                   (action, photos, json.dumps([[r[0], r[1]] for r in labelled]), folder))
 
     @staticmethod
     def _write_labels(db, action: int, side: str, now: str) -> None:

@@ -16,6 +16,9 @@ import sqlite3
 # never aged, so the catalog's own fingerprint is the best record there is of what it was made from, and leaving
 # it NULL would make the first classification after the upgrade redo the whole library (hours at 100,000 photos
 # on a CPU) for almost no photo that changed. `--all` (Classify All Again) redoes them all on purpose.
+# Version 5: a summary of each label-history action (how many photos, how many per class, the deepest folder
+# holding them all), written with it, so that the Edit menu and Ctrl+Z describe a 100,000-photo step, and tell
+# whether it is on screen, without reading its rows. Older actions have none and are summed from their rows.
 MIGRATIONS: dict[int, str] = {
     1: """
         CREATE TABLE photos (
@@ -96,6 +99,14 @@ MIGRATIONS: dict[int, str] = {
     4: """
         ALTER TABLE predictions ADD COLUMN fingerprint TEXT;
         UPDATE predictions SET fingerprint = (SELECT p.fingerprint FROM photos p WHERE p.id = predictions.photo_id);
+    """,
+    5: """
+        CREATE TABLE actions (
+            action INTEGER PRIMARY KEY,
+            photos INTEGER NOT NULL,
+            labelled TEXT NOT NULL,
+            folder
+        );
     """,
 }
 LATEST = max(MIGRATIONS)

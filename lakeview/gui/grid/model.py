@@ -34,7 +34,7 @@ COALESCE_MS = 15
 MAX_RANGES = 64  # past this many separate runs of rows, views repaint instead
 MISSING_REASON = "file not found (the catalog flags this photo as missing)"
 NONE_COLOUR = "#8c8c8c"
-PAGE = 256
+PAGE = 128
 """Rows fetched from the catalog at once, around the one the view asked for."""
 CACHED_ROWS = 4 * 1024
 """Entries kept of the rows fetched (the most recently used): a few screens' worth."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QEvent, QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, Signal
+from PySide6.QtCore import (QAbstractItemModel, QEvent, QItemSelection, QItemSelectionModel, QModelIndex,
+                            QPersistentModelIndex, QPoint, Qt, QTimer, Signal)
 from PySide6.QtGui import QPainter, QPalette, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
@@ -13,6 +14,10 @@ from lakeview.gui.grid.delegate import PhotoDelegate
 from lakeview.gui.grid.model import DEFAULT_THUMBNAIL_PX, PhotoGridModel, Role, ranges_union
 
 MIN_SIZE, MAX_SIZE = 64, 512
+LAYOUT_BATCH = 4_000
+"""Tiles placed per pass of the event loop when the rows change (a few milliseconds each)."""
+PLACE_PASSES = 200
+"""Passes of the event loop that keeping the scroll place waits at most for its tile to be laid out."""
 
 
 @dataclass
@@ -52,7 +57,7 @@ class PhotoGrid(QListView):
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
         self.setLayoutMode(QListView.LayoutMode.Batched)
-        self.setBatchSize(500)
+        self.setBatchSize(LAYOUT_BATCH)
         self.setSpacing(2)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -177,22 +182,26 @@ class PhotoGrid(QListView):
         if row is None or place.anchor_top is None:
             self.scrollToTop()
             return
-        self._lay_out_now()
+        self.executeDelayedItemsLayout()  # the first batch of tiles now; the rest in later passes of the loop
+        self._scroll_back(QPersistentModelIndex(model.index(row, 0)), place.anchor_top, PLACE_PASSES)
+
+    def _scroll_back(self, photo: QPersistentModelIndex, top: int, passes: int) -> None:
+        """Scroll so that `photo` is at `top` on screen, once the batched layout has placed it (a layout of
+        100,000 tiles at once would stall the window)."""
+        if not photo.isValid():
+            return
+        index = self.model().index(photo.row(), 0)
+        if not self.rectForIndex(index).isValid() and passes > 0:
+            QTimer.singleShot(0, self, lambda: self._scroll_back(photo, top, passes - 1))
+            return
         bar = self.verticalScrollBar()
-        bar.setValue(bar.value() + self.visualRect(model.index(row, 0)).top() - place.anchor_top)
+        bar.setValue(bar.value() + self.visualRect(index).top() - top)
 
     def _all_selected(self) -> bool:
         """Every row selected, as one range (what select all makes)."""
         model, selection = self.model(), self.selectionModel().selection()
         return (len(selection) == 1 and model.rowCount() > 0 and selection[0].top() == 0
                 and selection[0].bottom() == model.rowCount() - 1)
-
-    def _lay_out_now(self) -> None:
-        """Every tile placed now (not in batches), so a row's position and the scroll range are known."""
-        mode = self.layoutMode()
-        self.setLayoutMode(QListView.LayoutMode.SinglePass)
-        self.doItemsLayout()
-        self.setLayoutMode(mode)
 
     def _first_visible(self) -> QModelIndex:
         x = self.spacing() + 1
