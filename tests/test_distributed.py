@@ -150,14 +150,19 @@ def test_ctrl_c_on_torchrun_stops_both_ranks_and_writes_no_model(colour_folders,
     run = torchrun("train", str(colour_folders), "--arch", "tiny", "--weights", "none", "--size", "32", "--bs", "4",
                    "--quiet", "--epochs", "1", "--unfreeze-epochs", "500", "--no-early-stop",
                    "--out", str(out / "model.lvmodel"), env={}, start_new_session=True)
-    started = time.monotonic()
-    while True:  # rank 0 prints each epoch's line as it ends: stop once the unfrozen phase is under way
-        line = run.stdout.readline()
-        assert line and time.monotonic() - started < 120, run.stderr.read()
-        if "unfrozen" in line:
-            break
-    run.send_signal(signal.SIGINT)
-    stdout, stderr = run.communicate(timeout=60)
+    try:
+        started = time.monotonic()
+        while True:  # rank 0 prints each epoch's line as it ends: stop once the unfrozen phase is under way
+            line = run.stdout.readline()
+            assert line and time.monotonic() - started < 120, "no unfrozen epoch came"
+            if "unfrozen" in line:
+                break
+        run.send_signal(signal.SIGINT)
+        stdout, stderr = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        run.communicate()
     assert "stopped; nothing written" in stderr
     assert "exitcode  : 130" in stderr or "exit codes: 130" in stdout
     assert list(out.iterdir()) == []

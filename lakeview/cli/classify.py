@@ -14,7 +14,7 @@ from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, given
 from lakeview.cli.catalog_access import catalog_errors_as_sentences
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
-from lakeview.cli.team import leaders_outcome, torchrun_team
+from lakeview.cli.team import exit_code, torchrun_team
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 from lakeview.core.placement.journal import JOURNAL_PREFIX, JOURNAL_SUFFIX
 
@@ -83,7 +83,7 @@ def run_classify(args: argparse.Namespace) -> int:
     with torchrun_team(args.device) as team:
         if team is not None and not team.leader:
             args.quiet = True
-        return leaders_outcome(team, _classify(args, model, destination, team))
+        return exit_code(team, _classify(args, model, destination, team))
 
 
 def _classify(args: argparse.Namespace, model, destination: Path | None, team) -> int:

@@ -52,10 +52,15 @@ def all_ready(team: Team | None, ready: bool, what: str) -> bool:
     return ready
 
 
-def leaders_outcome(team: Team | None, code: int) -> int:
-    """Rank 0's exit code, on every rank, once rank 0 is done (it writes the files): no rank ends early, since
-    torchrun stops the others when one ends with an error code, and rank 0 may still be writing."""
-    return code if team is None else team.leaders(code)
+def exit_code(team: Team | None, code: int) -> int:
+    """The command's exit code on this rank. Torchrun ends every rank as soon as one ends with an error code, and
+    rank 0 may still be writing or placing files: the other ranks end with 0 once their share is done (the
+    outcome is rank 0's to tell), or with 130 as all do when stopped."""
+    from lakeview.cli.console import EXIT_INTERRUPTED, EXIT_OK
+
+    if team is None or team.leader or code == EXIT_INTERRUPTED:
+        return code
+    return EXIT_OK
 
 
 def processes_text(team: Team) -> str:

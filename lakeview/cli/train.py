@@ -13,7 +13,7 @@ from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, durat
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
-from lakeview.cli.team import all_ready, leaders_outcome, processes_text, torchrun_team
+from lakeview.cli.team import all_ready, exit_code, processes_text, torchrun_team
 from lakeview.core.models.architectures import ARCHITECTURES, HEADS
 from lakeview.core.threads import usable_cores
 from lakeview.core.training.plan import TrainingPlan
@@ -160,7 +160,7 @@ def run_train(args: argparse.Namespace) -> int:
                             f"{team.size} (it is the batch of all of them together)")
         if team is not None and not team.leader:
             args.quiet = True
-        return leaders_outcome(team, _train(args, plan, team))
+        return exit_code(team, _train(args, plan, team))
 
 
 def _train(args: argparse.Namespace, plan: TrainingPlan, team) -> int:
@@ -200,6 +200,10 @@ def _train(args: argparse.Namespace, plan: TrainingPlan, team) -> int:
 
 
 def run_lr_find(args: argparse.Namespace) -> int:
+    from lakeview.core.distributed import started_by_torchrun
+
+    if started_by_torchrun():
+        raise UserError("lr-find runs in one process: start it without torchrun")
     require_device(args.device)
     if args.plot and args.plot.suffix.lower() == ".png" and importlib.util.find_spec("matplotlib") is None:
         raise UserError("a PNG plot needs matplotlib (pip install matplotlib); or use --plot curve.csv")
