@@ -166,3 +166,29 @@ def test_ctrl_c_on_torchrun_stops_both_ranks_and_writes_no_model(colour_folders,
     assert "stopped; nothing written" in stderr
     assert "exitcode  : 130" in stderr or "exit codes: 130" in stdout
     assert list(out.iterdir()) == []
+
+
+def act_as_a_team_of_one(monkeypatch) -> None:
+    """The environment torchrun gives a launch of one process, for this process: lakeview joins a gloo group of
+    one, through the same code as any launch (cheap enough to run in the test process)."""
+    for name, value in {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "LOCAL_WORLD_SIZE": "1",
+                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(free_port())}.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_a_team_of_one_trains_the_model_one_process_trains(colour_folders, tmp_path, monkeypatch, capsys):
+    arguments = ["train", str(colour_folders), *TRAIN]
+    assert main([*arguments, "--out", str(tmp_path / "alone.lvmodel")]) == 0
+    act_as_a_team_of_one(monkeypatch)
+    assert main([*arguments, "--out", str(tmp_path / "team.lvmodel")]) == 0
+    one = load_model(tmp_path / "alone.lvmodel").network.state_dict()
+    team = load_model(tmp_path / "team.lvmodel").network.state_dict()
+    for name in one:
+        assert torch.allclose(one[name].float(), team[name].float(), rtol=1e-5, atol=1e-6), name
+
+
+def test_a_batch_the_ranks_cannot_share_is_refused(colour_folders, tmp_path, monkeypatch, capsys):
+    act_as_a_team_of_one(monkeypatch)
+    assert main(["train", str(colour_folders), *TRAIN, "--bs", "1", "--out", str(tmp_path / "m.lvmodel")]) == 2
+    assert "--bs 1 cannot be shared by 1 processes" in capsys.readouterr().err
+    assert not (tmp_path / "m.lvmodel").exists()

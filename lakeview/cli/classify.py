@@ -205,17 +205,19 @@ def _list_photos(args: argparse.Namespace) -> _Listing:
             lines = args.files_from.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
         except OSError as exc:
             raise UserError(f"cannot read --files-from {args.files_from}: {exc.strerror or exc}") from None
-        return _Listing([_relative(Path(line), args.folder) for line in lines if line.strip()], [], 0)
+        return _Listing([_listed_name(Path(line), args.folder) for line in lines if line.strip()], [], 0)
     listing_errors: list[tuple[Path, str]] = []
     paths = list(iter_image_files(args.folder, args.recursive, listing_errors))
     raw = [p for p in (args.folder.rglob("*") if args.recursive else args.folder.iterdir()) if p.suffix.lower() in RAW_SUFFIXES]
-    return _Listing([_relative(p, args.folder) for p in paths], [(str(p), r) for p, r in listing_errors], len(raw))
+    return _Listing([str(p.relative_to(args.folder)) for p in paths], [(str(p), r) for p, r in listing_errors],
+                    len(raw))
 
 
-def _relative(path: Path, folder: Path) -> str:
+def _listed_name(path: Path, folder: Path) -> str:
+    """A --files-from line: relative to FOLDER already, or absolute (made relative when inside FOLDER)."""
     if path.is_absolute() and path.is_relative_to(folder.absolute()):
         return str(path.relative_to(folder.absolute()))
-    return str(path.relative_to(folder)) if path.is_relative_to(folder) else str(path)
+    return str(path)
 
 
 def _classify_shared(model, paths: list[Path], args: argparse.Namespace, stop, team) -> list | None:
@@ -231,7 +233,7 @@ def _classify_shared(model, paths: list[Path], args: argparse.Namespace, stop, t
         top_k = min(args.top_k, len(model.classes))
         for position, result in zip(share, classify_files(
                 model, paths[share.start:share.stop], batch_size=args.bs, top_k=top_k, tta=args.tta,
-                device=team.device, total=len(share), progress=lambda n, _: bar(min(whole, n * team.size), whole),
+                device=team.device, decode_threads=max(1, (os.cpu_count() or 1) // team.local_size), total=len(share), progress=lambda n, _: bar(min(whole, n * team.size), whole),
                 should_stop=stop)):
             found.append((position, result.label, result.confidence, result.top) if hasattr(result, "label")
                          else (position, result.reason))

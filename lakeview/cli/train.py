@@ -155,9 +155,10 @@ def run_train(args: argparse.Namespace) -> int:
         raise UserError(f"--out {args.out} is a folder; give a file name such as lakes.lvmodel")
     require_device(args.device)
     with torchrun_team(args.device) as team:
-        if team is not None and args.bs % team.size:
-            raise UserError(f"--bs {args.bs} cannot be shared evenly by {team.size} processes; give a multiple of "
-                            f"{team.size} (it is the batch of all of them together)")
+        if team is not None and (args.bs % team.size or args.bs < 2 * team.size):
+            raise UserError(f"--bs {args.bs} cannot be shared by {team.size} processes, at least 2 photos each and "
+                            f"as many each; give a multiple of {team.size} from {2 * team.size} (it is the batch "
+                            "of all of them together)")
         if team is not None and not team.leader:
             args.quiet = True
         return exit_code(team, _train(args, plan, team))
