@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Any, Iterator, Sequence, TypeVar
 
 import torch
 import torch.distributed as dist
 import torch.utils.data.distributed
 
-from lakeview.core.jobs import ShouldStopFn
 from lakeview.core.models.device import pick_device
 
 T = TypeVar("T")
@@ -85,11 +84,6 @@ class Team:
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
-    def agreed_stop(self, should_stop: ShouldStopFn) -> ShouldStopFn:
-        """A stop check that every rank answers alike: true once any rank was asked to stop. Collective, so call
-        it only where every rank calls it as often (before each training batch, after each sharded pass)."""
-        return lambda: self.any(should_stop())[0]
-
     def barrier(self) -> None:
         dist.barrier()
 
@@ -155,13 +149,6 @@ def team_of_this_launch(device_preference: str | None = None) -> Iterator[Team |
         yield team
     finally:
         leave_team(team)
-
-
-def quiet_unless_leader(team: Team | None, action: Callable[..., None]) -> Callable[..., None]:
-    """`action` on rank 0 (and outside a team); a no-op on the other ranks."""
-    if team is None or team.leader:
-        return action
-    return lambda *args, **kwargs: None
 
 
 class ShardedShuffle(torch.utils.data.distributed.DistributedSampler):
