@@ -6,6 +6,7 @@ import argparse
 import csv
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, given_path, output_file, output_folder,
@@ -13,6 +14,7 @@ from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, given
 from lakeview.cli.catalog_access import catalog_errors_as_sentences
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
+from lakeview.cli.team import exit_code, torchrun_team
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 from lakeview.core.placement.journal import JOURNAL_PREFIX, JOURNAL_SUFFIX
 
@@ -25,6 +27,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("folder", type=given_path, help="folder of photos")
     parser.add_argument("--model", type=given_path, required=True, help="model file (.lvmodel)")
     parser.add_argument("--recursive", "-r", action="store_true", help="include subfolders")
+    parser.add_argument("--files-from", type=given_path, metavar="LIST",
+                        help="classify the photos this file lists, one per line, relative to FOLDER (or "
+                             "absolute), instead of looking through FOLDER; under torchrun only rank 0 reads it")
     parser.add_argument("--csv", type=output_file,
                         help="write the predictions here (default: standard output, unless copying or moving). "
                              + HOW_CELLS_ARE_WRITTEN)
@@ -61,7 +66,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_classify(args: argparse.Namespace) -> int:
-    from lakeview.core.photos.files import RAW_SUFFIXES, iter_image_files
+    """Alone, or as one rank of a torchrun launch: then each rank classifies its share of the photos, and rank 0
+    lists them, prints, writes the one CSV in the photos' order and places the photos."""
     from lakeview.core.models.model_file import ModelFileError, load_model
 
     if not args.folder.is_dir():
@@ -74,22 +80,38 @@ def run_classify(args: argparse.Namespace) -> int:
     except ModelFileError as exc:
         raise UserError(str(exc)) from None
     require_device(args.device)
-    listing_errors: list[tuple[Path, str]] = []
-    paths = list(iter_image_files(args.folder, args.recursive, listing_errors))
-    skipped = [(str(p), r) for p, r in listing_errors]
-    raw = [p for p in (args.folder.rglob("*") if args.recursive else args.folder.iterdir()) if p.suffix.lower() in RAW_SUFFIXES]
-    if raw:
-        say(f"note: {len(raw)} RAW file(s) ignored (LakeView reads JPEG, PNG, TIFF, WebP, HEIC...; "
+    with torchrun_team(args.device) as team:
+        if team is not None and not team.leader:
+            args.quiet = True
+        return exit_code(team, _classify(args, model, destination, team))
+
+
+def _classify(args: argparse.Namespace, model, destination: Path | None, team) -> int:
+    listing = _listing(args, team)
+    paths = [args.folder / name for name in listing.names]
+    skipped = list(listing.errors)
+    if listing.raw:
+        say(f"note: {listing.raw} RAW file(s) ignored (LakeView reads JPEG, PNG, TIFF, WebP, HEIC...; "
             "classify their JPEG exports)")
     if not paths:
-        raise UserError(f"no photos found in {args.folder}" + ("" if args.recursive else " (try --recursive)"))
+        raise UserError(f"no photos found in {args.folder}" + ("" if args.recursive or args.files_from else " (try --recursive)"))
 
     from lakeview.core.csv_cells import csv_output
 
     try:
         with ctrl_c_stops() as stop:
             say(f"{len(paths)} photo(s); classes: {shown_classes(model.classes)}", quiet=args.quiet)
-            if args.csv is not None:
+            if team is not None:
+                rows = _classify_shared(model, paths, args, stop, team)
+                if rows is None:
+                    return EXIT_OK  # rank 0 writes, places and reports
+                if args.csv is not None:
+                    with writing(args.csv), csv_output(args.csv) as handle:
+                        _write_rows(csv.writer(handle), rows, args.folder)
+                elif destination is None:
+                    _write_rows(csv.writer(sys.stdout), rows, args.folder)
+                say(f"classified {len(paths)} photos on {team.size} processes ({_shares_text(len(paths), team.size)})")
+            elif args.csv is not None:
                 with writing(args.csv), csv_output(args.csv) as handle:
                     rows = _classify_into(csv.writer(handle), model, paths, args, stop)
             else:
@@ -148,6 +170,97 @@ def _classify_into(sink, model, paths: list[Path], args: argparse.Namespace, sto
     if stop():
         raise _Interrupted()
     return rows
+
+
+@dataclass(frozen=True)
+class _Listing:
+    names: list[str]
+    """The photos, relative to FOLDER where they are inside it: a shared folder may sit at another path on
+    each machine."""
+    errors: list[tuple[str, str]]
+    raw: int
+
+
+def _listing(args: argparse.Namespace, team) -> _Listing:
+    """The photos to classify, listed once (by rank 0 under torchrun, then sent to every rank)."""
+    if team is None or team.leader:
+        try:
+            listing, problem = _list_photos(args), None
+        except UserError as exc:
+            listing, problem = None, str(exc)
+    else:
+        listing, problem = None, None
+    if team is not None:
+        listing, problem = team.leaders((listing, problem))
+    if problem is not None:
+        raise UserError(problem if team is None or team.leader else "process 0 could not list the photos")
+    return listing
+
+
+def _list_photos(args: argparse.Namespace) -> _Listing:
+    from lakeview.core.photos.files import RAW_SUFFIXES, iter_image_files
+
+    if args.files_from is not None:
+        try:
+            lines = args.files_from.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+        except OSError as exc:
+            raise UserError(f"cannot read --files-from {args.files_from}: {exc.strerror or exc}") from None
+        return _Listing([_listed_name(Path(line), args.folder) for line in lines if line.strip()], [], 0)
+    listing_errors: list[tuple[Path, str]] = []
+    paths = list(iter_image_files(args.folder, args.recursive, listing_errors))
+    raw = [p for p in (args.folder.rglob("*") if args.recursive else args.folder.iterdir()) if p.suffix.lower() in RAW_SUFFIXES]
+    return _Listing([str(p.relative_to(args.folder)) for p in paths], [(str(p), r) for p, r in listing_errors],
+                    len(raw))
+
+
+def _listed_name(path: Path, folder: Path) -> str:
+    """A --files-from line: relative to FOLDER already, or absolute (made relative when inside FOLDER)."""
+    if path.is_absolute() and path.is_relative_to(folder.absolute()):
+        return str(path.relative_to(folder.absolute()))
+    return str(path)
+
+
+def _classify_shared(model, paths: list[Path], args: argparse.Namespace, stop, team) -> list | None:
+    """This rank's share of `paths` classified; on rank 0, every rank's results in the order of `paths` (None
+    on the others). Each result names its photo by position, and rank 0 puts its own path back. Raises
+    _Interrupted on every rank when any was stopped."""
+    from lakeview.core.models.inference import Failure, Prediction, classify_files
+
+    share = team.shard(len(paths))
+    whole = len(paths)
+    found = []
+    with Bar("classifying", args.quiet, "photo") as bar:
+        top_k = min(args.top_k, len(model.classes))
+        for position, result in zip(share, classify_files(
+                model, paths[share.start:share.stop], batch_size=args.bs, top_k=top_k, tta=args.tta,
+                device=team.device, decode_threads=max(1, (os.cpu_count() or 1) // team.local_size), total=len(share), progress=lambda n, _: bar(min(whole, n * team.size), whole),
+                should_stop=stop)):
+            found.append((position, result.label, result.confidence, result.top) if hasattr(result, "label")
+                         else (position, result.reason))
+    if team.any(stop())[0]:
+        raise _Interrupted()
+    merged = team.gather_to_leader(found)
+    if merged is None:
+        return None
+    return [Prediction(paths[row[0]], *row[1:]) if len(row) == 4 else Failure(paths[row[0]], row[1]) for row in merged]
+
+
+def _shares_text(count: int, ranks: int) -> str:
+    """'150 each', '5 and 4', '4, 4 and 3'; '12 or 13 each' for more than 4 processes."""
+    from lakeview.core.distributed import shard_of
+
+    sizes = [len(shard_of(count, rank, ranks)) for rank in range(ranks)]
+    if min(sizes) == max(sizes):
+        return f"{sizes[0]} each"
+    if ranks > 4:
+        return f"{max(sizes)} or {min(sizes)} each"
+    return ", ".join(map(str, sizes[:-1])) + f" and {sizes[-1]}"
+
+
+def _write_rows(sink, rows: list, folder: Path) -> None:
+    sink.writerow(["file", "label", "confidence", "top_k", "error"])
+    for result in rows:
+        sink.writerow(_csv_row(result, folder))
 
 
 def _csv_row(result, folder: Path) -> list[str]:

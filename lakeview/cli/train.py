@@ -13,6 +13,7 @@ from lakeview.cli.arg_types import (DEVICE_FORMS, batch_size, device_name, durat
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
+from lakeview.cli.team import all_ready, exit_code, processes_text, torchrun_team
 from lakeview.core.models.architectures import ARCHITECTURES, HEADS
 from lakeview.core.threads import usable_cores
 from lakeview.core.training.plan import TrainingPlan
@@ -95,7 +96,7 @@ def plan_of(args: argparse.Namespace) -> TrainingPlan:
                         seed=args.seed, device=args.device, workers=args.workers)
 
 
-def make_learner(args: argparse.Namespace, stop):
+def make_learner(args: argparse.Namespace, stop, team=None):
     from lakeview.core.jobs import Stopped
     from lakeview.core.training.phases import make_learner as learner_for
     from lakeview.core.models.weights import WeightsUnavailable
@@ -103,21 +104,36 @@ def make_learner(args: argparse.Namespace, stop):
     data = load_dataset(args, stop, args.quiet)
     if data is None:
         return None
+    if team is not None and team.leaders(dataset_key(data, args.data)) != dataset_key(data, args.data):
+        raise UserError(f"process {team.rank} of {team.size} sees other photos in {args.data} than process 0 "
+                        "(every machine needs the same dataset, at any path)")
     say(data.summary(), quiet=args.quiet)
     for note in data.notes:
         say(f"note: {note}")
     list_skipped([(s.where, s.reason) for s in data.skipped])
     try:
         with Bar("downloading weights", args.quiet, "B") as bar:
-            learner = learner_for(data, plan_of(args), bar, stop)
+            learner = learner_for(data, plan_of(args), bar, stop, team=team)
     except (WeightsUnavailable, ValueError) as exc:
         raise UserError(str(exc)) from None
     except Stopped:
         return None
     from lakeview.core.models.device import describe
 
-    say(f"{args.arch} on {describe(learner.device)}", quiet=args.quiet)
+    on = describe(learner.device) if team is None else f"{processes_text(team)}, each on {describe(learner.device)}"
+    say(f"{args.arch} on {on}", quiet=args.quiet)
     return learner
+
+
+def dataset_key(data, folder: Path) -> int:
+    """The photos, labels and split, relative to the dataset folder: the same on every rank, whatever the path."""
+    import zlib
+
+    def names(photos):
+        return [(str(p.path.relative_to(folder)) if p.path.is_relative_to(folder) else str(p.path), p.label)
+                for p in photos]
+
+    return zlib.crc32(repr((data.classes, names(data.train), names(data.valid))).encode())
 
 
 def print_epoch(stats) -> None:
@@ -128,8 +144,8 @@ def print_epoch(stats) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from lakeview.core.training.phases import train
-
+    """Alone, or as one rank of a torchrun launch: then rank 0 alone prints and writes the model, once every rank
+    has finished training."""
     plan = plan_of(args)
     try:
         plan.check()
@@ -138,10 +154,29 @@ def run_train(args: argparse.Namespace) -> int:
     if args.out.exists() and args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder; give a file name such as lakes.lvmodel")
     require_device(args.device)
+    with torchrun_team(args.device) as team:
+        if team is not None and (args.bs % team.size or args.bs < 2 * team.size):
+            raise UserError(f"--bs {args.bs} cannot be shared by {team.size} processes, at least 2 photos each and "
+                            f"as many each; give a multiple of {team.size} from {2 * team.size} (it is the batch "
+                            "of all of them together)")
+        if team is not None and not team.leader:
+            args.quiet = True
+        return exit_code(team, _train(args, plan, team))
+
+
+def _train(args: argparse.Namespace, plan: TrainingPlan, team) -> int:
+    from lakeview.core.training.phases import train
+
     started = time.perf_counter()
     with ctrl_c_stops() as stop:
-        learner = make_learner(args, stop)
-        if learner is None:
+        learner, problem = None, None
+        try:
+            learner = make_learner(args, stop, team)
+        except UserError as exc:
+            problem = exc
+        if not all_ready(team, learner is not None, "start training"):
+            if problem is not None:
+                raise problem
             say("stopped; nothing written")
             return EXIT_INTERRUPTED
         print(f"error: on the {len(learner.data.valid)} validation photo(s)")
@@ -153,15 +188,23 @@ def run_train(args: argparse.Namespace) -> int:
         if stopped:
             say("stopped; nothing written")
             return EXIT_INTERRUPTED
-    with writing(args.out):
-        learner.export(args.out, notes=f"trained by 'lakeview train' on {args.data}")
-    say(f"wrote {args.out} ({time.perf_counter() - started:.0f} s)")
     failed = [(p, r) for p, r in learner.failures.items()]
+    if team is not None:  # each rank read its own share of the photos in the unfrozen phase
+        failed = sorted(dict(team.gather(failed)).items())
+    if team is None or team.leader:
+        with writing(args.out):
+            learner.export(args.out, notes=f"trained by 'lakeview train' on {args.data}"
+                                           + ("" if team is None else f" by {team.size} processes"))
+        say(f"wrote {args.out} ({time.perf_counter() - started:.0f} s)")
     list_skipped(failed)
     return EXIT_SKIPPED if (failed or learner.data.skipped) else EXIT_OK
 
 
 def run_lr_find(args: argparse.Namespace) -> int:
+    from lakeview.core.distributed import started_by_torchrun
+
+    if started_by_torchrun():
+        raise UserError("lr-find runs in one process: start it without torchrun")
     require_device(args.device)
     if args.plot and args.plot.suffix.lower() == ".png" and importlib.util.find_spec("matplotlib") is None:
         raise UserError("a PNG plot needs matplotlib (pip install matplotlib); or use --plot curve.csv")

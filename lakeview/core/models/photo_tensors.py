@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from lakeview.core.datasets.dataset import Photo
 from lakeview.core.jobs import STOP_SIGNALS
@@ -73,14 +73,19 @@ def make_loader(
     seed: int | None = None,
     pin_memory: bool = False,
     drop_last: bool = False,
+    sampler: Callable[[torch.Generator], Sampler] | None = None,
 ) -> DataLoader:
     """A DataLoader whose workers (if any) are spawned, so it behaves the same on Linux, macOS and Windows.
 
     The workers ignore Ctrl+C, SIGTERM and SIGHUP: a terminal sends Ctrl+C to the whole process group, and only
-    the main process decides what a stop means (finish the batch, clean up); it then shuts the workers down."""
+    the main process decides what a stop means (finish the batch, clean up); it then shuts the workers down.
+
+    `sampler`, given the loader's seeded generator, picks the photos instead of the loader's own shuffle (one
+    rank's share of it, see core/distributed.py)."""
     generator = torch.Generator()
     if seed is not None:
         generator.manual_seed(seed)
+    chosen = None if sampler is None else sampler(generator)
     options = {}
     if workers > 0:
         _start_resource_tracker()
@@ -89,7 +94,8 @@ def make_loader(
     return (_WorkersLoader if workers > 0 else DataLoader)(
         data,
         batch_size=batch_size,
-        shuffle=shuffle,
+        shuffle=shuffle and chosen is None,
+        sampler=chosen,
         num_workers=workers,
         collate_fn=collate,
         generator=generator,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import OneCycleLR
 
 from lakeview.core.models.architectures import DEFAULT_ARCH, get_architecture
@@ -28,6 +29,7 @@ from lakeview.core.training.features_in_memory import FeatureCache
 from lakeview.core.training.learner_features import BodyFeatures
 from lakeview.core.training.fit_records import EpochStats, FitResult
 from lakeview.core.training.plan import LearningRate, spread_learning_rates
+from lakeview.core.distributed import ShardedShuffle, Team
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.models.model_file import ModelMeta, SavedModel, save_model
 from lakeview.core.models.network import IMAGENET, build_network, memory_format
@@ -69,7 +71,10 @@ class Learner(BodyFeatures):
         views: int = 0,
         weights_progress: ProgressFn = no_progress,
         should_stop: ShouldStopFn = never_stop,
+        team: Team | None = None,
     ) -> None:
+        self.team = team
+        """The torchrun ranks this learner trains with (None: this process alone). See `_agreed`."""
         if seed is not None:
             torch.manual_seed(seed)
         self.data = data
@@ -100,6 +105,7 @@ class Learner(BodyFeatures):
         self.kept: EpochStats | None = None
         """The epoch whose weights the network holds, when a fit put back an earlier epoch's."""
         self._fits = 0
+        self._ddp: DistributedDataParallel | None = None
         self.train_bn_stats = train_bn_stats
         self.frozen = True
         self.train_bn = False
@@ -146,7 +152,7 @@ class Learner(BodyFeatures):
             passes = self.pending_feature_passes(splits)
             expected = passes + epochs * math.ceil(len(self.data.train) / self.batch_size)
             self.ensure_features(splits, lambda done, _: progress(done, expected), should_stop)
-            if should_stop():
+            if self._agreed(should_stop):
                 result.stopped = True
                 return result
         best = BestEpoch(self.network, baseline) if early_stopping is not None else None
@@ -170,17 +176,22 @@ class Learner(BodyFeatures):
         else:
             phase = "frozen" if self.frozen else "unfrozen"
         done = 0
-        with torch_threads(1) if cached else nullcontext():
+        # With a team, a stop is agreed before each batch (every rank steps alike), never inside one.
+        inner_stop = should_stop if self.team is None else never_stop
+        with torch_threads(1) if cached else nullcontext(), self._data_parallel(cached):
             for epoch in range(epochs):
                 started = time.perf_counter()
                 losses: list[torch.Tensor] = []
                 self.set_train_mode(cached)
                 for inputs, targets in self.epoch_batches(cached, epoch):
-                    if should_stop():
+                    stop, unusable = self._batch_check(should_stop, len(targets))
+                    if stop:
                         result.stopped = True
                         break
+                    if unusable:
+                        continue
                     try:
-                        with stop_points(self.network, should_stop):
+                        with stop_points(self.network, inner_stop):
                             losses.append(self.train_step(inputs, targets, optimizer, cached))
                     except Stopped:  # inside the batch: the optimizer has not stepped
                         optimizer.zero_grad(set_to_none=True)
@@ -193,11 +204,14 @@ class Learner(BodyFeatures):
                     self.feature_cache.body_changed()
                 if result.stopped:
                     break
+                train_loss = float(sum(losses) / max(len(losses), 1))
+                if self.team is not None and not cached:  # each rank's loss is of its share of each batch
+                    train_loss = self.team.mean(train_loss)
                 valid_loss, error_rate = self._validate()
                 stats = EpochStats(
                     epoch=len(self.history) + 1,
                     phase=phase,
-                    train_loss=float(sum(losses) / max(len(losses), 1)),
+                    train_loss=train_loss,
                     valid_loss=valid_loss,
                     error_rate=error_rate,
                     seconds=time.perf_counter() - started,
@@ -211,6 +225,8 @@ class Learner(BodyFeatures):
                 if best is not None:
                     best.offer(stats)
                     result.ended = why_end(best, early_stopping, stats.seconds, epochs - epoch - 1)
+                    if self.team is not None:  # the clock differs between ranks; rank 0's decision holds
+                        result.ended = self.team.leaders(result.ended)
                     if result.ended is not None:
                         break
         if best is not None and not result.stopped:
@@ -240,7 +256,44 @@ class Learner(BodyFeatures):
         n = len(self.feature_cache.fresh(self.cached_train_split).targets) if cached else len(self.data.train)
         if n == 0:
             raise ValueError("there are no training photos")
+        if self.team is not None and not cached:
+            share = ShardedShuffle(range(n), self.team, torch.Generator(), self._drop_last(n)).num_samples
+            batch = self.rank_batch_size
+            return share // batch if self._drop_last(n) else math.ceil(share / batch)
         return n // self.batch_size if self._drop_last(n) else math.ceil(n / self.batch_size)
+
+    @property
+    def rank_batch_size(self) -> int:
+        """Photos per batch on this rank when the ranks share each batch of photos (the unfrozen phase)."""
+        return self.batch_size if self.team is None else self.batch_size // self.team.size
+
+    # --- working as one of a team of ranks (see core/distributed.py) ------------------------------------------
+    def _agreed(self, should_stop: ShouldStopFn) -> bool:
+        """should_stop(), alone; with a team, whether any rank was asked to stop (collective)."""
+        return should_stop() if self.team is None else self.team.any(should_stop())[0]
+
+    def _batch_check(self, should_stop: ShouldStopFn, photos: int) -> tuple[bool, bool]:
+        """(stop, skip) before a batch: skip a batch of fewer than 2 photos (some failed to decode). With a team
+        both are agreed in one all-reduce, so that every rank steps, or skips, together."""
+        if self.team is None:
+            return should_stop(), False
+        stop, unusable = self.team.any(should_stop(), photos < 2)
+        return stop, unusable
+
+    @contextmanager
+    def _data_parallel(self, cached: bool) -> Iterator[None]:
+        """With a team, photo batches train through DistributedDataParallel (made for this fit: it syncs the
+        parameters that train now from rank 0). A head on cached features trains alike on every rank instead,
+        on the same gathered features: it is cheap, and needs no gradients exchanged."""
+        if self.team is None or cached:
+            yield
+            return
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        self._ddp = DistributedDataParallel(self.network, device_ids=device_ids)
+        try:
+            yield
+        finally:
+            self._ddp = None
 
     def _drop_last(self, n: int) -> bool:
         """Drop a ragged last batch when there are enough photos: BatchNorm learns badly from tiny batches."""
@@ -267,11 +320,14 @@ class Learner(BodyFeatures):
             return
         dataset = PhotoTensors(self.data.train, self.data.classes,
                                train_transform(self.size, self.augmentation), decode_side(self.size))
-        loader = make_loader(dataset, self.batch_size, shuffle=True, workers=self.workers, seed=seed,
-                             pin_memory=self.device.type == "cuda", drop_last=self._drop_last(len(dataset)))
+        drop_last = self._drop_last(len(dataset))
+        sampler = None if self.team is None else (
+            lambda generator: ShardedShuffle(dataset, self.team, generator, drop_last))
+        loader = make_loader(dataset, self.rank_batch_size, shuffle=True, workers=self.workers, seed=seed,
+                             pin_memory=self.device.type == "cuda", drop_last=drop_last, sampler=sampler)
         for batch in loader:
             self._record_failures(dataset, batch.failures)
-            if len(batch) >= 2:
+            if len(batch) >= 2 or self.team is not None:  # a team decides together (_batch_check)
                 yield self._to_device(batch.images), batch.targets.to(self.device, non_blocking=True)
 
     def train_step(self, inputs: torch.Tensor, targets: torch.Tensor, optimizer: torch.optim.Optimizer,
@@ -279,7 +335,7 @@ class Learner(BodyFeatures):
         """One optimizer step on a batch (through the head only, for cached features); returns its loss, detached,
         on the device. Reading it makes the host wait for the GPU, so fit_one_cycle reads the epoch's sum once."""
         with self._autocast():
-            logits = self.network.head(inputs) if cached else self.network(inputs)
+            logits = self.network.head(inputs) if cached else (self._ddp or self.network)(inputs)
             loss = F.cross_entropy(logits.float(), targets)
         optimizer.zero_grad(set_to_none=True)
         if self._scaler is not None:
@@ -308,9 +364,9 @@ class Learner(BodyFeatures):
     def _validate(self) -> tuple[float | None, float | None]:
         """Mean loss and error rate on the labelled validation photos; (None, None) without any."""
         seen = interpretation_of(self)
-        if seen is None or not len(seen.targets):
-            return None, None
-        return seen.losses.mean().item(), seen.error_rate
+        figures = (None, None) if seen is None or not len(seen.targets) else (seen.losses.mean().item(), seen.error_rate)
+        # Every rank saw all the validation photos (gathered), but rank 0's figures decide, bit for bit.
+        return figures if self.team is None else self.team.leaders(figures)
 
     # --- prediction ---------------------------------------------------------------------------------------
     def predict(self, split: str = "valid", progress: ProgressFn = no_progress,

@@ -17,6 +17,7 @@ from lakeview.core.training.features import body_pass
 from lakeview.core.training.features_in_memory import SplitFeatures
 
 if TYPE_CHECKING:
+    from lakeview.core.distributed import Team
     from lakeview.core.training.features_in_memory import FeatureCache
 
 TRAIN_VIEWS = "train views"
@@ -29,6 +30,7 @@ class BodyFeatures:
 
     feature_cache: FeatureCache
     body_rate: float | None
+    team: Team | None
 
     @property
     def uses_feature_cache(self) -> bool:
@@ -70,7 +72,7 @@ class BodyFeatures:
             features = self._run_body(photos, with_head=False, should_stop=should_stop, view=view if split == TRAIN_VIEWS else None,
                                       progress=lambda n, _, before=done: progress(before + n, total))
             done += len(photos)
-            if should_stop():
+            if should_stop() if self.team is None else self.team.any(should_stop())[0]:
                 return
             if split != TRAIN_VIEWS:
                 self.feature_cache.put(split, features)
@@ -96,11 +98,35 @@ class BodyFeatures:
     def _run_body(self, photos: list[Photo], with_head: bool, progress: ProgressFn,
                   should_stop: ShouldStopFn, view: int | None = None) -> SplitFeatures:
         """Pooled body features (or logits, `with_head`) for photos, in order, leaving out unreadable ones: of the
-        photos as validated (`view` None), or of their augmented view number `view`, the same for a given seed."""
+        photos as validated (`view` None), or of their augmented view number `view`, the same for a given seed.
+
+        With a team, each rank runs its contiguous share of the photos and every rank gets all of them back, in
+        order (and every rank's failures): each rank then holds what one process alone would have computed, but
+        for the augmented views, whose random draws differ by rank."""
+        if self.team is None:
+            return self._run_body_here(photos, with_head, progress, should_stop, view)
+        share = self.team.shard(len(photos))
+        whole = len(photos)
+        scaled = (lambda n, _: progress(min(whole, n * self.team.size), whole)) if len(share) else progress
+        features = self._run_body_here(photos[share.start:share.stop], with_head, scaled, should_stop, view,
+                                       rank=self.team.rank)
+        parts = self.team.gather([(features.features, features.targets, [share.start + i for i in features.kept],
+                                   {p: r for p, r in self.failures.items()})])
+        for *_, failures in parts:
+            self.failures.update(failures)
+        parts = [part for part in parts if part[2]]
+        if not parts:
+            return self._no_features(len(self.data.classes) if with_head else self.head_width())
+        return SplitFeatures(torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]),
+                             [i for p in parts for i in p[2]])
+
+    def _run_body_here(self, photos: list[Photo], with_head: bool, progress: ProgressFn, should_stop: ShouldStopFn,
+                       view: int | None, rank: int = 0) -> SplitFeatures:
+        """_run_body in this process; `rank` (a team's) gives each rank its own augmentation draws."""
         transform = valid_transform(self.size) if view is None else train_transform(self.size, self.augmentation)
         dataset = PhotoTensors(photos, self.data.classes, transform, decode_side(self.size))
         outputs, targets, kept = [], [], []
-        seed = None if view is None else ((0 if self.seed is None else self.seed) * 7919 + view) % (1 << 63)
+        seed = None if view is None else ((0 if self.seed is None else self.seed) * 7919 + view + rank * 104729) % (1 << 63)
         with torch.random.fork_rng(devices=[]):  # in-process augmentation draws from torch's global generator
             if seed is not None:
                 torch.manual_seed(seed)

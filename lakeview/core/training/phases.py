@@ -22,6 +22,8 @@ from lakeview.core.models.transforms import Augmentation
 if TYPE_CHECKING:
     import torch.nn as nn
 
+    from lakeview.core.distributed import Team
+
 TRAIN_STEP_COST = 3
 """A training step through the whole network costs about three forward passes (forward, then backward)."""
 
@@ -66,13 +68,16 @@ class PhaseSummary:
 
 
 def make_learner(data: LabelledPhotos, plan: TrainingPlan, weights_progress: ProgressFn = no_progress,
-                 should_stop: ShouldStopFn = never_stop, body: nn.Module | None = None) -> Learner:
-    """The learner the plan describes, on `body` when given (then the plan's weights are not read). Raises
+                 should_stop: ShouldStopFn = never_stop, body: nn.Module | None = None,
+                 team: Team | None = None) -> Learner:
+    """The learner the plan describes, on `body` when given (then the plan's weights are not read); with a
+    `team` of torchrun ranks, on the team's device, each rank with its share of the work. Raises
     WeightsUnavailable when the weights cannot be had (offline, bad file), Stopped when stopped."""
     return Learner(data, arch=plan.arch, weights=plan.weights, head=plan.head, size=plan.size,
                    batch_size=plan.batch_size, augmentation=Augmentation(flip=plan.flip, enabled=plan.augment),
-                   device=plan.device, seed=plan.seed, workers=plan.workers, body=body, views=plan.views,
-                   weights_progress=weights_progress, should_stop=should_stop)
+                   device=plan.device if team is None else team.device, seed=plan.seed, workers=plan.workers,
+                   body=body, views=plan.views, weights_progress=weights_progress, should_stop=should_stop,
+                   team=team)
 
 
 def train(learner: Learner, plan: TrainingPlan, progress: ProgressFn = no_progress,
@@ -99,6 +104,8 @@ def train(learner: Learner, plan: TrainingPlan, progress: ProgressFn = no_progre
         planned = epochs
         if unfrozen and deadline is not None:
             epochs = _epochs_that_fit(learner, epochs, deadline)
+            if learner.team is not None:  # the clock differs between ranks; rank 0's estimate holds
+                epochs = learner.team.leaders(epochs)
             if epochs == 0:
                 if on_phase_end is not None:
                     on_phase_end(PhaseSummary(True, planned, 0, None, None, len(learner.data.valid)))
