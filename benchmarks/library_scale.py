@@ -350,7 +350,8 @@ def find_action(window, text: str):
 class Driver:
     """One window on one catalog, and the steps a user takes in it."""
 
-    def __init__(self, work: Path, folder: Path, count: int, heartbeat_ms: int, timeout_s: float) -> None:
+    def __init__(self, work: Path, folder: Path, count: int, heartbeat_ms: int, timeout_s: float,
+                 settle_s: float = 0.3) -> None:
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
 
@@ -360,6 +361,8 @@ class Driver:
 
         self.app = QApplication.instance() or QApplication([sys.argv[0]])
         self.work, self.folder, self.count, self.timeout_s = work, folder, count, timeout_s
+        self.settle_s = settle_s
+        """The quiet spell before and after each step (and between the set-up's actions)."""
         settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
         settings.setValue(SHOW_KEY, False)
         self.session = LibrarySession(work / "library" / "catalog.sqlite")
@@ -399,7 +402,7 @@ class Driver:
         find_action(self.window, "Photos").trigger()
         self.window.activateWindow()
         self.window.grid.setFocus()
-        spin(0.2)
+        spin(self.settle_s)
 
     def key(self, key, modifiers=None) -> None:
         from PySide6.QtCore import Qt
@@ -427,7 +430,7 @@ class Driver:
         """Run one step: `action(t0)` does it and returns when it is done (and a note); its stall is measured
         from t0 to then."""
         result = StepResult(name)
-        spin(0.3)
+        spin(self.settle_s)
         t0 = NOW()
         try:
             done = action(t0)
@@ -442,7 +445,7 @@ class Driver:
             result.status, result.note = "error", f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
             self.no_job()
-        spin(0.2)
+        spin(self.settle_s)
         result.rss_mb = memory_mb("VmRSS")
         self.results.append(result)
         print(f"RESULT {json.dumps(asdict(result))}", flush=True)
@@ -486,7 +489,7 @@ class Driver:
         field_.setFocus()
         QTest.keyClicks(field_, name)
         QTest.keyClick(field_, Qt.Key.Key_Return)
-        spin(0.5)
+        spin(self.settle_s)
 
     def select_all(self) -> StepResult:
         from PySide6.QtCore import Qt
@@ -516,9 +519,9 @@ class Driver:
         run" from the trigger until the job ends."""
         self.no_job()
         self.session.use_model_file(model)  # the user's way is a file dialog; this is the session's public method
-        spin(0.5)
+        spin(self.settle_s)
         self.focus_grid()
-        spin(0.3)
+        spin(self.settle_s)
         start, run = StepResult("classify start"), StepResult("classify run")
         t0 = NOW()
         try:
@@ -541,7 +544,7 @@ class Driver:
                     result.status, result.note = "timeout", f"waited for {exc}"
                     result.stall_ms = self.heartbeat.longest_ms(t0, NOW())
             self.no_job()
-        spin(0.2)
+        spin(self.settle_s)
         run.rss_mb = memory_mb("VmRSS")
         for result in (start, run):
             start.rss_mb = start.rss_mb or run.rss_mb
@@ -558,8 +561,8 @@ class Driver:
         for number, first in ((2, 0), (3, chunk)):  # some photos of each of the model's classes
             self.select_rows(first, min(rows, first + chunk) - 1)
             self.key(getattr(Qt.Key, f"Key_{number}"))
-            spin(0.3)
-        spin(0.5)
+            spin(self.settle_s)
+        spin(self.settle_s)
         self.no_job(120)  # one the scheduler started on these corrections is cancelled: the menu's is measured
 
         def act(t0: float):
@@ -589,14 +592,14 @@ class Driver:
         self.heartbeat.stop()
         self.answerer.timer.stop()
         self.window.close()
-        spin(0.2)
+        spin(self.settle_s)
 
 
 def run_phase(phase: str, work: Path, folder: Path, count: int, steps: list[str], heartbeat_ms: int = HEARTBEAT_MS,
-              timeout_s: float = 300) -> list[StepResult]:
+              timeout_s: float = 300, settle_s: float = 0.3) -> list[StepResult]:
     """One process's part: "first" catalogues the folder, "second" opens it again and takes the other steps.
     A step not in `steps` still runs when a later one needs what it leaves (the labels, a model), unreported."""
-    driver = Driver(work, folder, count, heartbeat_ms, timeout_s)
+    driver = Driver(work, folder, count, heartbeat_ms, timeout_s, settle_s)
     try:
         if phase == "first":
             driver.open_folder("open", first_screen=False)

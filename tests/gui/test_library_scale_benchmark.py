@@ -26,8 +26,8 @@ def test_every_step_runs_and_reports_figures(qtbot, tmp_path):
     steps = list(bench.STEP_GROUPS)
     work = tmp_path / "work"
     work.mkdir()
-    results = (bench.run_phase("first", work, folder, COUNT, steps, timeout_s=60)
-               + bench.run_phase("second", work, folder, COUNT, steps, timeout_s=60))
+    results = (bench.run_phase("first", work, folder, COUNT, steps, timeout_s=60, settle_s=0.05)
+               + bench.run_phase("second", work, folder, COUNT, steps, timeout_s=60, settle_s=0.05))
 
     assert [r.step for r in results] == [*bench.FIRST_STEPS, *bench.SECOND_STEPS]
     for r in results:
@@ -43,13 +43,3 @@ def test_every_step_runs_and_reports_figures(qtbot, tmp_path):
     assert "photos/s" in notes["classify run"]
     assert notes["rename"].startswith(f"1 {bench.RENAMED} ")
 
-
-def test_a_subset_of_steps_reports_only_those(qtbot, tmp_path):
-    bench = load_benchmark()
-    folder = bench.make_library(tmp_path / "photos", COUNT)
-    work = tmp_path / "work"
-    work.mkdir()
-    bench.run_phase("first", work, folder, COUNT, ["undo"], timeout_s=60)
-    results = bench.run_phase("second", work, folder, COUNT, ["undo"], timeout_s=60)
-    assert [r.step for r in results] == ["undo", "redo"], "the label it needs runs, unreported"
-    assert all(r.status == "ok" for r in results)
