@@ -25,7 +25,8 @@ is a real pixmap, not the transparent placeholder), and the viewport has painted
 A 5 ms precise QTimer on the GUI thread ticks throughout; a step's stall is its longest gap between two ticks,
 less the 5 ms, from just before its action until it is done. RSS (VmRSS) after each step, the process's peak
 (VmHWM) at its end. A step that does not end in its time reports "timeout" (its job is cancelled) and the run
-goes on.
+goes on. --steps takes the names open, open2, filter, label (select all and label), undo (undo and redo),
+classify (start and run), retrain, rename; a step left out still runs, unreported, when a later one needs it.
 
     .venv/bin/python benchmarks/library_scale.py                       # 100,000 photos
     .venv/bin/python benchmarks/library_scale.py --count 50000 --steps open,filter,label,undo
