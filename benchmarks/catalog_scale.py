@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from lakeview.core.catalog import Catalog
-from lakeview.core.catalog.photo_rows import REVIEW_QUEUE
+from lakeview.core.catalog.grid_queries import REVIEW_QUEUE
 from lakeview.core.datasets.importers import from_lists
 from lakeview.core.training.library_dataset import import_labelled
 

@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from lakeview.core.catalog import NONE_OF_THESE, Catalog, CatalogError
-from lakeview.core.catalog.photo_rows import REVIEW_QUEUE
+from lakeview.core.catalog.grid_queries import REVIEW_QUEUE
 from lakeview.core.catalog.schema import LATEST, MIGRATIONS
 
 from photo_tools import make_photo

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QToolBar, QWidget
 
-from lakeview.core.catalog.photo_rows import REVIEW_QUEUE
+from lakeview.core.catalog.grid_queries import REVIEW_QUEUE
 
 FILTERS = {
     "All photos": {},

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QAbstractItemView, QMessageBox, QWidget
 
 from lakeview.core.catalog.labels import HistoryStep, photo_count
 from lakeview.core.photos.file_names import shown_path
-from lakeview.gui.grid.model import ranges
+from lakeview.gui.grid.row_runs import ranges
 
 if TYPE_CHECKING:
     from lakeview.gui.main_window import MainWindow

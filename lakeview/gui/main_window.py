@@ -16,7 +16,8 @@ from lakeview.gui.classes_panel import ClassesPanel
 from lakeview.gui.device_label import DeviceLabel
 from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.filter_bar import FilterBar
-from lakeview.gui.grid.model import GridPaths, PhotoGridModel
+from lakeview.gui.grid.model import PhotoGridModel
+from lakeview.gui.grid.photo_entry import GridPaths
 from lakeview.gui.grid.view import PhotoGrid
 from lakeview.gui.history_steps import step_history
 from lakeview.gui.inspector import Inspector, describe_label

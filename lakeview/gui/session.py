@@ -11,19 +11,18 @@ the library call its methods, and it tells the window.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from lakeview.core.catalog import NONE_OF_THESE, Catalog, CatalogError
-from lakeview.core.catalog.labels import AcceptOutcome, HistoryStep
-from lakeview.core.catalog.photo_rows import PhotoRow
+from lakeview.core.catalog import Catalog
 from lakeview.core.training.retrain_schedule import Done, RetrainScheduler, SchedulerPolicy
 from lakeview.gui.catalog_writes import LARGE_WRITE, CatalogWrites
 from lakeview.gui.session_jobs import SessionJobs
-from lakeview.gui.worker import JobKind, start_worker
+from lakeview.gui.session_labels import SessionLabels
+from lakeview.gui.session_rows import SessionRows
+from lakeview.gui.worker import JobKind
 
 if TYPE_CHECKING:
     from lakeview.core.training.retrain import RetrainOutcome, RetrainStep
@@ -33,23 +32,11 @@ RETRAIN_JOBS = {"quick": (JobKind.RETRAIN, "Retrain"), "full": (JobKind.FULL_RET
 """The job's kind and name (as the status bar shows it) for each kind of retrain."""
 STREAMED_BATCHES = 8
 """Classify stores (and shows) predictions in this many batches or more: a small library streams in too."""
-QUERY_ON_GUI_THREAD = 5_000
-"""Up to this many photos in the catalog, the grid's ids are queried on the GUI thread (a few milliseconds, and the
-grid changes in the same event); beyond, in a worker."""
 OPENING_REFRESH_S = 2.0
 """While a folder is being added, the grid shows the photos recorded so far this often."""
 
 
-@dataclass(frozen=True)
-class ShownRows:
-    """The catalog ids of the photos the grid shows, in order; {id: row}; the open folder's photos whatever the
-    filter (0 with none open)."""
-    ids: list[int]
-    row_index: dict[int, int]
-    folder_total: int
-
-
-class LibrarySession(SessionJobs, QObject):
+class LibrarySession(SessionRows, SessionLabels, SessionJobs, QObject):
     rows_changed = Signal()
     """What the grid shows changed (a folder, a filter, photos added): `load_rows` queries it again."""
     rows_ready = Signal(object)
@@ -100,55 +87,6 @@ class LibrarySession(SessionJobs, QObject):
             change.connect(lambda _: QTimer.singleShot(0, self, self._tell_pending_retrain))
 
     # --- what is on screen --------------------------------------------------------------------------------
-    def grid_query(self) -> dict[str, Any] | None:
-        """The catalog query (`Catalog.query_ids` arguments) for what the grid shows; None with nothing open."""
-        if self.only is not None:
-            return dict(paths=self.only[1], **self.filters)
-        if self.folder is None:
-            return None
-        return dict(folder=self.folder, **self.filters)
-
-    def rows(self) -> list[PhotoRow]:
-        """Every row the grid shows, read at once (for a few photos; the grid itself reads pages of them)."""
-        query = self.grid_query()
-        return self.catalog.query(**query) if query is not None else []
-
-    def rows_of_ids(self, photo_ids: Sequence[int]) -> dict[int, PhotoRow]:
-        """A page of the grid's rows (the grid model's fetcher)."""
-        return self.catalog.rows_of_ids(photo_ids)
-
-    def load_rows(self) -> None:
-        """Query which photos the grid shows; `rows_ready` brings them, at once for a small library, else from a
-        worker (only the latest query's answer arrives)."""
-        self._rows_asked += 1
-        asked, query, folder = self._rows_asked, self.grid_query(), self.folder
-        if query is None:
-            self._rows_arrived(asked, ShownRows([], {}, 0))
-            return
-        whole_folder = self.only is None and not self.filters
-
-        def shown(catalog: Catalog) -> ShownRows:
-            ids = catalog.query_ids(**query)
-            total = len(ids) if whole_folder else catalog.count_photos(folder=folder) if folder is not None else 0
-            return ShownRows(ids, {photo_id: row for row, photo_id in enumerate(ids)}, total)
-
-        if self.catalog.photo_count() <= QUERY_ON_GUI_THREAD:
-            self._rows_arrived(asked, shown(self.catalog))
-            return
-        catalog_path = self.catalog.path
-
-        def job(progress, should_stop, emit_partial):
-            with Catalog(catalog_path) as catalog:
-                return shown(catalog)
-
-        start_worker(self, job, "grid rows", on_finished=lambda rows: self._rows_arrived(asked, rows),
-                     on_failed=lambda message: self.said.emit(message), needs_torch=False)
-
-    def _rows_arrived(self, asked: int, shown: ShownRows) -> None:
-        if asked == self._rows_asked and not self._closed:
-            self.folder_total = shown.folder_total
-            self.rows_ready.emit(shown)
-
     def show_only(self, description: str, paths: list[Path]) -> None:
         """Exactly these photos, unfiltered (a filter could hide all of them under a count that says otherwise)."""
         self.only = (description, list(paths))
@@ -180,147 +118,7 @@ class LibrarySession(SessionJobs, QObject):
     def class_colours(self) -> dict[str, str]:
         return self.catalog.class_colours()
 
-    # --- labels -------------------------------------------------------------------------------------------
-    def assign(self, paths: list[Path], label: str | None, source: str = "user") -> bool:
-        if not paths:
-            return False
-        return self._change_labels(lambda catalog: catalog.set_labels(paths, label, source), len(paths))
-
-    def label_ids(self, photo_ids: list[int], label: str | None, source: str = "user") -> bool:
-        """Label the grid's photos by id as one undoable action: at once for a few, in a worker for many (the
-        grid follows when it is written). False when nothing changed, or nothing was asked."""
-        if not photo_ids:
-            return False
-        return self._change_labels(lambda catalog: catalog.set_labels_of_ids(photo_ids, label, source),
-                                   len(photo_ids))
-
-    def _change_labels(self, change: Callable[[Catalog], int | None], count: int) -> bool:
-        def write(catalog: Catalog) -> list[int]:
-            action = change(catalog)
-            return catalog.step_photo_ids(action) if action is not None else []
-
-        return self._write(write, count, f"Labelling {count:,} photos…") is not False
-
-    def _write(self, write: Callable[[Catalog], list[int]], count: int, what: str,
-               then: Callable[[list[int]], None] | None = None) -> bool | None:
-        """Run a change of the catalog's labels (it answers the photos it changed) and announce it. True or
-        False: written now, and whether it changed any photo; None: written in a worker, announced when done."""
-        large = count >= LARGE_WRITE
-        answer: list[bool] = []
-
-        def done(changed: list[int]) -> None:
-            answer.append(self._announce_ids(changed))
-            if then is not None:
-                then(changed)
-
-        def failed(message: str) -> None:
-            self.said.emit(f"{what.rstrip('…')} failed: {message}")
-
-        if large:
-            self.said.emit(what)
-        try:
-            if self.writes.run(write, done, failed, large):
-                return answer[0]
-        except CatalogError as exc:
-            failed(str(exc))
-            return False
-        return None
-
-    def _note_corrections(self, count: int) -> None:
-        """Corrections lead to a background retrain (after enough of them, or a quiet spell) once a model exists."""
-        if count and self.catalog.active_model() is not None:
-            self.scheduler.note_corrections(count)
-
-    def assign_class_number(self, paths: list[Path], number: int) -> bool:
-        names = self.class_names()
-        if not 1 <= number <= len(names):
-            return False
-        return self.assign(paths, names[number - 1])
-
-    def label_ids_with_number(self, photo_ids: list[int], number: int) -> bool:
-        names = self.class_names()
-        if not 1 <= number <= len(names):
-            return False
-        return self.label_ids(photo_ids, names[number - 1])
-
-    def accept_predictions(self, paths: list[Path]) -> AcceptOutcome:
-        """Enter: each photo's predicted class becomes its label (source 'accepted'), as one undo step; photos
-        already labelled by the user or imported keep their label. The status bar says what happened."""
-        outcome = self.catalog.accept_predictions(paths)
-        if outcome.action is not None:
-            self._announce_ids(self.catalog.step_photo_ids(outcome.action))
-        if paths:
-            self.said.emit(outcome.describe())
-        return outcome
-
-    def accept_ids(self, photo_ids: list[int]) -> bool:
-        """`accept_predictions` for the grid's photos by id, in a worker when they are many. False when no label
-        changed (the status bar says why)."""
-        if not photo_ids:
-            return False
-        outcomes: list[AcceptOutcome] = []
-
-        def write(catalog: Catalog) -> list[int]:
-            outcomes.append(catalog.accept_predictions_of_ids(photo_ids))
-            return catalog.step_photo_ids(outcomes[-1].action) if outcomes[-1].action is not None else []
-
-        return bool(self._write(write, len(photo_ids), f"Accepting the predictions of {len(photo_ids):,} photos…",
-                                then=lambda _: self.said.emit(outcomes[-1].describe())) is not False)
-
-    def none_of_these(self, paths: list[Path]) -> bool:
-        return self.assign(paths, NONE_OF_THESE)
-
-    def next_undo(self) -> HistoryStep | None:
-        """What Ctrl+Z would change (nothing is changed yet)."""
-        return self.catalog.next_undo()
-
-    def next_redo(self) -> HistoryStep | None:
-        return self.catalog.next_redo()
-
-    def undo(self, step: HistoryStep | None = None) -> HistoryStep | None:
-        """Reverse the latest action (only if it is still `step`, when given); the status bar says what it was."""
-        step = step or self.catalog.next_undo()
-        return self._replay(step, lambda catalog: catalog.undo_ids(step.action) if step else [], "Undid")
-
-    def redo(self, step: HistoryStep | None = None) -> HistoryStep | None:
-        step = step or self.catalog.next_redo()
-        return self._replay(step, lambda catalog: catalog.redo_ids(step.action) if step else [], "Redid")
-
-    def _replay(self, step: HistoryStep | None, replay: Callable[[Catalog], list[int]], done: str) -> HistoryStep | None:
-        """The step (a large one is replayed in a worker, and said when done), or None when nothing changed."""
-        if step is None:
-            return None
-        doing = {"Undid": "Undoing", "Redid": "Redoing"}[done]
-        written = self._write(replay, step.count, f"{doing}: {step.describe()}…",
-                              then=lambda changed: changed and self.said.emit(f"{done}: {step.describe()}"))
-        return None if written is False else step
-
-    def step_photos_elsewhere(self, step: HistoryStep) -> list[Path]:
-        """The photos of a history step outside the open folder (or the photos chosen), filters aside."""
-        if self.only is None and self.folder is not None and step.folder is not None \
-                and step.folder.is_relative_to(self.folder):
-            return []  # known from the step's summary: no need to read its rows
-        shown = (dict(paths=self.only[1]) if self.only is not None else
-                 dict(folder=self.folder) if self.folder is not None else {})
-        return self.catalog.action_paths_outside(step.action, **shown)
-
-    def _announce_ids(self, photo_ids: list[int]) -> bool:
-        """Tell the window which photos' labels changed (re-read in one query); many are re-read by the grid as
-        it shows them, and the grid's rows are queried again (a filter may now show or hide them)."""
-        if not photo_ids:
-            return False
-        if len(photo_ids) >= LARGE_WRITE:
-            self.photos_changed.emit(None)
-            self.labels_changed.emit({})
-            self.rows_changed.emit()
-        else:
-            rows = self.catalog.rows_of_ids(photo_ids)
-            self.labels_changed.emit({row.path: (row.label, row.label_source if row.label is not None else None)
-                                      for row in (rows[i] for i in photo_ids if i in rows)})
-        self.classes_changed.emit()
-        self._note_corrections(len(photo_ids))
-        return True
-
+    # --- classes ------------------------------------------------------------------------------------------
     def add_class(self, name: str) -> None:
         self.catalog.add_class(name)
         self.classes_changed.emit()

@@ -17,11 +17,12 @@ from PySide6.QtWidgets import QStyleOptionViewItem
 from photo_tools import make_photo
 from exif_tools import exif_with_thumbnail
 from lakeview.core.catalog.labels import NONE_OF_THESE
-from lakeview.core.catalog.photo_rows import PhotoRow
+from lakeview.core.catalog.grid_queries import PhotoRow
 from lakeview.core.photos.images import ImageLoadError
 from lakeview.core.paths import cache_dir
 from lakeview.gui.grid import DiskCache, PhotoGrid, PhotoGridModel, PixmapCache, Role, ThumbnailLoader, qimages
-from lakeview.gui.grid.model import MISSING_REASON, ranges
+from lakeview.gui.grid.photo_entry import MISSING_REASON
+from lakeview.gui.grid.row_runs import ranges
 from lakeview.gui.grid.thumbnail_loader import _Jobs
 
 GREY = (128, 128, 128)

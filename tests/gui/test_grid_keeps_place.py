@@ -11,7 +11,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QAbstractItemView
 
 from photo_tools import red_and_blue_photos
-from lakeview.core.catalog.photo_rows import PhotoRow
+from lakeview.core.catalog.grid_queries import PhotoRow
 from lakeview.gui.grid import PhotoGrid, PhotoGridModel
 from lakeview.gui.worker import Ending, JobEnd, JobKind
 

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDockWidget
 
-from lakeview.core.catalog.photo_rows import PhotoRow
+from lakeview.core.catalog.grid_queries import PhotoRow
 from lakeview.gui.grid import PhotoGridModel
 from lakeview.gui.main_window import MainWindow
 from lakeview.gui.review_queue import MOVE_ON_KEY, next_to_review

@@ -4,7 +4,8 @@ delegate and the QListView that shows them. The main window embeds `PhotoGrid` w
 from lakeview.gui.grid.delegate import PhotoDelegate
 from lakeview.gui.grid.disk_cache import DiskCache
 from lakeview.gui.grid.memory_cache import PixmapCache
-from lakeview.gui.grid.model import PhotoEntry, PhotoGridModel, Role
+from lakeview.gui.grid.model import PhotoGridModel, Role
+from lakeview.gui.grid.photo_entry import PhotoEntry
 from lakeview.gui.grid.thumbnail_loader import ThumbnailLoader
 from lakeview.gui.grid.view import PhotoGrid
 

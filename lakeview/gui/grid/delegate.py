@@ -12,7 +12,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from lakeview.core.catalog.labels import NONE_OF_THESE
-from lakeview.gui.grid.model import DEFAULT_THUMBNAIL_PX, PhotoEntry, Role
+from lakeview.gui.grid.model import DEFAULT_THUMBNAIL_PX, Role
+from lakeview.gui.grid.photo_entry import PhotoEntry
 
 MARGIN = 6  # around the thumbnail inside a tile
 GAP = 4  # between the thumbnail and the file name

@@ -15,132 +15,34 @@ from __future__ import annotations
 import bisect
 import zlib
 from collections import OrderedDict
-from enum import IntEnum
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from PySide6.QtCore import (QAbstractListModel, QByteArray, QModelIndex, QObject, QPersistentModelIndex,
+from PySide6.QtCore import (QByteArray, QModelIndex, QObject, QPersistentModelIndex,
                             QSortFilterProxyModel, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QPixmap
 
 from lakeview.core.catalog.labels import NONE_OF_THESE, PALETTE
-from lakeview.core.catalog.photo_rows import PhotoRow
-from lakeview.core.photos.file_names import readable_name, readable_path
+from lakeview.core.catalog.grid_queries import PhotoRow
+from lakeview.core.photos.file_names import readable_path
+from lakeview.gui.grid.roles import (_DECORATION, _DISPLAY, _ERROR_ROLES, _LABEL_ROLES, _PREDICTION_ROLES, _TOOLTIP,
+                                     Role)
+from lakeview.gui.grid.row_count import RowCount
+from lakeview.gui.grid.photo_entry import GONE_REASON, PhotoEntry, entry_of
+from lakeview.gui.grid.row_runs import ranges
 from lakeview.gui.grid.thumbnail_loader import ThumbnailLoader
 
 DEFAULT_THUMBNAIL_PX = 160
-_USER = int(Qt.ItemDataRole.UserRole)
 COALESCE_MS = 15
 MAX_RANGES = 64  # past this many separate runs of rows, views repaint instead
-MISSING_REASON = "file not found (the catalog flags this photo as missing)"
 NONE_COLOUR = "#8c8c8c"
 PAGE = 128
 """Rows fetched from the catalog at once, around the one the view asked for."""
 CACHED_ROWS = 4 * 1024
 """Entries kept of the rows fetched (the most recently used): a few screens' worth."""
-GONE_REASON = "no longer in the library"
 
 RowsFetcher = Callable[[Sequence[int]], dict[int, PhotoRow]]
 """{id: row} for these catalog ids (ids no longer in the catalog are left out)."""
-
-
-class Role(IntEnum):
-    """Custom roles. The three the delegate reads (Entry, Thumbnail, Colour) never return None, so painting
-    hands no empty QVariant through Qt (PySide6 6.12.0 mishandled None for those on Python < 3.12)."""
-
-    PathRole = _USER + 1   # Path
-    LabelRole = _USER + 2  # str | None: the assigned label (may be NONE_OF_THESE)
-    LabelSourceRole = _USER + 3  # 'imported' | 'user' | 'accepted' | None
-    PredictedRole = _USER + 4  # str | None
-    ConfidenceRole = _USER + 5  # float in [0, 1] | None
-    ErrorRole = _USER + 6  # str | None: why the photo cannot be shown
-    ThumbnailRole = _USER + 7  # QPixmap, null until it has arrived (asking for it)
-    ColourRole = _USER + 8  # QColor: of the label's class, else the prediction's; else invalid
-    CorrectedRole = _USER + 9  # bool: a person set the label (source 'user')
-    EntryRole = _USER + 10  # PhotoEntry, for the delegate (one call instead of eight)
-
-
-_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
-_DECORATION = int(Qt.ItemDataRole.DecorationRole)
-_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
-_THUMBNAIL_ROLES = [_DECORATION, int(Role.ThumbnailRole)]
-_ERROR_ROLES = [_DECORATION, _TOOLTIP, int(Role.ThumbnailRole), int(Role.ErrorRole)]
-_LABEL_ROLES = [_TOOLTIP, int(Role.LabelRole), int(Role.LabelSourceRole), int(Role.ColourRole),
-                int(Role.CorrectedRole), int(Role.EntryRole)]
-_PREDICTION_ROLES = [_TOOLTIP, int(Role.PredictedRole), int(Role.ConfidenceRole), int(Role.ColourRole),
-                     int(Role.EntryRole)]
-
-
-class PhotoEntry:
-    """`key`: the path as Python names it (exact, also for names that are not UTF-8); `name`: the file name as
-    text Qt can show (see lakeview.core.photos.file_names.readable_name)."""
-
-    __slots__ = ("path", "key", "name", "label", "label_source", "predicted", "confidence", "error")
-
-    def __init__(self, path: Path, label: str | None = None, label_source: str | None = None,
-                 predicted: str | None = None, confidence: float | None = None, error: str | None = None) -> None:
-        self.path = path
-        self.key = str(path)
-        self.name = readable_name(path.name)
-        self.label = label
-        self.label_source = label_source
-        self.predicted = predicted
-        self.confidence = confidence
-        self.error = error
-
-    @property
-    def corrected(self) -> bool:
-        return self.label is not None and self.label_source == "user"
-
-    def __repr__(self) -> str:
-        return f"PhotoEntry({self.key!r}, label={self.label!r}/{self.label_source}, " \
-               f"predicted={self.predicted!r}@{self.confidence}, error={self.error!r})"
-
-
-class GridPaths(Sequence[Path]):
-    """The grid's paths as a sequence that reads each row only when asked (a preview steps through 100,000)."""
-
-    def __init__(self, model: "PhotoGridModel") -> None:
-        self._model = model
-
-    def __len__(self) -> int:
-        return self._model.rowCount()
-
-    def __getitem__(self, row):
-        if isinstance(row, slice):
-            return [self._model.path_at(r) for r in range(len(self))[row]]
-        if row < 0:
-            row += len(self)
-        if not 0 <= row < len(self):
-            raise IndexError(row)
-        return self._model.path_at(row)
-
-
-def _entry_of(row: PhotoRow) -> PhotoEntry:
-    return PhotoEntry(Path(row.path), row.label, row.label_source if row.label is not None else None,
-                      row.predicted, row.confidence, MISSING_REASON if row.missing else None)
-
-
-def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
-    """Sorted rows as inclusive (first, last) runs: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
-    runs: list[tuple[int, int]] = []
-    for row in sorted(set(rows)):
-        if runs and row == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs
-
-
-def ranges_union(runs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Inclusive runs, sorted and merged where they overlap or touch: [(5, 9), (0, 2), (3, 3)] -> [(0, 3), (5, 9)]."""
-    merged: list[tuple[int, int]] = []
-    for first, last in sorted(runs):
-        if merged and first <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
-        else:
-            merged.append((first, last))
-    return merged
 
 
 def fallback_colour(name: str) -> str:
@@ -150,37 +52,8 @@ def fallback_colour(name: str) -> str:
     return PALETTE[zlib.crc32(name.encode("utf-8")) % len(PALETTE)]
 
 
-class _RowCount(QAbstractListModel):
-    """The model's rows, counted: the source of PhotoGridModel's proxy, so that views ask C++ for the row count.
-    A list view asks it about every row on each layout and select all (QAbstractItemModel.index checks it), and
-    a Python rowCount made that seconds at 100,000 photos; QSortFilterProxyModel keeps the count in C++."""
-
-    def __init__(self, parent: QObject) -> None:
-        super().__init__(parent)
-        self.count = 0
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else self.count
-
-    def data(self, index, role: int = _DISPLAY):
-        return None
-
-    def replace(self, count: int, swap: Callable[[], None], new_row: Callable[[int], int | None]) -> None:
-        """A new count, the rows' data swapped by `swap` once views have noted the old rows; each persistent
-        index moves to `new_row(old row)` (None: its photo is gone)."""
-        self.layoutAboutToBeChanged.emit()
-        swap()
-        old_count, self.count = self.count, count
-        moved = self.persistentIndexList()
-        if moved:
-            rows = [new_row(index.row()) if 0 <= index.row() < old_count else None for index in moved]
-            self.changePersistentIndexList(moved, [self.index(row, 0) if row is not None else QModelIndex()
-                                                   for row in rows])
-        self.layoutChanged.emit()
-
-
 class PhotoGridModel(QSortFilterProxyModel):
-    """The rows are those of a `_RowCount` behind this proxy (which neither sorts nor filters); the data of each
+    """The rows are those of a `RowCount` behind this proxy (which neither sorts nor filters); the data of each
     row is served here, by row."""
 
     repaint_needed = Signal()
@@ -191,7 +64,7 @@ class PhotoGridModel(QSortFilterProxyModel):
                  thumbnail_px: int = DEFAULT_THUMBNAIL_PX) -> None:
         super().__init__(parent)
         self.setDynamicSortFilter(False)
-        self._count = _RowCount(self)
+        self._count = RowCount(self)
         self.setSourceModel(self._count)
         self.loader = loader if loader is not None else ThumbnailLoader(self)
         self.loader.ready.connect(self._on_thumbnail)
@@ -221,7 +94,7 @@ class PhotoGridModel(QSortFilterProxyModel):
     def set_rows(self, rows: Iterable[PhotoRow]) -> None:
         rows = list(rows)
         self._find = None
-        self._replace([r.id for r in rows], None, [_entry_of(r) for r in rows])
+        self._replace([r.id for r in rows], None, [entry_of(r) for r in rows])
 
     def set_ids(self, ids: list[int], fetch: RowsFetcher, row_index: dict[int, int] | None = None,
                 find: Callable[[Path], int | None] | None = None) -> None:
@@ -419,7 +292,7 @@ class PhotoGridModel(QSortFilterProxyModel):
         start = row - row % PAGE
         wanted = [i for i in self._ids[start:start + PAGE] if i not in self._entries]
         for photo_id, photo in self._fetch(wanted).items():
-            entry = _entry_of(photo)
+            entry = entry_of(photo)
             self._entries[photo_id] = entry
             self._key_ids[entry.key] = photo_id
         while len(self._entries) > max(CACHED_ROWS, PAGE):

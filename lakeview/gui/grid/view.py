@@ -11,7 +11,8 @@ from PySide6.QtGui import QPainter, QPalette, QRegion
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from lakeview.gui.grid.delegate import PhotoDelegate
-from lakeview.gui.grid.model import DEFAULT_THUMBNAIL_PX, PhotoGridModel, Role, ranges_union
+from lakeview.gui.grid.model import DEFAULT_THUMBNAIL_PX, PhotoGridModel, Role
+from lakeview.gui.grid.row_runs import ranges_union
 
 MIN_SIZE, MAX_SIZE = 64, 512
 LAYOUT_BATCH = 4_000

@@ -1,0 +1,66 @@
+"""One photo of the grid as the model holds it (path, label, prediction, error), and the grid's paths as a
+sequence read row by row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from lakeview.core.catalog.grid_queries import PhotoRow
+from lakeview.core.photos.file_names import readable_name
+
+if TYPE_CHECKING:
+    from lakeview.gui.grid.model import PhotoGridModel
+
+MISSING_REASON = "file not found (the catalog flags this photo as missing)"
+GONE_REASON = "no longer in the library"
+
+
+class PhotoEntry:
+    """`key`: the path as Python names it (exact, also for names that are not UTF-8); `name`: the file name as
+    text Qt can show (see lakeview.core.photos.file_names.readable_name)."""
+
+    __slots__ = ("path", "key", "name", "label", "label_source", "predicted", "confidence", "error")
+
+    def __init__(self, path: Path, label: str | None = None, label_source: str | None = None,
+                 predicted: str | None = None, confidence: float | None = None, error: str | None = None) -> None:
+        self.path = path
+        self.key = str(path)
+        self.name = readable_name(path.name)
+        self.label = label
+        self.label_source = label_source
+        self.predicted = predicted
+        self.confidence = confidence
+        self.error = error
+
+    @property
+    def corrected(self) -> bool:
+        return self.label is not None and self.label_source == "user"
+
+    def __repr__(self) -> str:
+        return f"PhotoEntry({self.key!r}, label={self.label!r}/{self.label_source}, " \
+               f"predicted={self.predicted!r}@{self.confidence}, error={self.error!r})"
+
+
+class GridPaths(Sequence[Path]):
+    """The grid's paths as a sequence that reads each row only when asked (a preview steps through 100,000)."""
+
+    def __init__(self, model: "PhotoGridModel") -> None:
+        self._model = model
+
+    def __len__(self) -> int:
+        return self._model.rowCount()
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self._model.path_at(r) for r in range(len(self))[row]]
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        return self._model.path_at(row)
+
+
+def entry_of(row: PhotoRow) -> PhotoEntry:
+    return PhotoEntry(Path(row.path), row.label, row.label_source if row.label is not None else None,
+                      row.predicted, row.confidence, MISSING_REASON if row.missing else None)
