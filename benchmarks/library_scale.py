@@ -250,6 +250,11 @@ class Screen:
         self._watch = PaintWatch()
         self.grid.viewport().installEventFilter(self._watch)
 
+    def rows_pending(self) -> bool:
+        """Whether the grid's rows are still being queried (a lazy grid answers a filter from a worker, so an
+        unchanged row count does not mean the answer is in); False for a grid that queries on the GUI thread."""
+        return bool(getattr(self.window.session, "rows_pending", False))
+
     def rows(self) -> int:
         model = self.grid.model()
         return model.rowCount() if model is not None else 0
@@ -297,7 +302,7 @@ class Screen:
 
     def first_screen(self, since: float, rows: Callable[[int], bool], timeout_s: float) -> float:
         """When the first screen was shown after `since`: rows as `rows` wants, thumbnails in view, a paint after."""
-        wait_for("rows", timeout_s, lambda: rows(self.rows()), poll_ms=5)
+        wait_for("rows", timeout_s, lambda: not self.rows_pending() and rows(self.rows()), poll_ms=5)
         wait_for("thumbnails in view", timeout_s, self.thumbnails_in_view, poll_ms=25)
         ready = NOW()
         self.grid.viewport().update()
@@ -356,6 +361,7 @@ class Driver:
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
 
+        from lakeview.gui.app import settle_interpreter
         from lakeview.gui.main_window import MainWindow
         from lakeview.gui.session import LibrarySession
         from lakeview.gui.welcome import SHOW_KEY
@@ -370,6 +376,7 @@ class Driver:
         self.window = MainWindow(self.session, settings)
         self.window.resize(*WINDOW)
         self.window.show()
+        settle_interpreter()  # as lakeview.gui.app does once its window is up
         self.window.activateWindow()
         spin(10, self.window.isActiveWindow)
         self.ended: list[tuple[float, str, str, str]] = []

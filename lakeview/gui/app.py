@@ -69,12 +69,25 @@ def run_app(argv: list[str] | None = None, self_test: bool = False) -> int:
 
         window.show()
         report_startup_if_asked(window, quit=window.close)
-        # What start-up made lives as long as the app: out of the collector's sight, a full collection (which a
-        # worker's many small objects can set off, and which holds every thread) walks only what came after.
-        gc.freeze()
+        settle_interpreter()
         return app.exec()
     finally:
         lock.release()
+
+
+GIL_SWITCH_S = 0.001
+"""How long a thread may hold the interpreter while another waits (Python's default is 5 ms)."""
+
+
+def settle_interpreter() -> None:
+    """Once the window is up. The GUI thread gives the interpreter up at every Qt call it makes, and waits to get
+    it back while a worker runs Python (walking 100,000 files, reading rows): at Python's default switch interval
+    each tile painted could wait 5 ms several times, and a repaint took 200 ms beside such a worker; 1 ms keeps
+    it near its own cost. And what start-up made lives as long as the app: frozen out of the collector's sight,
+    a full collection (a worker's many small objects can set one off, and it holds every thread) walks only what
+    came after."""
+    sys.setswitchinterval(GIL_SWITCH_S)
+    gc.freeze()
 
 
 def open_library(catalog_path: Path) -> tuple[MainWindow, LibraryLock] | None:

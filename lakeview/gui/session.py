@@ -10,6 +10,7 @@ the library call its methods, and it tells the window.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -32,6 +33,8 @@ RETRAIN_JOBS = {"quick": (JobKind.RETRAIN, "Retrain"), "full": (JobKind.FULL_RET
 """The job's kind and name (as the status bar shows it) for each kind of retrain."""
 STREAMED_BATCHES = 8
 """Classify stores (and shows) predictions in this many batches or more: a small library streams in too."""
+FIRST_SCREEN_S = 2.0
+"""Opening a folder records its photos once the grid has its first rows, or after this long."""
 OPENING_REFRESH_S = 2.0
 """While a folder is being added, the grid shows the photos recorded so far this often."""
 
@@ -77,7 +80,7 @@ class LibrarySession(SessionRows, SessionLabels, SessionJobs, QObject):
         self._closed = False
         self.folder_total = 0
         """The open folder's photos, whatever the filter, as of the last `load_rows`."""
-        self._rows_asked = 0
+        self._rows_asked = self._rows_answered = 0
         self.writes = CatalogWrites(self, self.catalog)
         self.scheduler = RetrainScheduler(self._launch_retrain, policy)
         self._poll = QTimer(self)
@@ -168,11 +171,18 @@ class LibrarySession(SessionRows, SessionLabels, SessionJobs, QObject):
     # --- jobs (the one running job itself: SessionJobs) ----------------------------------------------------
     def open_folder(self, folder: Path) -> None:
         """Show what the catalog has of the folder at once, and record its photos (a worker): new and changed
-        photos appear as they are recorded."""
+        photos appear as they are recorded. The recording waits for the first screen's rows (at most
+        FIRST_SCREEN_S): walking 100,000 files would otherwise compete with them for the CPU."""
         folder = Path(folder).absolute()
         catalog_path = self.catalog.path
+        first_rows = threading.Event()
+
+        def rows_in(_) -> None:
+            first_rows.set()
+            self.rows_ready.disconnect(rows_in)
 
         def job(progress, should_stop, emit_partial):
+            first_rows.wait(FIRST_SCREEN_S)
             next_look = [time.monotonic() + OPENING_REFRESH_S]
 
             def recording(done: int, total: int) -> None:
@@ -194,6 +204,7 @@ class LibrarySession(SessionRows, SessionLabels, SessionJobs, QObject):
                           on_failed=lambda _: self.rows_changed.emit(), needs_torch=False):
             self.folder = folder
             self.only = None
+            self.rows_ready.connect(rows_in)
             self.rows_changed.emit()
 
     def classify(self, paths: list[Path] | None = None, everything: bool = False) -> None:

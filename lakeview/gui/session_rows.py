@@ -71,7 +71,13 @@ class SessionRows:
         start_worker(self, job, "grid rows", on_finished=lambda rows: self._rows_arrived(asked, rows),
                      on_failed=lambda message: self.said.emit(message), needs_torch=False)
 
+    @property
+    def rows_pending(self) -> bool:
+        """Whether the grid's rows are being queried (their answer has not arrived yet)."""
+        return self._rows_answered != self._rows_asked
+
     def _rows_arrived(self, asked: int, shown: ShownRows) -> None:
         if asked == self._rows_asked and not self._closed:
+            self._rows_answered = asked
             self.folder_total = shown.folder_total
             self.rows_ready.emit(shown)

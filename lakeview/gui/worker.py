@@ -7,6 +7,7 @@ A job is a plain function `job(progress, should_stop, emit_partial) -> result` (
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from enum import Enum
@@ -17,6 +18,8 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from lakeview.core.jobs import Stopped
 from lakeview.core.torch_import import import_torch
 
+PROGRESS_INTERVAL_S = 0.05
+"""A job's progress reaches the GUI at most this often (and always at its start and end)."""
 RUNNING_THREADS: dict[QThread, "Worker"] = {}
 """Jobs not yet finished, thread to worker. Holding them here keeps both alive whoever started them;
 tests check it is empty when they end."""
@@ -68,6 +71,8 @@ class Worker(QObject):
         self.name = name
         self.needs_torch = needs_torch
         self._stop = threading.Event()
+        self._progress_sent = 0.0
+        self._total_sent = -1
 
     def cancel(self) -> None:
         """Thread-safe: the job sees it at its next `should_stop()` check (within one batch)."""
@@ -77,12 +82,21 @@ class Worker(QObject):
     def cancelling(self) -> bool:
         return self._stop.is_set()
 
+    def _report_progress(self, done: int, total: int) -> None:
+        """At most one progress signal per PROGRESS_INTERVAL_S, besides the first and last of each count (a new
+        total starts one): a job that counts 100,000 photos one by one would queue 100,000 updates of the status
+        bar on the GUI thread."""
+        now = time.monotonic()
+        if now - self._progress_sent >= PROGRESS_INTERVAL_S or done >= total or total != self._total_sent:
+            self._progress_sent, self._total_sent = now, total
+            self.progress.emit(done, total)
+
     @Slot()
     def run(self) -> None:
         try:
             if self.needs_torch:
                 import_torch()
-            result = self.job(self.progress.emit, self._stop.is_set, self.partial.emit)
+            result = self.job(self._report_progress, self._stop.is_set, self.partial.emit)
         except Stopped:
             self.cancelled.emit()
             return

@@ -154,9 +154,30 @@ def test_a_background_retrain_shows_its_steps_and_counts_in_the_status_bar(qtbot
         counts.setdefault(label, []).append((done, total))
     assert counts["Retrain: body features"][-1] == (12, 12), "the twelve labelled photos"
     head = counts["Retrain: fitting the head"]
-    assert len(head) > 2 and head[-1][0] == head[-1][1]
+    assert len(head) >= 2 and head[-1][0] == head[-1][1], "its first and last batch at least (progress is sent at most every 50 ms)"
     for label, seen in counts.items():
         assert [done for done, _ in seen] == sorted(done for done, _ in seen), label
         assert len({total for _, total in seen}) == 1, label
     assert not window.job_status.isVisible()
     assert len(session.catalog.models()) == 2
+
+
+def test_a_job_counting_many_items_sends_its_progress_a_few_times_not_once_per_item(qtbot):
+    """100,000 photos counted one by one once queued 100,000 status-bar updates on the GUI thread."""
+    from PySide6.QtCore import QObject
+
+    from lakeview.gui.worker import start_worker
+
+    owner, seen, ended = QObject(), [], []
+
+    def job(progress, should_stop, emit_partial):
+        for done in range(1, 200_001):
+            progress(done, 200_000)
+        progress(1, 3)  # a new count (the next step) is shown at once
+        return "counted"
+
+    start_worker(owner, job, "counting", on_progress=lambda done, total: seen.append((done, total)),
+                 on_finished=ended.append, needs_torch=False)
+    qtbot.waitUntil(lambda: ended == ["counted"], timeout=20_000)
+    assert seen[0] == (1, 200_000) and (200_000, 200_000) in seen and seen[-1] == (1, 3)
+    assert len(seen) < 1_000
