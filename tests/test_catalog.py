@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -277,8 +278,6 @@ def test_a_history_step_says_what_it_changed_and_undo_checks_it_is_still_the_lat
 def test_a_large_history_step_is_described_from_its_summary_and_names_its_folder(tmp_path):
     """A step of more than STEP_DETAIL photos lists no rows: its counts and folder come from the actions table
     (schema 5), and a class renamed since is named as it is now."""
-    from pathlib import Path
-
     from lakeview.core.catalog.labels import STEP_DETAIL
 
     count = STEP_DETAIL + 5
@@ -301,3 +300,26 @@ def test_a_large_history_step_is_described_from_its_summary_and_names_its_folder
         assert catalog.label_of(f"/trip/day0/IMG_{0:05}.jpg").label == "louise"
         assert catalog.next_undo().action == first
         assert catalog.redo_ids() and catalog.label_of(f"/trip/day0/IMG_{0:05}.jpg").label == "Moraine Lake"
+
+
+def test_adding_a_folder_again_reads_only_the_photos_that_changed(tmp_path, monkeypatch):
+    """A photo recorded with the same size and modification time is not read again (a stat, not a read, per photo
+    when a catalogued folder of 100,000 is opened); one that changed is read, and a new one is added."""
+    import os
+
+    from lakeview.core.catalog import photo_rows
+    from photo_tools import red_and_blue_photos
+
+    folder = red_and_blue_photos(tmp_path / "holiday", 3)
+    with Catalog(tmp_path / "c.sqlite") as catalog:
+        assert catalog.add_folder(folder).added == 6
+        read: list[Path] = []
+        real = photo_rows.read_photo_file
+        monkeypatch.setattr(photo_rows, "read_photo_file", lambda path: read.append(Path(path)) or real(path))
+        changed = folder / "red_1.jpg"
+        changed.write_bytes(changed.read_bytes() + b"edited")
+        os.utime(folder / "blue_2.jpg", ns=(1, 1))  # same bytes, another time: read again, to be sure
+        (folder / "new.jpg").write_bytes((folder / "red_0.jpg").read_bytes() + b"x")
+        report = catalog.add_folder(folder)
+        assert sorted(p.name for p in read) == ["blue_2.jpg", "new.jpg", "red_1.jpg"]
+        assert (report.added, report.updated, report.unchanged) == (1, 2, 4)

@@ -39,6 +39,18 @@ def off_screen_question(verb: str, step: HistoryStep, elsewhere: Sequence[Path])
             f"It changes {photo_count(len(elsewhere))} that {are} not on screen, in {where}.")
 
 
+def step_back(window: MainWindow, redo: bool) -> None:
+    """Ctrl+Z or Ctrl+Shift+Z. While a change is still being written, the step to undo may be that one: the undo
+    queues behind it."""
+    session = window.session
+    if session.writes.pending:
+        session.replay_when_written(redo)
+    elif redo:
+        step_history(window, session.next_redo(), session.redo, "Redo")
+    else:
+        step_history(window, session.next_undo(), session.undo, "Undo")
+
+
 def step_history(window: MainWindow, step: HistoryStep | None,
                  replay: Callable[[HistoryStep], HistoryStep | None], verb: str) -> None:
     """Undo or redo `step` (the session's replay says what it did in the status bar)."""

@@ -19,7 +19,7 @@ from lakeview.gui.filter_bar import FilterBar
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.photo_entry import GridPaths
 from lakeview.gui.grid.view import PhotoGrid
-from lakeview.gui.history_steps import step_history
+from lakeview.gui.history_steps import step_back
 from lakeview.gui.inspector import Inspector, describe_label
 from lakeview.gui.interpretation_view import InterpretationView
 from lakeview.gui.job_status import JobStatus
@@ -30,6 +30,7 @@ from lakeview.gui.preview_dialog import PreviewDialog
 from lakeview.gui.predict_folder_view import PredictFolderView
 from lakeview.gui.review_queue import ReviewQueue, why_a_number_cannot_label
 from lakeview.gui.session import LibrarySession
+from lakeview.gui.stop_question import ask_before_stopping
 from lakeview.gui.torch_warmup import QuietStart
 from lakeview.gui.training_panel import TrainingPanel
 from lakeview.gui.welcome import WelcomeDialog, should_show_welcome
@@ -172,7 +173,7 @@ class MainWindow(QMainWindow):
         s.notice.connect(lambda name, message: self.statusBar().showMessage(f"{name}: {message}", 10_000))
 
     def _show_rows(self, shown) -> None:
-        self.model.set_ids(shown.ids, self.session.rows_of_ids, shown.row_index, self.session.catalog.photo_id)
+        self.model.set_ids(shown.ids, self.session.rows_of_ids, shown.row_index, self.session.photo_id)
         self.filter_bar.show_chosen(self.session.only)
         self.grid.set_empty_text(self.session.why_no_photos())
         self._inspect_current()
@@ -210,19 +211,7 @@ class MainWindow(QMainWindow):
 
     def cancel_job(self) -> None:
         """Esc. Training is worth a question first: a stray key would throw away its epochs."""
-        if self.session.job_kind is not JobKind.TRAINING:
-            self.session.cancel_job()
-            return
-        box = QMessageBox(QMessageBox.Icon.Question, "Stop training?",
-                          "Stop training now? Nothing of this run is kept.",
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(
-            lambda button: self.session.cancel_job() if box.standardButton(button) == QMessageBox.StandardButton.Yes
-            else None)
-        self.stop_question = box
-        box.open()
+        ask_before_stopping(self)
 
     def evaluate_active(self) -> None:
         catalog_path = self.session.catalog.path
@@ -321,10 +310,10 @@ class MainWindow(QMainWindow):
             self.predict_folder_view.run(self.session, folder)
 
     def undo(self) -> None:
-        step_history(self, self.session.next_undo(), self.session.undo, "Undo")
+        step_back(self, redo=False)
 
     def redo(self) -> None:
-        step_history(self, self.session.next_redo(), self.session.redo, "Redo")
+        step_back(self, redo=True)
 
     def _change_classes(self, title: str, change, *args) -> None:
         try:

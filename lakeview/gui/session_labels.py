@@ -120,6 +120,25 @@ class SessionLabels:
         step = step or self.catalog.next_redo()
         return self._replay(step, lambda catalog: catalog.redo_ids(step.action) if step else [], "Redid")
 
+    def replay_when_written(self, redo: bool = False) -> None:
+        """Ctrl+Z (or redo) while a change is still being written: it queues behind that change and reverses
+        whatever is latest by then; the status bar says what it did."""
+        steps: list[HistoryStep | None] = []
+
+        def write(catalog: Catalog) -> list[int]:
+            steps.append(catalog.next_redo() if redo else catalog.next_undo())
+            if steps[-1] is None:
+                return []
+            return (catalog.redo_ids if redo else catalog.undo_ids)(steps[-1].action)
+
+        def said(changed: list[int]) -> None:
+            verb = "Redid" if redo else "Undid"
+            self.said.emit(f"{verb}: {steps[-1].describe()}" if changed and steps[-1] is not None
+                           else f"Nothing to {'redo' if redo else 'undo'}")
+
+        self._write(write, LARGE_WRITE, f"{'Redo' if redo else 'Undo'} once the change being written is done…",
+                    then=said)
+
     def _replay(self, step: HistoryStep | None, replay: Callable[[Catalog], list[int]], done: str) -> HistoryStep | None:
         """The step (a large one is replayed in a worker, and said when done), or None when nothing changed."""
         if step is None:

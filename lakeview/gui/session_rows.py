@@ -6,6 +6,7 @@ A mixin of LibrarySession: `rows_ready` and `said` are the session's signals, de
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 from lakeview.core.catalog import Catalog
@@ -41,8 +42,13 @@ class SessionRows:
         return self.catalog.query(**query) if query is not None else []
 
     def rows_of_ids(self, photo_ids: Sequence[int]) -> dict[int, PhotoRow]:
-        """A page of the grid's rows (the grid model's fetcher)."""
-        return self.catalog.rows_of_ids(photo_ids)
+        """A page of the grid's rows (the grid model's fetcher); none once the session has closed (a view may
+        still paint while the window closes)."""
+        return {} if self._closed else self.catalog.rows_of_ids(photo_ids)
+
+    def photo_id(self, path: Path) -> int | None:
+        """The catalog id of a photo (the grid model's finder); None once the session has closed."""
+        return None if self._closed else self.catalog.photo_id(path)
 
     def load_rows(self) -> None:
         """Query which photos the grid shows; `rows_ready` brings them, at once for a small library, else from a
