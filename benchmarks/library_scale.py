@@ -376,7 +376,7 @@ class Driver:
         self.window = MainWindow(self.session, settings)
         self.window.resize(*WINDOW)
         self.window.show()
-        settle_interpreter()  # as lakeview.gui.app does once its window is up
+        settle_interpreter(self.window)  # as lakeview.gui.app does once its window is up
         self.window.activateWindow()
         spin(10, self.window.isActiveWindow)
         self.ended: list[tuple[float, str, str, str]] = []

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.models.classify_library import NoModel, classify_library
-from lakeview.core.models.model_file import ModelMeta, read_meta, save_model
-from lakeview.core.models.network import bare_network
 
+from model_tools import add_model
 from photo_tools import COLOURS, make_photo
 
 
@@ -29,16 +27,6 @@ def library(tmp_path):
     (banff / "blue_2.jpg").unlink()
     yield catalog
     catalog.close()
-
-
-def add_model(catalog: Catalog, path, active: bool = True) -> str:
-    torch.manual_seed(0)
-    save_model(path, bare_network("tiny", 2), ModelMeta(arch="tiny", classes=["blue", "red"], size=32))
-    meta = read_meta(path)
-    catalog.ensure_classes(meta.classes)
-    catalog.add_model(meta.version_id, path, meta.arch, meta.classes, None, {}, meta.created, "imported",
-                      active=active)
-    return meta.version_id
 
 
 def test_a_folder_is_classified_and_stored_in_batches(library, tmp_path):

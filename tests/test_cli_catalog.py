@@ -16,9 +16,8 @@ import torch
 
 from lakeview.cli.main import main
 from lakeview.core.catalog import Catalog
-from lakeview.core.models.model_file import ModelMeta, read_meta, save_model
-from lakeview.core.models.network import bare_network
 
+from model_tools import add_model
 from photo_tools import COLOURS, make_photo
 from tiny_network import TINY
 from hostile_tools import as_a_terminal_job
@@ -87,13 +86,7 @@ def _library_with_a_model(tmp_path, photos: int, with_model: bool = True):
     with Catalog(path) as catalog:
         catalog.add_folder(folder)
         if with_model:
-            torch.manual_seed(0)
-            model = save_model(tmp_path / "r18.lvmodel", bare_network("resnet18", 2),
-                               ModelMeta(arch="resnet18", classes=["blue", "red"], size=64))
-            meta = read_meta(model)
-            catalog.ensure_classes(meta.classes)
-            catalog.add_model(meta.version_id, model, meta.arch, meta.classes, None, {}, meta.created, "imported",
-                              active=True)
+            add_model(catalog, tmp_path / "r18.lvmodel", arch="resnet18", size=64)
     return path, folder
 
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-import torch
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.catalog.schema import LATEST
 from lakeview.core.catalog.classification_plan import ClassificationPlan
 from lakeview.core.models.classify_library import classify_library, plan_library
-from lakeview.core.models.model_file import ModelMeta, read_meta, save_model
-from lakeview.core.models.network import bare_network
 
+from model_tools import add_model
 from photo_tools import COLOURS, make_photo
 
 
@@ -30,16 +28,6 @@ def library(tmp_path):
     catalog.add_folder(tmp_path)
     yield catalog
     catalog.close()
-
-
-def add_model(catalog: Catalog, path, seed: int = 0, active: bool = True) -> str:
-    torch.manual_seed(seed)
-    save_model(path, bare_network("tiny", 2), ModelMeta(arch="tiny", classes=["blue", "red"], size=32))
-    meta = read_meta(path)
-    catalog.ensure_classes(meta.classes)
-    catalog.add_model(meta.version_id, path, meta.arch, meta.classes, None, {}, meta.created, "imported",
-                      active=active)
-    return meta.version_id
 
 
 def test_classifying_again_leaves_alone_what_the_model_has_classified(library, tmp_path):

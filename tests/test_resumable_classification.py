@@ -15,14 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from lakeview.cli.main import main
 from lakeview.core.catalog import Catalog
-from lakeview.core.models.model_file import ModelMeta, read_meta, save_model
-from lakeview.core.models.network import bare_network
 from lakeview.core.threads import torch_threads
+from model_tools import add_model
 
 PHOTOS = 20_000
 TESTS = Path(__file__).parent
@@ -48,14 +46,8 @@ def _library(tmp_path: Path, count: int) -> tuple[Path, str]:
     path = tmp_path / "lib" / "catalog.sqlite"
     with Catalog(path) as catalog:
         assert catalog.add_folder(folder).added == count
-        torch.manual_seed(0)
-        model = save_model(tmp_path / "tiny.lvmodel", bare_network("tiny", 2),
-                           ModelMeta(arch="tiny", classes=["blue", "red"], size=16))
-        meta = read_meta(model)
-        catalog.ensure_classes(meta.classes)
-        catalog.add_model(meta.version_id, model, meta.arch, meta.classes, None, {}, meta.created, "imported",
-                          active=True)
-    return path, meta.version_id
+        version = add_model(catalog, tmp_path / "tiny.lvmodel", size=16)
+    return path, version
 
 
 def _classify(path: Path, *args: str) -> subprocess.Popen:

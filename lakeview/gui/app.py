@@ -69,7 +69,7 @@ def run_app(argv: list[str] | None = None, self_test: bool = False) -> int:
 
         window.show()
         report_startup_if_asked(window, quit=window.close)
-        settle_interpreter()
+        settle_interpreter(window)
         return app.exec()
     finally:
         lock.release()
@@ -79,15 +79,17 @@ GIL_SWITCH_S = 0.001
 """How long a thread may hold the interpreter while another waits (Python's default is 5 ms)."""
 
 
-def settle_interpreter() -> None:
+def settle_interpreter(window: MainWindow) -> None:
     """Once the window is up. The GUI thread gives the interpreter up at every Qt call it makes, and waits to get
     it back while a worker runs Python (walking 100,000 files, reading rows): at Python's default switch interval
     each tile painted could wait 5 ms several times, and a repaint took 200 ms beside such a worker; 1 ms keeps
-    it near its own cost. And what start-up made lives as long as the app: frozen out of the collector's sight,
-    a full collection (a worker's many small objects can set one off, and it holds every thread) walks only what
-    came after."""
+    it near its own cost. What start-up made lives as long as the app: frozen, the collector never walks it
+    again. And the full collection, which holds every thread, waits for a quiet moment (IdleCollector)."""
+    from lakeview.gui.idle_collector import IdleCollector
+
     sys.setswitchinterval(GIL_SWITCH_S)
     gc.freeze()
+    window.idle_collector = IdleCollector(window, lambda: window.session.busy, window.session.job_ended)
 
 
 def open_library(catalog_path: Path) -> tuple[MainWindow, LibraryLock] | None:
