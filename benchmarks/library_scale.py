@@ -35,6 +35,7 @@ classify (start and run), retrain, rename; a step left out still runs, unreporte
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import subprocess
@@ -361,7 +362,6 @@ class Driver:
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
 
-        from lakeview.gui.app import settle_interpreter
         from lakeview.gui.main_window import MainWindow
         from lakeview.gui.session import LibrarySession
         from lakeview.gui.welcome import SHOW_KEY
@@ -376,7 +376,9 @@ class Driver:
         self.window = MainWindow(self.session, settings)
         self.window.resize(*WINDOW)
         self.window.show()
-        settle_interpreter(self.window)  # as lakeview.gui.app does once its window is up
+        settle = getattr(importlib.import_module("lakeview.gui.app"), "settle_interpreter", None)
+        if settle is not None:  # as the app does once its window is up (a checkout from before it has none)
+            settle(self.window)
         self.window.activateWindow()
         spin(10, self.window.isActiveWindow)
         self.ended: list[tuple[float, str, str, str]] = []
