@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -27,6 +27,7 @@ from lakeview.core.training.evaluation import interpretation_of
 from lakeview.core.training.best_epoch import BestEpoch, EarlyStopping, why_end
 from lakeview.core.training.features_in_memory import FeatureCache
 from lakeview.core.training.learner_features import BodyFeatures
+from lakeview.core.training.learner_team import TeamWork
 from lakeview.core.training.fit_records import EpochStats, FitResult
 from lakeview.core.training.plan import LearningRate, spread_learning_rates
 from lakeview.core.distributed import ShardedShuffle, Team
@@ -48,7 +49,7 @@ class Predictions:
     failures: dict[str, str]
 
 
-class Learner(BodyFeatures):
+class Learner(TeamWork, BodyFeatures):
     """A network, the photos it learns from, and how it trains (fast.ai's Learner, for single-label photos)."""
 
     def __init__(
@@ -261,39 +262,6 @@ class Learner(BodyFeatures):
             batch = self.rank_batch_size
             return share // batch if self._drop_last(n) else math.ceil(share / batch)
         return n // self.batch_size if self._drop_last(n) else math.ceil(n / self.batch_size)
-
-    @property
-    def rank_batch_size(self) -> int:
-        """Photos per batch on this rank when the ranks share each batch of photos (the unfrozen phase)."""
-        return self.batch_size if self.team is None else self.batch_size // self.team.size
-
-    # --- working as one of a team of ranks (see core/distributed.py) ------------------------------------------
-    def _agreed(self, should_stop: ShouldStopFn) -> bool:
-        """should_stop(), alone; with a team, whether any rank was asked to stop (collective)."""
-        return should_stop() if self.team is None else self.team.any(should_stop())[0]
-
-    def _batch_check(self, should_stop: ShouldStopFn, photos: int) -> tuple[bool, bool]:
-        """(stop, skip) before a batch: skip a batch of fewer than 2 photos (some failed to decode). With a team
-        both are agreed in one all-reduce, so that every rank steps, or skips, together."""
-        if self.team is None:
-            return should_stop(), False
-        stop, unusable = self.team.any(should_stop(), photos < 2)
-        return stop, unusable
-
-    @contextmanager
-    def _data_parallel(self, cached: bool) -> Iterator[None]:
-        """With a team, photo batches train through DistributedDataParallel (made for this fit: it syncs the
-        parameters that train now from rank 0). A head on cached features trains alike on every rank instead,
-        on the same gathered features: it is cheap, and needs no gradients exchanged."""
-        if self.team is None or cached:
-            yield
-            return
-        device_ids = [self.device.index] if self.device.type == "cuda" else None
-        self._ddp = DistributedDataParallel(self.network, device_ids=device_ids)
-        try:
-            yield
-        finally:
-            self._ddp = None
 
     def _drop_last(self, n: int) -> bool:
         """Drop a ragged last batch when there are enough photos: BatchNorm learns badly from tiny batches."""

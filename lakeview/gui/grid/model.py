@@ -13,7 +13,6 @@ and come back through the loader; their arrival is announced in coalesced `dataC
 from __future__ import annotations
 
 import bisect
-import zlib
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -22,20 +21,17 @@ from PySide6.QtCore import (QByteArray, QModelIndex, QObject, QPersistentModelIn
                             QSortFilterProxyModel, Qt, QTimer, Signal)
 from PySide6.QtGui import QColor, QPixmap
 
-from lakeview.core.catalog.labels import NONE_OF_THESE, PALETTE
 from lakeview.core.catalog.grid_queries import PhotoRow
-from lakeview.core.photos.file_names import readable_path
 from lakeview.gui.grid.roles import (_DECORATION, _DISPLAY, _ERROR_ROLES, _LABEL_ROLES, _PREDICTION_ROLES, _TOOLTIP,
                                      Role)
 from lakeview.gui.grid.row_count import RowCount
-from lakeview.gui.grid.photo_entry import GONE_REASON, PhotoEntry, entry_of
+from lakeview.gui.grid.photo_entry import GONE_REASON, PhotoEntry, entry_of, fallback_colour, tooltip_of
 from lakeview.gui.grid.row_runs import ranges
 from lakeview.gui.grid.thumbnail_loader import ThumbnailLoader
 
 DEFAULT_THUMBNAIL_PX = 160
 COALESCE_MS = 15
 MAX_RANGES = 64  # past this many separate runs of rows, views repaint instead
-NONE_COLOUR = "#8c8c8c"
 PAGE = 128
 """Rows fetched from the catalog at once, around the one the view asked for."""
 CACHED_ROWS = 4 * 1024
@@ -43,13 +39,6 @@ CACHED_ROWS = 4 * 1024
 
 RowsFetcher = Callable[[Sequence[int]], dict[int, PhotoRow]]
 """{id: row} for these catalog ids (ids no longer in the catalog are left out)."""
-
-
-def fallback_colour(name: str) -> str:
-    """A stable palette colour for a class the catalog has not given one."""
-    if name == NONE_OF_THESE:
-        return NONE_COLOUR
-    return PALETTE[zlib.crc32(name.encode("utf-8")) % len(PALETTE)]
 
 
 class PhotoGridModel(QSortFilterProxyModel):
@@ -377,7 +366,7 @@ class PhotoGridModel(QSortFilterProxyModel):
             pixmap = self._thumbnail(entry)
             return pixmap if pixmap is not None else self._placeholder_pixmap()
         if role == _TOOLTIP:
-            return self._tooltip(entry)
+            return tooltip_of(entry)
         if role == Role.PathRole:
             return entry.path
         if role == Role.LabelRole:
@@ -401,18 +390,6 @@ class PhotoGridModel(QSortFilterProxyModel):
         for role in Role:
             names[int(role)] = QByteArray(role.name[:-4].lower().encode())
         return names
-
-    def _tooltip(self, entry: PhotoEntry) -> str:
-        lines = [readable_path(entry.path)]
-        if entry.label is not None:
-            how = {"user": "set by you", "accepted": "prediction accepted", "imported": "imported"}
-            lines.append(f"Label: {entry.label} ({how.get(entry.label_source or '', entry.label_source)})")
-        if entry.predicted is not None:
-            percent = f" ({entry.confidence:.0%})" if entry.confidence is not None else ""
-            lines.append(f"Predicted: {entry.predicted}{percent}")
-        if entry.error is not None:
-            lines.append(f"Cannot show this photo: {entry.error}")
-        return "\n".join(lines)
 
     def shutdown(self) -> None:
         """Stop thumbnail work and wait for the pool's threads (closing the window, tests)."""

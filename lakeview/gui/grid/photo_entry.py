@@ -3,17 +3,20 @@ sequence read row by row."""
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from lakeview.core.catalog.grid_queries import PhotoRow
-from lakeview.core.photos.file_names import readable_name
+from lakeview.core.catalog.labels import NONE_OF_THESE, PALETTE
+from lakeview.core.photos.file_names import readable_name, readable_path
 
 if TYPE_CHECKING:
     from lakeview.gui.grid.model import PhotoGridModel
 
 MISSING_REASON = "file not found (the catalog flags this photo as missing)"
 GONE_REASON = "no longer in the library"
+NONE_COLOUR = "#8c8c8c"
 
 
 class PhotoEntry:
@@ -64,3 +67,24 @@ class GridPaths(Sequence[Path]):
 def entry_of(row: PhotoRow) -> PhotoEntry:
     return PhotoEntry(Path(row.path), row.label, row.label_source if row.label is not None else None,
                       row.predicted, row.confidence, MISSING_REASON if row.missing else None)
+
+
+def tooltip_of(entry: PhotoEntry) -> str:
+    """The tile's tooltip: its path, label (and who set it), prediction, and why it cannot be shown."""
+    lines = [readable_path(entry.path)]
+    if entry.label is not None:
+        how = {"user": "set by you", "accepted": "prediction accepted", "imported": "imported"}
+        lines.append(f"Label: {entry.label} ({how.get(entry.label_source or '', entry.label_source)})")
+    if entry.predicted is not None:
+        percent = f" ({entry.confidence:.0%})" if entry.confidence is not None else ""
+        lines.append(f"Predicted: {entry.predicted}{percent}")
+    if entry.error is not None:
+        lines.append(f"Cannot show this photo: {entry.error}")
+    return "\n".join(lines)
+
+
+def fallback_colour(name: str) -> str:
+    """A stable palette colour for a class the catalog has not given one."""
+    if name == NONE_OF_THESE:
+        return NONE_COLOUR
+    return PALETTE[zlib.crc32(name.encode("utf-8")) % len(PALETTE)]
