@@ -224,6 +224,7 @@ HOLDER = textwrap.dedent("""
 
 def test_a_catalog_another_process_keeps_writing_to_is_busy_not_a_traceback(tmp_path):
     catalog, photos, _ = labelled_catalog(tmp_path, photos=10)
+    make_photo(photos / "new.jpg", size=(8, 8), seed=99)  # something for `add` to write (the rest is unchanged)
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(catalog)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
