@@ -352,4 +352,5 @@ class LibrarySession(SessionRows, SessionLabels, SessionJobs, QObject):
         self.scheduler.cancel()  # no follow-up run for the corrections still waiting
         self.cancel_job()
         self.wait_for_job()
+        self.writes.finish()  # the user's changes still queued reach the catalog before it closes
         self.catalog.close()

@@ -131,3 +131,17 @@ def test_opening_a_catalogued_folder_shows_its_photos_before_it_is_read_again(qt
         window.open_folder(photos)
         assert window.model.rowCount() == 8, "what the catalog has, at once"
     assert ended.args[0].message == ""
+
+
+def test_labels_still_queued_when_the_window_closes_are_written(qtbot, archive):
+    session = archive.session
+    session.refresh_rows()
+    shown(qtbot, archive, PHOTOS)
+    ids = archive.model.ids()
+    session.label_ids(list(ids), "lake")  # in a worker
+    session.label_ids(ids[:5], "forest")  # queued behind it
+    assert session.writes.pending == 2
+    catalog_path = session.catalog.path
+    archive.close()
+    with Catalog(catalog_path) as catalog:
+        assert catalog.label_counts() == {("lake", "user"): PHOTOS - 5, ("forest", "user"): 5}
