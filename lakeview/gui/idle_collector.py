@@ -32,6 +32,7 @@ class IdleCollector(QObject):
         self._timer.timeout.connect(self._quiet)
         job_ended.connect(lambda *_: self._timer.start())
         QApplication.instance().installEventFilter(self)
+        self._thresholds = gc.get_threshold()
         gc.set_threshold(*YOUNG_ONLY)
         self._timer.start()
 
@@ -49,7 +50,7 @@ class IdleCollector(QObject):
         self.collections += 1
 
     def stop(self) -> None:
-        """The window closes: Python's own thresholds again."""
+        """The window closes: the collector's thresholds as they were."""
         self._timer.stop()
         QApplication.instance().removeEventFilter(self)
-        gc.set_threshold(700, 10, 10)
+        gc.set_threshold(*self._thresholds)

@@ -17,7 +17,7 @@ from lakeview.gui.device_label import DeviceLabel
 from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.filter_bar import FilterBar
 from lakeview.gui.grid.model import PhotoGridModel
-from lakeview.gui.grid.photo_entry import GridPaths
+from lakeview.gui.grid.photo_entry import RowValues
 from lakeview.gui.grid.view import PhotoGrid
 from lakeview.gui.history_steps import step_back
 from lakeview.gui.inspector import Inspector, describe_label
@@ -282,7 +282,7 @@ class MainWindow(QMainWindow):
         row = self.grid.currentIndex().row()
         if row < 0:
             return
-        dialog = PreviewDialog(GridPaths(self.model), row, self, label_text=lambda p: describe_label(self.session.catalog.label_of(p)))
+        dialog = PreviewDialog(RowValues(self.model, self.model.path_at), row, self, label_text=lambda p: describe_label(self.session.catalog.label_of(p)))
         dialog.current_changed.connect(lambda i: self.grid.setCurrentIndex(self.model.index(i, 0)))
         self.session.labels_changed.connect(dialog.refresh)
         dialog.finished.connect(lambda _: (self.session.labels_changed.disconnect(dialog.refresh), dialog.shutdown()))

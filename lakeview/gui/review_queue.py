@@ -11,6 +11,7 @@ from PySide6.QtCore import QItemSelectionModel, QSettings
 from PySide6.QtWidgets import QAbstractItemView
 
 from lakeview.gui.catalog_writes import LARGE_WRITE
+from lakeview.gui.grid.photo_entry import RowValues
 from lakeview.gui.grid.view import PhotoGrid
 
 MOVE_ON_KEY = "labelling/move_to_next"
@@ -28,19 +29,6 @@ def next_to_review(labelled: Sequence[bool], after: int, limit: int | None = Non
         if not labelled[row]:
             return row
     return None
-
-
-class _Labelled(Sequence[bool]):
-    """Whether each row's photo has a label, read from the model only for the rows looked at."""
-
-    def __init__(self, model) -> None:
-        self._model = model
-
-    def __len__(self) -> int:
-        return self._model.rowCount()
-
-    def __getitem__(self, row):
-        return self._model.entry_at(row).label is not None
 
 
 def why_a_number_cannot_label(number: int, classes: Sequence[str], selected: bool, photos_shown: bool) -> str | None:
@@ -88,7 +76,8 @@ class ReviewQueue:
         if not labelled:
             return
         if self.move_on:
-            target = next_to_review(_Labelled(model), rows[-1], LOOK_AHEAD)
+            target = next_to_review(RowValues(model, lambda row: model.entry_at(row).label is not None), rows[-1],
+                                    LOOK_AHEAD)
             if target is None:
                 self.tell("Every photo shown has a label" if model.rowCount() <= LOOK_AHEAD else
                           f"None of the next {LOOK_AHEAD:,} photos is without a label")

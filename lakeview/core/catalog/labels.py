@@ -306,9 +306,7 @@ class LabelRecords:
                 labelled = [(names.get(class_id, NONE_OF_THESE), n) for class_id, n in json.loads(summary["labelled"])]
                 folder = path_from_db(summary["folder"]) if summary["folder"] is not None else None
             else:
-                labelled = [(names.get(r[0], NONE_OF_THESE), r[1]) for r in self._db.execute(
-                    "SELECT new_class_id, COUNT(*) AS n FROM corrections WHERE action = ? AND new_source IS NOT NULL "
-                    "GROUP BY new_class_id ORDER BY n DESC, MIN(id)", (action,))]
+                labelled = [(names.get(class_id, NONE_OF_THESE), n) for class_id, n in self._labelled(self._db, action)]
                 folder = None
             return HistoryStep(action, (), count, tuple(labelled), folder)
         rows = self._db.execute(
@@ -330,8 +328,8 @@ class LabelRecords:
     def _replay(self, db, action: int, backwards: bool) -> list[int]:
         self._write_labels(db, action, "old" if backwards else "new", self._now())
         db.execute("UPDATE corrections SET state = ? WHERE action = ?", ("undone" if backwards else "done", action))
-        return [r[0] for r in db.execute("SELECT photo_id FROM corrections WHERE action = ? ORDER BY id "
-                                         + ("DESC" if backwards else "ASC"), (action,))]
+        photo_ids = self.step_photo_ids(action)
+        return photo_ids[::-1] if backwards else photo_ids
 
     # --- helpers ------------------------------------------------------------------------------------------
     def _photo_id(self, db, path: Path | str) -> int:
@@ -344,16 +342,21 @@ class LabelRecords:
     def _summarise(db, action: int, photos: int) -> None:
         """The action's summary (see schema version 5): its photos, [class id (None: none of these), photos] most
         first, and the deepest folder that holds them all (None when their paths are stored in both forms)."""
-        labelled = db.execute(
-            "SELECT new_class_id, COUNT(*) AS n FROM corrections WHERE action = ? AND new_source IS NOT NULL "
-            "GROUP BY new_class_id ORDER BY n DESC, MIN(id)", (action,)).fetchall()
+        labelled = LabelRecords._labelled(db, action)
         first, last = db.execute("SELECT MIN(p.path), MAX(p.path) FROM corrections c JOIN photos p ON p.id = c.photo_id "
                                  "WHERE c.action = ?", (action,)).fetchone()
         folder = None
         if first is not None and type(first) is type(last):
             folder = os.path.commonpath([os.path.dirname(first), os.path.dirname(last)])
         db.execute("INSERT OR REPLACE INTO actions (action, photos, labelled, folder) VALUES (?, ?, ?, ?)",
-                   (action, photos, json.dumps([[r[0], r[1]] for r in labelled]), folder))
+                   (action, photos, json.dumps(labelled), folder))
+
+    @staticmethod
+    def _labelled(db, action: int) -> list[tuple[int | None, int]]:
+        """(class id, photos) that history `action` labelled, most first (None: "none of these")."""
+        return [(r[0], r[1]) for r in db.execute(
+            "SELECT new_class_id, COUNT(*) AS n FROM corrections WHERE action = ? AND new_source IS NOT NULL "
+            "GROUP BY new_class_id ORDER BY n DESC, MIN(id)", (action,))]
 
     @staticmethod
     def _write_labels(db, action: int, side: str, now: str) -> None:

@@ -288,9 +288,6 @@ class PhotoGridModel(QSortFilterProxyModel):
             _, entry = self._entries.popitem(last=False)
             self._key_ids.pop(entry.key, None)
 
-    def id_at(self, row: int) -> int:
-        return self._ids[row]
-
     def ids(self) -> list[int]:
         """The catalog ids of the rows, in order (the model's own list: do not change it)."""
         return self._ids

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, TypeVar
 
 from lakeview.core.catalog.grid_queries import PhotoRow
 from lakeview.core.catalog.labels import NONE_OF_THESE, PALETTE
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 MISSING_REASON = "file not found (the catalog flags this photo as missing)"
 GONE_REASON = "no longer in the library"
+T = TypeVar("T")
 NONE_COLOUR = "#8c8c8c"
 
 
@@ -45,23 +46,24 @@ class PhotoEntry:
                f"predicted={self.predicted!r}@{self.confidence}, error={self.error!r})"
 
 
-class GridPaths(Sequence[Path]):
-    """The grid's paths as a sequence that reads each row only when asked (a preview steps through 100,000)."""
+class RowValues(Sequence[T]):
+    """A value of each of the grid's rows, as a sequence that reads a row only when asked (a preview steps
+    through 100,000 paths; the review queue looks ahead for a photo without a label)."""
 
-    def __init__(self, model: "PhotoGridModel") -> None:
-        self._model = model
+    def __init__(self, model: PhotoGridModel, value: Callable[[int], T]) -> None:
+        self._model, self._value = model, value
 
     def __len__(self) -> int:
         return self._model.rowCount()
 
     def __getitem__(self, row):
         if isinstance(row, slice):
-            return [self._model.path_at(r) for r in range(len(self))[row]]
+            return [self._value(r) for r in range(len(self))[row]]
         if row < 0:
             row += len(self)
         if not 0 <= row < len(self):
             raise IndexError(row)
-        return self._model.path_at(row)
+        return self._value(row)
 
 
 def entry_of(row: PhotoRow) -> PhotoEntry:

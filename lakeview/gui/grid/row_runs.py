@@ -7,13 +7,7 @@ from typing import Iterable
 
 def ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     """Sorted rows as inclusive (first, last) runs: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
-    runs: list[tuple[int, int]] = []
-    for row in sorted(set(rows)):
-        if runs and row == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs
+    return ranges_union((row, row) for row in set(rows))
 
 
 def ranges_union(runs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
