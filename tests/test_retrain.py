@@ -208,8 +208,8 @@ def test_a_quick_run_names_each_step_and_counts_through_it(library, settings):
     outcome, seen = _steps_and_counts(path, "quick", settings)
 
     assert outcome.result is RetrainResult.PROMOTED
-    assert [step for step, _ in seen] == [RetrainStep.BODY_FEATURES, RetrainStep.HEAD, RetrainStep.CHECKING,
-                                          RetrainStep.RESCORING]
+    assert [step for step, _ in seen] == [RetrainStep.NEAR_DUPLICATES, RetrainStep.BODY_FEATURES, RetrainStep.HEAD,
+                                          RetrainStep.CHECKING, RetrainStep.RESCORING]
     counts = dict(seen)
     features = counts[RetrainStep.BODY_FEATURES]
     assert features[0] == (0, 24) and features[-1] == (24, 24), "the 24 labelled photos, none stored yet"
@@ -224,8 +224,8 @@ def test_a_full_run_names_the_head_and_the_fine_tune(library, settings):
     outcome, seen = _steps_and_counts(path, "full", settings)
 
     assert outcome.result is RetrainResult.PROMOTED
-    assert [step for step, _ in seen] == [RetrainStep.HEAD, RetrainStep.FINE_TUNE, RetrainStep.CHECKING,
-                                          RetrainStep.RESCORING]
+    assert [step for step, _ in seen] == [RetrainStep.NEAR_DUPLICATES, RetrainStep.HEAD, RetrainStep.FINE_TUNE,
+                                          RetrainStep.CHECKING, RetrainStep.RESCORING]
     for step, counts in seen:
         assert counts and counts[-1][0] == counts[-1][1] > 0, step
         assert [d for d, _ in counts] == sorted(d for d, _ in counts), step

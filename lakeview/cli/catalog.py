@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
 
     imp = sub.add_parser("import", help="import a labelled dataset (labels marked 'imported')")
-    add_data_options(imp)
+    add_data_options(imp, split_flag=False)
     imp.set_defaults(run=run_import)
 
     add = sub.add_parser("add", help="add a folder of photos (unlabelled)")
@@ -76,6 +76,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     retrain.add_argument("--weights", default="imagenet", help="its weights: imagenet, a FILE.pth or none")
     retrain.add_argument("--device", type=device_name, default="auto",
                          help=f"where the network runs: {DEVICE_FORMS} (default auto: CUDA, then MPS, then CPU)")
+    retrain.add_argument("--split-by-similarity", action=argparse.BooleanOptionalAction, default=True,
+                         help="keep each group of near-duplicate photos on one side of the hold-out (default: on)")
     retrain.set_defaults(run=run_retrain)
 
     sub.add_parser("models", help="list model versions").set_defaults(run=run_models)
@@ -304,7 +306,8 @@ def run_retrain(args: argparse.Namespace) -> int:
 
     with open_catalog(args) as catalog:
         path = catalog.path
-    settings = RetrainSettings(full_retrain_plan(arch=args.arch, weights=args.weights, device=args.device))
+    settings = RetrainSettings(full_retrain_plan(arch=args.arch, weights=args.weights, device=args.device,
+                                                 split_by_similarity=args.split_by_similarity))
     with ctrl_c_stops() as stop, Bar("retraining", False, "step") as bar:
         outcome = retrain(path, "full" if args.full else "quick", settings, bar, stop)
     if outcome.stopped:
@@ -312,6 +315,8 @@ def run_retrain(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     if outcome.version_id is None:
         raise UserError(outcome.message)
+    if outcome.groups_kept:
+        print(outcome.groups_kept)
     previous = "-" if outcome.previous_error is None else f"{outcome.previous_error:.2%}"
     say(f"new version {outcome.version_id[:12]}: {error_text(outcome.error_rate, outcome.holdout_photos, 'held-out')} "
         f"(active was {previous} on the same photos); "

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 LAYOUTS = ("folder", "csv", "regex", "func")
 
 
-def add_data_options(parser: argparse.ArgumentParser) -> None:
+def add_data_options(parser: argparse.ArgumentParser, split_flag: bool = True) -> None:
+    """`split_flag`: offer --split-by-similarity (for the commands that use the validation split)."""
     parser.add_argument("data", type=given_path, help="the dataset folder")
     group = parser.add_argument_group("dataset layout (fast.ai lesson-1 forms)")
     group.add_argument("--layout", choices=LAYOUTS, default="folder",
@@ -36,11 +37,16 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--valid-pct", type=fraction_below_one, default=0.2,
                        help="share of photos held out for validation when the layout does not say (default 0.2)")
     group.add_argument("--seed", type=seed, default=42, help="seed for the split and training (default 42)")
+    if split_flag:
+        group.add_argument("--split-by-similarity", action=argparse.BooleanOptionalAction, default=True,
+                           help="keep each group of near-duplicate photos (bursts, edited copies: perceptual hashes, "
+                                "cached) on one side of the --valid-pct split, so the validation error is honest "
+                                "(default: on)")
 
 
 def load_dataset(args: argparse.Namespace, should_stop: ShouldStopFn, quiet: bool = False) -> LabelledPhotos | None:
-    """The dataset the options describe, checked photo by photo under a progress bar; None if stopped.
-    A dataset that cannot be made is a UserError."""
+    """The dataset the options describe, checked photo by photo under a progress bar (after the hash pass of a
+    split by similarity); None if stopped. A dataset that cannot be made is a UserError."""
     from lakeview.cli.console import Bar
     from lakeview.core.datasets.dataset import DatasetError
     from lakeview.core.jobs import Stopped
@@ -58,7 +64,8 @@ def _import(args: argparse.Namespace, progress: ProgressFn, should_stop: ShouldS
     from lakeview.core.datasets.csv_importer import from_csv
     from lakeview.core.datasets.importers import from_folder, from_name_func, from_name_re
 
-    common = dict(valid_pct=args.valid_pct, seed=args.seed, progress=progress, should_stop=should_stop)
+    common = dict(valid_pct=args.valid_pct, seed=args.seed, progress=progress, should_stop=should_stop,
+                  split_by_similarity=getattr(args, "split_by_similarity", False))
     if args.layout == "folder":
         return from_folder(args.data, **common)
     if args.layout == "csv":

@@ -45,6 +45,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         if data is None:
             return EXIT_INTERRUPTED
         skipped = [(s.where, s.reason) for s in data.skipped]
+        if data.groups_kept is not None and args.split == "valid":
+            print(data.groups_kept)
         lookup = {name: i for i, name in enumerate(model.classes)}
         photos = []
         for photo in data.split(args.split):

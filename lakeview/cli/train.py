@@ -93,7 +93,8 @@ def plan_of(args: argparse.Namespace) -> TrainingPlan:
                         views=getattr(args, "views", DEFAULTS.views),
                         patience=None if getattr(args, "no_early_stop", False) else getattr(args, "patience", DEFAULTS.patience),
                         time_budget=getattr(args, "time_budget", None),
-                        seed=args.seed, device=args.device, workers=args.workers)
+                        seed=args.seed, device=args.device, workers=args.workers,
+                        split_by_similarity=getattr(args, "split_by_similarity", True))
 
 
 def make_learner(args: argparse.Namespace, stop, team=None):
@@ -179,6 +180,8 @@ def _train(args: argparse.Namespace, plan: TrainingPlan, team) -> int:
                 raise problem
             say("stopped; nothing written")
             return EXIT_INTERRUPTED
+        if learner.data.groups_kept is not None and (team is None or team.leader):
+            print(learner.data.groups_kept)
         print(f"error: on the {len(learner.data.valid)} validation photo(s)")
         print(f"{'epoch':>5}  {'phase':<24} {'train_loss':>10} {'valid_loss':>10} {'error':>8} {'time':>8}")
         with Bar("training", args.quiet, "‰") as bar:

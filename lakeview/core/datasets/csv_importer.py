@@ -10,7 +10,7 @@ from pathlib import Path
 from lakeview.core.csv_cells import existing_name, unquote
 from lakeview.core.datasets.dataset import DatasetError, LabelledPhotos, SkippedFile
 from lakeview.core.datasets.labelled_pairs import (DEFAULT_SEED, DEFAULT_VALID_PCT, assemble, check_labels,
-                                                   existing_folder, is_file, split_by_pct)
+                                                   existing_folder, is_file, split_pairs)
 from lakeview.core.photos.file_names import is_text
 from lakeview.core.photos.files import file_kind, open_regular
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
@@ -36,6 +36,7 @@ def from_csv(
     check_images: bool = True,
     progress: ProgressFn = no_progress,
     should_stop: ShouldStopFn = never_stop,
+    split_by_similarity: bool = True,
 ) -> LabelledPhotos:
     """A CSV of `name,label[,is_valid]` (header optional); names are relative to `path/folder` plus `suffix`.
 
@@ -107,12 +108,14 @@ def from_csv(
             is_valid = cell in TRUE_WORDS
         entries.append((file_path, label, is_valid))
     notes = check_labels([label for _, label, _ in entries], csv_path)
+    kept = None
     if valid_col is not None:
         train_pairs = [(p, lab) for p, lab, v in entries if not v]
         valid_pairs = [(p, lab) for p, lab, v in entries if v]
     else:
-        train_pairs, valid_pairs = split_by_pct([(p, lab) for p, lab, _ in entries], valid_pct, seed)
-    return assemble(path, train_pairs, valid_pairs, [], skipped, notes, check_images, progress, should_stop)
+        train_pairs, valid_pairs, kept = split_pairs([(p, lab) for p, lab, _ in entries], valid_pct, seed,
+                                                     split_by_similarity, progress, should_stop)
+    return assemble(path, train_pairs, valid_pairs, [], skipped, notes, check_images, progress, should_stop, kept)
 
 
 def _read_csv_rows(csv_path: Path, delimiter: str | None) -> tuple[list[list[str]], str, str | None]:

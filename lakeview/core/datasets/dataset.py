@@ -28,6 +28,21 @@ class SkippedFile:
         return f"{self.where}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class GroupsKept:
+    """What a split by similarity did: near-duplicate groups (two photos or more) each kept on one side."""
+
+    groups: int
+    photos: int
+    unhashed: int = 0
+    """Photos that could not be hashed, each split on its own."""
+
+    def __str__(self) -> str:
+        text = (f"{self.groups} near-duplicate group{'s' if self.groups != 1 else ''} ({self.photos} photos) "
+                "kept on one side of the split")
+        return text + (f"; {self.unhashed} photo(s) could not be hashed" if self.unhashed else "")
+
+
 class DatasetError(ValueError):
     """The input as a whole cannot make a dataset (no classes, multi-label CSV, unreadable CSV...)."""
 
@@ -41,6 +56,8 @@ class LabelledPhotos:
     skipped: list[SkippedFile] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     root: Path | None = None
+    groups_kept: GroupsKept | None = None
+    """Set when the validation split kept near-duplicate groups together; None when it was not made that way."""
 
     def __post_init__(self) -> None:
         """Class names are text (a model file's meta and the catalog hold them): a name made from a folder name

@@ -9,7 +9,7 @@ from typing import Callable, Iterable, Sequence
 
 from lakeview.core.datasets.dataset import DatasetError, LabelledPhotos, SkippedFile
 from lakeview.core.datasets.labelled_pairs import (DEFAULT_SEED, DEFAULT_VALID_PCT, Pairs, assemble, check_labels,
-                                                   existing_folder, split_by_pct)
+                                                   existing_folder, split_pairs)
 from lakeview.core.photos.files import has_image_suffix, is_hidden, iter_image_files, subfolders
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
 
@@ -26,29 +26,35 @@ def from_folder(
     check_images: bool = True,
     progress: ProgressFn = no_progress,
     should_stop: ShouldStopFn = never_stop,
+    split_by_similarity: bool = True,
 ) -> LabelledPhotos:
     """`path/train/<class>/`, `path/valid|val/<class>/`, optional `path/test/[<class>/]`; or `path/<class>/` only.
 
-    Without a valid folder the train photos are split by `valid_pct` (stratified per class, seeded).
+    Without a valid folder the train photos are split by `valid_pct` (stratified per class, seeded; with
+    `split_by_similarity`, each near-duplicate group kept on one side).
     """
     path = existing_folder(path)
     skipped: list[SkippedFile] = []
     train_dir = path / train
+    kept = None
     if train_dir.is_dir():
         train_pairs = _class_folder_pairs(train_dir, skipped)
         valid_dir = _first_folder(path, (valid,) if valid else VALID_NAMES)
         if valid_dir is not None:
             valid_pairs = _class_folder_pairs(valid_dir, skipped)
         else:
-            train_pairs, valid_pairs = split_by_pct(train_pairs, valid_pct, seed)
+            train_pairs, valid_pairs, kept = split_pairs(train_pairs, valid_pct, seed, split_by_similarity,
+                                                         progress, should_stop)
         test_dir = path / test
         test_pairs = _test_folder_pairs(test_dir, skipped) if test_dir.is_dir() else []
     else:
         reserved = {train, test, *VALID_NAMES}
         pairs = _class_folder_pairs(path, skipped, exclude=reserved)
-        train_pairs, valid_pairs = split_by_pct(pairs, valid_pct, seed)
+        train_pairs, valid_pairs, kept = split_pairs(pairs, valid_pct, seed, split_by_similarity, progress,
+                                                     should_stop)
         test_pairs = []
-    return assemble(path, train_pairs, valid_pairs, test_pairs, skipped, [], check_images, progress, should_stop)
+    return assemble(path, train_pairs, valid_pairs, test_pairs, skipped, [], check_images, progress, should_stop,
+                    kept)
 
 
 def from_name_re(
@@ -59,6 +65,7 @@ def from_name_re(
     check_images: bool = True,
     progress: ProgressFn = no_progress,
     should_stop: ShouldStopFn = never_stop,
+    split_by_similarity: bool = True,
 ) -> LabelledPhotos:
     """Label each file by the first group of `pattern`, searched in its full path (as fast.ai does)."""
     regex = re.compile(pattern) if isinstance(pattern, str) else pattern
@@ -71,7 +78,7 @@ def from_name_re(
             raise ValueError(f"does not match the pattern {regex.pattern!r}")
         return match.group(1)
 
-    return from_name_func(files, label_of, valid_pct, seed, check_images, progress, should_stop)
+    return from_name_func(files, label_of, valid_pct, seed, check_images, progress, should_stop, split_by_similarity)
 
 
 def from_name_func(
@@ -82,6 +89,7 @@ def from_name_func(
     check_images: bool = True,
     progress: ProgressFn = no_progress,
     should_stop: ShouldStopFn = never_stop,
+    split_by_similarity: bool = True,
 ) -> LabelledPhotos:
     """Label each file with `label_func(path)`; a file whose label cannot be made is skipped with the reason."""
     root, paths, skipped = _gather_files(files)
@@ -98,8 +106,8 @@ def from_name_func(
         pairs.append((path, str(label)))
     pairs = _drop_repeats(pairs, skipped)
     notes = check_labels([lab for _, lab in pairs], "the labels")
-    train_pairs, valid_pairs = split_by_pct(pairs, valid_pct, seed)
-    return assemble(root, train_pairs, valid_pairs, [], skipped, notes, check_images, progress, should_stop)
+    train_pairs, valid_pairs, kept = split_pairs(pairs, valid_pct, seed, split_by_similarity, progress, should_stop)
+    return assemble(root, train_pairs, valid_pairs, [], skipped, notes, check_images, progress, should_stop, kept)
 
 
 def from_lists(
@@ -111,6 +119,7 @@ def from_lists(
     check_images: bool = True,
     progress: ProgressFn = no_progress,
     should_stop: ShouldStopFn = never_stop,
+    split_by_similarity: bool = True,
 ) -> LabelledPhotos:
     """Plain lists of paths (absolute, or relative to `root`) and their labels."""
     if len(paths) != len(labels):
@@ -129,8 +138,8 @@ def from_lists(
         pairs.append((path, text))
     pairs = _drop_repeats(pairs, skipped)
     notes = check_labels([lab for _, lab in pairs], "the labels")
-    train_pairs, valid_pairs = split_by_pct(pairs, valid_pct, seed)
-    return assemble(base, train_pairs, valid_pairs, [], skipped, notes, check_images, progress, should_stop)
+    train_pairs, valid_pairs, kept = split_pairs(pairs, valid_pct, seed, split_by_similarity, progress, should_stop)
+    return assemble(base, train_pairs, valid_pairs, [], skipped, notes, check_images, progress, should_stop, kept)
 
 
 def _first_folder(path: Path, names: Iterable[str]) -> Path | None:

@@ -8,11 +8,14 @@ import random
 import re
 from collections import defaultdict
 from pathlib import Path
+from typing import Sequence
 
-from lakeview.core.datasets.dataset import DatasetError, LabelledPhotos, Photo, SkippedFile
+from lakeview.core.datasets.dataset import DatasetError, GroupsKept, LabelledPhotos, Photo, SkippedFile
+from lakeview.core.datasets.grouped_split import place_groups, shared_groups
+from lakeview.core.datasets.near_duplicates import find_near_duplicates
 from lakeview.core.photos.file_names import distinct_readable_names
 from lakeview.core.photos.images import ImageLoadError, check_decodable
-from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 DEFAULT_VALID_PCT = 0.2
 DEFAULT_SEED = 42
@@ -21,25 +24,42 @@ MULTI_LABEL_SEPARATORS = (";", "|")
 Pairs = list[tuple[Path, str | None]]
 
 
-def split_by_pct(pairs: Pairs, valid_pct: float, seed: int | None) -> tuple[Pairs, Pairs]:
-    """Stratified random split: each class keeps `valid_pct` of its photos (at least one if it has two)."""
+def split_by_pct(pairs: Pairs, valid_pct: float, seed: int | None,
+                 group_of: Sequence[int] | None = None) -> tuple[Pairs, Pairs]:
+    """Stratified random split: each class keeps `valid_pct` of its photos (at least one if it has two). With
+    `group_of` (a group number per pair), each group lands whole on one side (grouped_split.place_groups)."""
     if not 0 <= valid_pct < 1:
         raise DatasetError(f"valid_pct must be at least 0 and below 1, got {valid_pct}")
     rng = random.Random(seed)
-    by_label: dict[str | None, list[tuple[Path, str | None]]] = defaultdict(list)
-    for pair in pairs:
-        by_label[pair[1]].append(pair)
+    by_label: dict[str | None, list[int]] = defaultdict(list)
+    for i, pair in enumerate(pairs):
+        by_label[pair[1]].append(i)
+    class_orders: dict[str | None, list[int]] = {}
+    for label in sorted(by_label, key=str):
+        order = sorted(by_label[label], key=lambda i: str(pairs[i][0]))
+        rng.shuffle(order)
+        class_orders[label] = order
+    groups = list(group_of) if group_of is not None else list(range(len(pairs)))
+    held = place_groups([label for _, label in pairs], groups, class_orders, valid_pct)
     train: Pairs = []
     valid: Pairs = []
-    for label in sorted(by_label, key=str):
-        group = sorted(by_label[label], key=lambda pr: str(pr[0]))
-        rng.shuffle(group)
-        n_valid = round(len(group) * valid_pct)
-        if valid_pct > 0 and n_valid == 0 and len(group) >= 2:
-            n_valid = 1
-        valid.extend(group[:n_valid])
-        train.extend(group[n_valid:])
+    for order in class_orders.values():
+        for i in order:
+            (valid if held[i] else train).append(pairs[i])
     return train, valid
+
+
+def split_pairs(pairs: Pairs, valid_pct: float, seed: int | None, by_similarity: bool,
+                progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop
+                ) -> tuple[Pairs, Pairs, GroupsKept | None]:
+    """`split_by_pct`, keeping near-duplicate groups together when `by_similarity` (the photos are hashed first,
+    from the hash cache where it has them, with progress). The report is None when no
+    grouping was done."""
+    if not by_similarity or valid_pct == 0 or len(pairs) < 2:
+        return *split_by_pct(pairs, valid_pct, seed), None
+    found = find_near_duplicates([path for path, _ in pairs], progress=progress, should_stop=should_stop)
+    train, valid = split_by_pct(pairs, valid_pct, seed, found.group_of)
+    return train, valid, GroupsKept(*shared_groups(found.group_of), unhashed=len(found.unreadable))
 
 
 def assemble(
@@ -52,6 +72,7 @@ def assemble(
     check_images: bool,
     progress: ProgressFn,
     should_stop: ShouldStopFn,
+    groups_kept: GroupsKept | None = None,
 ) -> LabelledPhotos:
     """Drop unusable files (with reasons), derive the classes and make the dataset. Labels are text: one made from
     a name that is not UTF-8 (a class folder's) is its readable form, while the photo keeps its exact path."""
@@ -82,7 +103,7 @@ def assemble(
         notes.append(f"validation classes with no training photos: {', '.join(unknown)}")
     if len(classes) < 2:
         notes.append(f"only one class ({classes[0]}); a classifier needs at least two")
-    return LabelledPhotos(classes, train_photos, valid_photos, test_photos, skipped, notes, root)
+    return LabelledPhotos(classes, train_photos, valid_photos, test_photos, skipped, notes, root, groups_kept)
 
 
 def _unusable_reason(path: Path, check_images: bool) -> str | None:

@@ -37,6 +37,8 @@ class DataReady:
     counts: dict[str, dict[str, int]]
     """Photos per class for each split."""
     skipped: list[tuple[str, str]]
+    groups_kept: str = ""
+    """"48 near-duplicate groups (212 photos) kept on one side of the split", or "" when the split was not grouped."""
 
 
 @dataclass(frozen=True)
@@ -62,18 +64,20 @@ class TrainedVersion:
 
 
 def load_training_data(catalog_path: Path, source: Source, progress: ProgressFn = no_progress,
-                       should_stop: ShouldStopFn = never_stop) -> LabelledPhotos:
+                       should_stop: ShouldStopFn = never_stop, split_by_similarity: bool = True) -> LabelledPhotos:
     """The labelled photos to train on. A labelled folder's photos and labels join the library (the user's own
-    labels win), so its photos can be shown, filtered and corrected like any other."""
+    labels win), so its photos can be shown, filtered and corrected like any other. With `split_by_similarity`,
+    near-duplicate groups are kept on one side of the split (`data.groups_kept` says how many)."""
     if source is None:
         with Catalog(catalog_path) as catalog:
-            data, _ = library_dataset(catalog)
+            data, _ = library_dataset(catalog, split_by_similarity=split_by_similarity, progress=progress,
+                                      should_stop=should_stop)
         if len(data.classes) < 2:
             raise DatasetError("label photos of at least two classes first (keys 1-9 in the grid), "
                                "or train on a labelled folder")
         return data
     data = from_folder(source.folder, valid_pct=source.valid_pct, seed=source.seed,
-                       progress=progress, should_stop=should_stop)
+                       progress=progress, should_stop=should_stop, split_by_similarity=split_by_similarity)
     with Catalog(catalog_path) as catalog:
         import_labelled(catalog, data, should_stop=should_stop)
     return data
@@ -83,8 +87,9 @@ def _prepare(catalog_path: Path, source: Source, plan: TrainingPlan, progress: P
              events: Events) -> Learner | NeedsWeights | None:
     """The learner, or what stands in its way: the weights (NeedsWeights), or a stop (None)."""
     try:
-        data = load_training_data(catalog_path, source, progress, should_stop)
-        events(DataReady(list(data.classes), data.counts(), [(s.where, s.reason) for s in data.skipped]))
+        data = load_training_data(catalog_path, source, progress, should_stop, plan.split_by_similarity)
+        events(DataReady(list(data.classes), data.counts(), [(s.where, s.reason) for s in data.skipped],
+                         "" if data.groups_kept is None else str(data.groups_kept)))
         return make_learner(data, plan, lambda done, total: events(WeightsProgress(done, total)), should_stop)
     except WeightsUnavailable as exc:
         return NeedsWeights(exc.reason)  # the app gives its own advice, not the command line's
@@ -131,13 +136,14 @@ def find_lr_in_library(catalog_path: Path, source: Source, plan: TrainingPlan, u
     return None if result.stopped else result
 
 
-def evaluate_active(catalog_path: Path, progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop
-                    ) -> tuple[str, Interpretation] | None:
+def evaluate_active(catalog_path: Path, progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop,
+                    split_by_similarity: bool = True) -> tuple[str, Interpretation] | None:
     """How the library's active model does on the held-out share of the labelled photos (the photos retraining
     never learns from): (version id, interpretation), or None without a model or held-out photos."""
     with Catalog(catalog_path) as catalog:
         active = catalog.active_model()
-        data, _ = library_dataset(catalog)
+        data, _ = library_dataset(catalog, split_by_similarity=split_by_similarity, progress=progress,
+                                  should_stop=should_stop)
     if active is None or not data.valid:
         return None
     model = load_version(active)

@@ -47,6 +47,9 @@ class TrainingPlan:
     time_budget: float | None = None
     """Seconds the whole training may take: the unfrozen phase gets only the epochs that fit."""
     seed: int | None = 42
+    split_by_similarity: bool = True
+    """Keep each group of near-duplicate photos (bursts, edited copies) on one side of the train/validation split,
+    so the validation error is not flattered by photos the model has all but seen (README, "Honest splits")."""
     device: str = "auto"
     workers: int = field(default_factory=training_workers)
     """DataLoader processes; 0 loads photos in the training process itself."""

@@ -22,7 +22,7 @@ from lakeview.core.photos.fingerprint import fingerprint
 from lakeview.core.training.error_figures import error_text
 from lakeview.core.training.evaluation import Interpretation, classify_labelled, interpretation_of
 from lakeview.core.models.inference import top_classes
-from lakeview.core.jobs import ProgressFn, ShouldStopFn, never_stop, no_progress
+from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 from lakeview.core.training.learner import Learner
 from lakeview.core.training.library_dataset import DEFAULT_HOLDOUT_PCT, library_dataset
 from lakeview.core.training.phases import make_learner, train
@@ -78,6 +78,7 @@ WHY_NO_VERSION = {
 
 class RetrainStep(Enum):
     """The steps of a run, in the words the status bar shows before the step's counts."""
+    NEAR_DUPLICATES = "finding near-duplicates"
     BODY_FEATURES = "body features"
     HEAD = "fitting the head"
     FINE_TUNE = "fine-tuning the whole network"
@@ -108,6 +109,8 @@ class RetrainOutcome:
     epochs: list[dict] = field(default_factory=list)
     holdout_photos: int = 0
     """How many held-out photos both error rates were measured on."""
+    groups_kept: str = ""
+    """"N near-duplicate groups (M photos) kept on one side of the split", or "" when not split by similarity."""
 
     @property
     def promoted(self) -> bool:
@@ -150,7 +153,14 @@ class _Run:
         self.progress, self.should_stop, self.on_step = progress, should_stop, on_step
 
     def execute(self) -> RetrainOutcome:
-        data, fingerprints = library_dataset(self.catalog, self.settings.holdout_pct)
+        split_by_similarity = self.settings.plan.split_by_similarity
+        if split_by_similarity:
+            self.on_step(RetrainStep.NEAR_DUPLICATES)
+        try:
+            data, fingerprints = library_dataset(self.catalog, self.settings.holdout_pct, split_by_similarity,
+                                                 self.progress, self.should_stop)
+        except Stopped:
+            return RetrainOutcome(self.kind, RetrainResult.STOPPED)
         classes, train, valid = data.classes, data.train, data.valid
         if len(classes) < 2:
             return RetrainOutcome(self.kind, RetrainResult.TOO_FEW_CLASSES)
@@ -178,7 +188,8 @@ class _Run:
             self.on_step(RetrainStep.RESCORING)
             rescored = rescore(self.catalog, SavedModel(learner.network.eval(), meta), progress=self.progress,
                                should_stop=self.should_stop)
-        return RetrainOutcome(self.kind, result, version, error_rate, previous_error, rescored, epochs, len(valid))
+        return RetrainOutcome(self.kind, result, version, error_rate, previous_error, rescored, epochs, len(valid),
+                              "" if data.groups_kept is None else str(data.groups_kept))
 
     def _fit(self, learner: Learner, plan: TrainingPlan, body_id: str, fingerprints: dict[str, str]) -> bool:
         """Quick: the head on the stored body features. Full: the head, then the whole network. False if stopped."""
