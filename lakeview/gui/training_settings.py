@@ -70,6 +70,11 @@ class TrainingSettingsForm:
         self.valid_pct = QSpinBox(minimum=5, maximum=50, value=round(LabelledFolder.valid_pct * 100), suffix=" %")
         self.valid_pct.setToolTip("Photos held out to measure the error rate, when the folder has no valid/ folder")
         self.valid_pct.valueChanged.connect(lambda _: self._summary_timer.start())
+        self.split_by_similarity = QCheckBox("Keep near-duplicates on one side")
+        self.split_by_similarity.setToolTip("Bursts and edited copies of a photo (alike by perceptual hash) all go to "
+                                            "training or all to validation,\nso the error rate is not flattered by "
+                                            "photos the model has all but seen")
+        self.split_by_similarity.setChecked(DEFAULTS.split_by_similarity)
         self.counts = QTableWidget(0, len(SPLITS))
         self.counts.setHorizontalHeaderLabels(list(SPLITS))
         self.counts.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -81,6 +86,7 @@ class TrainingSettingsForm:
         form.addRow("Source", self.source)
         form.addRow("Folder", self.folder_row)
         form.addRow("Validation share", self.valid_pct)
+        form.addRow(self.split_by_similarity)
         form.addRow(self.counts)
         form.addRow(self.summary)
         return group
@@ -133,7 +139,8 @@ class TrainingSettingsForm:
 
     def form_fields(self) -> list[QWidget]:
         """The form's fields in the order Tab walks them (top to bottom, as they are shown)."""
-        return [self.source, self.folder_edit, self.choose_folder_button, self.valid_pct, self.counts, self.arch,
+        return [self.source, self.folder_edit, self.choose_folder_button, self.valid_pct, self.split_by_similarity,
+                self.counts, self.arch,
                 self.weights, self.size, self.batch_size, self.flip, self.pace, self.frozen_epochs, self.unfrozen_epochs,
                 self.lr, self.unfrozen_lr]
 
@@ -185,7 +192,8 @@ class TrainingSettingsForm:
         plan = TrainingPlan(arch=self.arch.currentData(), weights=weights, size=self.size.value(),
                             batch_size=self.batch_size.value(), flip=self.flip.isChecked(),
                             frozen_epochs=self.frozen_epochs.value(), unfrozen_epochs=self.unfrozen_epochs.value(),
-                            lr=self.lr.value(), unfrozen_lr=self.unfrozen_lr.value())
+                            lr=self.lr.value(), unfrozen_lr=self.unfrozen_lr.value(),
+                            split_by_similarity=self.split_by_similarity.isChecked())
         _, pace = PACES[self.pace.currentData() or "quick"]
         return pace(plan)
 

@@ -292,3 +292,30 @@ def test_quick_or_thorough_sets_the_time_budget_and_is_remembered(qtbot, window,
     with qtbot.waitSignal(window.session.job_ended, timeout=60_000):
         pass
     assert "kept the weights of epoch 2 (25.0% error on 4 photos), the best." in panel.status.text()
+
+
+def test_the_split_keeps_bursts_together_reports_it_and_the_checkbox_turns_it_off(qtbot, window, tmp_path,
+                                                                                   monkeypatch):
+    import threading
+
+    from lakeview.core.photos import perceptual_hash
+    from burst_tools import bursts_and_singles
+
+    folder = tmp_path / "bursts"
+    bursts_and_singles(folder, {"red": (3, 9), "blue": (2, 10)})
+    hashed_on = set()
+    real_hash = perceptual_hash.photo_hash
+    monkeypatch.setattr(perceptual_hash, "photo_hash",
+                        lambda path: hashed_on.add(threading.current_thread()) or real_hash(path))
+    panel = window.training_panel
+    assert panel.split_by_similarity.isChecked(), "on by default"
+    tiny_settings(panel, folder, frozen=1, unfrozen=0)
+
+    end = run_job(qtbot, window, panel.start_training)
+
+    assert end.ending is Ending.DONE, end
+    assert "5 near-duplicate groups (20 photos) kept on one side of the split." in panel.status.text()
+    assert hashed_on and threading.main_thread() not in hashed_on, "hashed in the training job's worker"
+    panel.split_by_similarity.setChecked(False)
+    assert run_job(qtbot, window, panel.start_training).ending is Ending.DONE
+    assert "near-duplicate" not in panel.status.text()
