@@ -59,7 +59,8 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
         self.validation_photos: int | None = None
         """How many photos the epochs' error rates are measured on (from the training's DataReady)."""
         self.groups_kept = ""
-        """The running training's "N near-duplicate groups (M photos) kept on one side of the split", if any."""
+        """The last training's "N near-duplicate groups (M photos) kept on one side of the split", if any; the
+        summary under the counts shows it."""
         self.phase_notes: list[str] = []
         """How the running training's phases ended when not after their planned epochs (no gain, no time)."""
         self._last_action = self.start_training
@@ -199,6 +200,7 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
             self.session.classes_imported()  # a labelled folder's classes have just joined the library
             self.groups_kept = event.groups_kept
             if event.groups_kept:
+                self.summary.setText(f"{self.summary.text()}\n{event.groups_kept.capitalize()}.")
                 self.status.setText(f"{event.groups_kept.capitalize()}.")
         elif isinstance(event, WeightsProgress):
             self._show_download(event.done, event.total)
@@ -245,7 +247,7 @@ class TrainingPanel(QWidget, TrainingSettingsForm):
         unreadable = (f" {len(result.unreadable)} photo(s) could not be read and were left out, e.g. "
                       f"{Path(next(iter(result.unreadable))).name}: {next(iter(result.unreadable.values()))}."
                       if result.unreadable else "")
-        phases = "".join(f" {note}." for note in [self.groups_kept, *self.phase_notes] if note)
+        phases = "".join(f" {note}." for note in self.phase_notes)
         self.status.setText(f"Trained in {describe_seconds(result.seconds)}{error}.{phases} The new model is now "
                             f"active: classify your folders with it (Ctrl+R).{unreadable}")
         self.status.setToolTip("\n".join(f"{Path(p).name}: {r}" for p, r in list(result.unreadable.items())[:50]))

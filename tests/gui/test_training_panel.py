@@ -314,8 +314,9 @@ def test_the_split_keeps_bursts_together_reports_it_and_the_checkbox_turns_it_of
     end = run_job(qtbot, window, panel.start_training)
 
     assert end.ending is Ending.DONE, end
-    assert "5 near-duplicate groups (20 photos) kept on one side of the split." in panel.status.text()
+    assert "5 near-duplicate groups (20 photos) kept on one side of the split." in panel.summary.text()
+    assert panel.groups_kept == "5 near-duplicate groups (20 photos) kept on one side of the split"
     assert hashed_on and threading.main_thread() not in hashed_on, "hashed in the training job's worker"
     panel.split_by_similarity.setChecked(False)
     assert run_job(qtbot, window, panel.start_training).ending is Ending.DONE
-    assert "near-duplicate" not in panel.status.text()
+    assert "near-duplicate" not in panel.summary.text() and not panel.groups_kept
