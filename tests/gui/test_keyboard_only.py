@@ -12,9 +12,9 @@ from tests.gui.test_training_panel import run_job, tiny_settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights")
 
-TRAIN_FORM = ["source", "folder_edit", "choose_folder_button", "valid_pct", "counts", "arch", "weights", "size",
-              "batch_size", "flip", "pace", "frozen_epochs", "unfrozen_epochs", "lr", "unfrozen_lr", "find_lr_button",
-              "train_button"]
+TRAIN_FORM = ["source", "folder_edit", "choose_folder_button", "valid_pct", "split_by_similarity", "counts", "arch",
+              "weights", "size", "batch_size", "flip", "pace", "frozen_epochs", "unfrozen_epochs", "lr", "unfrozen_lr",
+              "find_lr_button", "train_button"]
 """The Train tab's controls top to bottom, as a user reads them (Stop is disabled while nothing runs)."""
 
 

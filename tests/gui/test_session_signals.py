@@ -146,7 +146,8 @@ def test_a_background_retrain_shows_its_steps_and_counts_in_the_status_bar(qtbot
     end = ended.args[0]
     assert (end.kind, end.name, end.ending) == (JobKind.RETRAIN, "Retrain", Ending.DONE)
     assert end.message.startswith("new model: ") and "held-out photo" in end.message
-    assert steps == ["body features", "fitting the head", "checking on held-out photos", "re-scoring"]
+    assert steps == ["finding near-duplicates", "body features", "fitting the head", "checking on held-out photos",
+                     "re-scoring"]
     counts: dict[str, list[tuple[int, int]]] = {}
     for label, done, total, text in shown:
         fitting = label == "Retrain: fitting the head"
