@@ -235,3 +235,18 @@ def test_lakeview_train_reports_the_groups_and_the_flag_turns_it_off(tmp_path, c
     assert main(["train", str(tmp_path / "data"), *TRAIN, "--quiet", "--no-split-by-similarity",
                  "--out", str(out)]) == 0
     assert "near-duplicate" not in capsys.readouterr().out
+
+
+def test_catalog_retrain_reports_the_groups_of_its_hold_out_and_takes_the_flag(tmp_path, capsys):
+    import torch
+
+    from tiny_network import TINY
+
+    path, _ = labelled_library(tmp_path)
+    torch.manual_seed(0)
+    torch.save(TINY.build().state_dict(), tmp_path / "tiny.pth")
+    retrain = ["catalog", "--catalog", str(path), "retrain", "--arch", "tiny", "--weights", str(tmp_path / "tiny.pth")]
+    assert main(retrain) == 0
+    assert "8 near-duplicate groups (32 photos) kept on one side of the split" in capsys.readouterr().out
+    assert main([*retrain, "--no-split-by-similarity"]) == 0
+    assert "near-duplicate" not in capsys.readouterr().out

@@ -115,9 +115,8 @@ def _hash_photos(paths: list[Path | str], fingerprints: Sequence[str | None] | N
                 prints[i] = fingerprint(path)
             except NotAPhoto as exc:
                 unreadable[str(path)] = exc.reason
-            except (OSError, ValueError) as exc:
-                unreadable[str(path)] = f"cannot read the file ({exc.strerror or exc})" if isinstance(exc, OSError) \
-                    else f"cannot read the file ({exc})"
+            except (OSError, ValueError) as exc:  # ValueError: a name the system cannot look up (a NUL byte)
+                unreadable[str(path)] = f"cannot read the file ({getattr(exc, 'strerror', None) or exc})"
     known = cache.get_many(fp for fp in prints if fp is not None)
     result = HashPass([known.get(fp) if fp is not None else None for fp in prints], unreadable)
     todo = [i for i, fp in enumerate(prints) if fp is not None and fp not in known]
