@@ -39,14 +39,14 @@ class GpsRecords:
     def gps_unread_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM photos WHERE gps_read = 0").fetchone()[0]
 
-    def read_unread_gps(self, folder: Path | str | None = None, progress: ProgressFn = no_progress,
-                        should_stop: ShouldStopFn = never_stop) -> int:
-        """Read the GPS of the photos (under `folder`, else all) recorded before the catalog kept it: their
-        header only, not their fingerprint. Committed GPS_BATCH photos at a time; returns how many were read."""
+    def read_unread_gps(self, folder: Path | str | None = None, recursive: bool = True,
+                        progress: ProgressFn = no_progress, should_stop: ShouldStopFn = never_stop) -> int:
+        """Read the GPS of the photos (in `folder`, else all) recorded before the catalog kept it: their header
+        only, not their fingerprint. Committed GPS_BATCH photos at a time; returns how many were read."""
         if folder is None:
             rows = self._db.execute("SELECT id, path FROM photos WHERE gps_read = 0 AND missing = 0").fetchall()
         else:
-            sql, args = self._grid_sql("p.id, p.path, p.gps_read", folder=folder, on_disk=True)
+            sql, args = self._grid_sql("p.id, p.path, p.gps_read", folder=folder, recursive=recursive, on_disk=True)
             rows = [r for r in self._db.execute(sql, args) if not r[2]]
         for start in range(0, len(rows), GPS_BATCH):
             found = []

@@ -209,7 +209,7 @@ class PhotoRecords:
         changed = [path for path in paths if not self._unchanged(path, known)]
         report = self.add_photos(changed, progress, should_stop, total=len(changed))
         report.unchanged = len(paths) - len(changed)
-        self.read_unread_gps(Path(folder), progress, should_stop)
+        self.read_unread_gps(Path(folder), recursive, progress, should_stop)
         report.failed.extend(errors)
         return report
 
