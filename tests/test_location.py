@@ -18,7 +18,8 @@ from lakeview.core.catalog import photo_rows
 from lakeview.core.catalog import NONE_OF_THESE
 from lakeview.core.catalog.gps_rows import PlacedPhoto
 from lakeview.core.catalog.schema import LATEST
-from lakeview.core.location.fusion import best, combine, disagreement, pixel_probabilities, place_probabilities
+from lakeview.core.location.fusion import (best, combine, disagreement, fit_place_weight, pixel_probabilities,
+                                           place_probabilities)
 from lakeview.core.location.hints import PlaceHint
 from lakeview.core.location.library_hints import hints_for, library_hints
 from lakeview.core.location.place_names import place_name
@@ -144,11 +145,15 @@ def test_a_photo_100_m_from_labelled_ones_gets_their_hint_and_one_50_km_away_non
     assert 95 < near.hint.distance_m < 105
     assert near.hint.text() == "Taken 100 m from 3 photos labelled bees"
     assert far.hint is None and far.pixels is None and far.disagreement is None
-    # pixels 70/30 ants, place (3 + 1)/(3 + 2) = 80% bees: the combined guess is bees, 0.3*0.8 against 0.7*0.2
+    # pixels 70/30 ants; place about (3 + 1)/(3 + 2) = 80% bees (three neighbours 100 to 120 m away are worth
+    # nearly three equal ones); combined: bees, about 0.3 * 0.8 against 0.7 * 0.2
+    n = near.hint.effective
+    assert 2.99 < n < 3
     assert near.pixels == pytest.approx({"ants": 0.7, "bees": 0.3})
-    assert near.place == pytest.approx({"ants": 0.2, "bees": 0.8})
-    assert near.combined == pytest.approx({"ants": 0.14 / 0.38, "bees": 0.24 / 0.38})
-    assert near.disagreement == pytest.approx(0.5)
+    assert near.place == pytest.approx({"ants": 1 / (n + 2), "bees": (n + 1) / (n + 2)})
+    ants, bees = 0.7 / (n + 2), 0.3 * (n + 1) / (n + 2)
+    assert near.combined == pytest.approx({"ants": ants / (ants + bees), "bees": bees / (ants + bees)})
+    assert near.disagreement == pytest.approx(0.5, abs=1e-3)
     # a labelled photo's hint is what the others say, not its own label
     bee = hints.of(min(hints.by_id))
     assert bee.hint.neighbours == 2
@@ -180,10 +185,11 @@ def test_closer_neighbours_weigh_more_and_none_of_these_is_no_place():
     assert hint.counts == {"ants": 1, "bees": 2} and hint.top == "ants"  # 20 m away against 900 m
     assert hint.classes["ants"] == pytest.approx((1 / 70) / (1 / 70 + 1 / 930 + 1 / 980))
     assert hints_for(photos, ["ants", "bees"], k=1).of(5).hint.counts == {"ants": 1}
+    assert 1 < hint.effective < 1.4  # one neighbour next door, two far off: worth little more than one
 
 
 def test_the_product_of_experts_never_lets_the_place_zero_a_class():
-    hint = PlaceHint({"bees": 1.0}, 15, 30.0, {"bees": 15})
+    hint = PlaceHint({"bees": 1.0}, 15, 30.0, {"bees": 15}, 15.0)
     place = place_probabilities(hint, ["ants", "bees"])
     assert place == pytest.approx({"ants": 1 / 17, "bees": 16 / 17})
     pixels = pixel_probabilities([("ants", 0.99)], ["ants", "bees"])
@@ -267,3 +273,15 @@ def test_catalog_hints_writes_a_row_per_photo_with_gps(tmp_path, capsys):
         assert {Path(r["file"]).name: r["place_hint"] for r in csv.DictReader(handle)}["far.jpg"] == "bees"
     with pytest.raises(SystemExit):
         main([*catalog, "hints", "--radius-km", "0", "--csv", str(out)])
+
+
+def test_a_place_weight_is_fitted_by_log_likelihood():
+    pixels_wrong = {"ants": 0.2, "bees": 0.8}
+    place_right = {"ants": 0.9, "bees": 0.1}
+    pixels_right = {"ants": 0.9, "bees": 0.1}
+    experts = [(pixels_wrong, place_right)] * 3 + [(pixels_right, place_right)] * 3
+    assert fit_place_weight(experts, ["ants"] * 6) == 3.0  # the place is always right: as much of it as allowed
+    misleading = [(pixels_right, {"ants": 0.1, "bees": 0.9})] * 4
+    assert fit_place_weight(misleading, ["ants"] * 4) == 0.0
+    assert fit_place_weight([], []) == 1.0
+    assert combine(pixels_wrong, place_right, 0.0) == pytest.approx(pixels_wrong)

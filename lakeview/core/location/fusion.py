@@ -3,22 +3,31 @@
     combined(c) ∝ pixels(c) · place(c)
     place(c) = (n · share(c) + α) / (n + α · K)
 
-`share(c)` is the hint's closeness-weighted share of class c among its n neighbours, K the number of classes and
-α = SMOOTHING: a Dirichlet prior of α pseudo-photos per class, so that the place never zeroes a class (a bee
-photographed at the ant hill can still be a bee) and few neighbours sway the guess less than many: one
-neighbour of two classes gives place 2/3 against 1/3, fifteen give 16/17 against 1/17. Without a hint the place
-is uniform and the combined guess is the pixels' own.
+`share(c)` is the hint's closeness-weighted share of class c among its neighbours, n what those neighbours are
+worth as equally weighted photos (PlaceHint.effective: a close one counts more, so n is fewer than their number),
+K the number of classes and α = SMOOTHING: a Dirichlet prior of α pseudo-photos per class, so that the place
+never zeroes a class (a bee photographed at the ant hill can still be a bee) and few neighbours sway the guess
+less than many: one neighbour of two classes gives place 2/3 against 1/3, fifteen equally near ones 16/17
+against 1/17. Without a hint the place is uniform and the combined guess is the pixels' own.
 
 Pixels' probabilities come from the prediction's stored top classes; classes outside them share what is left.
+
+`combine` takes a weight for the place (place(c) ** weight; 1 is the plain product above, 0 the pixels alone);
+`fit_place_weight` picks it on labelled photos the model was not trained on, by log-likelihood. The app uses 1:
+a library has no honest hold-out of per-photo predictions to fit it on (labelled photos are re-scored by the
+models trained on them). benchmarks/location_hint.py reports both.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from lakeview.core.location.hints import PlaceHint
 
 SMOOTHING = 1.0
+WEIGHTS = tuple(w / 4 for w in range(0, 13))
+"""The place weights `fit_place_weight` tries: 0 to 3 in quarters."""
 FLOOR = 1e-6
 """The least probability any expert gives a class, so that a product is never 0 / 0."""
 
@@ -37,14 +46,28 @@ def place_probabilities(hint: PlaceHint | None, classes: Sequence[str],
     """The place expert: the hint's shares, smoothed (see the module's note); uniform without a hint."""
     if hint is None or not classes:
         return {name: 1 / len(classes) for name in classes}
-    n = hint.neighbours
+    n = hint.effective or hint.neighbours
     return _normalised({name: (n * hint.classes.get(name, 0.0) + smoothing) / (n + smoothing * len(classes))
                         for name in classes})
 
 
-def combine(pixels: dict[str, float], place: dict[str, float]) -> dict[str, float]:
-    """The product of the two experts, renormalised; classes in order of the pixels' dict."""
-    return _normalised({name: max(p, FLOOR) * max(place.get(name, 0.0), FLOOR) for name, p in pixels.items()})
+def combine(pixels: dict[str, float], place: dict[str, float], place_weight: float = 1.0) -> dict[str, float]:
+    """The product of the two experts (the place's raised to `place_weight`), renormalised; classes in order of
+    the pixels' dict."""
+    return _normalised({name: max(p, FLOOR) * max(place.get(name, 0.0), FLOOR) ** place_weight
+                        for name, p in pixels.items()})
+
+
+def fit_place_weight(experts: Sequence[tuple[dict[str, float], dict[str, float]]], truths: Sequence[str],
+                     weights: Sequence[float] = WEIGHTS) -> float:
+    """The place weight whose combined guesses give the true classes the highest log-likelihood (the first of
+    equals); 1 without photos to fit on."""
+    if not experts:
+        return 1.0
+    def log_likelihood(weight: float) -> float:
+        return sum(math.log(max(combine(pixels, place, weight).get(truth, 0.0), FLOOR))
+                   for (pixels, place), truth in zip(experts, truths))
+    return max(weights, key=lambda weight: (log_likelihood(weight), -abs(weight - 1)))
 
 
 def disagreement(pixels: dict[str, float], place: dict[str, float]) -> float:

@@ -28,6 +28,9 @@ class PlaceHint:
     """To the nearest of them."""
     counts: dict[str, int]
     """Neighbours per class."""
+    effective: float = 0.0
+    """How many equally weighted neighbours the closeness weights are worth (Kish: (sum w)^2 / sum w^2): one photo
+    next door and fourteen far off are worth little more than one."""
 
     @property
     def top(self) -> str:
@@ -86,10 +89,12 @@ class PlaceIndex:
     def _hint(self, metres: np.ndarray, which: np.ndarray) -> PlaceHint:
         weights: dict[str, float] = {}
         counts: dict[str, int] = {}
+        squares = 0.0
         for distance, index in zip(metres, which):
-            name = self.labels[index]
-            weights[name] = weights.get(name, 0.0) + 1.0 / (float(distance) + NEAR_M)
+            name, weight = self.labels[index], 1.0 / (float(distance) + NEAR_M)
+            weights[name] = weights.get(name, 0.0) + weight
             counts[name] = counts.get(name, 0) + 1
+            squares += weight * weight
         total = sum(weights.values())
         shares = dict(sorted(((name, w / total) for name, w in weights.items()), key=lambda item: -item[1]))
-        return PlaceHint(shares, len(which), float(metres.min()), counts)
+        return PlaceHint(shares, len(which), float(metres.min()), counts, total * total / squares)
