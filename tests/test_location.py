@@ -140,7 +140,7 @@ def test_a_photo_100_m_from_labelled_ones_gets_their_hint_and_one_50_km_away_non
         catalog.store_predictions("m1", [(photos["near"], [("ants", 0.7), ("bees", 0.3)])])
         hints = library_hints(catalog)
         near, far = hints.of(catalog.photo_id(photos["near"])), hints.of(catalog.photo_id(photos["far"]))
-        assert catalog.photo_id(photos["nowhere"]) not in hints.by_id
+        assert hints.of(catalog.photo_id(photos["nowhere"])) is None and len(hints) == 5
     assert near.hint.top == "bees" and near.hint.neighbours == 3 and near.hint.counts == {"bees": 3}
     assert 95 < near.hint.distance_m < 105
     assert near.hint.text() == "Taken 100 m from 3 photos labelled bees"
@@ -155,7 +155,7 @@ def test_a_photo_100_m_from_labelled_ones_gets_their_hint_and_one_50_km_away_non
     assert near.combined == pytest.approx({"ants": ants / (ants + bees), "bees": bees / (ants + bees)})
     assert near.disagreement == pytest.approx(0.5, abs=1e-3)
     # a labelled photo's hint is what the others say, not its own label
-    bee = hints.of(min(hints.by_id))
+    bee = hints.of(min(hints.ids()))
     assert bee.hint.neighbours == 2
 
 
@@ -285,3 +285,29 @@ def test_a_place_weight_is_fitted_by_log_likelihood():
     assert fit_place_weight(misleading, ["ants"] * 4) == 0.0
     assert fit_place_weight([], []) == 1.0
     assert combine(pixels_wrong, place_right, 0.0) == pytest.approx(pixels_wrong)
+
+
+def test_the_library_s_disagreement_scores_are_the_photos_own():
+    """The review order scores the library in arrays; each photo's PhotoHint scores it on its own: the same."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    classes = ["ants", "bees", "wasps", "moths"]
+    photos = []
+    for i in range(300):
+        top = sorted(zip(classes, rng.dirichlet(np.ones(4))), key=lambda item: -item[1])[:int(rng.integers(0, 4))]
+        label = str(rng.choice(classes)) if rng.random() < 0.4 else None
+        photos.append(placed(i, float(rng.normal(0, 1500)), label, [(name, float(p)) for name, p in top]))
+    hints = hints_for(photos, classes[:3], k=7, every=True)  # 'moths' only as a label: a class all the same
+    expected = {i: hints.of(i).disagreement for i in hints.ids()}
+    assert sum(d is not None for d in expected.values()) > 100
+    assert {i: hints._disagreements[n] for n, i in enumerate(hints.ids())} == pytest.approx(
+        {i: math.nan if d is None else d for i, d in expected.items()}, nan_ok=True)
+    ranked = sorted((i for i in expected if expected[i] is not None), key=lambda i: -expected[i])
+    assert hints.by_disagreement(hints.ids()) == ranked + [i for i in hints.ids() if expected[i] is None]
+    unlabelled_only = hints_for(photos, classes[:3], k=7)  # what the app's review queue asks for
+    for i in hints.ids():
+        assert unlabelled_only.hint_of(i) == hints.hint_of(i)
+        score = unlabelled_only._disagreements[unlabelled_only.ids().index(i)]
+        assert math.isnan(score) if photos[i].label is not None else score == hints._disagreements[i] or (
+            math.isnan(score) and math.isnan(hints._disagreements[i]))

@@ -46,20 +46,19 @@ def run_hints(args: argparse.Namespace) -> int:
             if catalog.gps_unread_count():  # photos recorded before the catalog kept GPS
                 with Bar("reading GPS", False, "photo") as bar:
                     catalog.read_unread_gps(progress=bar, should_stop=stop)
-            hints = library_hints(catalog, args.radius_km, should_stop=stop)
+            hints = library_hints(catalog, args.radius_km, should_stop=stop, every=True)
         except Stopped:
             return say_stopped("no hints were written")
     if not len(hints):
         raise UserError("none of the catalog's photos has a GPS position")
-    rows = sorted(hints.by_id.values(), key=lambda h: str(h.photo.path))
+    rows = sorted(((photo.path, hints.hint_of(photo.id)) for photo in hints.photos), key=lambda row: str(row[0]))
     with writing(args.csv), csv_output(args.csv) as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "place_hint", "neighbours", "distance_m"])
-        for row in rows:
-            hint = row.hint
-            writer.writerow([name_cell(row.photo.path), text_cell(hint.top) if hint else "",
+        for path, hint in rows:
+            writer.writerow([name_cell(path), text_cell(hint.top) if hint else "",
                              hint.neighbours if hint else "", f"{hint.distance_m:.0f}" if hint else ""])
-    hinted = sum(row.hint is not None for row in rows)
+    hinted = sum(hint is not None for _, hint in rows)
     say(f"wrote {len(rows)} rows to {args.csv}: {hinted} photo(s) with a hint within {args.radius_km:g} km, "
         f"{len(rows) - hinted} without")
     return EXIT_OK

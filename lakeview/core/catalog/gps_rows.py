@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from lakeview.core.catalog.labels import NONE_OF_THESE
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
-from lakeview.core.photos.file_names import absolute_path, path_from_db, path_to_db
+from lakeview.core.photos.file_names import PathInDb, absolute_path, path_from_db, path_to_db
 from lakeview.core.photos.gps import GpsPosition, read_gps
 
 GPS_BATCH = 500
@@ -18,13 +19,24 @@ GPS_BATCH = 500
 @dataclass(frozen=True)
 class PlacedPhoto:
     """A photo with a GPS position, its label (None: unlabelled; NONE_OF_THESE stays as it is) and its
-    prediction's top classes ([] without one)."""
+    prediction's top classes ([] without one). The path and the top classes may be given as the catalog stores
+    them (its path value, the JSON text): they are turned into a Path and a list when first read, since a
+    library's hints need neither for most of its photos."""
     id: int
-    path: Path
+    stored_path: PathInDb | Path
     latitude: float
     longitude: float
     label: str | None
-    top: list[tuple[str, float]]
+    stored_top: str | list | None
+
+    @cached_property
+    def path(self) -> Path:
+        return self.stored_path if isinstance(self.stored_path, Path) else path_from_db(self.stored_path)
+
+    @cached_property
+    def top(self) -> list[tuple[str, float]]:
+        top = json.loads(self.stored_top) if isinstance(self.stored_top, str) else self.stored_top or []
+        return [(name, prob) for name, prob in top]
 
 
 class GpsRecords:
@@ -68,7 +80,5 @@ class GpsRecords:
             "FROM photos p INDEXED BY photos_gps LEFT JOIN labels l ON l.photo_id = p.id "
             "LEFT JOIN classes c ON c.id = l.class_id LEFT JOIN predictions pr ON pr.photo_id = p.id "
             "WHERE p.latitude IS NOT NULL AND p.longitude IS NOT NULL AND p.missing = 0 ORDER BY p.id")
-        return [PlacedPhoto(r["id"], path_from_db(r["path"]), r["latitude"], r["longitude"],
-                            (r["label"] if r["label"] is not None else NONE_OF_THESE) if r["labelled"] else None,
-                            [(name, prob) for name, prob in json.loads(r["top"])] if r["top"] else [])
-                for r in rows]
+        return [PlacedPhoto(r[0], r[1], r[2], r[3], (r[5] if r[5] is not None else NONE_OF_THESE) if r[4] else None,
+                            r[6]) for r in rows]

@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+import numpy as np
+
 from lakeview.core.location.hints import PlaceHint
 
 SMOOTHING = 1.0
@@ -74,6 +76,37 @@ def disagreement(pixels: dict[str, float], place: dict[str, float]) -> float:
     """How far apart pixels and place are: total variation distance, 0 (alike) to 1 (no class in common)."""
     names = set(pixels) | set(place)
     return 0.5 * sum(abs(pixels.get(name, 0.0) - place.get(name, 0.0)) for name in names)
+
+
+def place_matrix(weights: np.ndarray, effective: np.ndarray, smoothing: float = SMOOTHING) -> np.ndarray:
+    """`place_probabilities` of many photos at once: `weights` (photos x classes) sums each class's closeness
+    weights, `effective` is each photo's PlaceHint.effective; a row without weights is uniform."""
+    classes = weights.shape[1]
+    total = weights.sum(axis=1, keepdims=True)
+    shares = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+    n = effective.reshape(-1, 1)
+    place = (n * shares + smoothing) / (n + smoothing * classes)
+    place[total[:, 0] <= 0] = 1 / classes
+    return place / place.sum(axis=1, keepdims=True)
+
+
+def pixel_matrix(tops: Sequence[Sequence[tuple[str, float]]], classes: Sequence[str]) -> np.ndarray:
+    """`pixel_probabilities` of many photos at once (photos x classes); a photo without a prediction's row is 0."""
+    column = {name: n for n, name in enumerate(classes)}
+    given = np.full((len(tops), len(classes)), np.nan)
+    for row, top in enumerate(tops):
+        for name, p in top:
+            if name in column:
+                given[row, column[name]] = max(0.0, float(p))
+    known = ~np.isnan(given)
+    rest = len(classes) - known.sum(axis=1, keepdims=True)
+    left = np.clip(1 - np.nansum(given, axis=1, keepdims=True), 0, None)
+    pixels = np.where(known, given, np.divide(left, rest, out=np.zeros_like(left), where=rest > 0))
+    total = pixels.sum(axis=1, keepdims=True)
+    with_top = np.array([bool(top) for top in tops], dtype=bool)
+    pixels = np.divide(pixels, total, out=np.full_like(pixels, 1 / max(1, len(classes))), where=total > 0)
+    pixels[~with_top] = 0
+    return pixels
 
 
 def best(probabilities: dict[str, float]) -> tuple[str, float]:

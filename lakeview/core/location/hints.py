@@ -68,33 +68,54 @@ class PlaceIndex:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def hints(self, latitudes: Sequence[float], longitudes: Sequence[float],
-              skip_self: Sequence[int] | None = None) -> list[PlaceHint | None]:
-        """A hint per point, None where no labelled photo is within the radius. `skip_self[i]`: an index into the
-        labelled photos that point i is itself (its own label is not a hint), or -1."""
-        if self.tree is None or not len(latitudes):
-            return [None] * len(latitudes)
+    def neighbours(self, latitudes: Sequence[float], longitudes: Sequence[float],
+                   skip_self: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(metres, which): per point, its k nearest labelled photos within the radius, nearest first, as
+        distances and indices into the labelled photos; -1 (and infinity) fill the places of those missing.
+        `skip_self[i]`: the index of the labelled photo that point i is itself (its own label is no hint), or -1."""
+        count = len(latitudes)
+        metres, which = np.full((count, self.k), np.inf), np.full((count, self.k), -1, dtype=np.int64)
+        if self.tree is None or not count:
+            return metres, which
         points = np.radians(np.column_stack([latitudes, longitudes]).astype(float))
         k = min(self.k + (1 if skip_self is not None else 0), len(self.labels))
         distances, indices = self.tree.query(points, k=k)
-        hints = []
-        for row, (near, which) in enumerate(zip(distances, indices)):
-            keep = near <= self.radius
-            if skip_self is not None:
-                keep &= which != skip_self[row]
-            near, which = near[keep][:self.k], which[keep][:self.k]
-            hints.append(self._hint(near * EARTH_RADIUS_M, which) if len(which) else None)
-        return hints
+        keep = distances <= self.radius
+        if skip_self is not None:
+            keep &= indices != np.asarray(skip_self).reshape(-1, 1)
+        # the kept ones first, in their order, then the first k columns
+        order = np.argsort(~keep, axis=1, kind="stable")[:, :self.k]
+        kept = np.take_along_axis(keep, order, axis=1)
+        columns = order.shape[1]
+        metres[:, :columns] = np.where(kept, np.take_along_axis(distances, order, axis=1) * EARTH_RADIUS_M, np.inf)
+        which[:, :columns] = np.where(kept, np.take_along_axis(indices, order, axis=1), -1)
+        return metres, which
 
-    def _hint(self, metres: np.ndarray, which: np.ndarray) -> PlaceHint:
+    def hints(self, latitudes: Sequence[float], longitudes: Sequence[float],
+              skip_self: Sequence[int] | None = None) -> list[PlaceHint | None]:
+        """A hint per point, None where no labelled photo is within the radius (see `neighbours`)."""
+        metres, which = self.neighbours(latitudes, longitudes, skip_self)
+        return [self.hint(m, w) for m, w in zip(metres, which)]
+
+    def hint(self, metres: np.ndarray, which: np.ndarray) -> PlaceHint | None:
+        """The hint of one row of `neighbours`; None when it has none."""
+        kept = which >= 0
+        metres, which = metres[kept], which[kept]
+        if not len(which):
+            return None
         weights: dict[str, float] = {}
         counts: dict[str, int] = {}
         squares = 0.0
         for distance, index in zip(metres, which):
-            name, weight = self.labels[index], 1.0 / (float(distance) + NEAR_M)
+            name, weight = self.labels[index], closeness(float(distance))
             weights[name] = weights.get(name, 0.0) + weight
             counts[name] = counts.get(name, 0) + 1
             squares += weight * weight
         total = sum(weights.values())
         shares = dict(sorted(((name, w / total) for name, w in weights.items()), key=lambda item: -item[1]))
         return PlaceHint(shares, len(which), float(metres.min()), counts, total * total / squares)
+
+
+def closeness(metres):
+    """The weight of a neighbour this far away (a number or an array)."""
+    return 1.0 / (metres + NEAR_M)
