@@ -117,7 +117,8 @@ def hints_for(placed: Sequence[PlacedPhoto], classes: Sequence[str], radius_km: 
     column_of = {name: n for n, name in enumerate(classes)}
     label_columns = np.array([column_of[p.label] for p in labelled], dtype=np.int64)
     position = {p.id: n for n, p in enumerate(labelled)}
-    metres, which = np.full((len(placed), k), np.inf), np.full((len(placed), k), -1, dtype=np.int64)
+    metres = np.full((len(placed), k), np.inf)
+    which = np.full((len(placed), k), -1, dtype=np.int32)  # 18 MB at 100,000 photos, not 24
     disagreements = np.full(len(placed), np.nan)
     asked = np.array([every or p.label is None for p in placed], dtype=bool)
     rows = np.flatnonzero(asked)
