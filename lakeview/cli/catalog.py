@@ -13,6 +13,7 @@ from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, device_name, exist
 from lakeview.cli.catalog_access import (catalog_command, catalog_errors_as_sentences, open_catalog,
                                           say_stopped, version_by_prefix)
 from lakeview.cli.catalog_classify import add_classify
+from lakeview.cli.catalog_hints import add_hints
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -39,6 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--no-recursive", action="store_true", help="only the folder itself")
     add.set_defaults(run=run_add)
     add_classify(sub)
+    add_hints(sub)
 
     sub.add_parser("status", help="counts per class and source, the active model and its metrics").set_defaults(run=run_status)
     sub.add_parser("check", help="check every page and reference; says healthy (exit 0) or what is wrong (exit 2)"

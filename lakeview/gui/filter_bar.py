@@ -7,10 +7,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QPushButton, QToolBar, QWidget
 
 from lakeview.core.catalog.grid_queries import REVIEW_QUEUE
+from lakeview.gui.place_hints import BY_PLACE
 
 FILTERS = {
     "All photos": {},
     "Review queue (least confident first)": REVIEW_QUEUE,
+    "Review queue (pixels and place disagree first)": {**REVIEW_QUEUE, BY_PLACE: True},
     "By predicted class": {"order": "predicted"},
     "Unlabelled": {"unlabelled": True},
     "Corrected by me": {"corrected": True},

@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QScrollArea, QS
 
 from lakeview.core.catalog.labels import NONE_OF_THESE, ClassInfo, Label
 from lakeview.core.photos.exif import read_header
+from lakeview.core.photos.gps import GpsPosition
 from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.grid.delegate import badge_text
+from lakeview.gui.place_hints import PlaceHints, PlacePanel
 from lakeview.gui.preview_loader import ImageLoader, PhotoView
 
 PREVIEW_PX = 1024
@@ -36,6 +38,8 @@ class CatalogLookup(Protocol):
     def label_of(self, path: Path | str) -> Label | None: ...
     def prediction_of(self, path: Path | str) -> tuple[str, list[tuple[str, float]]] | None: ...
     def classes(self) -> list[ClassInfo]: ...
+    def gps_of(self, path: Path | str) -> GpsPosition | None: ...
+    def photo_id(self, path: Path | str) -> int | None: ...
 
 
 # --- what the header says ------------------------------------------------------------------------------------
@@ -166,7 +170,8 @@ class Inspector(QWidget):
     """Details of one photo, for a dock beside the grid. `show_photo(path)` when the current photo changes,
     `refresh()` when its label or prediction may have."""
 
-    def __init__(self, catalog_lookup: CatalogLookup, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog_lookup: CatalogLookup, places: PlaceHints | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.catalog = catalog_lookup
         self._path: Path | None = None
@@ -183,6 +188,7 @@ class Inspector(QWidget):
         self.no_prediction = _muted(QLabel("No prediction yet"))
         self.bars = QVBoxLayout()
         self.bars.setSpacing(4)
+        self.place = PlacePanel(places)
         self.file_form = QFormLayout()
         self.exif_heading = _heading("Camera")
         self.exif_form = QFormLayout()
@@ -203,6 +209,8 @@ class Inspector(QWidget):
         column.addLayout(prediction_row)
         column.addWidget(self.no_prediction)
         column.addLayout(self.bars)
+        column.addSpacing(8)
+        column.addWidget(self.place)
         column.addSpacing(8)
         column.addWidget(_heading("File"))
         column.addLayout(self.file_form)
@@ -254,6 +262,7 @@ class Inspector(QWidget):
         if colour is not None:
             self.swatch.setPixmap(self._swatch(QColor(colour)))
         self._show_prediction(self.catalog.prediction_of(self._path), colours)
+        self.place.show_for(self.catalog, self._path)
 
     def prediction_bars(self) -> list[PredictionBar]:
         return [self.bars.itemAt(i).widget() for i in range(self.bars.count())]

@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
     def _build_inspector_dock(self) -> None:
-        self.inspector = Inspector(self.session.catalog)
+        self.inspector = Inspector(self.session.catalog, self.session.places)
         dock = QDockWidget("Inspector", self)
         dock.setObjectName("inspector")
         dock.setWidget(self.inspector)
@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         self._inspector_refresh = QTimer(self)  # a key press changes labels and classes: one refresh for both
         self._inspector_refresh.setSingleShot(True)
         self._inspector_refresh.timeout.connect(self.inspector.refresh)
-        for signal in (s.labels_changed, s.predictions_changed, s.classes_changed):
+        for signal in (s.labels_changed, s.predictions_changed, s.classes_changed, s.places.changed):
             signal.connect(lambda *_: self._inspector_refresh.start(0))
         s.model_changed.connect(self._refresh_model_label)
         for signal, show in ((s.job_started, self.job_status.start), (s.job_step, self.job_status.show_step),

@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from lakeview.core.catalog import Catalog
 from lakeview.core.training.retrain_schedule import Done, RetrainScheduler, SchedulerPolicy
 from lakeview.gui.catalog_writes import LARGE_WRITE, CatalogWrites
+from lakeview.gui.place_hints import BY_PLACE, PlaceHints
 from lakeview.gui.session_jobs import SessionJobs
 from lakeview.gui.session_labels import SessionLabels
 from lakeview.gui.session_rows import SessionRows
@@ -75,6 +76,8 @@ class LibrarySession(SessionRows, SessionLabels, SessionJobs, QObject):
         self.catalog = Catalog(catalog_path)
         self.folder: Path | None = None
         self.filters: dict = {}
+        self.place_order = False
+        """The grid's photos ordered by how much pixels and place disagree, most first (a filter's choice)."""
         self.only: tuple[str, list[Path]] | None = None
         """(what they are, paths) while the grid shows chosen photos (a confusion-matrix cell) instead of the folder."""
         self._closed = False
@@ -88,12 +91,14 @@ class LibrarySession(SessionRows, SessionLabels, SessionJobs, QObject):
         self._poll.start(POLL_MS)
         for change in (self.labels_changed, self.job_started):
             change.connect(lambda _: QTimer.singleShot(0, self, self._tell_pending_retrain))
+        self.places = PlaceHints(self)
 
     # --- what is on screen --------------------------------------------------------------------------------
     def show_only(self, description: str, paths: list[Path]) -> None:
         """Exactly these photos, unfiltered (a filter could hide all of them under a count that says otherwise)."""
         self.only = (description, list(paths))
         self.filters = {}
+        self.place_order = False
         self.rows_changed.emit()
 
     def show_folder(self) -> None:
@@ -112,6 +117,7 @@ class LibrarySession(SessionRows, SessionLabels, SessionJobs, QObject):
         self.rows_changed.emit()
 
     def set_filters(self, **filters) -> None:
+        self.place_order = bool(filters.pop(BY_PLACE, False))
         self.filters = {k: v for k, v in filters.items() if v not in (None, False, "")}
         self.rows_changed.emit()
 
@@ -349,6 +355,7 @@ class LibrarySession(SessionRows, SessionLabels, SessionJobs, QObject):
     def close(self) -> None:
         self._closed = True
         self._poll.stop()
+        self.places.close()
         self.scheduler.cancel()  # no follow-up run for the corrections still waiting
         self.cancel_job()
         self.wait_for_job()

@@ -59,13 +59,18 @@ class SessionRows:
             self._rows_arrived(asked, ShownRows([], {}, 0))
             return
         whole_folder = self.only is None and not self.filters
+        by_place, radius_km = self.place_order, self.places.radius_km
 
         def shown(catalog: Catalog) -> ShownRows:
             ids = catalog.query_ids(**query)
+            if by_place:  # the hints of the whole library: always in the worker below
+                from lakeview.core.location.library_hints import library_hints
+
+                ids = library_hints(catalog, radius_km).by_disagreement(ids)
             total = len(ids) if whole_folder else catalog.count_photos(folder=folder) if folder is not None else 0
             return ShownRows(ids, {photo_id: row for row, photo_id in enumerate(ids)}, total)
 
-        if self.catalog.photo_count() <= QUERY_ON_GUI_THREAD:
+        if self.catalog.photo_count() <= QUERY_ON_GUI_THREAD and not by_place:
             self._rows_arrived(asked, shown(self.catalog))
             return
         catalog_path = self.catalog.path

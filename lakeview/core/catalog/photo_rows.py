@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
 from lakeview.core.photos.file_names import PathInDb, absolute_path, path_from_db, path_to_db
 from lakeview.core.photos.files import NotAPhoto, iter_image_files, not_a_file_reason
 from lakeview.core.photos.fingerprint import PhotoFile, read_photo_file
+from lakeview.core.photos.gps import read_gps
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 BATCH = 500
@@ -35,11 +36,12 @@ class RescanReport:
 
 
 def read_photo(path: Path | str, failed: list[tuple[Path, str]]) -> PhotoFile | None:
-    """The photo's size, time and fingerprint, or None with the reason appended to `failed`."""
+    """The photo's size, time, fingerprint and GPS position, or None with the reason appended to `failed`."""
     path = absolute_path(path)
     try:
         path_to_db(path)
-        return read_photo_file(path)
+        photo = read_photo_file(path)
+        return replace(photo, gps=read_gps(path))
     except NotAPhoto as exc:
         failed.append((path, exc.reason))
     except OSError as exc:
@@ -175,23 +177,27 @@ class PhotoRecords:
         now = self._now()
         matches = gone.match(photos, keys, known)
         for index, (photo, key) in enumerate(zip(photos, keys)):
+            gps = (photo.gps.latitude, photo.gps.longitude, photo.gps.altitude) if photo.gps else (None, None, None)
             if key in known:
-                updates.append((photo.size, photo.mtime_ns, photo.fingerprint, known[key]))
+                updates.append((photo.size, photo.mtime_ns, photo.fingerprint, *gps, known[key]))
                 report.updated += 1
             elif key in new_keys:  # the same path twice in one batch: recorded once
                 report.updated += 1
             elif index in matches:
                 row_id, old = matches.pop(index)
-                moves.append((key, photo.size, photo.mtime_ns, row_id))
+                moves.append((key, photo.size, photo.mtime_ns, *gps, row_id))
                 new_keys.add(key)
                 report.reattached.append((path_from_db(old), photo.path))
             else:
-                inserts.append((key, photo.size, photo.mtime_ns, photo.fingerprint, now))
+                inserts.append((key, photo.size, photo.mtime_ns, photo.fingerprint, *gps, now))
                 new_keys.add(key)
                 report.added += 1
-        db.executemany("UPDATE photos SET size = ?, mtime_ns = ?, fingerprint = ?, missing = 0 WHERE id = ?", updates)
-        db.executemany("UPDATE photos SET path = ?, size = ?, mtime_ns = ?, missing = 0 WHERE id = ?", moves)
-        db.executemany("INSERT INTO photos (path, size, mtime_ns, fingerprint, added) VALUES (?, ?, ?, ?, ?)", inserts)
+        gps = "latitude = ?, longitude = ?, altitude = ?, gps_read = 1"
+        db.executemany(f"UPDATE photos SET size = ?, mtime_ns = ?, fingerprint = ?, {gps}, missing = 0 WHERE id = ?",
+                       updates)
+        db.executemany(f"UPDATE photos SET path = ?, size = ?, mtime_ns = ?, {gps}, missing = 0 WHERE id = ?", moves)
+        db.executemany("INSERT INTO photos (path, size, mtime_ns, fingerprint, latitude, longitude, altitude, gps_read, "
+                       "added) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)", inserts)
 
     def add_folder(self, folder: Path | str, recursive: bool = True, progress: ProgressFn = no_progress,
                    should_stop: ShouldStopFn = never_stop) -> AddReport:
@@ -203,6 +209,7 @@ class PhotoRecords:
         changed = [path for path in paths if not self._unchanged(path, known)]
         report = self.add_photos(changed, progress, should_stop, total=len(changed))
         report.unchanged = len(paths) - len(changed)
+        self.read_unread_gps(Path(folder), recursive, progress, should_stop)
         report.failed.extend(errors)
         return report
 

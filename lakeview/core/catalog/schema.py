@@ -19,6 +19,9 @@ import sqlite3
 # Version 5: a summary of each label-history action (how many photos, how many per class, the deepest folder
 # holding them all), written with it, so that the Edit menu and Ctrl+Z describe a 100,000-photo step, and tell
 # whether it is on screen, without reading its rows. Older actions have none and are summed from their rows.
+# Version 6: where each photo was taken (EXIF GPS: latitude, longitude, altitude), for location hints, and whether
+# its GPS has been read. Photos recorded before version 6 have gps_read = 0: the next add of their folder reads
+# their GPS (the header alone) although their size and time are unchanged.
 MIGRATIONS: dict[int, str] = {
     1: """
         CREATE TABLE photos (
@@ -107,6 +110,14 @@ MIGRATIONS: dict[int, str] = {
             labelled TEXT NOT NULL,
             folder
         );
+    """,
+    6: """
+        ALTER TABLE photos ADD COLUMN latitude REAL;
+        ALTER TABLE photos ADD COLUMN longitude REAL;
+        ALTER TABLE photos ADD COLUMN altitude REAL;
+        ALTER TABLE photos ADD COLUMN gps_read INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX photos_gps_unread ON photos (id) WHERE gps_read = 0;
+        CREATE INDEX photos_gps ON photos (id) WHERE latitude IS NOT NULL;
     """,
 }
 LATEST = max(MIGRATIONS)

@@ -12,6 +12,7 @@ from typing import Iterator
 from lakeview.core.catalog.classes import ClassRecords
 from lakeview.core.catalog.classification_plan import PlanRecords
 from lakeview.core.catalog.connection import connect
+from lakeview.core.catalog.gps_rows import GpsRecords
 from lakeview.core.catalog.grid_queries import GridQueries
 from lakeview.core.catalog.errors import CatalogDamaged, CatalogError, CatalogFolderUnwritable, translate
 from lakeview.core.catalog.identity import APPLICATION_ID, FileState, examine
@@ -33,7 +34,7 @@ def default_catalog_path(library: str = "default") -> Path:
     return data_dir() / "libraries" / library / "catalog.sqlite"
 
 
-class Catalog(PhotoRecords, GridQueries, ClassRecords, LabelRecords, ModelRecords, PlanRecords):
+class Catalog(PhotoRecords, GridQueries, ClassRecords, LabelRecords, ModelRecords, PlanRecords, GpsRecords):
     """One library's catalog. Use from one thread; every change is committed before the method returns.
 
     Each write transaction waits for its turn among this process's writers to the same file (see write_turns):

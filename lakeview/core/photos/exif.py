@@ -1,5 +1,5 @@
 """What a photo's header says, read without decoding its pixels: its upright size and the EXIF facts a person
-looks for (camera, when it was taken, exposure, aperture, ISO, focal length)."""
+looks for (camera, when it was taken, exposure, aperture, ISO, focal length, where it was taken)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image
 
+from lakeview.core.photos.gps import gps_of
 from lakeview.core.photos.images import HEIF_SUFFIXES, heif_supported
 
 UPRIGHT_SWAPPED = {5, 6, 7, 8}  # EXIF orientations that turn the stored image a quarter turn
@@ -57,6 +58,7 @@ def exif_facts(ifd0: Image.Exif, sub: dict) -> list[tuple[str, str | datetime]]:
     iso = sub.get(ExifTags.Base.ISOSpeedRatings)
     iso = _number(iso[0] if isinstance(iso, tuple) and iso else iso)
     focal = _number(sub.get(ExifTags.Base.FocalLength))
+    position = gps_of(ifd0)
     facts: list[tuple[str, str | datetime]] = [
         ("Camera", camera),
         ("Taken", _exif_date(taken) if taken else ""),
@@ -65,6 +67,7 @@ def exif_facts(ifd0: Image.Exif, sub: dict) -> list[tuple[str, str | datetime]]:
         ("Aperture", "" if aperture is None else f"f/{round(aperture, 1):g}"),
         ("ISO", "" if iso is None else f"{iso:g}"),
         ("Focal length", "" if focal is None else f"{round(focal, 1):g} mm"),
+        ("Position", "" if position is None else position.text()),
     ]
     return [(caption, value) for caption, value in facts if value]
 

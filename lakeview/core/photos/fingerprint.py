@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lakeview.core.photos.files import NotAPhoto, kind_reason, looks_like_image, open_regular
+from lakeview.core.photos.gps import GpsPosition
 
 SAMPLE = 64 * 1024
 
@@ -20,6 +21,8 @@ class PhotoFile:
     size: int
     mtime_ns: int
     fingerprint: str
+    gps: GpsPosition | None = None
+    """Where it was taken, when the caller read that too (see photo_rows.read_photo)."""
 
 
 def fingerprint(path: Path | str) -> str:

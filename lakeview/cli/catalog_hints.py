@@ -1,0 +1,64 @@
+"""`lakeview catalog hints [--radius-km R] --csv FILE`: for each photo with a GPS position, what the labelled
+photos taken near it are of (the app's place hint), as `file,place_hint,neighbours,distance_m` rows."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+
+from lakeview.cli.arg_types import output_file
+from lakeview.cli.catalog_access import open_catalog, say_stopped
+from lakeview.cli.console import EXIT_OK, Bar, UserError, ctrl_c_stops, say, writing
+from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
+
+
+def radius_km(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of kilometres: {text}") from None
+    if not 0 < value <= 20_000:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 20000 km, not {text}")
+    return value
+
+
+def add_hints(sub: argparse._SubParsersAction) -> None:
+    from lakeview.core.location.hints import DEFAULT_RADIUS_KM
+
+    hints = sub.add_parser("hints", help="place hints from GPS: the classes of the labelled photos taken near each "
+                                         "photo")
+    hints.add_argument("--radius-km", type=radius_km, default=DEFAULT_RADIUS_KM,
+                       help=f"only labelled photos this close count (default {DEFAULT_RADIUS_KM:g} km)")
+    hints.add_argument("--csv", type=output_file, required=True,
+                       help="write file,place_hint,neighbours,distance_m rows, one per photo with a GPS position; the "
+                            "hint is empty where no labelled photo is within the radius (a labelled photo's own "
+                            "label is not its hint). " + HOW_CELLS_ARE_WRITTEN)
+    hints.set_defaults(run=run_hints)
+
+
+def run_hints(args: argparse.Namespace) -> int:
+    from lakeview.core.csv_cells import csv_output, name_cell, text_cell
+    from lakeview.core.jobs import Stopped
+    from lakeview.core.location.library_hints import library_hints
+
+    with ctrl_c_stops() as stop, open_catalog(args) as catalog:
+        try:
+            if catalog.gps_unread_count():  # photos recorded before the catalog kept GPS
+                with Bar("reading GPS", False, "photo") as bar:
+                    catalog.read_unread_gps(progress=bar, should_stop=stop)
+            hints = library_hints(catalog, args.radius_km, should_stop=stop, every=True)
+        except Stopped:
+            return say_stopped("no hints were written")
+    if not len(hints):
+        raise UserError("none of the catalog's photos has a GPS position")
+    rows = sorted(((photo.path, hints.hint_of(photo.id)) for photo in hints.photos), key=lambda row: str(row[0]))
+    with writing(args.csv), csv_output(args.csv) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "place_hint", "neighbours", "distance_m"])
+        for path, hint in rows:
+            writer.writerow([name_cell(path), text_cell(hint.top) if hint else "",
+                             hint.neighbours if hint else "", f"{hint.distance_m:.0f}" if hint else ""])
+    hinted = sum(hint is not None for _, hint in rows)
+    say(f"wrote {len(rows)} rows to {args.csv}: {hinted} photo(s) with a hint within {args.radius_km:g} km, "
+        f"{len(rows) - hinted} without")
+    return EXIT_OK
