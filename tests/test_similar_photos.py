@@ -55,6 +55,12 @@ def test_grouping_is_deterministic_whatever_the_order():
     assert first.groups[0][0] < first.groups[1][0]  # equal sizes: numbered by their most central photo's id
 
 
+def test_no_photos_one_photo_and_two_alike():
+    assert group_vectors([], np.zeros((0, 8))).groups == []
+    assert group_vectors([7], np.ones((1, 8))).ungrouped == [7]
+    assert group_vectors([7, 3], np.ones((2, 8))).groups == [[3, 7]]
+
+
 def test_smaller_clusters_than_the_minimum_are_in_no_group():
     runs, vectors = clustered()
     grouping = group_vectors(np.arange(len(runs)), vectors, min_size=4)

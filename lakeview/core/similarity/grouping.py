@@ -11,6 +11,7 @@ photos) but took 37 s for 5,000 photos of 512 features on the 2-core CPU, agains
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -36,7 +37,7 @@ class Grouping:
     distance: float = DEFAULT_DISTANCE
     min_size: int = DEFAULT_MIN_SIZE
 
-    @property
+    @cached_property
     def group_of(self) -> dict[int, int]:
         """Photo id -> group number (from 1), for the photos in a group."""
         return {photo: number for number, members in enumerate(self.groups, 1) for photo in members}
