@@ -13,9 +13,12 @@ features do (on hymenoptera, pairs within 0.25 join a third of the photos into o
 Find similar (target: < 100 ms at 100,000 photos): building the index, its memory, and one query's time (median
 and 95th percentile of 200 queries), beside a float32 matrix product over the same features.
 
---compare also times HDBSCAN (scikit-learn) on the same features, up to 5,000 photos (it is far slower). --real measures, on ../shared's hymenoptera
-photos with MobileNetV2 (slow: a body pass over 792 photos), the cosine distances between a photo and a shifted,
-recoloured, recompressed copy of it, and between different photos, which the default distance is chosen from.
+Reading the features back from the feature store: what every grouping after the first pays.
+
+--compare also times HDBSCAN (scikit-learn) on the same features, up to 5,000 photos (it is far slower). --real
+measures, on ../shared's hymenoptera photos with MobileNetV2 (slow: a body pass over 792 photos), the cosine
+distances between a photo and a shifted, recoloured, recompressed copy of it, and between different photos,
+which the default distance is chosen from.
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ def grouping_figures(sizes: list[int], dims: list[int], compare: bool) -> None:
             if photos <= 5000:
                 exact = AgglomerativeClustering(n_clusters=None, distance_threshold=DEFAULT_DISTANCE, metric="cosine",
                                                 linkage="average").fit_predict(normalised(features))
-                line += f"; vs exact full-matrix linkage: ARI {adjusted_rand_score(exact, labels_of(grouping, photos)):.3f}"
+                agreement = adjusted_rand_score(exact, labels_of(grouping, photos))
+                line += f"; vs exact full-matrix linkage: ARI {agreement:.3f}"
             if compare and photos <= 5000:
                 from sklearn.cluster import HDBSCAN
 
@@ -95,6 +99,25 @@ def grouping_figures(sizes: list[int], dims: list[int], compare: bool) -> None:
                 HDBSCAN(min_cluster_size=2, metric="euclidean").fit(normalised(features))
                 line += f"; HDBSCAN {time.perf_counter() - start:.2f} s"
             print(line, flush=True)
+
+
+def stored_features_figures(photos: int, dims: list[int]) -> None:
+    """Reading features back from a library's feature store: what every grouping after the first pays."""
+    import tempfile
+
+    import torch
+
+    from lakeview.core.training.features_on_disk import FeatureStore
+
+    print(f"features of {photos:,} photos read back from the feature store:")
+    for dimension in dims:
+        _, features = holiday_features(photos, dimension)
+        prints = [f"{i:032x}" for i in range(photos)]
+        with tempfile.TemporaryDirectory() as folder, FeatureStore(Path(folder) / "features.sqlite") as store:
+            store.put_many("body", 224, zip(prints, torch.from_numpy(features)))
+            seconds, _ = median_time(
+                lambda: np.stack([v.numpy() for v in store.get_many("body", 224, prints).values()]))
+        print(f"  {dimension:>5} features: {seconds:.2f} s", flush=True)
 
 
 def find_similar_figures(photos: int, dims: list[int], queries: int = 200) -> None:
@@ -190,6 +213,7 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; python {sys.version.split()[0]}")
     dims = [int(d) for d in args.dims.split(",")]
     grouping_figures([int(s) for s in args.sizes.split(",")], dims, args.compare)
+    stored_features_figures(max(int(s) for s in args.sizes.split(",")), dims)
     if args.library:
         find_similar_figures(args.library, dims)
     if args.real:
