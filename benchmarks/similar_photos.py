@@ -96,7 +96,7 @@ def grouping_figures(sizes: list[int], dims: list[int], compare: bool) -> None:
                 from sklearn.cluster import HDBSCAN
 
                 start = time.perf_counter()
-                HDBSCAN(min_cluster_size=2, metric="euclidean").fit(normalised(features))
+                HDBSCAN(min_cluster_size=2, metric="euclidean", copy=True).fit(normalised(features))
                 line += f"; HDBSCAN {time.perf_counter() - start:.2f} s"
             print(line, flush=True)
 

@@ -100,7 +100,8 @@ def label_group(args: argparse.Namespace, label: str) -> int:
         try:
             action = catalog.label_group(args.group, label, source="user")
         except CatalogError as exc:
-            advice = f"; `{catalog_command(args)} groups --csv FILE` groups the photos" if not count else ""
+            advice = (f"; `{catalog_command(args)} groups --csv FILE` groups the photos"
+                      if catalog.grouping_record() is None else "")
             raise UserError(f"{exc}{advice}") from None
     say(f"labelled the {count} photo(s) of group {args.group} '{label}'" if action else "nothing changed")
     return EXIT_OK

@@ -83,7 +83,7 @@ class GroupRecords:
         ids = self.group_photo_ids(number)
         if not ids:
             record = self.grouping_record()
-            known = (f"the latest grouping has groups 1 to {record.group_count}" if record and record.group_count
-                     else "there is no grouping yet")
+            known = ("there is no grouping yet" if record is None else "the latest grouping has no groups"
+                     if not record.group_count else f"the latest grouping has groups 1 to {record.group_count}")
             raise CatalogError(f"no group {number}: {known}")
         return self.set_labels_of_ids(ids, label, source)

@@ -42,7 +42,7 @@ def feature_body(catalog: Catalog, arch: str = DEFAULT_ARCH, weights: str | Path
         if architecture.imagenet_weights is None or not cached_file(architecture).is_file():
             raise WeightsUnavailable(
                 f"there is no model yet, and the ImageNet weights for {architecture.name} have not been "
-                "downloaded", f"Give a weights file with --weights FILE.pth (and its --arch), or train a model "
+                "downloaded.", f"Give a weights file with --weights FILE.pth (and its --arch), or train a model "
                               "first (training downloads the ImageNet weights once).")
         body_id, described = f"{architecture.name}:{IMAGENET}", f"ImageNet {architecture.name}"
     else:
@@ -50,7 +50,7 @@ def feature_body(catalog: Catalog, arch: str = DEFAULT_ARCH, weights: str | Path
 
         path = Path(weights)
         if not path.is_file():
-            raise WeightsUnavailable(f"the weights file {path} is not there", "Give an existing --weights FILE.pth.")
+            raise WeightsUnavailable(f"the weights file {path} is not there.", "Give an existing --weights FILE.pth.")
         body_id, described = f"{architecture.name}:file-{fingerprint(path)[:12]}", f"{architecture.name} ({path.name})"
     from lakeview.core.models.network import build_network
 
