@@ -22,6 +22,8 @@ import sqlite3
 # Version 6: where each photo was taken (EXIF GPS: latitude, longitude, altitude), for location hints, and whether
 # its GPS has been read. Photos recorded before version 6 have gps_read = 0: the next add of their folder reads
 # their GPS (the header alone) although their size and time are unchanged.
+# Version 7: the latest similar-photo grouping: each grouped photo's group number and place in it (most central
+# first), and one row saying what it was computed from (which body's features, the distance, the smallest size).
 MIGRATIONS: dict[int, str] = {
     1: """
         CREATE TABLE photos (
@@ -118,6 +120,23 @@ MIGRATIONS: dict[int, str] = {
         ALTER TABLE photos ADD COLUMN gps_read INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX photos_gps_unread ON photos (id) WHERE gps_read = 0;
         CREATE INDEX photos_gps ON photos (id) WHERE latitude IS NOT NULL;
+    """,
+    7: """
+        CREATE TABLE photo_groups (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos (id) ON DELETE CASCADE,
+            group_number INTEGER NOT NULL,
+            position INTEGER NOT NULL
+        );
+        CREATE INDEX photo_groups_number ON photo_groups (group_number, position);
+        CREATE TABLE grouping (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            body_id TEXT NOT NULL,
+            distance REAL NOT NULL,
+            min_size INTEGER NOT NULL,
+            photo_count INTEGER NOT NULL,
+            group_count INTEGER NOT NULL,
+            time TEXT NOT NULL
+        );
     """,
 }
 LATEST = max(MIGRATIONS)
