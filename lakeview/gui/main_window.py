@@ -19,6 +19,7 @@ from lakeview.gui.filter_bar import FilterBar
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.photo_entry import RowValues
 from lakeview.gui.grid.view import PhotoGrid
+from lakeview.gui.grid_order import GridOrder
 from lakeview.gui.history_steps import step_back
 from lakeview.gui.inspector import Inspector, describe_label
 from lakeview.gui.interpretation_view import InterpretationView
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.move_on.setChecked(self.review_queue.move_on)
         self.filter_bar.move_on.toggled.connect(self.review_queue.set_move_on)
         self.grid.unassigned_digit.connect(self.assign_number)
+        self.grid_order = GridOrder(self)
 
     # --- session ------------------------------------------------------------------------------------------
     def _connect_session(self) -> None:
@@ -173,7 +175,7 @@ class MainWindow(QMainWindow):
         s.notice.connect(lambda name, message: self.statusBar().showMessage(f"{name}: {message}", 10_000))
 
     def _show_rows(self, shown) -> None:
-        self.model.set_ids(shown.ids, self.session.rows_of_ids, shown.row_index, self.session.photo_id)
+        self.grid_order.show(shown)  # in the filter's order, or grouped, or nearest first
         self.filter_bar.show_chosen(self.session.only)
         self.grid.set_empty_text(self.session.why_no_photos())
         self._inspect_current()
@@ -210,8 +212,9 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.results)
 
     def cancel_job(self) -> None:
-        """Esc. Training is worth a question first: a stray key would throw away its epochs."""
-        ask_before_stopping(self)
+        """Esc: back from similar photos or groups, else stop the job (training asks first: epochs would be lost)."""
+        if not self.grid_order.back_on_esc():
+            ask_before_stopping(self)
 
     def evaluate_active(self) -> None:
         catalog_path = self.session.catalog.path

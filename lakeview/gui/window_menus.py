@@ -73,6 +73,8 @@ def build_menus(window: MainWindow) -> WindowActions:
     add(label, "&None of these", window.none_of_these, QKeySequence.StandardKey.Delete, GRID_ONLY)
     add(label, "&Clear label", lambda: session.assign(window.selected_paths(), None), "Backspace", GRID_ONLY)
 
+    window.grid_order.build_menu(menus.addMenu("&Show"))
+
     view = menus.addMenu("&View")
     for number, name in enumerate(("&Photos", "&Train", "R&esults"), 1):
         add(view, name, lambda checked=False, n=number: window.tabs.setCurrentIndex(n - 1), f"Alt+{number}")
