@@ -86,6 +86,7 @@ def test_a_click_on_a_header_selects_its_group_and_a_key_labels_it_as_one_undo_s
     assert window.selected_ids() == second
     click(qtbot, window, 0)
     assert window.selected_ids() == first, "a click on another header selects that group alone"
+    assert window.count_label.text() == "8 photos, 4 selected", "headers are no photos"
     assert window.selected_paths() == [window.model.path_at(row) for row in range(1, 5)]
 
     qtbot.keyClick(window.grid, Qt.Key.Key_2)  # red
