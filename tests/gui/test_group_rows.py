@@ -158,3 +158,37 @@ def test_a_filter_keeps_the_groups_over_the_photos_it_shows(qtbot, window, lake)
 
     assert window.grid_order.groups is not None
     assert window.model.ids()[:5] == [-1, *first] and window.model.ids()[5:7] == [-2, second[1]]
+
+
+def test_similar_photos_show_nearest_first_and_back_returns_to_the_groups_then_the_filters_order(qtbot, window, lake):
+    open_lake(qtbot, window, lake)
+    normal = list(window.model.ids())
+    group_the_lake(window)
+    grouped = list(window.model.ids())
+    nearest = ids_named(window, "blue_1.jpg", "blue_0.jpg", "blue_2.jpg")
+
+    window.grid_order.show_similar("blue_1.jpg", nearest)
+    assert window.model.ids() == nearest and not window.model.header_rows()
+    assert window.grid.currentIndex().row() == 0
+    assert "Similar to blue_1.jpg" in window.filter_bar.order.text()
+
+    qtbot.keyClick(window.grid, Qt.Key.Key_Escape)
+    assert window.model.ids() == grouped, "back from similar photos to the groups they were found from"
+    window.filter_bar.back_button.click()
+    assert window.model.ids() == normal
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support (raise|grabbing the keyboard)")  # offscreen popups
+def test_the_grids_context_menu_finds_photos_similar_to_a_photo_not_a_header(qtbot, window, lake):
+    open_lake(qtbot, window, lake)
+    group_the_lake(window)
+    grid = window.grid
+
+    grid.customContextMenuRequested.emit(grid.visualRect(window.model.index(0, 0)).center())
+    items = {action.text().replace("&", ""): action for action in window.grid_order.context_menu.actions()}
+    assert not items["Find similar photos"].isEnabled(), "a header has no photo to compare"
+    window.grid_order.context_menu.close()
+    grid.customContextMenuRequested.emit(grid.visualRect(window.model.index(1, 0)).center())
+    items = {action.text().replace("&", ""): action for action in window.grid_order.context_menu.actions()}
+    assert items["Find similar photos"].isEnabled() and items["Back to the filter's order"].isEnabled()
+    window.grid_order.context_menu.close()
