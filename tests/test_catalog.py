@@ -30,7 +30,7 @@ def catalog(tmp_path, photos):
 
 def test_a_new_catalog_is_at_the_latest_schema_in_wal_mode(tmp_path):
     with Catalog(tmp_path / "c.sqlite") as cat:
-        assert cat.schema_version == LATEST == 5
+        assert cat.schema_version == LATEST == 7
         assert cat._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert cat.integrity_check() == ["ok"]
 

@@ -9,10 +9,11 @@ import os
 from pathlib import Path
 
 from lakeview.cli.arg_types import (DEVICE_FORMS, class_name, device_name, existing_folder, output_file,
-                                     output_folder)
+                                     output_folder, positive_int)
 from lakeview.cli.catalog_access import (catalog_command, catalog_errors_as_sentences, open_catalog,
                                           say_stopped, version_by_prefix)
 from lakeview.cli.catalog_classify import add_classify
+from lakeview.cli.catalog_groups import add_groups, label_group
 from lakeview.cli.console import (EXIT_INTERRUPTED, EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops,
                                   list_skipped, say, writing)
 from lakeview.cli.data_options import add_data_options, load_dataset
@@ -39,6 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add.add_argument("--no-recursive", action="store_true", help="only the folder itself")
     add.set_defaults(run=run_add)
     add_classify(sub)
+    add_groups(sub)
 
     sub.add_parser("status", help="counts per class and source, the active model and its metrics").set_defaults(run=run_status)
     sub.add_parser("check", help="check every page and reference; says healthy (exit 0) or what is wrong (exit 2)"
@@ -52,8 +54,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     recover.set_defaults(run=run_recover)
     sub.add_parser("rescan", help="flag photos gone from disk; reattach moved ones").set_defaults(run=run_rescan)
 
-    label = sub.add_parser("label", help="label photos (a correction: undoable)")
-    label.add_argument("photos", type=Path, nargs="+")
+    label = sub.add_parser("label", help="label photos, or a group of similar photos (a correction: undoable)")
+    label.add_argument("photos", type=Path, nargs="*")
+    label.add_argument("--group", type=positive_int, metavar="N",
+                       help="instead of photos: every photo of group N as `catalog groups` last numbered them")
     label.add_argument("--as", dest="label", type=class_name, required=True,
                        help="class name, or 'none' for none of these")
     label.set_defaults(run=run_label)
@@ -234,6 +238,12 @@ def run_label(args: argparse.Namespace) -> int:
     from lakeview.core.catalog import NONE_OF_THESE, CatalogError
 
     label = NONE_OF_THESE if args.label.lower() in ("none", NONE_OF_THESE) else args.label
+    if args.group is not None and args.photos:
+        raise UserError("give the photos to label or --group N, not both")
+    if args.group is None and not args.photos:
+        raise UserError("give the photos to label, or --group N for a group that `catalog groups` numbered")
+    if args.group is not None:
+        return label_group(args, label)
     with open_catalog(args) as catalog:
         try:
             unknown = [p for p in args.photos if catalog.photo_id(p) is None]

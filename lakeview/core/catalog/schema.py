@@ -19,6 +19,9 @@ import sqlite3
 # Version 5: a summary of each label-history action (how many photos, how many per class, the deepest folder
 # holding them all), written with it, so that the Edit menu and Ctrl+Z describe a 100,000-photo step, and tell
 # whether it is on screen, without reading its rows. Older actions have none and are summed from their rows.
+# Version 6: (the location hints' GPS columns; empty on this branch, filled in at merge.)
+# Version 7: the latest similar-photo grouping: each grouped photo's group number and place in it (most central
+# first), and one row saying what it was computed from (which body's features, the distance, the smallest size).
 MIGRATIONS: dict[int, str] = {
     1: """
         CREATE TABLE photos (
@@ -106,6 +109,24 @@ MIGRATIONS: dict[int, str] = {
             photos INTEGER NOT NULL,
             labelled TEXT NOT NULL,
             folder
+        );
+    """,
+    6: "",
+    7: """
+        CREATE TABLE photo_groups (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos (id) ON DELETE CASCADE,
+            group_number INTEGER NOT NULL,
+            position INTEGER NOT NULL
+        );
+        CREATE INDEX photo_groups_number ON photo_groups (group_number, position);
+        CREATE TABLE grouping (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            body_id TEXT NOT NULL,
+            distance REAL NOT NULL,
+            min_size INTEGER NOT NULL,
+            photo_count INTEGER NOT NULL,
+            group_count INTEGER NOT NULL,
+            time TEXT NOT NULL
         );
     """,
 }

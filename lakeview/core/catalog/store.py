@@ -17,6 +17,7 @@ from lakeview.core.catalog.errors import CatalogDamaged, CatalogError, CatalogFo
 from lakeview.core.catalog.identity import APPLICATION_ID, FileState, examine
 from lakeview.core.catalog.labels import NONE_OF_THESE, Label, LabelRecords
 from lakeview.core.catalog.model_versions import ModelRecords
+from lakeview.core.catalog.photo_groups import GroupRecords
 from lakeview.core.catalog.photo_rows import PhotoRecords
 from lakeview.core.catalog.schema import LATEST, SchemaError, migrate, version_of
 from lakeview.core.catalog.write_turns import write_turns
@@ -33,7 +34,7 @@ def default_catalog_path(library: str = "default") -> Path:
     return data_dir() / "libraries" / library / "catalog.sqlite"
 
 
-class Catalog(PhotoRecords, GridQueries, ClassRecords, LabelRecords, ModelRecords, PlanRecords):
+class Catalog(PhotoRecords, GridQueries, ClassRecords, LabelRecords, ModelRecords, PlanRecords, GroupRecords):
     """One library's catalog. Use from one thread; every change is committed before the method returns.
 
     Each write transaction waits for its turn among this process's writers to the same file (see write_turns):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -69,11 +69,11 @@ class FeatureStore:
 
 
 def features_for(store: FeatureStore, body_id: str, model: SavedModel, paths: list[Path], fingerprints: list[str],
-                 should_stop: ShouldStopFn = never_stop, progress: ProgressFn = no_progress
-                 ) -> list[torch.Tensor | None]:
-    """Features of `model`'s body (`body_id`) for each path (None for unreadable photos): from the store where it
-    has them, else computed and stored. `progress` counts the photos whose features are known, the stored ones
-    first."""
+                 should_stop: ShouldStopFn = never_stop, progress: ProgressFn = no_progress,
+                 on_unreadable: Callable[[Path, str], None] | None = None) -> list[torch.Tensor | None]:
+    """Features of `model`'s body (`body_id`) for each path (None for unreadable photos, each told to
+    `on_unreadable` with why): from the store where it has them, else computed and stored. `progress` counts the
+    photos whose features are known, the stored ones first."""
     size = model.meta.size
     known = store.get_many(body_id, size, fingerprints)
     missing = [(p, fp) for p, fp in zip(paths, fingerprints) if fp not in known]
@@ -84,9 +84,11 @@ def features_for(store: FeatureStore, body_id: str, model: SavedModel, paths: li
         computed = extract_features(model, [p for p, _ in missing], should_stop=should_stop,
                                     progress=lambda done, _: progress(stored + done, len(paths)))
         # `computed` first in zip: the generator then runs to its end, and reports its last count.
-        for (_, vector, _), (_, fp) in zip(computed, missing):
+        for (path, vector, reason), (_, fp) in zip(computed, missing):
             if vector is not None:
                 known[fp] = vector
                 fresh.append((fp, vector))
+            elif on_unreadable is not None:
+                on_unreadable(path, reason or "unreadable")
         store.put_many(body_id, size, fresh)
     return [known.get(fp) for fp in fingerprints]
