@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMenu
 from lakeview.core.photos.file_names import readable_name
 from lakeview.gui.grid.group_rows import grouped_rows
 from lakeview.gui.session_rows import ShownRows
+from lakeview.gui.session_similar import DISTANCE_STEP, DISTANCES, LABELLING_DISTANCE
 from lakeview.gui.worker import JobKind
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ class GridOrder(QObject):
         self.shown: ShownRows | None = None
         self.groups: Groups | None = None
         self.similar: Similar | None = None
+        self.distance = LABELLING_DISTANCE
+        """How far apart (cosine distance, on average) the photos of a group may be: Larger and Smaller groups."""
         window.filter_bar.back_requested.connect(self.back)
         grid = window.grid
         grid.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -74,7 +77,17 @@ class GridOrder(QObject):
         self.similar_action.triggered.connect(lambda: self.find_similar())
         self.back_action = QAction("&Back to the filter's order", window)
         self.back_action.triggered.connect(self.back)
-        for action in (self.groups_action, self.similar_action, self.back_action):
+        self.larger_action = QAction("&Larger groups", window)
+        self.larger_action.setToolTip("Group photos that are less alike: fewer, bigger groups")
+        self.larger_action.triggered.connect(lambda: self.regroup(DISTANCE_STEP))
+        self.smaller_action = QAction("S&maller groups", window)
+        self.smaller_action.setToolTip("Group only photos that are more alike: more, smaller groups")
+        self.smaller_action.triggered.connect(lambda: self.regroup(-DISTANCE_STEP))
+        for action in (self.groups_action, self.larger_action, self.smaller_action, None, self.similar_action,
+                       None, self.back_action):
+            if action is None:
+                menu.addSeparator()
+                continue
             menu.addAction(action)
             window.addAction(action)
         menu.aboutToShow.connect(lambda: self.back_action.setEnabled(self.active))
@@ -145,6 +158,8 @@ class GridOrder(QObject):
     # --- groups -------------------------------------------------------------------------------------------
     def _groups_toggled(self, checked: bool) -> None:
         if not checked:
+            if self.session.job_kind is JobKind.GROUP_PHOTOS:
+                self.session.cancel_job()
             if self.groups is not None:
                 self.similar = None
                 self._set_groups(None)
@@ -154,8 +169,25 @@ class GridOrder(QObject):
             self._set_groups(None)
             self._tell("Show ▸ Groups: open a folder of photos first (Ctrl+O)")
             return
-        if not self.session.group_photos(list(self.shown.ids), self.show_groups, self._not_grouped):
-            self._set_groups(None)  # another job runs: the status bar says so
+        self._group()
+
+    def regroup(self, step: float) -> None:
+        """Group again, photos `step` further apart (cosine distance) allowed in a group: their features are
+        stored, so only the clustering runs."""
+        low, high = DISTANCES
+        self.distance = round(min(high, max(low, self.distance + step)), 2)
+        if self.groups_action.isChecked():
+            self._group()
+        else:
+            self.groups_action.setChecked(True)
+
+    def _group(self) -> None:
+        arch = self.window.training_panel.arch.currentData()
+        if not self.session.group_photos(list(self.shown.ids), self.distance, arch,
+                                         lambda result: self.show_groups(result.grouping.groups,
+                                                                         result.grouping.describe()),
+                                         self._not_grouped):
+            self._set_groups(self.groups)  # another job runs (the status bar says so): as it was
 
     def show_groups(self, groups: Sequence[Sequence[int]], description: str) -> None:
         """Show the photos in view in these groups (catalog ids, each in display order)."""
@@ -168,7 +200,7 @@ class GridOrder(QObject):
         grid.setFocus()
 
     def _not_grouped(self, message: str | None) -> None:
-        self._set_groups(None)
+        self._set_groups(self.groups)  # the groups shown before, if any, stay
         if message:
             self._tell(message)
 
@@ -189,8 +221,8 @@ class GridOrder(QObject):
         photo_id = window.model.ids()[row]
         name = readable_name(window.model.path_at(row).name)
         ids = list(self.shown.ids) if self.shown is not None else []
-        self.session.find_similar(photo_id, ids, SIMILAR_SHOWN, lambda nearest: self.show_similar(name, nearest),
-                                  self._tell)
+        self.session.find_similar(photo_id, ids, SIMILAR_SHOWN - 1, window.training_panel.arch.currentData(),
+                                  lambda nearest: self.show_similar(name, nearest), self._tell)
 
     def show_similar(self, name: str, nearest: list[int]) -> None:
         """Show these photos, nearest first (the photo they are near first), as the photos similar to `name`."""
