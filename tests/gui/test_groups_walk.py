@@ -10,12 +10,13 @@ from __future__ import annotations
 import random
 import shutil
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QAbstractItemView
 
 from lakeview.core.models.architectures import get_architecture
 from lakeview.core.models.weights import adopt_file
@@ -26,6 +27,8 @@ from photo_tools import HYMENOPTERA, MOBILENET_WEIGHTS, requires_shared
 
 pytestmark = [requires_shared, pytest.mark.realdata, pytest.mark.slow]
 CLASSES = ("ants", "bees")
+WINDOW = (1440, 900)
+"""A laptop's screen: how many tiles are in view decides how often the walk scrolls."""
 
 
 @dataclass
@@ -34,7 +37,8 @@ class Keystrokes:
     keys: int = 0
     clicks: int = 0
     scrolls: int = 0
-    log: list[str] = field(default_factory=list)
+    header_clicks: int = 0
+    """Of the clicks, those on a header (the grid moves on to the next group by itself after a key)."""
 
     @property
     def total(self) -> int:
@@ -85,6 +89,7 @@ def label_group(qtbot, window, header_row: int, truth: dict[str, str], done: Key
     common = Counter(classes.values()).most_common(1)[0][0]
     if grid.currentIndex().row() != header_row or window.selected_ids() != model.ids()[first + 1:last + 1]:
         click(qtbot, window, header_row, done)
+        done.header_clicks += 1
     press(qtbot, window, getattr(Qt.Key, f"Key_{CLASSES.index(common) + 1}"), done)
     for name in CLASSES:
         odd = [row for row in rows if classes[row] == name and name != common]
@@ -104,6 +109,7 @@ def test_labelling_the_hymenoptera_folder_group_by_group(qtbot, window, tmp_path
     qtbot.waitUntil(lambda: window.model.rowCount() == len(truth), timeout=20_000)
     for name in CLASSES:
         window.session.add_class(name)
+    window.resize(*WINDOW)
     window.grid.setFocus()
     done = Keystrokes()
 
@@ -124,8 +130,25 @@ def test_labelling_the_hymenoptera_folder_group_by_group(qtbot, window, tmp_path
     assert not wrong
     in_groups = sum(count for name, count in groups if name != "In no group")
     report = (f"{len(truth)} photos, {len(groups) - (in_groups < len(truth))} groups holding {in_groups} photos: "
-              f"{done.total} actions ({done.keys} keys, {done.clicks} clicks, {done.scrolls} scrolls) against "
+              f"{done.total} actions ({done.keys} keys, {done.clicks} clicks of which {done.header_clicks} on headers, "
+              f"{done.scrolls} scrolls) against "
               f"{len(truth)} keys for one per photo ({done.total / len(truth):.0%})")
-    print(report)
+    print(report, "; screenshot:", tmp_path / "groups.png")
     record_property("walk", report)
     assert done.total < len(truth)
+    screenshot(qtbot, window, headers[2], tmp_path / "groups.png")
+
+
+def screenshot(qtbot, window, header: int, path: Path) -> None:
+    """The README's docs/groups.png, once the walk is done: a group's header selected among labelled groups, at a
+    small screen's size, in 256 colours (under 150 KB)."""
+    from PIL import Image
+
+    window.resize(1024, 700)
+    window.grid.set_thumbnail_size(112)
+    qtbot.wait(50)
+    window.grid.scrollTo(window.model.index(header - 1, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+    click(qtbot, window, header, Keystrokes())
+    qtbot.wait(2_000)  # the thumbnails on screen arrive
+    window.grab().save(str(path))
+    Image.open(path).convert("RGB").quantize(256).save(path, optimize=True)

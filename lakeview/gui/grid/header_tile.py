@@ -50,7 +50,7 @@ def paint_header(painter: QPainter, option: QStyleOptionViewItem, header: GroupH
     below = QRect(box.x(), box.y() + 3 * box.height() // 4, box.width(), box.height() // 4)
     painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
                      "photos" if header.count != 1 else "photo")
-    hint = "press 1-9 to label them all" if selected else "click to select them all"
+    hint = "1-9: label them all" if selected else "click: select them all"
     line = QRect(option.rect.x() + 4, box.bottom() + 2, option.rect.width() - 8, option.rect.bottom() - box.bottom() - 4)
     painter.drawText(line, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
                      option.fontMetrics.elidedText(hint, Qt.TextElideMode.ElideRight, line.width()))
