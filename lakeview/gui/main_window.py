@@ -212,9 +212,8 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.results)
 
     def cancel_job(self) -> None:
-        """Esc: back from similar photos or groups, else stop the job (training asks first: epochs would be lost)."""
-        if not self.grid_order.back_on_esc():
-            ask_before_stopping(self)
+        """Esc. Training is worth a question first: a stray key would throw away its epochs."""
+        ask_before_stopping(self)
 
     def evaluate_active(self) -> None:
         catalog_path = self.session.catalog.path

@@ -88,7 +88,8 @@ def build_menus(window: MainWindow) -> WindowActions:
     add(model, "&Predict a test folder…", window.predict_test_folder, "Ctrl+Shift+R")
     add(model, "&Retrain on my labels", lambda: session.retrain("quick"), "Ctrl+T")
     add(model, "&Full retrain (slow)", lambda: session.retrain("full"), "Ctrl+Shift+T")
-    add(model, "Ca&ncel job", window.cancel_job, "Esc")
+    # Esc: back from similar photos or groups to the filter's order, else stop the running job.
+    add(model, "Ca&ncel job", lambda: window.grid_order.back_on_esc() or window.cancel_job(), "Esc")
 
     help_menu = menus.addMenu("&Help")
     add(help_menu, "&Welcome…", window.show_welcome)
