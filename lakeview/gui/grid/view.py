@@ -125,22 +125,29 @@ class PhotoGrid(QListView):
 
     def _select_groups(self, selected: QItemSelection, deselected: QItemSelection) -> None:
         """A group header stands for its group: selecting it (a click, the arrow keys, a range) selects the group's
-        photos too, and taking it out of the selection (Ctrl+click) takes them out, all but the current photo."""
+        photos too, and taking it out of the selection (Ctrl+click) takes them out, all but the current photo.
+
+        Only the last header of each range can have photos past it (the groups of the others end before the next
+        header), so select all over thousands of groups looks at one header."""
         model, selection = self.photo_model(), self.selectionModel()
         if model is None or not model.header_rows():
             return
         current = self.currentIndex().row()
         for ranges, flag in ((deselected, QItemSelectionModel.SelectionFlag.Deselect),
                              (selected, QItemSelectionModel.SelectionFlag.Select)):
-            for header in (row for r in ranges for row in model.headers_within(r.top(), r.bottom())):
-                first, last = model.group_span(header)
-                if flag == QItemSelectionModel.SelectionFlag.Deselect and selection.isSelected(model.index(header, 0)):
+            for r in ranges:
+                headers = model.headers_within(r.top(), r.bottom())
+                if not headers:
                     continue
-                if flag == QItemSelectionModel.SelectionFlag.Select and all(
-                        selection.isSelected(model.index(row, 0)) for row in (first, last)):
-                    continue  # the group is selected already (select all)
-                runs = [(first, last)] if flag == QItemSelectionModel.SelectionFlag.Select or not first <= current <= last \
-                    else [(first, current - 1), (current + 1, last)]
+                _, last = model.group_span(headers[-1])
+                if last <= r.bottom():
+                    continue
+                runs = [(r.bottom() + 1, last)]
+                if flag == QItemSelectionModel.SelectionFlag.Deselect:
+                    if selection.isSelected(model.index(headers[-1], 0)):
+                        continue
+                    if r.bottom() < current <= last:
+                        runs = [(r.bottom() + 1, current - 1), (current + 1, last)]
                 for start, end in runs:
                     if start <= end:
                         selection.select(QItemSelection(model.index(start, 0), model.index(end, 0)), flag)
