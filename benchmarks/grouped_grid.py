@@ -8,7 +8,9 @@ rows served from memory (each photo's tile an error tile, so no thumbnail work c
                   against the same for the filter's order (no headers) and for going back to it, the current
                   photo kept;
   (c) header:     a header selected (a click) selecting its group (selectionChanged expanding it), and select all;
-  (d) key:        the ids a number key would label (MainWindow.selected_ids: the model's ids_in), for one group.
+  (d) key:        the ids a number key would label (MainWindow.selected_ids: the model's ids_in), for one group;
+  (e) similar:    Find similar on the GUI thread: core's SimilarIndex asked for a photo's 199 nearest among all
+                  the photos (random 512-dimensional features, as ResNet34's), and the grid showing them.
 
     python benchmarks/grouped_grid.py                  # 100,000 photos, groups of 2 to 30
     python benchmarks/grouped_grid.py --photos 10000 --repeat 5
@@ -61,6 +63,26 @@ def timed(action, settle=None) -> float:
     if settle is not None:
         settle()
     return time.perf_counter() - start
+
+
+def similar(model: PhotoGridModel, grid: PhotoGrid, shown: list[int], repeat: int, first_screen) -> None:
+    import numpy as np
+
+    from lakeview.core.similarity.similar_index import SimilarIndex
+
+    vectors = np.abs(np.random.default_rng(0).normal(size=(len(shown), 512))).astype(np.float32)
+    start = time.perf_counter()
+    index = SimilarIndex(shown, vectors)
+    built = time.perf_counter() - start
+    asked, showing = [], []
+    for run in range(repeat):
+        photo = shown[(run + 1) * len(shown) // (repeat + 1)]
+        found: list = []
+        asked.append(timed(lambda: found.append([photo] + [p for p, _ in index.nearest(photo, 199)])))
+        showing.append(timed(lambda: model.set_ids(found[0], fetch), first_screen))
+    print(f"(e) Find similar among {len(shown):,} photos: index built in {built:.1f} s (in a worker), then "
+          f"{statistics.median(asked) * 1000:.1f} ms to ask it and {statistics.median(showing) * 1000:.1f} ms to "
+          "show the 200 photos (model, layout and one paint of the screen's tiles)")
 
 
 def main() -> None:
@@ -124,6 +146,7 @@ def main() -> None:
         print(f"  {text:<42} {statistics.median(figures[key]) * 1000:8.1f} ms")
     ratio = statistics.median(figures["grouped"]) / statistics.median(figures["plain"])
     print(f"  grouped / filter's order: {ratio:.2f}x")
+    similar(model, grid, shown, args.repeat, first_screen)
     model.shutdown()
 
 

@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
-from lakeview.core.photos.file_names import readable_name
 from lakeview.gui.grid.group_rows import grouped_rows
 from lakeview.gui.session_rows import ShownRows
 from lakeview.gui.session_similar import DISTANCE_STEP, DISTANCES, LABELLING_DISTANCE
@@ -219,7 +218,7 @@ class GridOrder(QObject):
             self._tell("Find similar: select a photo first")
             return
         photo_id = window.model.ids()[row]
-        name = readable_name(window.model.path_at(row).name)
+        name = window.model.entry_at(row).name
         ids = list(self.shown.ids) if self.shown is not None else []
         self.session.find_similar(photo_id, ids, SIMILAR_SHOWN - 1, window.training_panel.arch.currentData(),
                                   lambda nearest: self.show_similar(name, nearest), self._tell)

@@ -61,7 +61,7 @@ def test_rows_are_each_group_under_its_header_then_the_photos_in_no_group():
     assert only_grouped == [-1, 1, 2] and len(headers) == 1, "no empty 'In no group' header"
 
 
-def test_headers_show_their_counts_and_the_photos_sit_together_under_them(qtbot, window, lake):
+def test_headers_show_their_counts_and_the_photos_sit_together_under_them(qtbot, qtmodeltester, window, lake):
     open_lake(qtbot, window, lake)
     first, second, ungrouped = group_the_lake(window)
     model = window.model
@@ -76,6 +76,7 @@ def test_headers_show_their_counts_and_the_photos_sit_together_under_them(qtbot,
     assert "Grouped: 2 groups" in window.filter_bar.order.text() and window.filter_bar.back_action.isVisible()
     assert window.grid_order.groups_action.isChecked()
     assert not window.grid.grab().isNull()  # the header tiles paint
+    qtmodeltester.check(model)
 
 
 def test_a_click_on_a_header_selects_its_group_and_a_key_labels_it_as_one_undo_step(qtbot, window, lake):
