@@ -37,10 +37,16 @@ class NoFeatures:
 
 @dataclass(frozen=True)
 class SimilarIndexFor:
-    """The index Find similar asks, and what it was built for: the folder, the active model (None: ImageNet)."""
+    """The index Find similar asks, and what it was built for: the folder, the active model (None: ImageNet), the
+    photos (those that could not be read are not in the index)."""
     folder: object
     model_id: str | None
+    photo_ids: frozenset[int]
     index: SimilarIndex
+
+    def serves(self, key: tuple[object, str | None], photo_ids: list[int]) -> bool:
+        """Whether it answers for these photos, as the library is now."""
+        return (self.folder, self.model_id) == key and self.photo_ids.issuperset(photo_ids)
 
 
 class SessionSimilar:
@@ -73,7 +79,8 @@ class SessionSimilar:
             from lakeview.core.similarity.similar_index import SimilarIndex
 
             features = result.features
-            self._similar = SimilarIndexFor(*key, SimilarIndex(features.photo_ids, features.vectors))
+            self._similar = SimilarIndexFor(*key, frozenset(photo_ids),
+                                            SimilarIndex(features.photo_ids, features.vectors))
             on_grouped(result)
             return self._skipped_note(result.describe(), features.skipped)
 
@@ -90,7 +97,7 @@ class SessionSimilar:
         """The photo and the `count` photos of `photo_ids` nearest it, nearest first, to `on_found`: asked of the
         index at once when it holds the photo, else once a job has built it."""
         built = self._similar
-        if built is not None and (built.folder, built.model_id) == self._index_key() and photo_id in built.index:
+        if built is not None and built.serves(self._index_key(), photo_ids):
             self._ask(built.index, photo_id, count, on_found, on_not_found)
             return
         catalog_path, key = self.catalog.path, self._index_key()
@@ -113,7 +120,7 @@ class SessionSimilar:
             if isinstance(result, NoFeatures):
                 on_not_found(result.describe())
                 return result.describe()
-            self._similar = SimilarIndexFor(*key, result)
+            self._similar = SimilarIndexFor(*key, frozenset(photo_ids), result)
             self._ask(result, photo_id, count, on_found, on_not_found)
             return ""
 

@@ -135,3 +135,20 @@ def test_find_similar_shows_the_photos_nearest_the_current_one_nearest_first(qtb
 
     qtbot.keyClick(grid, Qt.Key.Key_Escape)
     assert model.ids() == list(window.grid_order.shown.ids) and not window.filter_bar.order_action.isVisible()
+
+
+def test_after_grouping_find_similar_answers_at_once_from_the_groupings_features(qtbot, window, lake):
+    open_lake(qtbot, window, lake)
+    group(qtbot, window)
+    model, grid = window.model, window.grid
+    row = model.header_rows()[0] + 1
+    grid.setCurrentIndex(model.index(row, 0))
+    chosen = model.ids()[row]
+    grouped = list(model.ids())
+
+    qtbot.keySequence(window, QKeySequence(SIMILAR_KEY))
+
+    assert not window.session.busy, "no job: the index came with the grouping"
+    assert model.ids()[0] == chosen and len(model.ids()) == 12 and not model.header_rows()
+    qtbot.keyClick(grid, Qt.Key.Key_Escape)
+    assert model.ids() == grouped, "back to the groups"
