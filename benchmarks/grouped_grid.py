@@ -103,7 +103,11 @@ def main() -> None:
         grid.executeDelayedItemsLayout()
         grid.viewport().repaint()
 
-    figures: dict[str, list[float]] = {k: [] for k in ("rows", "grouped", "plain", "back", "header", "all", "all plain", "ids")}
+    words = {"rows": "(a) grouped_rows", "grouped": "(b) show grouped", "plain": "    show in the filter's order",
+             "back": "    back to the filter's order", "header": "(c) click a header: its group selected",
+             "all": "    select all (grouped)", "all plain": "    select all (filter's order)",
+             "ids": "(d) the ids a key labels (one group)"}
+    figures: dict[str, list[float]] = {key: [] for key in words}
     for _ in range(args.repeat):
         model.set_ids(shown, fetch, plain_index)
         first_screen()
@@ -139,9 +143,6 @@ def main() -> None:
 
     print(f"{args.photos:,} photos, {len(groups):,} groups ({sum(map(len, groups)):,} photos in them), "
           f"median of {args.repeat} runs (load average {os.getloadavg()[0]:.1f}):")
-    words = {"rows": "(a) grouped_rows", "grouped": "(b) show grouped", "plain": "    show in the filter's order",
-             "back": "    back to the filter's order", "header": "(c) click a header: its group selected",
-             "all": "    select all (grouped)", "all plain": "    select all (filter's order)", "ids": "(d) the ids a key labels (one group)"}
     for key, text in words.items():
         print(f"  {text:<42} {statistics.median(figures[key]) * 1000:8.1f} ms")
     ratio = statistics.median(figures["grouped"]) / statistics.median(figures["plain"])

@@ -53,7 +53,8 @@ class SessionSimilar:
     _similar: SimilarIndexFor | None = None
 
     def group_photos(self, photo_ids: list[int], distance: float, arch: str,
-                     on_grouped: Callable[[LibraryGrouping], None], on_not_grouped: Callable[[str | None], None]) -> bool:
+                     on_grouped: Callable[[LibraryGrouping], None],
+                     on_not_grouped: Callable[[str | None], None]) -> bool:
         """Group these photos by their body features (the active model's, else ImageNet `arch`'s), as this library's
         job, with progress and Cancel. `on_grouped` gets the grouping; `on_not_grouped` why there is none (None:
         cancelled; the status bar says so). False when another job runs (the user is told)."""

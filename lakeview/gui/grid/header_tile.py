@@ -51,7 +51,8 @@ def paint_header(painter: QPainter, option: QStyleOptionViewItem, header: GroupH
     painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
                      "photos" if header.count != 1 else "photo")
     hint = "1-9: label them all" if selected else "click: select them all"
-    line = QRect(option.rect.x() + 4, box.bottom() + 2, option.rect.width() - 8, option.rect.bottom() - box.bottom() - 4)
+    line = QRect(option.rect.x() + 4, box.bottom() + 2, option.rect.width() - 8,
+                 option.rect.bottom() - box.bottom() - 4)
     painter.drawText(line, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
                      option.fontMetrics.elidedText(hint, Qt.TextElideMode.ElideRight, line.width()))
     painter.restore()

@@ -88,7 +88,8 @@ class PhotoGridModel(GroupHeaderRows, QSortFilterProxyModel):
         self._replace([r.id for r in rows], None, [entry_of(r) for r in rows])
 
     def set_ids(self, ids: list[int], fetch: RowsFetcher, row_index: dict[int, int] | None = None,
-                find: Callable[[Path], int | None] | None = None, headers: dict[int, GroupHeader] | None = None) -> None:
+                find: Callable[[Path], int | None] | None = None,
+                headers: dict[int, GroupHeader] | None = None) -> None:
         """Show these catalog photos, in this order; `fetch` reads rows of them as the view needs them, and
         `find` gives a path's catalog id (for `row_of` a photo not yet read). `row_index` ({id: row}) may come
         with them, built where the ids were queried. `headers` are the group headers among the ids."""
