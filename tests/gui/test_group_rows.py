@@ -193,3 +193,18 @@ def test_the_grids_context_menu_finds_photos_similar_to_a_photo_not_a_header(qtb
     items = {action.text().replace("&", ""): action for action in window.grid_order.context_menu.actions()}
     assert items["Find similar photos"].isEnabled() and items["Back to the filter's order"].isEnabled()
     window.grid_order.context_menu.close()
+
+
+def test_in_the_unlabelled_view_a_labelled_group_leaves_with_its_header(qtbot, window, lake):
+    open_lake(qtbot, window, lake)
+    with qtbot.waitSignal(window.session.rows_ready):
+        window.filter_bar.filter_box.setCurrentText("Unlabelled")
+    first, second, ungrouped = group_the_lake(window)
+
+    click(qtbot, window, 0)
+    qtbot.keyClick(window.grid, Qt.Key.Key_2)
+
+    model = window.model
+    assert model.ids()[:3] == [-2, *second], "group 1 and its header left the view"
+    assert window.grid.currentIndex().row() == 0 and window.selected_ids() == second
+    assert window.count_label.text() == "4 photos, 2 selected"
