@@ -9,6 +9,7 @@ import torch
 from PIL import Image, ImageEnhance
 
 from lakeview.core.catalog import Catalog, CatalogError
+from lakeview.core.jobs import Stopped
 from lakeview.core.models.weights import WeightsUnavailable
 from lakeview.core.similarity import grouping as grouping_module
 from lakeview.core.similarity.grouping import group_vectors
@@ -54,6 +55,12 @@ def test_grouping_is_deterministic_whatever_the_order():
     assert first.groups[0][0] < first.groups[1][0]  # equal sizes: numbered by their most central photo's id
 
 
+def test_no_photos_one_photo_and_two_alike():
+    assert group_vectors([], np.zeros((0, 8))).groups == []
+    assert group_vectors([7], np.ones((1, 8))).ungrouped == [7]
+    assert group_vectors([7, 3], np.ones((2, 8))).groups == [[3, 7]]
+
+
 def test_smaller_clusters_than_the_minimum_are_in_no_group():
     runs, vectors = clustered()
     grouping = group_vectors(np.arange(len(runs)), vectors, min_size=4)
@@ -67,6 +74,37 @@ def test_a_group_lists_its_most_central_photo_first():
     around = [centre + 0.2 * d for d in np.eye(32)[:4]]
     grouping = group_vectors([10, 11, 12, 13, 14], np.array([*around, centre]))
     assert grouping.groups[0][0] == 14 and sorted(grouping.groups[0]) == [10, 11, 12, 13, 14]
+
+
+def test_the_groups_are_scikit_learns_average_linkage_over_the_full_distance_matrix():
+    from sklearn.cluster import AgglomerativeClustering
+
+    sizes = [1 + i % 7 for i in range(60)]
+    runs, vectors = clustered(sizes=sizes, singletons=0, dimension=48, seed=2, spread=0.4)
+    grouping = group_vectors(np.arange(len(runs)), vectors, min_size=1)
+    exact = AgglomerativeClustering(n_clusters=None, distance_threshold=grouping.distance, metric="cosine",
+                                    linkage="average").fit_predict(vectors)
+    assert sorted(map(sorted, grouping.groups)) == sorted(np.flatnonzero(exact == c).tolist() for c in set(exact))
+    assert len(grouping.groups) < len(runs)  # the check has merges to get right
+
+
+def test_a_part_too_big_for_one_matrix_is_cut_into_pieces_that_keep_the_runs(monkeypatch):
+    monkeypatch.setattr(grouping_module, "PACKED_PHOTOS", 40)
+    # 30 runs of 4 photos along an arc, 0.01 radians apart in a run and 0.03 between runs: the runs' ends are
+    # within the distance, so all 120 photos form one part, but no two runs are on average.
+    angles = np.array([run * 0.06 + shot * 0.01 for run in range(30) for shot in range(4)])
+    vectors = np.stack([np.cos(angles), np.sin(angles), np.zeros_like(angles)], axis=1)
+    runs = np.repeat(np.arange(30), 4)
+    grouping = group_vectors(np.arange(120), vectors, distance=1 - np.cos(0.035))
+    assert all(len(set(runs[g])) == 1 for g in grouping.groups)
+    assert sum(sorted(g) == np.flatnonzero(runs == runs[g[0]]).tolist() for g in grouping.groups) >= 27
+
+
+def test_grouping_stops_when_asked(library):
+    catalog, _, weights = library
+    with pytest.raises(Stopped):
+        group_library(catalog, arch="tiny", weights=weights, should_stop=lambda: True)
+    assert catalog.grouping_record() is None
 
 
 def test_many_photos_are_grouped_through_the_projected_neighbour_search(monkeypatch):

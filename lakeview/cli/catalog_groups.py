@@ -38,6 +38,7 @@ def add_groups(sub: argparse._SubParsersAction) -> None:
 
 def run_groups(args: argparse.Namespace) -> int:
     from lakeview.core.jobs import Stopped
+    from lakeview.core.models.model_file import ModelFileError
     from lakeview.core.models.weights import WeightsUnavailable
     from lakeview.core.similarity.library_groups import GroupingStep, group_library
 
@@ -60,7 +61,7 @@ def run_groups(args: argparse.Namespace) -> int:
         except Stopped:
             return say_stopped("no grouping was stored; the features computed so far are kept, so the next run "
                                "goes on from there")
-        except WeightsUnavailable as exc:
+        except (WeightsUnavailable, ModelFileError) as exc:
             raise UserError(str(exc)) from None
         finally:
             for bar in current:
