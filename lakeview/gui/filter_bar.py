@@ -24,6 +24,8 @@ class FilterBar(QToolBar):
     filters_changed = Signal(dict)
     """The session's filters for the chosen entry and search text."""
     show_folder_requested = Signal()
+    back_requested = Signal()
+    """Back from similar photos or groups to the order the filter gives."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Filter", parent)
@@ -43,12 +45,19 @@ class FilterBar(QToolBar):
         self.addWidget(self.search)
         self.showing_action = self.addWidget(self.showing)
         self.show_folder_action = self.addWidget(self.show_folder_button)
+        self.order = QLabel()
+        self.order.setObjectName("order")
+        self.back_button = QPushButton("Back (Esc)")
+        self.back_button.clicked.connect(self.back_requested)
+        self.order_action = self.addWidget(self.order)
+        self.back_action = self.addWidget(self.back_button)
         self.addSeparator()
         self.move_on = QCheckBox("Move to the next photo after labelling")
         self.move_on.setToolTip("On: a number key, Delete or Enter labels the selection and moves on to the next "
                                 "photo without a label. Off: the selection stays where it is.")
         self.addWidget(self.move_on)
         self.show_chosen(None)
+        self.show_order(None)
 
     def filters(self) -> dict:
         filters = dict(FILTERS[self.filter_box.currentText()])
@@ -69,3 +78,10 @@ class FilterBar(QToolBar):
         self.showing.setText(f"  Showing {len(chosen[1])} photo(s): {chosen[0]}  " if chosen else "")
         self.showing_action.setVisible(chosen is not None)
         self.show_folder_action.setVisible(chosen is not None)
+
+    def show_order(self, text: str | None) -> None:
+        """What the grid's order is instead of the filter's ("Similar to IMG_0042.jpg", "Grouped: ..."), with
+        the way back; None while it is the filter's."""
+        self.order.setText(f"  {text}  " if text else "")
+        self.order_action.setVisible(text is not None)
+        self.back_action.setVisible(text is not None)

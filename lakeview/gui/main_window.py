@@ -19,6 +19,7 @@ from lakeview.gui.filter_bar import FilterBar
 from lakeview.gui.grid.model import PhotoGridModel
 from lakeview.gui.grid.photo_entry import RowValues
 from lakeview.gui.grid.view import PhotoGrid
+from lakeview.gui.grid_order import GridOrder
 from lakeview.gui.history_steps import step_back
 from lakeview.gui.inspector import Inspector, describe_label
 from lakeview.gui.interpretation_view import InterpretationView
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.move_on.setChecked(self.review_queue.move_on)
         self.filter_bar.move_on.toggled.connect(self.review_queue.set_move_on)
         self.grid.unassigned_digit.connect(self.assign_number)
+        self.grid_order = GridOrder(self)
 
     # --- session ------------------------------------------------------------------------------------------
     def _connect_session(self) -> None:
@@ -173,7 +175,7 @@ class MainWindow(QMainWindow):
         s.notice.connect(lambda name, message: self.statusBar().showMessage(f"{name}: {message}", 10_000))
 
     def _show_rows(self, shown) -> None:
-        self.model.set_ids(shown.ids, self.session.rows_of_ids, shown.row_index, self.session.photo_id)
+        self.grid_order.show(shown)  # in the filter's order, or grouped, or nearest first
         self.filter_bar.show_chosen(self.session.only)
         self.grid.set_empty_text(self.session.why_no_photos())
         self._inspect_current()

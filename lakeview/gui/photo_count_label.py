@@ -20,7 +20,8 @@ class PhotoCountLabel(QLabel):
         self.refresh()
 
     def refresh(self) -> None:
-        shown = self.grid.model().rowCount()
-        selected = sum(last - first + 1 for first, last in self.grid.selected_runs())  # not an index per photo
+        model, runs = self.grid.model(), self.grid.selected_runs()
+        shown = model.rowCount() - len(model.header_rows())  # a group's header is no photo
+        selected = sum(last - first + 1 - len(model.headers_within(first, last)) for first, last in runs)
         text = f"{shown:,} photo{'s' if shown != 1 else ''}"
         self.setText(f"{text}, {selected:,} selected" if selected else text)

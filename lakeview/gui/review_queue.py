@@ -72,12 +72,11 @@ class ReviewQueue:
         if model is None or not runs or sum(last - first + 1 for first, last in runs) >= LARGE_WRITE:
             return  # a bulk change is written in a worker; the grid follows it when it is done
         rows = [row for first, last in runs for row in range(first, last + 1)]
-        labelled = [row for row in rows if model.entry_at(row).label is not None]
+        labelled = [row for row in rows if model.has_label(row)]  # a group's header: once all its photos have one
         if not labelled:
             return
         if self.move_on:
-            target = next_to_review(RowValues(model, lambda row: model.entry_at(row).label is not None), rows[-1],
-                                    LOOK_AHEAD)
+            target = next_to_review(RowValues(model, model.has_label), rows[-1], LOOK_AHEAD)
             if target is None:
                 self.tell("Every photo shown has a label" if model.rowCount() <= LOOK_AHEAD else
                           f"None of the next {LOOK_AHEAD:,} photos is without a label")

@@ -24,6 +24,7 @@ from lakeview.gui.place_hints import BY_PLACE, PlaceHints
 from lakeview.gui.session_jobs import SessionJobs
 from lakeview.gui.session_labels import SessionLabels
 from lakeview.gui.session_rows import SessionRows
+from lakeview.gui.session_similar import SessionSimilar
 from lakeview.gui.worker import JobKind
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ OPENING_REFRESH_S = 2.0
 """While a folder is being added, the grid shows the photos recorded so far this often."""
 
 
-class LibrarySession(SessionRows, SessionLabels, SessionJobs, QObject):
+class LibrarySession(SessionRows, SessionLabels, SessionJobs, SessionSimilar, QObject):
     rows_changed = Signal()
     """What the grid shows changed (a folder, a filter, photos added): `load_rows` queries it again."""
     rows_ready = Signal(object)

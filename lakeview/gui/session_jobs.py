@@ -12,7 +12,8 @@ from PySide6.QtCore import QThread
 from lakeview.gui.worker import Ending, JobEnd, JobKind, Worker, start_worker
 
 PROGRESS_UNITS = {JobKind.OPEN_FOLDER: "photos", JobKind.CLASSIFY: "photos", JobKind.MEASURE: "photos",
-                  JobKind.PREDICT_FOLDER: "photos", JobKind.TRAINING: "batches"}
+                  JobKind.PREDICT_FOLDER: "photos", JobKind.TRAINING: "batches", JobKind.GROUP_PHOTOS: "photos",
+                  JobKind.SIMILAR_INDEX: "photos"}
 """What each job's progress counts, for the status bar (a retrain names it per step)."""
 
 

@@ -73,6 +73,8 @@ def build_menus(window: MainWindow) -> WindowActions:
     add(label, "&None of these", window.none_of_these, QKeySequence.StandardKey.Delete, GRID_ONLY)
     add(label, "&Clear label", lambda: session.assign(window.selected_paths(), None), "Backspace", GRID_ONLY)
 
+    window.grid_order.build_menu(menus.addMenu("&Show"))
+
     view = menus.addMenu("&View")
     for number, name in enumerate(("&Photos", "&Train", "R&esults"), 1):
         add(view, name, lambda checked=False, n=number: window.tabs.setCurrentIndex(n - 1), f"Alt+{number}")
@@ -86,7 +88,8 @@ def build_menus(window: MainWindow) -> WindowActions:
     add(model, "&Predict a test folder…", window.predict_test_folder, "Ctrl+Shift+R")
     add(model, "&Retrain on my labels", lambda: session.retrain("quick"), "Ctrl+T")
     add(model, "&Full retrain (slow)", lambda: session.retrain("full"), "Ctrl+Shift+T")
-    add(model, "Ca&ncel job", window.cancel_job, "Esc")
+    # Esc: back from similar photos or groups to the filter's order, else stop the running job.
+    add(model, "Ca&ncel job", lambda: window.grid_order.back_on_esc() or window.cancel_job(), "Esc")
 
     help_menu = menus.addMenu("&Help")
     add(help_menu, "&Welcome…", window.show_welcome)

@@ -46,6 +46,8 @@ class JobKind(Enum):
     PREDICT_FOLDER = "predict a test folder"
     PLACE = "place into class folders"
     UNDO_PLACEMENT = "undo placement"
+    GROUP_PHOTOS = "group similar photos"
+    SIMILAR_INDEX = "index for find similar"
 
 
 @dataclass(frozen=True)

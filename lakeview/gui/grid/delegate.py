@@ -12,6 +12,8 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from lakeview.core.catalog.labels import NONE_OF_THESE
+from lakeview.gui.grid.group_rows import GroupHeader
+from lakeview.gui.grid.header_tile import paint_header
 from lakeview.gui.grid.model import DEFAULT_THUMBNAIL_PX, Role
 from lakeview.gui.grid.photo_entry import PhotoEntry
 
@@ -111,6 +113,8 @@ class PhotoDelegate(QStyledItemDelegate):
         entry: PhotoEntry | None = index.data(Role.EntryRole)
         if entry is None:
             return super().paint(painter, option, index)
+        if isinstance(entry, GroupHeader):
+            return paint_header(painter, option, entry, self.thumbnail_rect(option.rect))
         palette: QPalette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         group = QPalette.ColorGroup.Active if option.state & QStyle.StateFlag.State_Active else QPalette.ColorGroup.Inactive

@@ -22,8 +22,9 @@ from PySide6.QtCore import (QByteArray, QModelIndex, QObject, QPersistentModelIn
 from PySide6.QtGui import QColor, QPixmap
 
 from lakeview.core.catalog.grid_queries import PhotoRow
-from lakeview.gui.grid.roles import (_DECORATION, _DISPLAY, _ERROR_ROLES, _LABEL_ROLES, _PREDICTION_ROLES, _TOOLTIP,
-                                     Role)
+from lakeview.gui.grid.group_rows import GroupHeader, GroupHeaderRows
+from lakeview.gui.grid.roles import (_DECORATION, _DISPLAY, _ENTRY_FIELDS, _ERROR_ROLES, _LABEL_ROLES,
+                                     _PREDICTION_ROLES, _TOOLTIP, Role)
 from lakeview.gui.grid.row_count import RowCount
 from lakeview.gui.grid.photo_entry import GONE_REASON, PhotoEntry, entry_of, fallback_colour, tooltip_of
 from lakeview.gui.grid.row_runs import ranges
@@ -41,9 +42,9 @@ RowsFetcher = Callable[[Sequence[int]], dict[int, PhotoRow]]
 """{id: row} for these catalog ids (ids no longer in the catalog are left out)."""
 
 
-class PhotoGridModel(QSortFilterProxyModel):
+class PhotoGridModel(GroupHeaderRows, QSortFilterProxyModel):
     """The rows are those of a `RowCount` behind this proxy (which neither sorts nor filters); the data of each
-    row is served here, by row."""
+    row is served here, by row. Rows of negative id are group headers (see group_rows)."""
 
     repaint_needed = Signal()
     """Every row may show something new (its catalog row, a class colour): views repaint what they show. A
@@ -62,6 +63,7 @@ class PhotoGridModel(QSortFilterProxyModel):
         self._row_index: dict[int, int] | None = None  # id -> row, built when first needed
         self._entries: OrderedDict[int, PhotoEntry] = OrderedDict()  # id -> entry, least recently used first
         self._key_ids: dict[str, int] = {}  # path text -> id, for the entries held
+        self._headers: dict[int, GroupHeader] = {}  # negative id -> the header shown in that row
         self._fetch: RowsFetcher | None = None  # None: every row's entry is held (set_photos, set_rows)
         self._find: Callable[[Path], int | None] | None = None
         self._px = thumbnail_px
@@ -86,15 +88,16 @@ class PhotoGridModel(QSortFilterProxyModel):
         self._replace([r.id for r in rows], None, [entry_of(r) for r in rows])
 
     def set_ids(self, ids: list[int], fetch: RowsFetcher, row_index: dict[int, int] | None = None,
-                find: Callable[[Path], int | None] | None = None) -> None:
+                find: Callable[[Path], int | None] | None = None,
+                headers: dict[int, GroupHeader] | None = None) -> None:
         """Show these catalog photos, in this order; `fetch` reads rows of them as the view needs them, and
         `find` gives a path's catalog id (for `row_of` a photo not yet read). `row_index` ({id: row}) may come
-        with them, built where the ids were queried."""
+        with them, built where the ids were queried. `headers` are the group headers among the ids."""
         self._find = find
-        self._replace(ids, fetch, [], row_index)
+        self._replace(ids, fetch, [], row_index, headers)
 
     def _replace(self, ids: list[int], fetch: RowsFetcher | None, entries: list[PhotoEntry],
-                 row_index: dict[int, int] | None = None) -> None:
+                 row_index: dict[int, int] | None = None, headers: dict[int, GroupHeader] | None = None) -> None:
         """New rows, with each photo's identity kept by its id: a persistent index (the view's selection and
         current photo) follows its photo to its new row, or becomes invalid when the photo is no longer shown.
 
@@ -108,6 +111,7 @@ class PhotoGridModel(QSortFilterProxyModel):
         def swap() -> None:
             self._ids = ids
             self._row_index = row_index
+            self._headers, self._header_rows = headers or {}, None
             self._fetch = fetch
             self._entries = OrderedDict(zip(ids, entries))
             self._key_ids = {entry.key: photo_id for photo_id, entry in self._entries.items()}
@@ -149,7 +153,7 @@ class PhotoGridModel(QSortFilterProxyModel):
                 if entry is not None:
                     self._key_ids.pop(entry.key, None)
             self._ids = kept
-            self._row_index = None
+            self._row_index = self._header_rows = None
 
         self._count.replace(len(kept), swap,
                             lambda row: None if row in gone_set else row - bisect.bisect_left(gone, row))
@@ -268,6 +272,8 @@ class PhotoGridModel(QSortFilterProxyModel):
         """The row's entry, read from the catalog (with its page) when it is not held."""
         photo_id = self._ids[row]
         entry = self._entries.get(photo_id)
+        if entry is None and photo_id < 0:
+            return self._headers[photo_id]
         if entry is None:
             self._fetch_page(row)
             entry = self._entries.get(photo_id)
@@ -279,7 +285,7 @@ class PhotoGridModel(QSortFilterProxyModel):
 
     def _fetch_page(self, row: int) -> None:
         start = row - row % PAGE
-        wanted = [i for i in self._ids[start:start + PAGE] if i not in self._entries]
+        wanted = [i for i in self._ids[start:start + PAGE] if i >= 0 and i not in self._entries]
         for photo_id, photo in self._fetch(wanted).items():
             entry = entry_of(photo)
             self._entries[photo_id] = entry
@@ -293,8 +299,9 @@ class PhotoGridModel(QSortFilterProxyModel):
         return self._ids
 
     def ids_in(self, runs: Iterable[tuple[int, int]]) -> list[int]:
-        """The ids of inclusive runs of rows (a selection's ranges), without reading any row."""
-        return [photo_id for first, last in runs for photo_id in self._ids[first:last + 1]]
+        """The photos' ids of inclusive runs of rows (a selection's ranges), without reading any row (headers
+        are left out)."""
+        return [photo_id for first, last in runs for photo_id in self._ids[first:last + 1] if photo_id >= 0]
 
     def paths(self) -> list[Path]:
         """Every row's path (reads every row: for a few photos)."""
@@ -352,6 +359,10 @@ class PhotoGridModel(QSortFilterProxyModel):
             return None
         entry = self.entry_at(row)
         role = int(role)
+        if isinstance(entry, GroupHeader):
+            return entry.value(role)
+        if role in _ENTRY_FIELDS:
+            return getattr(entry, _ENTRY_FIELDS[role])
         if role == Role.EntryRole:
             return entry
         if role == Role.ThumbnailRole:
@@ -364,22 +375,8 @@ class PhotoGridModel(QSortFilterProxyModel):
             return pixmap if pixmap is not None else self._placeholder_pixmap()
         if role == _TOOLTIP:
             return tooltip_of(entry)
-        if role == Role.PathRole:
-            return entry.path
-        if role == Role.LabelRole:
-            return entry.label
-        if role == Role.LabelSourceRole:
-            return entry.label_source
-        if role == Role.PredictedRole:
-            return entry.predicted
-        if role == Role.ConfidenceRole:
-            return entry.confidence
-        if role == Role.ErrorRole:
-            return entry.error
         if role == Role.ColourRole:
             return self.class_colour(entry.label if entry.label is not None else entry.predicted) or QColor()
-        if role == Role.CorrectedRole:
-            return entry.corrected
         return None
 
     def roleNames(self) -> dict[int, QByteArray]:

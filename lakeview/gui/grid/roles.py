@@ -28,6 +28,10 @@ class Role(IntEnum):
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _DECORATION = int(Qt.ItemDataRole.DecorationRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ENTRY_FIELDS = {int(Role.PathRole): "path", int(Role.LabelRole): "label", int(Role.LabelSourceRole): "label_source",
+                 int(Role.PredictedRole): "predicted", int(Role.ConfidenceRole): "confidence",
+                 int(Role.ErrorRole): "error", int(Role.CorrectedRole): "corrected"}
+"""The roles answered by a field of the row's entry, and which."""
 _THUMBNAIL_ROLES = [_DECORATION, int(Role.ThumbnailRole)]
 _ERROR_ROLES = [_DECORATION, _TOOLTIP, int(Role.ThumbnailRole), int(Role.ErrorRole)]
 _LABEL_ROLES = [_TOOLTIP, int(Role.LabelRole), int(Role.LabelSourceRole), int(Role.ColourRole),

@@ -112,6 +112,7 @@ class PhotoGrid(QListView):
             model.layoutAboutToBeChanged.connect(self._remember_place)
             model.layoutChanged.connect(self._restore_place)
             model.repaint_needed.connect(self._repaint)
+            self.selectionModel().selectionChanged.connect(self._select_groups)
         self._sync_model_px()
 
     def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:
@@ -121,6 +122,35 @@ class PhotoGrid(QListView):
 
     def _repaint(self) -> None:
         self.viewport().update()
+
+    def _select_groups(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        """A group header stands for its group: selecting it (a click, the arrow keys, a range) selects the group's
+        photos too, and taking it out of the selection (Ctrl+click) takes them out, all but the current photo.
+
+        Only the last header of each range can have photos past it (the groups of the others end before the next
+        header), so select all over thousands of groups looks at one header."""
+        model, selection = self.photo_model(), self.selectionModel()
+        if model is None or not model.header_rows():
+            return
+        current = self.currentIndex().row()
+        for ranges, flag in ((deselected, QItemSelectionModel.SelectionFlag.Deselect),
+                             (selected, QItemSelectionModel.SelectionFlag.Select)):
+            for r in ranges:
+                headers = model.headers_within(r.top(), r.bottom())
+                if not headers:
+                    continue
+                _, last = model.group_span(headers[-1])
+                if last <= r.bottom():
+                    continue
+                runs = [(r.bottom() + 1, last)]
+                if flag == QItemSelectionModel.SelectionFlag.Deselect:
+                    if selection.isSelected(model.index(headers[-1], 0)):
+                        continue
+                    if r.bottom() < current <= last:
+                        runs = [(r.bottom() + 1, current - 1), (current + 1, last)]
+                for start, end in runs:
+                    if start <= end:
+                        selection.select(QItemSelection(model.index(start, 0), model.index(end, 0)), flag)
 
     def photo_model(self) -> PhotoGridModel | None:
         model = self.model()
@@ -135,8 +165,9 @@ class PhotoGrid(QListView):
 
     def selected_paths(self) -> list[Path]:
         model = self.model()
-        return [model.index(row, 0).data(Role.PathRole) for first, last in self.selected_runs()
-                for row in range(first, last + 1)]
+        paths = (model.index(row, 0).data(Role.PathRole) for first, last in self.selected_runs()
+                 for row in range(first, last + 1))
+        return [path for path in paths if path is not None]  # a group header has none
 
     def current_path(self) -> Path | None:
         index = self.currentIndex()
@@ -226,6 +257,9 @@ class PhotoGrid(QListView):
             event.accept()
             return
         super().keyPressEvent(event)
+        # A key moves the current row, then selects the rows from the anchor to it: the second step takes back
+        # the groups that the first one's header selected.
+        self._select_groups(self.selectionModel().selection(), QItemSelection())
 
     def wheelEvent(self, event) -> None:
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:  # Ctrl+wheel zooms the thumbnails
