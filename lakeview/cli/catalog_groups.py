@@ -13,6 +13,7 @@ from lakeview.cli.catalog_access import catalog_command, open_catalog, say_stopp
 from lakeview.cli.console import EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops, list_skipped, say, writing
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
 from lakeview.core.models.architectures import ARCHITECTURES, DEFAULT_ARCH
+from lakeview.core.similarity.grouping import DEFAULT_DISTANCE
 from lakeview.core.photos.file_names import shown_path
 
 
@@ -29,11 +30,24 @@ def add_groups(sub: argparse._SubParsersAction) -> None:
                              "are relative to the folder holding all the photos. " + HOW_CELLS_ARE_WRITTEN)
     groups.add_argument("--min-size", type=positive_int, default=2,
                         help="smallest group; photos of smaller clusters are in none (default 2)")
+    groups.add_argument("--distance", type=grouping_distance, default=DEFAULT_DISTANCE,
+                        help="cosine distance at which groups stop merging (average linkage): smaller makes "
+                             f"tighter groups (default {DEFAULT_DISTANCE}, as the app's Show ▸ Groups)")
     groups.add_argument("--arch", choices=sorted(ARCHITECTURES), default=DEFAULT_ARCH,
                         help=f"backbone when the library has no model yet (default {DEFAULT_ARCH})")
     groups.add_argument("--weights", default="imagenet",
                         help="its weights: imagenet (the file downloaded once by training) or a FILE.pth")
     groups.set_defaults(run=run_groups)
+
+
+def grouping_distance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 2:
+        raise argparse.ArgumentTypeError(f"{text} is outside 0 to 2 (a cosine distance; 0.4 is usual)")
+    return value
 
 
 def run_groups(args: argparse.Namespace) -> int:
@@ -55,7 +69,7 @@ def run_groups(args: argparse.Namespace) -> int:
             current[:] = [bars[step]]
 
         try:
-            result = group_library(catalog, min_size=args.min_size, arch=args.arch, weights=args.weights,
+            result = group_library(catalog, min_size=args.min_size, distance=args.distance, arch=args.arch, weights=args.weights,
                                    progress=lambda done, total: current[0](done, total), should_stop=stop,
                                    on_step=on_step)
         except Stopped:

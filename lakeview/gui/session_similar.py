@@ -9,17 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from lakeview.core.similarity.grouping import DEFAULT_DISTANCE
 from lakeview.gui.worker import JobKind
 
 if TYPE_CHECKING:
     from lakeview.core.similarity.library_groups import LibraryGrouping
     from lakeview.core.similarity.similar_index import SimilarIndex
 
-LABELLING_DISTANCE = 0.40
-"""The cosine distance at which Show ▸ Groups stops merging photos (average linkage). Groups to label at once are
-looser than core's near-duplicates (0.25): on the 398 hymenoptera photos with ImageNet MobileNetV2 features,
-0.25 puts 281 photos in no group, 0.40 puts 44 in none and keeps 34 groups mostly of one class, and 0.50 merges
-ants and bees into a few big groups. Larger and Smaller groups move it by DISTANCE_STEP."""
+LABELLING_DISTANCE = DEFAULT_DISTANCE
+"""Where Show ▸ Groups starts; Larger and Smaller groups move it by DISTANCE_STEP."""
 DISTANCE_STEP = 0.05
 DISTANCES = (0.10, 0.60)
 """The loosest and tightest grouping offered."""
@@ -68,7 +66,7 @@ class SessionSimilar:
 
             with Catalog(catalog_path) as catalog:
                 try:
-                    return group_library(catalog, photo_ids, distance=distance, arch=arch, progress=progress,
+                    return group_library(catalog, photo_ids, distance=distance, arch=arch, name_places=True, progress=progress,
                                          should_stop=should_stop, on_step=lambda step: emit_partial(step.name))
                 except WeightsUnavailable as exc:
                     return NoFeatures(exc.reason)

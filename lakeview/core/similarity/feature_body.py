@@ -42,7 +42,7 @@ def feature_body(catalog: Catalog, arch: str = DEFAULT_ARCH, weights: str | Path
         if architecture.imagenet_weights is None or not cached_file(architecture).is_file():
             raise WeightsUnavailable(
                 f"there is no model yet, and the ImageNet weights for {architecture.name} have not been "
-                "downloaded.", f"Give a weights file with --weights FILE.pth (and its --arch), or train a model "
+                "downloaded.", "Give a weights file with --weights FILE.pth (and its --arch), or train a model "
                               "first (training downloads the ImageNet weights once).")
         body_id, described = f"{architecture.name}:{IMAGENET}", f"ImageNet {architecture.name}"
     else:
