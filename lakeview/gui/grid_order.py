@@ -36,6 +36,8 @@ class Groups:
     folder: Path | None
     groups: list[list[int]]
     description: str
+    places: Sequence[str] = ()
+    """Where each group was taken, named ("" where unknown)."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class GridOrder(QObject):
             window.model.set_ids(ids, session.rows_of_ids, None, session.photo_id)
             window.filter_bar.show_order(f"Similar to {self.similar.name}")
         elif self.groups is not None:
-            ids, headers = grouped_rows(self.groups.groups, shown.ids)
+            ids, headers = grouped_rows(self.groups.groups, shown.ids, self.groups.places)
             window.model.set_ids(ids, session.rows_of_ids, None, session.photo_id, headers)
             window.filter_bar.show_order(f"Grouped: {self.groups.description}")
         else:
@@ -184,14 +186,16 @@ class GridOrder(QObject):
         arch = self.window.training_panel.arch.currentData()
         if not self.session.group_photos(list(self.shown.ids), self.distance, arch,
                                          lambda result: self.show_groups(result.grouping.groups,
-                                                                         result.grouping.describe()),
+                                                                         result.grouping.describe(),
+                                                                         result.places),
                                          self._not_grouped):
             self._set_groups(self.groups)  # another job runs (the status bar says so): as it was
 
-    def show_groups(self, groups: Sequence[Sequence[int]], description: str) -> None:
-        """Show the photos in view in these groups (catalog ids, each in display order)."""
+    def show_groups(self, groups: Sequence[Sequence[int]], description: str, places: Sequence[str] = ()) -> None:
+        """Show the photos in view in these groups (catalog ids, each in display order), named by the places they
+        were taken where known."""
         self.similar = None
-        self._set_groups(Groups(self.session.folder, [list(group) for group in groups], description))
+        self._set_groups(Groups(self.session.folder, [list(group) for group in groups], description, tuple(places)))
         self._present()
         grid = self.window.grid
         if not grid.currentIndex().isValid() and self.window.model.rowCount():

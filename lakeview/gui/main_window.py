@@ -17,17 +17,16 @@ from lakeview.gui.device_label import DeviceLabel
 from lakeview.gui.elided_label import ElidedLabel
 from lakeview.gui.filter_bar import FilterBar
 from lakeview.gui.grid.model import PhotoGridModel
-from lakeview.gui.grid.photo_entry import RowValues
 from lakeview.gui.grid.view import PhotoGrid
 from lakeview.gui.grid_order import GridOrder
 from lakeview.gui.history_steps import step_back
-from lakeview.gui.inspector import Inspector, describe_label
+from lakeview.gui.inspector import Inspector
 from lakeview.gui.interpretation_view import InterpretationView
 from lakeview.gui.job_status import JobStatus
 from lakeview.gui.library_panel import LibraryPanel
 from lakeview.gui.photo_count_label import PhotoCountLabel
+from lakeview.gui.photo_preview import open_preview
 from lakeview.gui.placement_dialog import PlacementDialog, undo_last_placement
-from lakeview.gui.preview_dialog import PreviewDialog
 from lakeview.gui.predict_folder_view import PredictFolderView
 from lakeview.gui.review_queue import ReviewQueue, why_a_number_cannot_label
 from lakeview.gui.session import LibrarySession
@@ -280,17 +279,10 @@ class MainWindow(QMainWindow):
             self.review_queue.after_labelling()
 
     def preview(self) -> None:
-        """Space: the current photo large; Left/Right step through the grid, which follows."""
-        row = self.grid.currentIndex().row()
-        if row < 0:
-            return
-        dialog = PreviewDialog(RowValues(self.model, self.model.path_at), row, self, label_text=lambda p: describe_label(self.session.catalog.label_of(p)))
-        dialog.current_changed.connect(lambda i: self.grid.setCurrentIndex(self.model.index(i, 0)))
-        self.session.labels_changed.connect(dialog.refresh)
-        dialog.finished.connect(lambda _: (self.session.labels_changed.disconnect(dialog.refresh), dialog.shutdown()))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.preview_dialog = dialog
-        dialog.open()
+        """Space: the current photo large; Left/Right step through the grid's photos, which the grid follows."""
+        dialog = open_preview(self.grid, self.model, self.session)
+        if dialog is not None:
+            self.preview_dialog = dialog
 
     def place_photos(self) -> None:
         paths = self.selected_paths() or [row.path for row in self.session.rows()]

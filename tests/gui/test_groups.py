@@ -152,3 +152,45 @@ def test_after_grouping_find_similar_answers_at_once_from_the_groupings_features
     assert model.ids()[0] == chosen and len(model.ids()) == 12 and not model.header_rows()
     qtbot.keyClick(grid, Qt.Key.Key_Escape)
     assert model.ids() == grouped, "back to the groups"
+
+
+def test_space_on_a_header_previews_its_first_photo_and_the_preview_steps_over_headers(qtbot, window, lake):
+    open_lake(qtbot, window, lake)
+    group(qtbot, window)
+    model = window.model
+    headers = model.header_rows()
+    window.grid.setCurrentIndex(model.index(headers[0], 0))
+
+    qtbot.keyClick(window.grid, Qt.Key.Key_Space)
+    dialog = window.preview_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    photos = [row for row in range(model.rowCount()) if model.header_at(row) is None]
+    assert dialog.path() == model.path_at(headers[0] + 1)
+    assert dialog.counter.text() == f"1 of {len(photos)}"
+    seen = [dialog.path()]
+    for _ in photos[1:]:
+        dialog.set_index(dialog.index() + 1)
+        seen.append(dialog.path())
+        assert model.header_at(window.grid.currentIndex().row()) is None
+    assert seen == [model.path_at(row) for row in photos]
+    dialog.close()
+
+
+def test_a_groups_header_names_where_its_photos_were_taken(qtbot, window, tmp_path):
+    from gps_tools import MORAINE_LAKE, moved, photo_at
+    from photo_tools import COLOURS
+
+    lake = tmp_path / "moraine"
+    for i in range(6):
+        photo_at(lake / f"red_{i}.jpg", *moved(MORAINE_LAKE, 40 * i), colour=COLOURS["red"], seed=i)
+        photo_at(lake / f"blue_{i}.jpg", *moved(MORAINE_LAKE, -40 * i), colour=COLOURS["blue"], seed=20 + i)
+    open_lake(qtbot, window, lake)
+
+    group(qtbot, window)
+
+    model = window.model
+    grouped = [model.header_at(row) for row in model.header_rows() if model.header_at(row).number is not None]
+    assert grouped and all(h.place.startswith("near ") and h.place.endswith(", Alberta, CA") for h in grouped)
+    header_row = model.header_rows()[0]
+    assert grouped[0].place in model.index(header_row, 0).data(Qt.ItemDataRole.DisplayRole)
+    assert grouped[0].town and grouped[0].town in grouped[0].place

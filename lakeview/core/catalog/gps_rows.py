@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Iterable
 
 from lakeview.core.catalog.labels import NONE_OF_THESE
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
@@ -47,6 +48,17 @@ class GpsRecords:
         if row is None or row[0] is None or row[1] is None:
             return None
         return GpsPosition(row[0], row[1], row[2])
+
+    def positions_of_ids(self, photo_ids: Iterable[int]) -> dict[int, tuple[float, float]]:
+        """{photo id: (latitude, longitude)} of those of these photos that have a GPS position."""
+        wanted = list(photo_ids)
+        found: dict[int, tuple[float, float]] = {}
+        for start in range(0, len(wanted), GPS_BATCH):
+            chunk = wanted[start:start + GPS_BATCH]
+            found.update((r[0], (r[1], r[2])) for r in self._db.execute(
+                f"SELECT id, latitude, longitude FROM photos WHERE id IN ({','.join('?' * len(chunk))}) "
+                "AND latitude IS NOT NULL AND longitude IS NOT NULL", chunk))
+        return found
 
     def gps_unread_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM photos WHERE gps_read = 0").fetchone()[0]

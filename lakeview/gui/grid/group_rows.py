@@ -21,15 +21,22 @@ from lakeview.gui.grid.roles import _DISPLAY, _TOOLTIP, Role
 class GroupHeader(PhotoEntry):
     """A header row: its title ("Group 3", "In no group") and the count of its photos."""
 
-    __slots__ = ("count", "number")
+    __slots__ = ("count", "number", "place")
 
-    def __init__(self, number: int | None, count: int) -> None:
+    def __init__(self, number: int | None, count: int, place: str = "") -> None:
         title = f"Group {number}" if number is not None else "In no group"
         super().__init__(Path(title))
         self.name = title
         self.number = number
         """1, 2, ... in display order; None for the photos in no group."""
         self.count = count
+        self.place = place
+        """Where its photos were taken ("near Banff, Alberta, CA"), "" when unknown."""
+
+    @property
+    def town(self) -> str:
+        """The place's first part, for a small tile: "near Banff"."""
+        return self.place.split(",")[0]
 
     @property
     def count_text(self) -> str:
@@ -39,10 +46,12 @@ class GroupHeader(PhotoEntry):
         """What the model answers for this row: the entry itself, its title, an empty picture."""
         if role == Role.EntryRole:
             return self
+        where = f", {self.place}" if self.place else ""
         if role == _DISPLAY:
-            return f"{self.name}: {self.count_text}"
+            return f"{self.name}: {self.count_text}{where}"
         if role == _TOOLTIP:
-            return f"{self.name}: {self.count_text}. Click to select them all, then press 1-9 to label them at once."
+            return (f"{self.name}: {self.count_text}{where}. Click to select them all, then press 1-9 to label them "
+                    "at once.")
         if role == Role.ThumbnailRole:
             return QPixmap()
         if role == Role.ColourRole:
@@ -53,23 +62,25 @@ class GroupHeader(PhotoEntry):
         return f"GroupHeader({self.name!r}, {self.count})"
 
 
-def grouped_rows(groups: Sequence[Sequence[int]], shown: Sequence[int]) -> tuple[list[int], dict[int, GroupHeader]]:
+def grouped_rows(groups: Sequence[Sequence[int]], shown: Sequence[int], places: Sequence[str] = ()
+                 ) -> tuple[list[int], dict[int, GroupHeader]]:
     """The rows (catalog ids, headers as negative ids) that show the photos `shown` in these groups (catalog ids
     in display order), and the headers by id. Only the photos shown appear; the others shown are in no group
     (the grouping's own, and any added since it was made), in the order shown. A group none of whose photos is
-    shown has no header."""
+    shown has no header. `places` names where each group was taken ("" where unknown)."""
     shown_set = set(shown)
     groups = [[photo_id for photo_id in group if photo_id in shown_set] for group in groups]
     grouped = {photo_id for group in groups for photo_id in group}
     ungrouped = [photo_id for photo_id in shown if photo_id not in grouped]
+    named = [(group, places[i] if i < len(places) else "") for i, group in enumerate(groups) if group]
     ids: list[int] = []
     headers: dict[int, GroupHeader] = {}
-    for photos in [group for group in groups if group] + [ungrouped]:
+    for photos, place in named + [(ungrouped, "")]:
         if not photos:
             continue
         header_id = -1 - len(headers)
         number = len(headers) + 1 if photos is not ungrouped else None
-        headers[header_id] = GroupHeader(number, len(photos))
+        headers[header_id] = GroupHeader(number, len(photos), place)
         ids.append(header_id)
         ids.extend(photos)
     return ids, headers
@@ -91,6 +102,12 @@ class GroupHeaderRows:
         if self._header_rows is None:
             self._header_rows = [row for row, photo_id in enumerate(self._ids) if photo_id < 0] if self._headers else []
         return self._header_rows
+
+    def photo_rows(self) -> Sequence[int]:
+        """The rows that hold photos, in order: every row while the grid is not grouped."""
+        if not self.header_rows():
+            return range(len(self._ids))
+        return [row for row, photo_id in enumerate(self._ids) if photo_id >= 0]
 
     def headers_within(self, first: int, last: int) -> list[int]:
         """The header rows from `first` to `last` inclusive."""

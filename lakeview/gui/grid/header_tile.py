@@ -48,8 +48,11 @@ def paint_header(painter: QPainter, option: QStyleOptionViewItem, header: GroupH
 
     painter.setFont(option.font)
     below = QRect(box.x(), box.y() + 3 * box.height() // 4, box.width(), box.height() // 4)
+    what = "photos" if header.count != 1 else "photo"
+    if header.town:
+        what = f"{what} {header.town}"
     painter.drawText(below, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                     "photos" if header.count != 1 else "photo")
+                     option.fontMetrics.elidedText(what, Qt.TextElideMode.ElideRight, below.width() - 4))
     hint = "1-9: label them all" if selected else "click: select them all"
     line = QRect(option.rect.x() + 4, box.bottom() + 2, option.rect.width() - 8,
                  option.rect.bottom() - box.bottom() - 4)

@@ -50,20 +50,21 @@ class RowValues(Sequence[T]):
     """A value of each of the grid's rows, as a sequence that reads a row only when asked (a preview steps
     through 100,000 paths; the review queue looks ahead for a photo without a label)."""
 
-    def __init__(self, model: PhotoGridModel, value: Callable[[int], T]) -> None:
-        self._model, self._value = model, value
+    def __init__(self, model: PhotoGridModel, value: Callable[[int], T], rows: Sequence[int] | None = None) -> None:
+        """Each row's value; only those of `rows` (grid rows, in order), when given."""
+        self._model, self._value, self._rows = model, value, rows
 
     def __len__(self) -> int:
-        return self._model.rowCount()
+        return self._model.rowCount() if self._rows is None else len(self._rows)
 
     def __getitem__(self, row):
         if isinstance(row, slice):
-            return [self._value(r) for r in range(len(self))[row]]
+            return [self[r] for r in range(len(self))[row]]
         if row < 0:
             row += len(self)
         if not 0 <= row < len(self):
             raise IndexError(row)
-        return self._value(row)
+        return self._value(row if self._rows is None else self._rows[row])
 
 
 def entry_of(row: PhotoRow) -> PhotoEntry:
