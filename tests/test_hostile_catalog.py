@@ -144,6 +144,32 @@ def test_a_healthy_catalog_checks_healthy_and_recovers_whole(tmp_path):
         assert {str(p): label for p, label, _, _ in recovered.labelled_photos()} == labels
 
 
+def test_recover_keeps_the_grouping_the_history_summaries_and_the_gps_positions(tmp_path):
+    from lakeview.core.catalog.recovery import recover_catalog
+
+    catalog, _, _ = labelled_catalog(tmp_path, photos=30)
+    with Catalog(catalog) as before:
+        ids = sorted(source.id for source in before.photo_sources())
+        before.store_grouping([ids[:5], ids[5:8]], "body", 0.4, 2, len(ids))
+        groups, record = before.photo_groups(), before.grouping_record()
+    with sqlite3.connect(catalog) as db:
+        db.execute("UPDATE photos SET latitude = 51.32, longitude = -116.19, gps_read = 1 WHERE id = ?", (ids[0],))
+        summaries = db.execute("SELECT * FROM actions ORDER BY action").fetchall()
+    db.close()
+    assert summaries and groups
+
+    report = recover_catalog(catalog, tmp_path / "recovered.sqlite")
+
+    assert report.complete
+    with Catalog(tmp_path / "recovered.sqlite") as recovered:
+        assert recovered.photo_groups() == groups and recovered.grouping_record() == record
+        assert recovered.positions_of_ids([ids[0], ids[1]]) == {ids[0]: (51.32, -116.19)}
+        assert recovered.group_photo_ids(1) == ids[:5]
+    with sqlite3.connect(tmp_path / "recovered.sqlite") as db:
+        assert db.execute("SELECT * FROM actions ORDER BY action").fetchall()[:len(summaries)] == summaries
+    db.close()
+
+
 @pytest.mark.parametrize("keep", [0.6, 0.1, 10 / 4096])
 def test_a_truncated_catalog_is_damaged_and_untouched(tmp_path, keep):
     catalog, photos, _ = labelled_catalog(tmp_path, photos=100)

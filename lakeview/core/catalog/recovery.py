@@ -21,7 +21,8 @@ from lakeview.core.catalog.schema import LATEST
 from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no_progress
 
 # Parents before the rows that refer to them, so that a row whose parent was lost is refused and counted.
-TABLE_ORDER = ("photos", "classes", "models", "training_runs", "labels", "predictions", "corrections")
+TABLE_ORDER = ("photos", "classes", "models", "training_runs", "labels", "predictions", "corrections", "actions",
+               "photo_groups", "grouping")
 CHUNK = 1000
 GIVE_UP_AFTER = 100
 """Chunks in a row with nothing readable, past the last row read, when the table's last rowid is unknown."""
