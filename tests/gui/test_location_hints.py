@@ -40,6 +40,9 @@ def open_trip(qtbot, window, trip) -> None:
     with qtbot.waitSignal(window.session.places.changed, timeout=30_000):
         with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
             window.open_folder(trip["lake0"].parent)
+    # the run the window started before the photos came in may be the one that just ended: wait for the next
+    against = catalog.photo_id(trip["against"])
+    qtbot.waitUntil(lambda: getattr(window.session.places.of(against), "hint", None) is not None, timeout=30_000)
 
 
 def select(window, path: Path) -> None:
