@@ -13,6 +13,7 @@ from lakeview.core.catalog import Catalog
 from lakeview.core.catalog.gps_rows import PlacedPhoto
 from lakeview.core.location.fusion import best
 from lakeview.core.location.library_hints import hints_for, library_hints
+from lakeview.core.location import place_weight
 from lakeview.core.location.place_weight import (DEFAULT_WEIGHT, MIN_PHOTOS, PlaceWeight, PlaceWeights,
                                                  fit_library_weight, fit_on, holdout_cut)
 from lakeview.core.training.library_dataset import in_holdout
@@ -67,6 +68,14 @@ def test_too_few_held_out_photos_give_the_default_weight_and_say_so():
     assert weight.text() == (f"place counted at {DEFAULT_WEIGHT:g} × (the default: {MIN_PHOTOS - 1} held-out photos "
                              f"with a place hint, {MIN_PHOTOS} needed to fit it)")
     assert fit_on(hints_for(photos, CLASSES), held[:MIN_PHOTOS]).fitted
+
+
+def test_a_large_library_fits_on_an_even_spread_of_its_held_out_photos(monkeypatch):
+    photos, held, _ = trip(2, misleading=False)
+    hints = hints_for(photos, CLASSES)
+    monkeypatch.setattr(place_weight, "MAX_PHOTOS", 50)
+    spread = fit_on(hints, held)  # 80 photos: every second one
+    assert spread.fitted and spread.photos == 40 and spread == fit_on(hints, held[::2])
 
 
 def test_a_misleading_place_is_weighed_near_nothing():
