@@ -2,7 +2,7 @@
 
 Needs ../shared (hymenoptera photos and the ImageNet MobileNetV2 weights). Run on purpose:
 
-    .venv/bin/python benchmarks/location_hint.py        # about 2 minutes on 2 CPU cores
+    .venv/bin/python benchmarks/location_hint.py        # a few minutes on 2 CPU cores (the app rows double it)
 
 The holiday: every hymenoptera photo (train/ and val/, 398) is copied with an EXIF GPS block into one of two
 places 11.5 km apart, Lake Louise (the "ant hill") and Moraine Lake (the "bee garden"), scattered 400 m (one
@@ -17,6 +17,13 @@ per class (the place still knows every labelled photo). Place: LakeView's hint f
 added with `Catalog.add_folder`, labels and predictions stored). Combined: the documented product of experts
 (lakeview/core/location/fusion.py), and the same with the place's weight fitted by log-likelihood, cross-fitted:
 each half of the held-out photos is scored with the weight fitted on the other half. Errors are on the held-out third (133 photos: one photo is 0.75 points).
+
+The app's path ("app:" rows): the app cannot see the held-out third's labels, so it fits the weight on the
+library itself (lakeview/core/location/place_weight.py): a model trained on the train side of the library's
+fingerprint split of the labelled two thirds (80%; the early head: EARLY photos per class of that side), its
+predictions stored for the library's held-out side and for the held-out third, recorded as the active model with
+its training run, and the weight the app's PlaceWeights gives (fitted on that side, or the default when too few).
+"app: pixels" is that model alone, "app: weighed" what the inspector and `catalog hints` now show.
 """
 
 from __future__ import annotations
@@ -41,10 +48,12 @@ from lakeview.core.catalog import Catalog
 from lakeview.core.datasets.importers import from_folder
 from lakeview.core.location.fusion import best, combine, fit_place_weight
 from lakeview.core.location.library_hints import library_hints
+from lakeview.core.location.place_weight import PlaceWeights
 from lakeview.core.models.head import make_head
 from lakeview.core.models.network import build_network
 from lakeview.core.models.transforms import IMAGENET_MEAN, IMAGENET_STD
 from lakeview.core.photos.images import open_image
+from lakeview.core.training.library_dataset import DEFAULT_HOLDOUT_PCT, in_holdout
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DATA = SHARED / "data" / "hymenoptera"
@@ -178,6 +187,48 @@ def one_run(folder: Path, paths: list[Path], labels: list[str], classes: list[st
             wrong_fitted / n, fitted)
 
 
+def app_run(folder: Path, paths: list[Path], labels: list[str], classes: list[str], features: torch.Tensor,
+            seed: int, early: bool) -> tuple[float, float, object]:
+    """Errors on the held-out third of the app's model alone and of what the app shows, and its place weight."""
+    held = held_out_split(labels, seed)
+    y = torch.tensor([classes.index(label) for label in labels])
+    with Catalog(folder / f"catalog-app-{seed}-{early}.sqlite") as catalog:
+        catalog.add_folder(folder)
+        catalog.ensure_classes(classes)
+        for name in classes:
+            catalog.set_labels([p for p, label, h in zip(paths, labels, held) if label == name and not h], name,
+                               source="imported")
+        fingerprint = {p: fp for p, _, _, fp in catalog.labelled_photos()}
+        library_held = np.array([not h and in_holdout(fingerprint[p], DEFAULT_HOLDOUT_PCT)
+                                 for p, h in zip(paths, held)])
+        fit = ~held & ~library_held
+        if early:
+            rng = np.random.default_rng(200 + seed)
+            fit = np.zeros(len(labels), dtype=bool)
+            for c in range(len(classes)):
+                fit[rng.choice(np.flatnonzero((y.numpy() == c) & ~held & ~library_held), size=EARLY,
+                               replace=False)] = True
+        head = fit_head(features[fit], y[fit], seed, epochs=8 if not early else 40)
+        scored = held | library_held
+        with torch.no_grad():
+            probabilities = F.softmax(head(features[scored]), dim=1).numpy()
+        version = f"app-{seed}-{early}"
+        catalog.add_model(version, folder / f"{version}.pt", "mobilenet_v2", classes, None, {}, "2026-01-01T00:00:00",
+                          "quick", active=True)
+        run = catalog.start_training_run("quick", {"holdout_pct": DEFAULT_HOLDOUT_PCT, "classes": classes})
+        catalog.finish_training_run(run, "promoted", [], version)
+        tops = [sorted(zip(classes, map(float, row)), key=lambda item: -item[1]) for row in probabilities]
+        catalog.store_predictions(version, zip([p for p, s in zip(paths, scored) if s], tops))
+        hints = library_hints(catalog)
+        weight = PlaceWeights().weigh(catalog, hints)
+        ids = [catalog.photo_id(p) for p, h in zip(paths, held) if h]
+    truth = [label for label, h in zip(labels, held) if h]
+    shown = [hints.of(i) for i in ids]
+    pixels_wrong = sum(best(h.pixels)[0] != t for h, t in zip(shown, truth))
+    shown_wrong = sum(best(h.combined)[0] != t for h, t in zip(shown, truth))
+    return pixels_wrong / len(truth), shown_wrong / len(truth), weight
+
+
 def main() -> int:
     if not (DATA.is_dir() and WEIGHTS.is_file()):
         print(f"needs {DATA} and {WEIGHTS}", file=sys.stderr)
@@ -200,17 +251,19 @@ def main() -> int:
             labels = [photos[int(p.name[:3])].label for p in paths]
             for early in (False, True):
                 runs = [one_run(folder, paths, labels, classes, features, seed, early) for seed in SEEDS]
+                apps = [app_run(folder, paths, labels, classes, features, seed, early) for seed in SEEDS]
                 model = (f"head fitted on {EARLY} labelled photos per class" if early
                          else "head fitted on every labelled photo")
                 print(f"home = {home} (each class photographed at its own place with probability {home}); {model}")
                 for name, column in (("pixels alone", 0), ("place alone", 1), ("combined", 2),
-                                     ("fitted weight", 6)):
-                    errors = [100 * run[column] for run in runs]
+                                     ("fitted weight", 6), ("app: pixels", -1), ("app: weighed", -2)):
+                    errors = [100 * (run[column] if column >= 0 else app[-1 - column]) for run, app in zip(runs, apps)]
                     print(f"  {name:<14} " + " ".join(f"{e:5.2f}" for e in errors)
                           + f"   mean {statistics.mean(errors):5.2f}")
                 print(f"  the place turned pixels' errors right / right guesses wrong, per seed: "
                       f"{[(run[4], run[5]) for run in runs]}; held-out photos without a hint (none within 2 km): "
                       f"{[run[3] for run in runs]}; place weights fitted: {[run[7] for run in runs]}")
+                print("  the app's place weight, per seed: " + "; ".join(app[2].text() for app in apps))
     return 0
 
 

@@ -3,7 +3,9 @@
     .venv/bin/python docs/make_location_screenshot.py
 
 Needs ../shared (hymenoptera photos). A small holiday: 14 ant photos labelled "ants" near Moraine Lake, and an
-unlabelled ant photo 300 m away that a model (its prediction stored by hand) takes for a bee.
+unlabelled ant photo 300 m away that a model (its prediction stored by hand, recorded as the active model of a
+training run in this library) takes for a bee. The model has scored none of the labelled photos it held out, so
+the place counts at the default weight (lakeview/core/location/place_weight.py).
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ def main() -> int:
         catalog.add_folder(trip)
         catalog.ensure_classes(["ants", "bees"])
         catalog.set_labels(labelled, "ants")
+        catalog.add_model("demo-model", Path(tmp) / "demo-model.lvmodel", "resnet18", ["ants", "bees"], None, {},
+                          "2026-06-01T10:00:00", "quick", active=True)
+        run = catalog.start_training_run("quick", {"holdout_pct": 0.2, "classes": ["ants", "bees"]})
+        catalog.finish_training_run(run, "promoted", [], "demo-model")
         catalog.store_predictions("demo-model", [(photo, [("bees", 0.62), ("ants", 0.38)])])
         session.places.schedule()
         wait(30_000, session.places.changed)

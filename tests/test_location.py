@@ -255,17 +255,23 @@ def test_catalog_hints_writes_a_row_per_photo_with_gps(tmp_path, capsys):
     assert main([*catalog, "add", str(tmp_path / "trip")]) == 0
     with Catalog(tmp_path / "lib" / "catalog.sqlite") as cat:
         cat.ensure_classes(["ants", "bees"])
+        cat.store_predictions("m1", [(photos["near"], [("ants", 0.7), ("bees", 0.3)])])
     assert main([*catalog, "label", *(str(photos[f"bee{i}"]) for i in range(3)), "--as", "bees"]) == 0
     out = tmp_path / "hints.csv"
     assert main([*catalog, "hints", "--csv", str(out)]) == 0
-    assert "wrote 5 rows" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "wrote 5 rows" in said and "place counted at 0.5 × (the default: no active model)" in said
     with open(out, newline="", encoding="utf-8") as handle:
         rows = {Path(r["file"]).name: r for r in csv.DictReader(handle)}
-    assert list(next(iter(rows.values()))) == ["file", "place_hint", "neighbours", "distance_m"]
+    assert list(next(iter(rows.values()))) == ["file", "place_hint", "neighbours", "distance_m", "combined"]
     assert set(rows) == {"bee0.jpg", "bee1.jpg", "bee2.jpg", "near.jpg", "far.jpg"}
     assert rows["near.jpg"]["place_hint"] == "bees" and rows["near.jpg"]["neighbours"] == "3"
+    # the place (bees 80%) counted at 0.5: 0.7 * 0.2 ** 0.5 for ants against 0.3 * 0.8 ** 0.5 (the plain product:
+    # bees)
+    assert rows["near.jpg"]["combined"] == "ants"
     assert 95 <= int(rows["near.jpg"]["distance_m"]) <= 105
-    assert rows["far.jpg"] == {"file": str(photos["far"]), "place_hint": "", "neighbours": "", "distance_m": ""}
+    assert rows["far.jpg"] == {"file": str(photos["far"]), "place_hint": "", "neighbours": "", "distance_m": "",
+                               "combined": ""}
     assert rows["bee0.jpg"]["neighbours"] == "2"
 
     assert main([*catalog, "hints", "--radius-km", "60", "--csv", str(out)]) == 0

@@ -1,6 +1,7 @@
 """Location hints in the app: the library's hints, worked out in a worker whenever labels, predictions or photos
 change (never while painting), and the inspector's Place section: where the photo was taken, what the labelled
-photos near it say, what its pixels say, and the two combined.
+photos near it say, what its pixels say, and the two combined, with the place weighed as the library's held-out
+photos say (core/location/place_weight.py: fitted in the same worker, again only when the model or labels change).
 
 A hint the inspector shows may be a second or so behind the latest key press: the worker runs again after each
 change, and the section follows when it is done."""
@@ -17,6 +18,7 @@ from lakeview.core.catalog import Catalog
 from lakeview.core.location.fusion import best
 from lakeview.core.location.hints import DEFAULT_RADIUS_KM
 from lakeview.core.location.library_hints import LibraryHints, PhotoHint
+from lakeview.core.location.place_weight import PlaceWeights
 from lakeview.gui.grid.delegate import badge_text
 from lakeview.gui.worker import start_worker
 
@@ -37,6 +39,7 @@ class PlaceHints(QObject):
         self.session = session
         self.radius_km = radius_km
         self.hints: LibraryHints | None = None
+        self._weights = PlaceWeights()  # touched only by the worker: one run at a time
         self.place_names_ready = False
         self._running = self._again = self._stopping = False
         self._settle = QTimer(self)
@@ -65,7 +68,7 @@ class PlaceHints(QObject):
             self._again = True
             return
         self._running, self._again = True, False
-        catalog_path, radius_km = self.session.catalog.path, self.radius_km
+        catalog_path, radius_km, weights = self.session.catalog.path, self.radius_km, self._weights
 
         def job(progress, should_stop, emit_partial):
             from lakeview.core.location.library_hints import library_hints
@@ -74,6 +77,7 @@ class PlaceHints(QObject):
             with Catalog(catalog_path) as catalog:
                 hints = library_hints(catalog, radius_km, progress=progress,
                                       should_stop=lambda: should_stop() or self._stopping)
+                weights.weigh(catalog, hints)
             if len(hints) and not self._stopping:
                 load_place_names()  # about 1.3 s the first time: here, not on the GUI thread
             return hints
@@ -121,6 +125,7 @@ def place_rows(hint: PhotoHint | None, ready: bool, radius_km: float, place_name
         rows.append(("Pixels say", _percent(hint.pixels)))
         if hint.hint is not None:
             rows.append(("Combined", f"{_percent(hint.combined)} (pixels × place)"))
+            rows.append(("Weighed", hint.weight.text()))
     return rows
 
 

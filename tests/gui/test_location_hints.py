@@ -40,6 +40,9 @@ def open_trip(qtbot, window, trip) -> None:
     with qtbot.waitSignal(window.session.places.changed, timeout=30_000):
         with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
             window.open_folder(trip["lake0"].parent)
+    # the run the window started before the photos came in may be the one that just ended: wait for the next
+    against = catalog.photo_id(trip["against"])
+    qtbot.waitUntil(lambda: getattr(window.session.places.of(against), "hint", None) is not None, timeout=30_000)
 
 
 def select(window, path: Path) -> None:
@@ -56,7 +59,9 @@ def test_the_inspector_shows_place_hint_pixels_combined_and_place_name(qtbot, wi
     assert texts["Place hint"] == "Taken 100 m from 3 photos labelled blue"
     assert texts["Place says"] == "blue 80%"  # (3 + 1) / (3 + 2): smoothed, never all
     assert texts["Pixels say"] == "red 90%"
-    assert texts["Combined"] == "red 69% (pixels × place)"  # 0.9 * 0.2 against 0.1 * 0.8
+    # the place counted at 0.5 (no model of this library to fit it for): 0.9 * 0.2 ** 0.5 against 0.1 * 0.8 ** 0.5
+    assert texts["Combined"] == "red 82% (pixels × place)"
+    assert texts["Weighed"] == "place counted at 0.5 × (the default: no active model)"
     assert texts["Where"].startswith("near ") and texts["Where"].endswith(", Alberta, CA")
 
     select(window, trip["far"])
@@ -93,3 +98,44 @@ def test_the_review_queue_sorts_by_disagreement_between_pixels_and_place(qtbot, 
 
 def test_place_rows_before_the_hints_arrive():
     assert place_rows(None, False, 2.0, "") == [("Where", "naming the place…"), ("Place hint", "working out…")]
+
+
+def test_the_inspector_says_the_place_weight_fitted_on_the_library_s_held_out_photos(qtbot, window, tmp_path,
+                                                                                       monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from lakeview.core.location import place_weight
+    from lakeview.core.location.library_hints import library_hints
+    from lakeview.core.training.library_dataset import in_holdout
+
+    folder = tmp_path / "lakes"
+    lakes = [photo_at(folder / f"{n:02}.jpg", *moved(MORAINE_LAKE, 20 * n if n % 2 else 5_000 + 20 * n), seed=n)
+             for n in range(80)]
+    new = photo_at(folder / "new.jpg", *moved(MORAINE_LAKE, 30), seed=99)
+    catalog = window.session.catalog
+    catalog.add_folder(folder)
+    catalog.ensure_classes(["blue", "red"])
+    for n, path in enumerate(lakes):
+        catalog.set_labels([path], "blue" if n % 2 else "red", source="imported")
+    catalog.add_model("v1", tmp_path / "v1.pt", "tiny", ["blue", "red"], None, {}, "2026-12-07T09:00:00", "quick",
+                      active=True)
+    run = catalog.start_training_run("quick", {"holdout_pct": 0.5, "classes": ["blue", "red"]})
+    catalog.finish_training_run(run, "promoted", [], "v1")
+    # pixels right two times in three, the place (each lake one colour) always
+    catalog.store_predictions("v1", [(path, [("blue" if (n % 2) != (n % 3 == 0) else "red", 0.7)])
+                                     for n, path in enumerate(lakes)] + [(new, [("red", 0.6)])])
+    held = sum(in_holdout(fp, 0.5) for _, _, _, fp in catalog.labelled_photos())
+    threads = []
+    fit_on = place_weight.fit_on
+    monkeypatch.setattr(place_weight, "fit_on", lambda *a: threads.append(QThread.currentThread()) or fit_on(*a))
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.open_folder(folder)
+    select(window, new)
+    qtbot.waitUntil(lambda: window.inspector.place.texts().get("Weighed", "").endswith("held-out photos"),
+                    timeout=30_000)
+    in_workers = list(threads)
+    expected = place_weight.fit_library_weight(catalog, library_hints(catalog))
+    assert expected.fitted and expected.photos == held >= place_weight.MIN_PHOTOS and expected.weight > 0
+    assert window.inspector.place.texts()["Weighed"] == (f"place counted at {expected.weight:g} ×, fitted on {held} "
+                                                         f"held-out photos")
+    assert in_workers and QApplication.instance().thread() not in in_workers  # fitted in the worker

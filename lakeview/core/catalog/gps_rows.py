@@ -94,3 +94,13 @@ class GpsRecords:
             "WHERE p.latitude IS NOT NULL AND p.longitude IS NOT NULL AND p.missing = 0 ORDER BY p.id")
         return [PlacedPhoto(r[0], r[1], r[2], r[3], (r[5] if r[5] is not None else NONE_OF_THESE) if r[4] else None,
                             r[6]) for r in rows]
+
+    def held_out_placed(self, model_id: str, cut: str | None) -> list[int]:
+        """Ids of the photos on disk with a GPS position, labelled with a class, whose prediction is `model_id`'s
+        and whose fingerprint's first 8 hex digits sort before `cut` (None: any fingerprint): the labelled photos
+        on the hold-out side of that model's split (see core/location/place_weight.py)."""
+        rows = self._db.execute(
+            "SELECT p.id FROM photos p JOIN labels l ON l.photo_id = p.id JOIN predictions pr ON pr.photo_id = p.id "
+            "WHERE l.class_id IS NOT NULL AND pr.model_id = ? AND p.latitude IS NOT NULL AND p.longitude IS NOT NULL "
+            "AND p.missing = 0 AND (? IS NULL OR substr(p.fingerprint, 1, 8) < ?) ORDER BY p.id", (model_id, cut, cut))
+        return [r[0] for r in rows]

@@ -13,9 +13,9 @@ against 1/17. Without a hint the place is uniform and the combined guess is the 
 Pixels' probabilities come from the prediction's stored top classes; classes outside them share what is left.
 
 `combine` takes a weight for the place (place(c) ** weight; 1 is the plain product above, 0 the pixels alone);
-`fit_place_weight` picks it on labelled photos the model was not trained on, by log-likelihood. The app uses 1:
-a library has no honest hold-out of per-photo predictions to fit it on (labelled photos are re-scored by the
-models trained on them). benchmarks/location_hint.py reports both.
+`fit_place_weight` picks it on labelled photos the model was not trained on, by log-likelihood. The app fits it
+on the library's own held-out photos (place_weight.py); benchmarks/location_hint.py reports the plain product,
+a weight fitted on the benchmark's held-out photos, and the app's.
 """
 
 from __future__ import annotations
@@ -66,9 +66,27 @@ def fit_place_weight(experts: Sequence[tuple[dict[str, float], dict[str, float]]
     equals); 1 without photos to fit on."""
     if not experts:
         return 1.0
+    classes = list(experts[0][0])
+    pixels = np.array([[p.get(name, 0.0) for name in classes] for p, _ in experts])
+    place = np.array([[q.get(name, 0.0) for name in classes] for _, q in experts])
+    return fit_place_weight_rows(pixels, place, np.array([classes.index(t) for t in truths]), weights)
+
+
+def fit_place_weight_rows(pixels: np.ndarray, place: np.ndarray, truths: np.ndarray,
+                          weights: Sequence[float] = WEIGHTS) -> float:
+    """`fit_place_weight` on arrays (photos x classes, and each photo's true column): what the library's fit uses,
+    since it may have thousands of held-out photos."""
+    if not len(truths):
+        return 1.0
+    log_pixels, log_place = np.log(np.maximum(pixels, FLOOR)), np.log(np.maximum(place, FLOOR))
+    rows = np.arange(len(truths))
+
     def log_likelihood(weight: float) -> float:
-        return sum(math.log(max(combine(pixels, place, weight).get(truth, 0.0), FLOOR))
-                   for (pixels, place), truth in zip(experts, truths))
+        joint = log_pixels + weight * log_place
+        joint -= joint.max(axis=1, keepdims=True)
+        combined = np.exp(joint)
+        combined /= combined.sum(axis=1, keepdims=True)
+        return float(np.log(np.maximum(combined[rows, truths], FLOOR)).sum())
     return max(weights, key=lambda weight: (log_likelihood(weight), -abs(weight - 1)))
 
 

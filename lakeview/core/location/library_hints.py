@@ -17,6 +17,7 @@ from lakeview.core.jobs import ProgressFn, ShouldStopFn, Stopped, never_stop, no
 from lakeview.core.location.fusion import (combine, disagreement, pixel_matrix, pixel_probabilities, place_matrix,
                                            place_probabilities)
 from lakeview.core.location.hints import DEFAULT_K, DEFAULT_RADIUS_KM, PlaceHint, PlaceIndex, closeness
+from lakeview.core.location.place_weight import PLAIN, PlaceWeight
 
 CHUNK = 5_000
 
@@ -32,7 +33,9 @@ class PhotoHint:
     pixels: dict[str, float] | None
     """The model's probabilities; None without a prediction."""
     combined: dict[str, float] | None
-    """The product of the two; None without a prediction."""
+    """The product of the two (the place's raised to `weight`); None without a prediction."""
+    weight: PlaceWeight = PLAIN
+    """How much the place counted in `combined`, and where that weight came from."""
 
     @property
     def disagreement(self) -> float | None:
@@ -47,7 +50,7 @@ class LibraryHints:
 
     def __init__(self, photos: Sequence[PlacedPhoto], classes: list[str], radius_km: float, index: PlaceIndex,
                  metres: np.ndarray, which: np.ndarray, asked: np.ndarray, disagreements: np.ndarray,
-                 labelled_index: dict[int, int]) -> None:
+                 labelled_index: dict[int, int], label_columns: np.ndarray) -> None:
         self.photos = list(photos)
         self.classes = classes
         self.radius_km = radius_km
@@ -55,6 +58,9 @@ class LibraryHints:
         self._metres, self._which, self._asked, self._disagreements = metres, which, asked, disagreements
         self._labelled_index = labelled_index
         self._row = {photo.id: row for row, photo in enumerate(self.photos)}
+        self._label_columns = label_columns
+        self.weight: PlaceWeight = PLAIN
+        """The place's weight in the combined guesses: the plain product until PlaceWeights.weigh sets the library's."""
 
     def __len__(self) -> int:
         return len(self.photos)
@@ -82,7 +88,18 @@ class LibraryHints:
         photo, hint = self.photos[row], self.hint_of(photo_id)
         place = place_probabilities(hint, self.classes)
         pixels = pixel_probabilities(photo.top, self.classes) if photo.top else None
-        return PhotoHint(photo, hint, place, pixels, combine(pixels, place) if pixels is not None else None)
+        combined = combine(pixels, place, self.weight.weight) if pixels is not None else None
+        return PhotoHint(photo, hint, place, pixels, combined, self.weight)
+
+    def experts(self, photo_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(pixels, place, hinted) of photos with a position, in arrays (photos x `classes`): what `of` says of
+        each, asked all at once; `hinted` is False where no labelled photo is near (its place row is uniform)."""
+        rows = [self._row[i] for i in photo_ids]
+        chunk = [self.photos[row] for row in rows]
+        metres, which = self.index.neighbours([p.latitude for p in chunk], [p.longitude for p in chunk],
+                                              [self._labelled_index.get(p.id, -1) for p in chunk])
+        place, total = _place_rows(metres, which, self._label_columns, len(self.classes))
+        return pixel_matrix([p.top for p in chunk], self.classes), place, total > 0
 
     def by_disagreement(self, photo_ids: Sequence[int]) -> list[int]:
         """`photo_ids` with those where pixels and place disagree most first; those without both a prediction
@@ -132,21 +149,28 @@ def hints_for(placed: Sequence[PlacedPhoto], classes: Sequence[str], radius_km: 
         metres[chunk_rows], which[chunk_rows] = near, who
         disagreements[chunk_rows] = _disagreements(chunk, near, who, label_columns, classes)
         progress(min(start + CHUNK, len(rows)), len(rows))
-    return LibraryHints(placed, classes, radius_km, index, metres, which, asked, disagreements, position)
+    return LibraryHints(placed, classes, radius_km, index, metres, which, asked, disagreements, position, label_columns)
 
 
 def _disagreements(chunk: Sequence[PlacedPhoto], metres: np.ndarray, which: np.ndarray, label_columns: np.ndarray,
                    classes: list[str]) -> np.ndarray:
     """PhotoHint.disagreement of each photo of the chunk, in arrays; NaN where it has none."""
-    kept = which >= 0
-    weights = np.where(kept, closeness(np.where(kept, metres, 0.0)), 0.0)
-    per_class = np.zeros((len(chunk), len(classes)))
-    rows = np.repeat(np.arange(len(chunk)), which.shape[1])
-    np.add.at(per_class, (rows, label_columns[np.where(kept, which, 0)].ravel()), weights.ravel())
-    total, squares = weights.sum(axis=1), (weights ** 2).sum(axis=1)
-    effective = np.divide(total ** 2, squares, out=np.zeros_like(total), where=squares > 0)
-    place = place_matrix(per_class, effective)
+    place, total = _place_rows(metres, which, label_columns, len(classes))
     pixels = pixel_matrix([p.top for p in chunk], classes)
     scores = 0.5 * np.abs(pixels - place).sum(axis=1)
     scores[(total <= 0) | ~np.array([bool(p.top) for p in chunk], dtype=bool)] = np.nan
     return scores
+
+
+def _place_rows(metres: np.ndarray, which: np.ndarray, label_columns: np.ndarray,
+                classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The place expert of each row of `PlaceIndex.neighbours` (photos x classes), and each row's summed closeness
+    (0: no labelled photo near)."""
+    kept = which >= 0
+    weights = np.where(kept, closeness(np.where(kept, metres, 0.0)), 0.0)
+    per_class = np.zeros((len(which), classes))
+    rows = np.repeat(np.arange(len(which)), which.shape[1])
+    np.add.at(per_class, (rows, label_columns[np.where(kept, which, 0)].ravel()), weights.ravel())
+    total, squares = weights.sum(axis=1), (weights ** 2).sum(axis=1)
+    effective = np.divide(total ** 2, squares, out=np.zeros_like(total), where=squares > 0)
+    return place_matrix(per_class, effective), total
