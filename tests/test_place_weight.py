@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from lakeview.core.catalog import Catalog
 from lakeview.core.catalog.gps_rows import PlacedPhoto

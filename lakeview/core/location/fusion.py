@@ -20,7 +20,6 @@ a weight fitted on the benchmark's held-out photos, and the app's.
 
 from __future__ import annotations
 
-import math
 from typing import Sequence
 
 import numpy as np
