@@ -180,6 +180,7 @@ class Inspector(QWidget):
 
         self.empty = _muted(QLabel(EMPTY_TEXT))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
         self.preview = PhotoView(fill_width=True)
         self.swatch = QLabel()
         self.label_text = QLabel()
@@ -232,8 +233,7 @@ class Inspector(QWidget):
 
     def show_photo(self, path: Path | None) -> None:
         if path is None:
-            self._path = None
-            self.stack.setCurrentWidget(self.empty)
+            self.show_note(EMPTY_TEXT)
             return
         path = Path(path)
         if path == self._path:
@@ -250,6 +250,12 @@ class Inspector(QWidget):
         self.refresh()
         self.stack.setCurrentWidget(self.details)
         self.details.verticalScrollBar().setValue(0)
+
+    def show_note(self, text: str) -> None:
+        """No photo: `text` in its place (what a group header stands for, or "Select a photo")."""
+        self._path = None
+        self.empty.setText(text)
+        self.stack.setCurrentWidget(self.empty)
 
     def refresh(self) -> None:
         if self._path is None:

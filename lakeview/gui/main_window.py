@@ -119,7 +119,11 @@ class MainWindow(QMainWindow):
         self.predict_folder_dock.hide()
 
     def _inspect_current(self) -> None:
-        self.inspector.show_photo(self.grid.current_path())
+        header = self.model.header_at(self.grid.currentIndex().row())
+        if header is not None:
+            self.inspector.show_note(header.summary)
+        else:
+            self.inspector.show_photo(self.grid.current_path())
 
     def _build_status_bar(self) -> None:
         # Elided, their whole text in a tooltip: a long device or model name must not widen the window.

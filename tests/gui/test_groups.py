@@ -194,3 +194,22 @@ def test_a_groups_header_names_where_its_photos_were_taken(qtbot, window, tmp_pa
     header_row = model.header_rows()[0]
     assert grouped[0].place in model.index(header_row, 0).data(Qt.ItemDataRole.DisplayRole)
     assert grouped[0].town and grouped[0].town in grouped[0].place
+
+
+def test_the_inspector_says_what_a_current_header_stands_for(qtbot, window, lake):
+    open_lake(qtbot, window, lake)
+    group(qtbot, window)
+    model = window.model
+    header_row = model.header_rows()[0]
+    window.grid.setCurrentIndex(model.index(header_row + 1, 0))
+    assert window.inspector.path() == model.path_at(header_row + 1)
+
+    window.grid.setCurrentIndex(model.index(header_row, 0))
+
+    header = model.header_at(header_row)
+    assert window.inspector.path() is None
+    assert window.inspector.empty.text().startswith(f"Group 1: {header.count} photos")
+    assert "press 1-9" in window.inspector.empty.text()
+    window.grid_order.back()
+    window.grid.setCurrentIndex(model.index(-1, 0))
+    assert window.inspector.empty.text() == "Select a photo"

@@ -34,6 +34,16 @@ class GroupHeader(PhotoEntry):
         """Where its photos were taken ("near Banff, Alberta, CA"), "" when unknown."""
 
     @property
+    def _where(self) -> str:
+        return f", {self.place}" if self.place else ""
+
+    @property
+    def summary(self) -> str:
+        """What the header stands for and what to do with it, for its tooltip and the inspector."""
+        return (f"{self.name}: {self.count_text}{self._where}. Click to select them all, then press 1-9 to label them "
+                "at once.")
+
+    @property
     def town(self) -> str:
         """The place's first part, for a small tile: "near Banff"."""
         return self.place.split(",")[0]
@@ -46,12 +56,10 @@ class GroupHeader(PhotoEntry):
         """What the model answers for this row: the entry itself, its title, an empty picture."""
         if role == Role.EntryRole:
             return self
-        where = f", {self.place}" if self.place else ""
         if role == _DISPLAY:
-            return f"{self.name}: {self.count_text}{where}"
+            return f"{self.name}: {self.count_text}{self._where}"
         if role == _TOOLTIP:
-            return (f"{self.name}: {self.count_text}{where}. Click to select them all, then press 1-9 to label them "
-                    "at once.")
+            return self.summary
         if role == Role.ThumbnailRole:
             return QPixmap()
         if role == Role.ColourRole:
