@@ -86,6 +86,22 @@ def learning_rate(text: str) -> float:
     return value
 
 
+def grouping_distance(text: str) -> float:
+    """A cosine distance at which similar-photo groups stop merging: above 0, at most 2."""
+    value = _number(text)
+    if not 0 < value <= 2:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 2 (a cosine distance; 0.4 is usual), not {text}")
+    return value
+
+
+def radius_km(text: str) -> float:
+    """A distance on the Earth in km: above 0, at most 20,000 (half way round)."""
+    value = _number(text)
+    if not 0 < value <= 20_000:
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 20000 km, not {text}")
+    return value
+
+
 def fraction_below_one(text: str) -> float:
     """A share in [0, 1): 0 is none, 1 (all of it) is not allowed (the validation share)."""
     value = _number(text)

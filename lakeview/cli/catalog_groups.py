@@ -8,7 +8,7 @@ import csv
 import os
 from pathlib import Path
 
-from lakeview.cli.arg_types import output_file, positive_int
+from lakeview.cli.arg_types import grouping_distance, output_file, positive_int
 from lakeview.cli.catalog_access import catalog_command, open_catalog, say_stopped
 from lakeview.cli.console import EXIT_OK, EXIT_SKIPPED, Bar, UserError, ctrl_c_stops, list_skipped, say, writing
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
@@ -38,16 +38,6 @@ def add_groups(sub: argparse._SubParsersAction) -> None:
     groups.add_argument("--weights", default="imagenet",
                         help="its weights: imagenet (the file downloaded once by training) or a FILE.pth")
     groups.set_defaults(run=run_groups)
-
-
-def grouping_distance(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 2:
-        raise argparse.ArgumentTypeError(f"{text} is outside 0 to 2 (a cosine distance; 0.4 is usual)")
-    return value
 
 
 def run_groups(args: argparse.Namespace) -> int:

@@ -8,20 +8,10 @@ from __future__ import annotations
 import argparse
 import csv
 
-from lakeview.cli.arg_types import output_file
+from lakeview.cli.arg_types import output_file, radius_km
 from lakeview.cli.catalog_access import open_catalog, say_stopped
 from lakeview.cli.console import EXIT_OK, Bar, UserError, ctrl_c_stops, say, writing
 from lakeview.core.csv_cells import HOW_CELLS_ARE_WRITTEN
-
-
-def radius_km(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of kilometres: {text}") from None
-    if not 0 < value <= 20_000:
-        raise argparse.ArgumentTypeError(f"must be more than 0 and at most 20000 km, not {text}")
-    return value
 
 
 def add_hints(sub: argparse._SubParsersAction) -> None:
