@@ -88,3 +88,20 @@ def test_groups_without_a_model_or_weights_says_what_to_do(library, tmp_path, ca
     catalog, *_ = library
     assert main([*catalog, "groups", "--arch", "resnet18", "--csv", str(tmp_path / "groups.csv")]) == 2
     assert "--weights FILE.pth" in capsys.readouterr().err and not (tmp_path / "groups.csv").exists()
+
+
+def test_groups_are_cut_at_the_apps_distance_unless_told_and_a_distance_out_of_range_is_refused(library, tmp_path,
+                                                                                              capsys):
+    from lakeview.core.similarity.grouping import DEFAULT_DISTANCE
+
+    catalog, path, _, backbone = library
+    main([*catalog, "groups", *backbone, "--csv", str(tmp_path / "a.csv")])
+    with Catalog(path) as cat:
+        assert cat.grouping_record().distance == pytest.approx(DEFAULT_DISTANCE)
+    main([*catalog, "groups", *backbone, "--distance", "0.1", "--csv", str(tmp_path / "b.csv")])
+    with Catalog(path) as cat:
+        assert cat.grouping_record().distance == pytest.approx(0.1)
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main([*catalog, "groups", *backbone, "--distance", "2.5", "--csv", str(tmp_path / "c.csv")])
+    assert "must be above 0 and at most 2" in capsys.readouterr().err
