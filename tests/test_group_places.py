@@ -37,3 +37,16 @@ def test_a_group_is_named_by_its_photos_positions_and_not_without_them_or_when_s
     assert named[0].startswith("near ") and named[0].endswith(", Alberta, CA")
     assert named[1] == ""  # no photo of it has a position
     assert named[2] == ""  # half its photos 50 km from the other half: taken in no one place
+
+
+def test_loading_the_place_names_leaves_the_csv_field_limit_as_it_was():
+    import csv
+    import subprocess
+    import sys
+
+    script = ("import csv; before = csv.field_size_limit(); "
+              "from lakeview.core.location.place_names import place_name; place_name(51.32, -116.19); "
+              "print(before, csv.field_size_limit())")
+    before, after = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                   check=True).stdout.split()
+    assert before == after == str(csv.field_size_limit())

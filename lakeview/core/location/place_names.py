@@ -5,6 +5,7 @@ the table; measured on this project's 2-core machine), so it is loaded once, on 
 
 from __future__ import annotations
 
+import csv
 import threading
 import time
 
@@ -20,9 +21,13 @@ def load_place_names() -> float:
     with _lock:
         if _geocoder is None:
             started = time.perf_counter()
-            import reverse_geocode
+            limit = csv.field_size_limit()
+            try:
+                import reverse_geocode  # it raises the process's CSV field limit to 2 GB on import
 
-            _geocoder = reverse_geocode.GeocodeData()
+                _geocoder = reverse_geocode.GeocodeData()
+            finally:
+                csv.field_size_limit(limit)  # a CSV of labels must still be refused past 128 KB a cell
             load_seconds = time.perf_counter() - started
     return load_seconds
 
