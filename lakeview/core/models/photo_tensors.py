@@ -10,6 +10,8 @@ from typing import Callable, Sequence
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data._utils import signal_handling as _signal_handling
+from torch.utils.data.dataloader import _MultiProcessingDataLoaderIter
 
 from lakeview.core.datasets.dataset import Photo
 from lakeview.core.jobs import STOP_SIGNALS
@@ -119,10 +121,27 @@ class _WorkersLoader(DataLoader):
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return super()._get_iterator()
+            self.check_worker_number_rationality()
+            return _QuietShutdownIterator(self)
         finally:
             if was_enabled:
                 gc.enable()
+
+
+class _QuietShutdownIterator(_MultiProcessingDataLoaderIter):
+    """Workers whose death while being shut down is no error.
+
+    torch's SIGCHLD handler raises when a worker dies by a signal. Once the loader is shutting its workers down
+    their batches are no longer wanted, yet under load a worker was seen to die then ('killed by signal:
+    Aborted', after a Ctrl+C to the process group): the handler raised inside the iterator's __del__, and the
+    process printed a traceback after 'stopped; nothing written'. The workers are forgotten by the handler
+    before they are told to stop; torch still joins, and terminates any that linger."""
+
+    def _shutdown_workers(self) -> None:
+        if getattr(self, "_worker_pids_set", False):
+            _signal_handling._remove_worker_pids(id(self))
+            self._worker_pids_set = False
+        super()._shutdown_workers()
 
 
 def ignore_stop_signals(worker_id: int = 0) -> None:
