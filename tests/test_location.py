@@ -317,3 +317,16 @@ def test_the_library_s_disagreement_scores_are_the_photos_own():
         score = unlabelled_only._disagreements[unlabelled_only.ids().index(i)]
         assert math.isnan(score) if photos[i].label is not None else score == hints._disagreements[i] or (
             math.isnan(score) and math.isnan(hints._disagreements[i]))
+
+
+@pytest.mark.parametrize("classes", [["blue", "red"], []])
+def test_photos_with_gps_and_no_labelled_photo_yet_get_no_hint_and_no_error(classes):
+    placed = [PlacedPhoto(1, "/trip/a.jpg", *MORAINE_LAKE, None, '[["blue", 0.7], ["red", 0.3]]'),
+              PlacedPhoto(2, "/trip/b.jpg", *moved(MORAINE_LAKE, 100), None, None)]
+
+    hints = hints_for(placed, classes)
+
+    assert len(hints) == 2
+    first = hints.of(1)
+    assert first.hint is None and first.combined == first.pixels
+    assert hints.by_disagreement([1, 2]) == [1, 2]

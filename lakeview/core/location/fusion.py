@@ -99,6 +99,8 @@ def place_matrix(weights: np.ndarray, effective: np.ndarray, smoothing: float = 
     """`place_probabilities` of many photos at once: `weights` (photos x classes) sums each class's closeness
     weights, `effective` is each photo's PlaceHint.effective; a row without weights is uniform."""
     classes = weights.shape[1]
+    if classes == 0:  # a library with no class yet: nothing to say
+        return np.zeros_like(weights)
     total = weights.sum(axis=1, keepdims=True)
     shares = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
     n = effective.reshape(-1, 1)

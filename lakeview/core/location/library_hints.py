@@ -170,7 +170,8 @@ def _place_rows(metres: np.ndarray, which: np.ndarray, label_columns: np.ndarray
     weights = np.where(kept, closeness(np.where(kept, metres, 0.0)), 0.0)
     per_class = np.zeros((len(which), classes))
     rows = np.repeat(np.arange(len(which)), which.shape[1])
-    np.add.at(per_class, (rows, label_columns[np.where(kept, which, 0)].ravel()), weights.ravel())
+    if len(label_columns):  # else no photo is labelled yet, and none has a neighbour
+        np.add.at(per_class, (rows, label_columns[np.where(kept, which, 0)].ravel()), weights.ravel())
     total, squares = weights.sum(axis=1), (weights ** 2).sum(axis=1)
     effective = np.divide(total ** 2, squares, out=np.zeros_like(total), where=squares > 0)
     return place_matrix(per_class, effective), total
