@@ -64,6 +64,8 @@ class PlaceHints(QObject):
     def _start(self) -> None:
         if self._stopping:
             return
+        if self.hints is None and not self.session.catalog.has_positions():
+            return  # a library without GPS starts no worker at each change
         if self._running:
             self._again = True
             return

@@ -139,3 +139,22 @@ def test_the_inspector_says_the_place_weight_fitted_on_the_library_s_held_out_ph
     assert window.inspector.place.texts()["Weighed"] == (f"place counted at {expected.weight:g} ×, fitted on {held} "
                                                          f"held-out photos")
     assert in_workers and QApplication.instance().thread() not in in_workers  # fitted in the worker
+
+
+def test_a_library_without_gps_starts_no_hint_worker_until_a_photo_with_gps_comes(qtbot, window, tmp_path):
+    from gps_tools import MORAINE_LAKE, photo_at
+    from photo_tools import red_and_blue_photos
+    from lakeview.gui.place_hints import CHANGES_SETTLE_MS
+
+    plain = red_and_blue_photos(tmp_path / "plain", 2)
+    with qtbot.waitSignal(window.session.job_ended, timeout=20_000):
+        window.open_folder(plain)
+    places = window.session.places
+    qtbot.wait(CHANGES_SETTLE_MS * 2)
+    assert places.hints is None and not places._running
+
+    photo_at(plain / "placed.jpg", *MORAINE_LAKE)
+    window.session.catalog.add_folder(plain)
+    with qtbot.waitSignal(places.changed, timeout=20_000):
+        places.schedule()  # as any change does
+    assert places.hints is not None

@@ -49,6 +49,11 @@ class GpsRecords:
             return None
         return GpsPosition(row[0], row[1], row[2])
 
+    def has_positions(self) -> bool:
+        """Whether any photo has a GPS position (one index lookup)."""
+        return self._db.execute("SELECT 1 FROM photos INDEXED BY photos_gps WHERE latitude IS NOT NULL "
+                                "LIMIT 1").fetchone() is not None
+
     def positions_of_ids(self, photo_ids: Iterable[int]) -> dict[int, tuple[float, float]]:
         """{photo id: (latitude, longitude)} of those of these photos that have a GPS position."""
         wanted = list(photo_ids)
