@@ -47,25 +47,33 @@ def body_features(network, photos, classes, resize: int, size: int = 224):
     return torch.cat(outputs), targets
 
 
-def head_error(kind: str, train_maps, train_y, valid_maps, valid_y, seed: int, epochs: int = 8, lr: float = 1e-3) -> float:
+def fit_head(kind: str, channels: int, x: torch.Tensor, y: torch.Tensor, seed: int, epochs: int = 8,
+             lr: float = 1e-3) -> torch.nn.Module:
+    """A new two-class `kind` head over a body of `channels` channels, fitted on its pooled features `x` with
+    targets `y`: AdamW, one-cycle, batches of 16 (benchmarks/location_hint.py fits its pixel model with it too)."""
     torch.manual_seed(seed)
-    pool, head = make_pool(kind), make_head(kind, train_maps.shape[1], 2)
-    x_train, x_valid = pool(train_maps), pool(valid_maps)
+    head = make_head(kind, channels, 2)
     optimizer = torch.optim.AdamW(head.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.01)
-    steps = len(train_y) // 16
+    steps = max(1, len(y) // 16)
     schedule = OneCycleLR(optimizer, lr, epochs=epochs, steps_per_epoch=steps, pct_start=0.25)
     generator = torch.Generator().manual_seed(seed)
     for _ in range(epochs):
         head.train()
-        order = torch.randperm(len(train_y), generator=generator)
+        order = torch.randperm(len(y), generator=generator)
         for i in range(steps):
             index = order[i * 16:(i + 1) * 16]
-            loss = F.cross_entropy(head(x_train[index]), train_y[index])
+            loss = F.cross_entropy(head(x[index]), y[index])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             schedule.step()
-    head.eval()
+    return head.eval()
+
+
+def head_error(kind: str, train_maps, train_y, valid_maps, valid_y, seed: int, epochs: int = 8, lr: float = 1e-3) -> float:
+    pool = make_pool(kind)
+    x_train, x_valid = pool(train_maps), pool(valid_maps)
+    head = fit_head(kind, train_maps.shape[1], x_train, train_y, seed, epochs, lr)
     with torch.no_grad():
         return (head(x_valid).argmax(1) != valid_y).float().mean().item()
 

@@ -41,7 +41,6 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
-from torch.optim.lr_scheduler import OneCycleLR
 from torchvision.transforms import v2
 
 from lakeview.core.catalog import Catalog
@@ -49,11 +48,12 @@ from lakeview.core.datasets.importers import from_folder
 from lakeview.core.location.fusion import best, combine, fit_place_weight
 from lakeview.core.location.library_hints import library_hints
 from lakeview.core.location.place_weight import PlaceWeights
-from lakeview.core.models.head import make_head
 from lakeview.core.models.network import build_network
 from lakeview.core.models.transforms import IMAGENET_MEAN, IMAGENET_STD
 from lakeview.core.photos.images import open_image
 from lakeview.core.training.library_dataset import DEFAULT_HOLDOUT_PCT, in_holdout
+
+from head_choice import fit_head  # benchmarks/ is the script's folder, so on sys.path
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DATA = SHARED / "data" / "hymenoptera"
@@ -110,26 +110,6 @@ def body_features(network, paths: list[Path]) -> torch.Tensor:
     return torch.cat(outputs)
 
 
-def fit_head(x: torch.Tensor, y: torch.Tensor, seed: int, epochs: int = 8, lr: float = 1e-3) -> torch.nn.Module:
-    torch.manual_seed(seed)
-    head = make_head("linear", x.shape[1], 2)
-    optimizer = torch.optim.AdamW(head.parameters(), lr=lr, betas=(0.9, 0.99), weight_decay=0.01)
-    steps = max(1, len(y) // 16)
-    schedule = OneCycleLR(optimizer, lr, epochs=epochs, steps_per_epoch=steps, pct_start=0.25)
-    generator = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        head.train()
-        order = torch.randperm(len(y), generator=generator)
-        for i in range(steps):
-            index = order[i * 16:(i + 1) * 16]
-            loss = F.cross_entropy(head(x[index]), y[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-    return head.eval()
-
-
 def held_out_split(labels: list[str], seed: int) -> np.ndarray:
     """A boolean mask: a third of each class held out."""
     rng = np.random.default_rng(100 + seed)
@@ -152,7 +132,7 @@ def one_run(folder: Path, paths: list[Path], labels: list[str], classes: list[st
         fit = np.zeros(len(labels), dtype=bool)
         for c in range(len(classes)):
             fit[rng.choice(np.flatnonzero((y.numpy() == c) & ~held), size=EARLY, replace=False)] = True
-    head = fit_head(features[fit], y[fit], seed, epochs=8 if not early else 40)
+    head = fit_head("linear", features.shape[1], features[fit], y[fit], seed, epochs=8 if not early else 40)
     with torch.no_grad():
         probabilities = F.softmax(head(features[held]), dim=1).numpy()
     with Catalog(folder / f"catalog-{seed}.sqlite") as catalog:
@@ -208,7 +188,7 @@ def app_run(folder: Path, paths: list[Path], labels: list[str], classes: list[st
             for c in range(len(classes)):
                 fit[rng.choice(np.flatnonzero((y.numpy() == c) & ~held & ~library_held), size=EARLY,
                                replace=False)] = True
-        head = fit_head(features[fit], y[fit], seed, epochs=8 if not early else 40)
+        head = fit_head("linear", features.shape[1], features[fit], y[fit], seed, epochs=8 if not early else 40)
         scored = held | library_held
         with torch.no_grad():
             probabilities = F.softmax(head(features[scored]), dim=1).numpy()
