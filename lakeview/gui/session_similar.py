@@ -63,25 +63,26 @@ class SessionSimilar:
             from lakeview.core.catalog import Catalog
             from lakeview.core.models.weights import WeightsUnavailable
             from lakeview.core.similarity.library_groups import group_library
+            from lakeview.core.similarity.similar_index import SimilarIndex
 
             with Catalog(catalog_path) as catalog:
                 try:
-                    return group_library(catalog, photo_ids, distance=distance, arch=arch, name_places=True, progress=progress,
-                                         should_stop=should_stop, on_step=lambda step: emit_partial(step.name))
+                    grouped = group_library(catalog, photo_ids, distance=distance, arch=arch, name_places=True,
+                                            progress=progress, should_stop=should_stop,
+                                            on_step=lambda step: emit_partial(step.name))
                 except WeightsUnavailable as exc:
                     return NoFeatures(exc.reason)
+            features = grouped.features
+            return grouped, SimilarIndex(features.photo_ids, features.vectors)  # Find similar's, for free
 
         def ended(result) -> str:
             if isinstance(result, NoFeatures):
                 on_not_grouped(result.describe())
                 return result.describe()
-            from lakeview.core.similarity.similar_index import SimilarIndex
-
-            features = result.features
-            self._similar = SimilarIndexFor(*key, frozenset(photo_ids),
-                                            SimilarIndex(features.photo_ids, features.vectors))
-            on_grouped(result)
-            return self._skipped_note(result.describe(), features.skipped)
+            grouped, index = result
+            self._similar = SimilarIndexFor(*key, frozenset(photo_ids), index)
+            on_grouped(grouped)
+            return self._skipped_note(grouped.describe(), grouped.features.skipped)
 
         def step(name: str) -> None:
             self.job_step.emit(f"Reading the features of {count:,} photos" if name == "FEATURES"
