@@ -56,14 +56,10 @@ class GpsRecords:
 
     def positions_of_ids(self, photo_ids: Iterable[int]) -> dict[int, tuple[float, float]]:
         """{photo id: (latitude, longitude)} of those of these photos that have a GPS position."""
-        wanted = list(photo_ids)
-        found: dict[int, tuple[float, float]] = {}
-        for start in range(0, len(wanted), GPS_BATCH):
-            chunk = wanted[start:start + GPS_BATCH]
-            found.update((r[0], (r[1], r[2])) for r in self._db.execute(
-                f"SELECT id, latitude, longitude FROM photos WHERE id IN ({','.join('?' * len(chunk))}) "
-                "AND latitude IS NOT NULL AND longitude IS NOT NULL", chunk))
-        return found
+        rows = self._db.execute(
+            "SELECT id, latitude, longitude FROM photos WHERE id IN (SELECT value FROM json_each(?)) "
+            "AND latitude IS NOT NULL AND longitude IS NOT NULL", (json.dumps([int(i) for i in photo_ids]),))
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     def gps_unread_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM photos WHERE gps_read = 0").fetchone()[0]
